@@ -8,12 +8,12 @@
  *
  * 🟢 You can import this file directly.
  */
-export type * from './models/Tenant.ts'
-export type * from './models/User.ts'
-export type * from './models/Role.ts'
-export type * from './models/Group.ts'
-export type * from './models/GroupMember.ts'
-export type * from './models/GroupRole.ts'
-export type * from './models/UserRole.ts'
-export type * from './models/ApiKey.ts'
-export type * from './commonInputTypes.ts'
+export type * from './models/Tenant'
+export type * from './models/User'
+export type * from './models/Role'
+export type * from './models/Group'
+export type * from './models/GroupMember'
+export type * from './models/GroupRole'
+export type * from './models/UserRole'
+export type * from './models/ApiKey'
+export type * from './commonInputTypes'

@@ -9,8 +9,8 @@
  * 🟢 You can import this file directly.
  */
 import type * as runtime from "@prisma/client/runtime/client"
-import type * as $Enums from "../enums.ts"
-import type * as Prisma from "../internal/prismaNamespace.ts"
+import type * as $Enums from "../enums"
+import type * as Prisma from "../internal/prismaNamespace"
 
 /**
  * Model User
@@ -239,6 +239,7 @@ export type UserOrderByWithRelationInput = {
 export type UserWhereUniqueInput = Prisma.AtLeast<{
   id?: number
   tenantId_id?: Prisma.UserTenantIdIdCompoundUniqueInput
+  tenantId_email?: Prisma.UserTenantIdEmailCompoundUniqueInput
   AND?: Prisma.UserWhereInput | Prisma.UserWhereInput[]
   OR?: Prisma.UserWhereInput[]
   NOT?: Prisma.UserWhereInput | Prisma.UserWhereInput[]
@@ -249,7 +250,7 @@ export type UserWhereUniqueInput = Prisma.AtLeast<{
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
   memberships?: Prisma.GroupMemberListRelationFilter
   roles?: Prisma.UserRoleListRelationFilter
-}, "id" | "tenantId_id">
+}, "id" | "tenantId_id" | "tenantId_email">
 
 export type UserOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
@@ -348,6 +349,11 @@ export type UserOrderByRelationAggregateInput = {
 export type UserTenantIdIdCompoundUniqueInput = {
   tenantId: number
   id: number
+}
+
+export type UserTenantIdEmailCompoundUniqueInput = {
+  tenantId: number
+  email: string
 }
 
 export type UserCountOrderByAggregateInput = {

@@ -1,0 +1,55 @@
+// Every environment variable the service reads, parsed and validated once.
+import path from 'node:path';
+
+export class ConfigError extends Error {}
+
+export type DatabaseConfig =
+  | { kind: 'pglite'; dataDir: string }
+  | { kind: 'postgres'; url: string };
+
+export interface Config {
+  host: string;
+  port: number;
+  database: DatabaseConfig;
+  maxGroupDepth: number;
+  demo: boolean;
+  logLevel: string;
+}
+
+function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+export function databaseConfig(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
+  const url = env.DATABASE_URL;
+  if (url !== undefined && url !== '') {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError(`DATABASE_URL is not a valid URL: "${url}"`);
+    }
+    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+      throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://, got "${parsed.protocol}//…"`);
+    }
+    return { kind: 'postgres', url };
+  }
+  return { kind: 'pglite', dataDir: path.resolve(env.DATA_DIR || './data') };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return {
+    host: env.HOST || '127.0.0.1',
+    port: intFrom(env, 'PORT', 4000, 0, 65535),
+    database: databaseConfig(env),
+    maxGroupDepth: intFrom(env, 'MAX_GROUP_DEPTH', 50, 1, 1000),
+    demo: env.KAUTH_DEMO !== '0',
+    logLevel: env.LOG_LEVEL || 'info',
+  };
+}

@@ -1,0 +1,43 @@
+// Typed domain errors. The edges map them once: GraphQL `extensions.code`, REST status + code.
+export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'FORBIDDEN' | 'UNAUTHENTICATED';
+
+export abstract class DomainError extends Error {
+  abstract readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.details = details;
+  }
+}
+
+/** Bad input; `field` names the offending argument or input field. */
+export class ValidationError extends DomainError {
+  readonly code = 'BAD_USER_INPUT' as const;
+  constructor(readonly field: string, message: string, details: Record<string, unknown> = {}) {
+    super(message, { field, ...details });
+  }
+}
+
+/** Unknown id, or an id of another tenant: the two are indistinguishable on purpose. */
+export class NotFoundError extends DomainError {
+  readonly code = 'NOT_FOUND' as const;
+  constructor(readonly entity: string, readonly id: string | number, field?: string) {
+    super(`${entity} ${id} not found`, { entity, id: String(id), ...(field ? { field } : {}) });
+  }
+}
+
+export class ConflictError extends DomainError {
+  readonly code = 'CONFLICT' as const;
+}
+
+export class ForbiddenError extends DomainError {
+  readonly code = 'FORBIDDEN' as const;
+  constructor(message: string, readonly requiredScopes: string[][]) {
+    super(message, { requiredScopes });
+  }
+}
+
+export class UnauthenticatedError extends DomainError {
+  readonly code = 'UNAUTHENTICATED' as const;
+}

@@ -1,0 +1,182 @@
+// The group tree: reads batched by id for the loaders, and the writes that keep the
+// materialised path (`path` = ids root..self) consistent inside one transaction.
+import type { Group } from '../generated/prisma/client';
+import type { Prisma } from '../generated/prisma/client';
+import type { DomainContext, Tx } from './context';
+import { ConflictError, NotFoundError, ValidationError } from './errors';
+import { lockTree } from './tree-lock';
+import { type PageArgs, optionalText, requiredName } from './validate';
+
+export type { Group } from '../generated/prisma/client';
+
+export const MAX_GROUP_NAME = 255;
+export const MAX_DESCRIPTION = 4000;
+
+export const depthOf = (group: Group): number => group.path.length - 1;
+/** Ancestor ids, nearest parent first, root last. */
+export const ancestorIdsOf = (group: Group): number[] => group.path.slice(0, -1).reverse();
+
+export function visibilityFilter(ctx: DomainContext): Prisma.GroupWhereInput {
+  const roots = ctx.access.visibleRoots;
+  return roots === null ? {} : { OR: roots.map((root) => ({ path: { has: root } })) };
+}
+
+/** Groups by id in the order asked; null where unknown, of another tenant, or not visible. */
+export async function groupsByIds(ctx: DomainContext, ids: readonly number[]): Promise<(Group | null)[]> {
+  const rows = await ctx.db.group.findMany({ where: { tenantId: ctx.tenantId, id: { in: [...ids] }, ...visibilityFilter(ctx) } });
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return ids.map((id) => byId.get(id) ?? null);
+}
+
+export interface GroupListFilter extends PageArgs {
+  parentId?: number | null;
+  rootsOnly?: boolean;
+  search?: string | null;
+}
+
+export async function listGroups(ctx: DomainContext, filter: GroupListFilter): Promise<{ nodes: Group[]; total: number }> {
+  if (filter.rootsOnly && filter.parentId != null) {
+    throw new ValidationError('rootsOnly', 'rootsOnly and parentId cannot be combined');
+  }
+  const search = filter.search?.trim();
+  const where: Prisma.GroupWhereInput = {
+    tenantId: ctx.tenantId,
+    ...(filter.rootsOnly ? { parentGroupId: null } : {}),
+    ...(filter.parentId != null ? { parentGroupId: filter.parentId } : {}),
+    ...(search ? { name: { contains: search, mode: 'insensitive' } } : {}),
+    ...visibilityFilter(ctx),
+  };
+  const [nodes, total] = await Promise.all([
+    ctx.db.group.findMany({ where, orderBy: { id: 'asc' }, skip: filter.offset, take: filter.limit }),
+    ctx.db.group.count({ where }),
+  ]);
+  return { nodes, total };
+}
+
+/** Children of each group, ordered by id. */
+export async function childrenOfGroups(ctx: DomainContext, ids: readonly number[]): Promise<Group[][]> {
+  const rows = await ctx.db.group.findMany({
+    where: { tenantId: ctx.tenantId, parentGroupId: { in: [...ids] }, ...visibilityFilter(ctx) },
+    orderBy: { id: 'asc' },
+  });
+  return ids.map((id) => rows.filter((row) => row.parentGroupId === id));
+}
+
+/** Every group below each group, ordered by depth then id. */
+export async function descendantsOfGroups(ctx: DomainContext, ids: readonly number[]): Promise<Group[][]> {
+  const rows = await ctx.db.group.findMany({
+    where: { tenantId: ctx.tenantId, path: { hasSome: [...ids] }, ...visibilityFilter(ctx) },
+  });
+  rows.sort((a, b) => a.path.length - b.path.length || a.id - b.id);
+  return ids.map((id) => rows.filter((row) => row.id !== id && row.path.includes(id)));
+}
+
+async function findGroupForWrite(tx: Tx, ctx: DomainContext, id: number, field: string): Promise<Group> {
+  const group = await tx.group.findFirst({ where: { tenantId: ctx.tenantId, id } });
+  if (!group) throw new NotFoundError('Group', id, field);
+  return group;
+}
+
+function checkDepth(ctx: DomainContext, deepestPathLength: number): void {
+  if (deepestPathLength > ctx.maxGroupDepth) {
+    throw new ValidationError(
+      'parentId',
+      `groups can be nested at most ${ctx.maxGroupDepth} levels deep (MAX_GROUP_DEPTH=${ctx.maxGroupDepth}); this change would make ${deepestPathLength}`,
+      { maxDepth: ctx.maxGroupDepth },
+    );
+  }
+}
+
+export interface CreateGroupInput {
+  name: unknown;
+  description?: unknown;
+  parentId?: number | null;
+}
+
+export async function createGroup(ctx: DomainContext, input: CreateGroupInput): Promise<Group> {
+  const name = requiredName(input.name, 'name', MAX_GROUP_NAME);
+  const description = optionalText(input.description, 'description', MAX_DESCRIPTION) ?? null;
+  return ctx.db.$transaction(async (tx) => {
+    await lockTree(tx, ctx.tenantId, 'exclusive');
+    const parent = input.parentId == null ? null : await findGroupForWrite(tx, ctx, input.parentId, 'parentId');
+    ctx.access.requireGroupWrite('groups:write', parent ? parent.path : null);
+    const parentPath = parent ? parent.path : [];
+    checkDepth(ctx, parentPath.length + 1);
+    const [created] = await tx.$queryRaw<{ id: number }[]>`
+      WITH next AS (SELECT nextval(pg_get_serial_sequence('groups', 'id'))::int AS id)
+      INSERT INTO groups (id, tenant_id, name, description, parent_group_id, path)
+      SELECT next.id, ${ctx.tenantId}::int, ${name}, ${description}, ${parent?.id ?? null}::int,
+             ${parentPath}::int[] || next.id
+      FROM next
+      RETURNING id`;
+    return tx.group.findUniqueOrThrow({ where: { id: created.id } });
+  });
+}
+
+export interface UpdateGroupInput {
+  name?: unknown;
+  description?: unknown;
+  /** undefined: keep the parent; null: make the group a root. */
+  parentId?: number | null;
+}
+
+async function moveGroup(tx: Tx, ctx: DomainContext, group: Group, parentId: number | null): Promise<void> {
+  ctx.access.requireGroupWrite('groups:write', group.path, { strictlyBelow: true });
+  let newPrefix: number[] = [];
+  if (parentId === null) {
+    ctx.access.requireGroupWrite('groups:write', null);
+  } else {
+    const parent = await findGroupForWrite(tx, ctx, parentId, 'parentId');
+    if (parent.path.includes(group.id)) {
+      throw new ConflictError(`cannot move group ${group.id} under itself or one of its descendants (group ${parent.id})`, {
+        field: 'parentId',
+      });
+    }
+    ctx.access.requireGroupWrite('groups:write', parent.path);
+    newPrefix = parent.path;
+  }
+  const [{ deepest }] = await tx.$queryRaw<{ deepest: number }[]>`
+    SELECT max(cardinality(path))::int AS deepest FROM groups
+    WHERE tenant_id = ${ctx.tenantId}::int AND path @> ARRAY[${group.id}::int]`;
+  checkDepth(ctx, newPrefix.length + deepest - group.path.length + 1);
+  await tx.$executeRaw`
+    UPDATE groups
+    SET path = ${newPrefix}::int[] || path[${group.path.length}:],
+        parent_group_id = CASE WHEN id = ${group.id}::int THEN ${parentId}::int ELSE parent_group_id END,
+        updated_at = CASE WHEN id = ${group.id}::int THEN now() ELSE updated_at END
+    WHERE tenant_id = ${ctx.tenantId}::int AND path @> ARRAY[${group.id}::int]`;
+}
+
+export async function updateGroup(ctx: DomainContext, id: number, input: UpdateGroupInput): Promise<Group> {
+  const name = input.name === undefined ? undefined : requiredName(input.name, 'name', MAX_GROUP_NAME);
+  const description = optionalText(input.description, 'description', MAX_DESCRIPTION);
+  return ctx.db.$transaction(async (tx) => {
+    await lockTree(tx, ctx.tenantId, 'exclusive');
+    const group = await findGroupForWrite(tx, ctx, id, 'id');
+    ctx.access.requireGroupWrite('groups:write', group.path);
+    if (input.parentId !== undefined && input.parentId !== group.parentGroupId) {
+      await moveGroup(tx, ctx, group, input.parentId);
+    }
+    if (name !== undefined || description !== undefined) {
+      await tx.group.update({ where: { id }, data: { name, description, updatedAt: new Date() } });
+    }
+    return tx.group.findUniqueOrThrow({ where: { id } });
+  });
+}
+
+/** Deletes a group with its memberships and role assignments; its children become roots. */
+export async function deleteGroup(ctx: DomainContext, id: number): Promise<number> {
+  return ctx.db.$transaction(async (tx) => {
+    await lockTree(tx, ctx.tenantId, 'exclusive');
+    const group = await findGroupForWrite(tx, ctx, id, 'id');
+    ctx.access.requireGroupWrite('groups:write', group.path, { strictlyBelow: true });
+    await tx.$executeRaw`
+      UPDATE groups
+      SET path = path[${group.path.length + 1}:],
+          parent_group_id = CASE WHEN parent_group_id = ${id}::int THEN NULL ELSE parent_group_id END,
+          updated_at = CASE WHEN parent_group_id = ${id}::int THEN now() ELSE updated_at END
+      WHERE tenant_id = ${ctx.tenantId}::int AND path @> ARRAY[${id}::int] AND id <> ${id}::int`;
+    await tx.group.delete({ where: { id } });
+    return id;
+  });
+}

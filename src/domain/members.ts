@@ -1,0 +1,115 @@
+// Group membership: idempotent add/remove, an atomic sync, and batched reads.
+import type { Group, User } from '../generated/prisma/client';
+import type { DomainContext, Tx } from './context';
+import { NotFoundError } from './errors';
+import { lockTree } from './tree-lock';
+
+/** Locks the tree (shared), finds the group and checks the principal may change its members. */
+async function groupForMemberWrite(tx: Tx, ctx: DomainContext, groupId: number): Promise<Group> {
+  await lockTree(tx, ctx.tenantId, 'shared');
+  const group = await tx.group.findFirst({ where: { tenantId: ctx.tenantId, id: groupId } });
+  if (!group) throw new NotFoundError('Group', groupId, 'groupId');
+  ctx.access.requireGroupWrite('groups:members:write', group.path);
+  return group;
+}
+
+async function requireUser(tx: Tx, ctx: DomainContext, userId: number): Promise<void> {
+  const user = await tx.user.findFirst({ where: { tenantId: ctx.tenantId, id: userId }, select: { id: true } });
+  if (!user) throw new NotFoundError('User', userId, 'userId');
+}
+
+export async function addGroupMember(ctx: DomainContext, groupId: number, userId: number): Promise<Group> {
+  return ctx.db.$transaction(async (tx) => {
+    const group = await groupForMemberWrite(tx, ctx, groupId);
+    await requireUser(tx, ctx, userId);
+    await tx.$executeRaw`
+      INSERT INTO group_members (tenant_id, group_id, user_id) VALUES (${ctx.tenantId}::int, ${groupId}::int, ${userId}::int)
+      ON CONFLICT DO NOTHING`;
+    return group;
+  });
+}
+
+export async function removeGroupMember(ctx: DomainContext, groupId: number, userId: number): Promise<Group> {
+  return ctx.db.$transaction(async (tx) => {
+    const group = await groupForMemberWrite(tx, ctx, groupId);
+    await requireUser(tx, ctx, userId);
+    await tx.groupMember.deleteMany({ where: { tenantId: ctx.tenantId, groupId, userId } });
+    return group;
+  });
+}
+
+export interface MemberSync {
+  group: Group;
+  added: number[];
+  removed: number[];
+}
+
+/** Makes the group's direct members exactly `userIds`, or changes nothing if any id is unknown. */
+export async function setGroupMembers(ctx: DomainContext, groupId: number, userIds: readonly number[]): Promise<MemberSync> {
+  const wanted = [...new Set(userIds)];
+  return ctx.db.$transaction(async (tx) => {
+    const group = await groupForMemberWrite(tx, ctx, groupId);
+    const found = await tx.user.findMany({ where: { tenantId: ctx.tenantId, id: { in: wanted } }, select: { id: true } });
+    const foundIds = new Set(found.map((u) => u.id));
+    const missing = wanted.filter((id) => !foundIds.has(id));
+    if (missing.length > 0) throw new NotFoundError('User', missing.join(', '), 'userIds');
+    // Lock the group's membership rows so concurrent syncs of one group apply one after the other.
+    await tx.$executeRaw`SELECT id FROM groups WHERE id = ${groupId}::int FOR NO KEY UPDATE`;
+    const current = await tx.groupMember.findMany({ where: { groupId }, select: { userId: true } });
+    const currentIds = new Set(current.map((m) => m.userId));
+    const added = wanted.filter((id) => !currentIds.has(id)).sort((a, b) => a - b);
+    const removed = [...currentIds].filter((id) => !foundIds.has(id)).sort((a, b) => a - b);
+    if (removed.length > 0) await tx.groupMember.deleteMany({ where: { groupId, userId: { in: removed } } });
+    if (added.length > 0) {
+      await tx.groupMember.createMany({
+        data: added.map((userId) => ({ tenantId: ctx.tenantId, groupId, userId })),
+        skipDuplicates: true,
+      });
+    }
+    return { group, added, removed };
+  });
+}
+
+/** Direct members of each group, or with `inherited` members of the group and every descendant; by user id. */
+export async function membersOfGroups(ctx: DomainContext, groupIds: readonly number[], inherited: boolean): Promise<User[][]> {
+  const rows = inherited
+    ? await ctx.db.$queryRaw<(User & { groupId: number })[]>`
+        SELECT DISTINCT k.id AS "groupId", u.id, u.tenant_id AS "tenantId", u.email, u.name, u.created_at AS "createdAt"
+        FROM unnest(${[...groupIds]}::int[]) AS k(id)
+        JOIN groups g ON g.tenant_id = ${ctx.tenantId}::int AND g.path @> ARRAY[k.id]
+        JOIN group_members gm ON gm.group_id = g.id
+        JOIN users u ON u.id = gm.user_id
+        ORDER BY u.id`
+    : await ctx.db.$queryRaw<(User & { groupId: number })[]>`
+        SELECT gm.group_id AS "groupId", u.id, u.tenant_id AS "tenantId", u.email, u.name, u.created_at AS "createdAt"
+        FROM group_members gm JOIN users u ON u.id = gm.user_id
+        WHERE gm.tenant_id = ${ctx.tenantId}::int AND gm.group_id = ANY(${[...groupIds]}::int[])
+        ORDER BY u.id`;
+  return groupIds.map((id) => rows.filter((row) => row.groupId === id).map(({ groupId: _, ...user }) => user));
+}
+
+export async function memberCountsOfGroups(ctx: DomainContext, groupIds: readonly number[], inherited: boolean): Promise<number[]> {
+  const rows = inherited
+    ? await ctx.db.$queryRaw<{ groupId: number; count: number }[]>`
+        SELECT k.id AS "groupId", count(DISTINCT gm.user_id)::int AS count
+        FROM unnest(${[...groupIds]}::int[]) AS k(id)
+        JOIN groups g ON g.tenant_id = ${ctx.tenantId}::int AND g.path @> ARRAY[k.id]
+        JOIN group_members gm ON gm.group_id = g.id
+        GROUP BY k.id`
+    : await ctx.db.$queryRaw<{ groupId: number; count: number }[]>`
+        SELECT group_id AS "groupId", count(*)::int AS count FROM group_members
+        WHERE tenant_id = ${ctx.tenantId}::int AND group_id = ANY(${[...groupIds]}::int[])
+        GROUP BY group_id`;
+  const byGroup = new Map(rows.map((row) => [row.groupId, row.count]));
+  return groupIds.map((id) => byGroup.get(id) ?? 0);
+}
+
+/** Groups each user is a direct member of, by group id. */
+export async function groupIdsOfUsers(ctx: DomainContext, userIds: readonly number[]): Promise<number[][]> {
+  const rows = await ctx.db.groupMember.findMany({
+    where: { tenantId: ctx.tenantId, userId: { in: [...userIds] } },
+    select: { userId: true, groupId: true },
+    orderBy: { groupId: 'asc' },
+  });
+  return userIds.map((id) => rows.filter((row) => row.userId === id).map((row) => row.groupId));
+}

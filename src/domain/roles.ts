@@ -1,0 +1,152 @@
+// Roles, their assignment to groups and users, and the effective roles that follow
+// from the tree: a group has the roles of itself and every ancestor; a user has
+// their direct roles plus the effective roles of every group they are a member of.
+import type { Role } from '../generated/prisma/client';
+import type { DomainContext, Tx } from './context';
+import { NotFoundError } from './errors';
+import { conflictOnDuplicate } from './unique';
+import { optionalText, requiredName } from './validate';
+
+export type { Role } from '../generated/prisma/client';
+
+export async function rolesByIds(ctx: DomainContext, ids: readonly number[]): Promise<(Role | null)[]> {
+  const rows = await ctx.db.role.findMany({ where: { tenantId: ctx.tenantId, id: { in: [...ids] } } });
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return ids.map((id) => byId.get(id) ?? null);
+}
+
+export function listRoles(ctx: DomainContext): Promise<Role[]> {
+  return ctx.db.role.findMany({ where: { tenantId: ctx.tenantId }, orderBy: { id: 'asc' } });
+}
+
+export async function createRole(ctx: DomainContext, input: { name: unknown; description?: unknown }): Promise<Role> {
+  const name = requiredName(input.name, 'name', 255);
+  const description = optionalText(input.description, 'description', 4000) ?? null;
+  return conflictOnDuplicate(
+    ctx.db.role.create({ data: { tenantId: ctx.tenantId, name, description } }),
+    `a role named "${name}" already exists in this workspace`,
+    'name',
+  );
+}
+
+async function requireRow(tx: Tx, ctx: DomainContext, kind: 'Group' | 'User' | 'Role', id: number, field: string) {
+  const where = { tenantId: ctx.tenantId, id };
+  const found =
+    kind === 'Group'
+      ? await tx.group.findFirst({ where, select: { id: true } })
+      : kind === 'User'
+        ? await tx.user.findFirst({ where, select: { id: true } })
+        : await tx.role.findFirst({ where, select: { id: true } });
+  if (!found) throw new NotFoundError(kind, id, field);
+}
+
+/** Assigning twice or unassigning what is not assigned is not an error: the end state is what was asked. */
+export async function setGroupRole(ctx: DomainContext, groupId: number, roleId: number, assigned: boolean): Promise<void> {
+  await ctx.db.$transaction(async (tx) => {
+    await requireRow(tx, ctx, 'Group', groupId, 'groupId');
+    await requireRow(tx, ctx, 'Role', roleId, 'roleId');
+    if (assigned) {
+      await tx.$executeRaw`INSERT INTO group_roles (tenant_id, group_id, role_id)
+        VALUES (${ctx.tenantId}::int, ${groupId}::int, ${roleId}::int) ON CONFLICT DO NOTHING`;
+    } else {
+      await tx.groupRole.deleteMany({ where: { tenantId: ctx.tenantId, groupId, roleId } });
+    }
+  });
+}
+
+export async function setUserRole(ctx: DomainContext, userId: number, roleId: number, assigned: boolean): Promise<void> {
+  await ctx.db.$transaction(async (tx) => {
+    await requireRow(tx, ctx, 'User', userId, 'userId');
+    await requireRow(tx, ctx, 'Role', roleId, 'roleId');
+    if (assigned) {
+      await tx.$executeRaw`INSERT INTO user_roles (tenant_id, user_id, role_id)
+        VALUES (${ctx.tenantId}::int, ${userId}::int, ${roleId}::int) ON CONFLICT DO NOTHING`;
+    } else {
+      await tx.userRole.deleteMany({ where: { tenantId: ctx.tenantId, userId, roleId } });
+    }
+  });
+}
+
+type RoleRow = Role & { ownerId: number };
+
+function byOwner(ids: readonly number[], rows: RoleRow[]): Role[][] {
+  return ids.map((id) => rows.filter((row) => row.ownerId === id).map(({ ownerId: _, ...role }) => role));
+}
+
+const ROLE_COLUMNS = 'r.id, r.tenant_id AS "tenantId", r.name, r.description, r.created_at AS "createdAt"';
+
+/** Roles assigned directly to each group, by role id. */
+export async function rolesOfGroups(ctx: DomainContext, groupIds: readonly number[]): Promise<Role[][]> {
+  const rows = await ctx.db.$queryRawUnsafe<RoleRow[]>(
+    `SELECT gr.group_id AS "ownerId", ${ROLE_COLUMNS}
+     FROM group_roles gr JOIN roles r ON r.id = gr.role_id
+     WHERE gr.tenant_id = $1 AND gr.group_id = ANY($2::int[]) ORDER BY r.id`,
+    ctx.tenantId,
+    [...groupIds],
+  );
+  return byOwner(groupIds, rows);
+}
+
+/** Roles assigned to each group or any of its ancestors, each once, by role id. */
+export async function effectiveRolesOfGroups(ctx: DomainContext, groupIds: readonly number[]): Promise<Role[][]> {
+  const rows = await ctx.db.$queryRawUnsafe<RoleRow[]>(
+    `SELECT DISTINCT g.id AS "ownerId", ${ROLE_COLUMNS}
+     FROM groups g
+     JOIN group_roles gr ON gr.tenant_id = g.tenant_id AND gr.group_id = ANY(g.path)
+     JOIN roles r ON r.id = gr.role_id
+     WHERE g.tenant_id = $1 AND g.id = ANY($2::int[]) ORDER BY r.id`,
+    ctx.tenantId,
+    [...groupIds],
+  );
+  return byOwner(groupIds, rows);
+}
+
+/** Roles assigned directly to each user, by role id. */
+export async function rolesOfUsers(ctx: DomainContext, userIds: readonly number[]): Promise<Role[][]> {
+  const rows = await ctx.db.$queryRawUnsafe<RoleRow[]>(
+    `SELECT ur.user_id AS "ownerId", ${ROLE_COLUMNS}
+     FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+     WHERE ur.tenant_id = $1 AND ur.user_id = ANY($2::int[]) ORDER BY r.id`,
+    ctx.tenantId,
+    [...userIds],
+  );
+  return byOwner(userIds, rows);
+}
+
+export interface EffectiveRole {
+  role: Role;
+  /** Assigned to the user directly. */
+  direct: boolean;
+  /** Ids of the groups that grant it: assigned to a group the user is in, or to one of its ancestors. */
+  viaGroupIds: number[];
+}
+
+/** For each user: direct roles plus the effective roles of every group they are a direct member of. */
+export async function effectiveRolesOfUsers(ctx: DomainContext, userIds: readonly number[]): Promise<EffectiveRole[][]> {
+  const rows = await ctx.db.$queryRawUnsafe<(RoleRow & { viaGroupId: number | null })[]>(
+    `SELECT ur.user_id AS "ownerId", NULL::int AS "viaGroupId", ${ROLE_COLUMNS}
+     FROM user_roles ur JOIN roles r ON r.id = ur.role_id
+     WHERE ur.tenant_id = $1 AND ur.user_id = ANY($2::int[])
+     UNION
+     SELECT gm.user_id, gr.group_id, ${ROLE_COLUMNS}
+     FROM group_members gm
+     JOIN groups g ON g.id = gm.group_id
+     JOIN group_roles gr ON gr.tenant_id = g.tenant_id AND gr.group_id = ANY(g.path)
+     JOIN roles r ON r.id = gr.role_id
+     WHERE gm.tenant_id = $1 AND gm.user_id = ANY($2::int[])
+     ORDER BY "ownerId", id, "viaGroupId"`,
+    ctx.tenantId,
+    [...userIds],
+  );
+  return userIds.map((userId) => {
+    const byRole = new Map<number, EffectiveRole>();
+    for (const { ownerId, viaGroupId, ...role } of rows) {
+      if (ownerId !== userId) continue;
+      const entry = byRole.get(role.id) ?? { role, direct: false, viaGroupIds: [] };
+      if (viaGroupId === null) entry.direct = true;
+      else entry.viaGroupIds.push(viaGroupId);
+      byRole.set(role.id, entry);
+    }
+    return [...byRole.values()];
+  });
+}

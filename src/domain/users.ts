@@ -1,0 +1,45 @@
+import type { User } from '../generated/prisma/client';
+import type { DomainContext } from './context';
+import { conflictOnDuplicate } from './unique';
+import { type PageArgs, normaliseEmail, optionalText } from './validate';
+
+export type { User } from '../generated/prisma/client';
+
+export async function usersByIds(ctx: DomainContext, ids: readonly number[]): Promise<(User | null)[]> {
+  const rows = await ctx.db.user.findMany({ where: { tenantId: ctx.tenantId, id: { in: [...ids] } } });
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return ids.map((id) => byId.get(id) ?? null);
+}
+
+export async function listUsers(
+  ctx: DomainContext,
+  filter: PageArgs & { search?: string | null },
+): Promise<{ nodes: User[]; total: number }> {
+  const search = filter.search?.trim();
+  const where = {
+    tenantId: ctx.tenantId,
+    ...(search
+      ? {
+          OR: [
+            { name: { contains: search, mode: 'insensitive' as const } },
+            { email: { contains: search, mode: 'insensitive' as const } },
+          ],
+        }
+      : {}),
+  };
+  const [nodes, total] = await Promise.all([
+    ctx.db.user.findMany({ where, orderBy: { id: 'asc' }, skip: filter.offset, take: filter.limit }),
+    ctx.db.user.count({ where }),
+  ]);
+  return { nodes, total };
+}
+
+export async function createUser(ctx: DomainContext, input: { email: unknown; name?: unknown }): Promise<User> {
+  const email = normaliseEmail(input.email);
+  const name = optionalText(input.name, 'name', 255) ?? null;
+  return conflictOnDuplicate(
+    ctx.db.user.create({ data: { tenantId: ctx.tenantId, email, name } }),
+    `a user with email ${email} already exists in this workspace`,
+    'email',
+  );
+}
