@@ -7,6 +7,15 @@ export type DatabaseConfig =
   | { kind: 'pglite'; dataDir: string }
   | { kind: 'postgres'; url: string };
 
+/** JWT bearer tokens for frontend apps; off unless a key source is configured. */
+export interface JwtConfig {
+  jwksUrl?: string;
+  publicKey?: string;
+  secret?: string;
+  issuer?: string;
+  audience?: string;
+}
+
 export interface Config {
   host: string;
   port: number;
@@ -14,6 +23,7 @@ export interface Config {
   maxGroupDepth: number;
   demo: boolean;
   logLevel: string;
+  jwt: JwtConfig | null;
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -43,6 +53,24 @@ export function databaseConfig(env: NodeJS.ProcessEnv = process.env): DatabaseCo
   return { kind: 'pglite', dataDir: path.resolve(env.DATA_DIR || './data') };
 }
 
+export function jwtConfig(env: NodeJS.ProcessEnv = process.env): JwtConfig | null {
+  const jwksUrl = env.JWT_JWKS_URL || undefined;
+  const publicKey = env.JWT_PUBLIC_KEY || undefined;
+  const secret = env.JWT_SECRET || undefined;
+  const sources = [jwksUrl, publicKey, secret].filter(Boolean).length;
+  if (sources === 0) return null;
+  if (sources > 1) throw new ConfigError('set only one of JWT_JWKS_URL, JWT_PUBLIC_KEY and JWT_SECRET');
+  if (jwksUrl) {
+    try {
+      new URL(jwksUrl);
+    } catch {
+      throw new ConfigError(`JWT_JWKS_URL is not a valid URL: "${jwksUrl}"`);
+    }
+  }
+  if (secret && secret.length < 32) throw new ConfigError('JWT_SECRET must be at least 32 characters');
+  return { jwksUrl, publicKey, secret, issuer: env.JWT_ISSUER || undefined, audience: env.JWT_AUDIENCE || undefined };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     host: env.HOST || '127.0.0.1',
@@ -51,5 +79,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxGroupDepth: intFrom(env, 'MAX_GROUP_DEPTH', 50, 1, 1000),
     demo: env.KAUTH_DEMO !== '0',
     logLevel: env.LOG_LEVEL || 'info',
+    jwt: jwtConfig(env),
   };
 }

@@ -21,9 +21,17 @@ export function visibilityFilter(ctx: DomainContext): Prisma.GroupWhereInput {
   return roots === null ? {} : { OR: roots.map((root) => ({ path: { has: root } })) };
 }
 
-/** Groups by id in the order asked; null where unknown, of another tenant, or not visible. */
-export async function groupsByIds(ctx: DomainContext, ids: readonly number[]): Promise<(Group | null)[]> {
-  const rows = await ctx.db.group.findMany({ where: { tenantId: ctx.tenantId, id: { in: [...ids] }, ...visibilityFilter(ctx) } });
+/**
+ * Groups by id in the order asked; null where unknown, of another tenant, or not visible.
+ * `ignoreVisibility` is for authorization checks that must see the whole tree.
+ */
+export async function groupsByIds(
+  ctx: DomainContext,
+  ids: readonly number[],
+  options: { ignoreVisibility?: boolean } = {},
+): Promise<(Group | null)[]> {
+  const visible = options.ignoreVisibility ? {} : visibilityFilter(ctx);
+  const rows = await ctx.db.group.findMany({ where: { tenantId: ctx.tenantId, id: { in: [...ids] }, ...visible } });
   const byId = new Map(rows.map((row) => [row.id, row]));
   return ids.map((id) => byId.get(id) ?? null);
 }

@@ -1,7 +1,7 @@
 // Roles, their assignment to groups and users, and the effective roles that follow
 // from the tree: a group has the roles of itself and every ancestor; a user has
 // their direct roles plus the effective roles of every group they are a member of.
-import type { Role } from '../generated/prisma/client';
+import type { Group, Role, User } from '../generated/prisma/client';
 import type { DomainContext, Tx } from './context';
 import { NotFoundError } from './errors';
 import { conflictOnDuplicate } from './unique';
@@ -29,41 +29,39 @@ export async function createRole(ctx: DomainContext, input: { name: unknown; des
   );
 }
 
-async function requireRow(tx: Tx, ctx: DomainContext, kind: 'Group' | 'User' | 'Role', id: number, field: string) {
-  const where = { tenantId: ctx.tenantId, id };
-  const found =
-    kind === 'Group'
-      ? await tx.group.findFirst({ where, select: { id: true } })
-      : kind === 'User'
-        ? await tx.user.findFirst({ where, select: { id: true } })
-        : await tx.role.findFirst({ where, select: { id: true } });
-  if (!found) throw new NotFoundError(kind, id, field);
+async function requireRole(tx: Tx, ctx: DomainContext, roleId: number): Promise<void> {
+  const role = await tx.role.findFirst({ where: { tenantId: ctx.tenantId, id: roleId }, select: { id: true } });
+  if (!role) throw new NotFoundError('Role', roleId, 'roleId');
 }
 
 /** Assigning twice or unassigning what is not assigned is not an error: the end state is what was asked. */
-export async function setGroupRole(ctx: DomainContext, groupId: number, roleId: number, assigned: boolean): Promise<void> {
-  await ctx.db.$transaction(async (tx) => {
-    await requireRow(tx, ctx, 'Group', groupId, 'groupId');
-    await requireRow(tx, ctx, 'Role', roleId, 'roleId');
+export async function setGroupRole(ctx: DomainContext, groupId: number, roleId: number, assigned: boolean): Promise<Group> {
+  return ctx.db.$transaction(async (tx) => {
+    const group = await tx.group.findFirst({ where: { tenantId: ctx.tenantId, id: groupId } });
+    if (!group) throw new NotFoundError('Group', groupId, 'groupId');
+    await requireRole(tx, ctx, roleId);
     if (assigned) {
       await tx.$executeRaw`INSERT INTO group_roles (tenant_id, group_id, role_id)
         VALUES (${ctx.tenantId}::int, ${groupId}::int, ${roleId}::int) ON CONFLICT DO NOTHING`;
     } else {
       await tx.groupRole.deleteMany({ where: { tenantId: ctx.tenantId, groupId, roleId } });
     }
+    return group;
   });
 }
 
-export async function setUserRole(ctx: DomainContext, userId: number, roleId: number, assigned: boolean): Promise<void> {
-  await ctx.db.$transaction(async (tx) => {
-    await requireRow(tx, ctx, 'User', userId, 'userId');
-    await requireRow(tx, ctx, 'Role', roleId, 'roleId');
+export async function setUserRole(ctx: DomainContext, userId: number, roleId: number, assigned: boolean): Promise<User> {
+  return ctx.db.$transaction(async (tx) => {
+    const user = await tx.user.findFirst({ where: { tenantId: ctx.tenantId, id: userId } });
+    if (!user) throw new NotFoundError('User', userId, 'userId');
+    await requireRole(tx, ctx, roleId);
     if (assigned) {
       await tx.$executeRaw`INSERT INTO user_roles (tenant_id, user_id, role_id)
         VALUES (${ctx.tenantId}::int, ${userId}::int, ${roleId}::int) ON CONFLICT DO NOTHING`;
     } else {
       await tx.userRole.deleteMany({ where: { tenantId: ctx.tenantId, userId, roleId } });
     }
+    return user;
   });
 }
 

@@ -1,0 +1,107 @@
+// Credentials → Principal. `Authorization: Bearer <credential>` with an API key
+// (`kauth_<slug>_<secret>`) or, when configured, a JWT. Every failure is the same
+// UnauthenticatedError: a caller cannot tell an unknown key from another tenant's.
+import { type KeyObject, createPublicKey } from 'node:crypto';
+import type { JwtConfig } from '../config';
+import { findLiveKey, touchApiKey } from '../domain/apikeys';
+import type { Db } from '../domain/context';
+import { UnauthenticatedError } from '../domain/errors';
+import { tenantBySlug } from '../domain/tenants';
+import { type Principal, makePrincipal } from './principal';
+import { isScopeName, parseScope } from './scopes';
+
+const LAST_USED_INTERVAL_MS = 60_000;
+
+export interface AuthLogger {
+  warn(obj: object, msg: string): void;
+}
+
+type Jose = typeof import('jose', { with: { 'resolution-mode': 'import' } });
+type JwtKey = Uint8Array | KeyObject | ReturnType<Jose['createRemoteJWKSet']>;
+interface JwtVerifier {
+  jose: Jose;
+  key: JwtKey;
+  algorithms: string[];
+}
+
+// jose is ESM-only: loaded with import() (kept as-is by the CommonJS build), and only when JWTs are on.
+async function jwtVerifierFrom(config: JwtConfig): Promise<JwtVerifier> {
+  const jose = await import('jose');
+  if (config.secret) return { jose, key: new TextEncoder().encode(config.secret), algorithms: ['HS256'] };
+  if (config.jwksUrl) return { jose, key: jose.createRemoteJWKSet(new URL(config.jwksUrl)), algorithms: ['RS256', 'ES256'] };
+  const key = createPublicKey(config.publicKey!.replace(/\\n/g, '\n'));
+  return { jose, key, algorithms: [key.asymmetricKeyType === 'ec' ? 'ES256' : 'RS256'] };
+}
+
+export class Authenticator {
+  private readonly lastTouched = new Map<number, number>();
+  private readonly verifier: Promise<JwtVerifier> | null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly jwt: JwtConfig | null,
+    private readonly logger: AuthLogger,
+  ) {
+    this.verifier = jwt ? jwtVerifierFrom(jwt) : null;
+  }
+
+  /** Resolves once the JWT key material is loaded; rejects if it is unusable (bad configuration). */
+  async ready(): Promise<void> {
+    await this.verifier;
+  }
+
+  /** The principal for an Authorization header; `slug`, when given, must be the credential's tenant. */
+  async authenticate(header: string | undefined, slug?: string): Promise<Principal> {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+    if (!match) throw new UnauthenticatedError(header ? 'malformed Authorization header: expected "Bearer <credential>"' : 'missing credentials: send "Authorization: Bearer <credential>"');
+    const credential = match[1];
+    const principal = credential.startsWith('kauth_') ? await this.fromApiKey(credential) : await this.fromJwt(credential);
+    if (slug !== undefined && principal.tenant.slug !== slug) throw new UnauthenticatedError('invalid credentials');
+    return principal;
+  }
+
+  private async fromApiKey(credential: string): Promise<Principal> {
+    const found = await findLiveKey(this.db, credential);
+    if (!found) throw new UnauthenticatedError('invalid, expired or revoked API key');
+    this.recordUse(found.apiKey.id);
+    return makePrincipal(found.tenant, found.apiKey.scopes, found.apiKey);
+  }
+
+  /** Updates lastUsedAt at most once a minute per key, after the response, never failing it. */
+  private recordUse(keyId: number): void {
+    const now = Date.now();
+    if (now - (this.lastTouched.get(keyId) ?? 0) < LAST_USED_INTERVAL_MS) return;
+    this.lastTouched.set(keyId, now);
+    setImmediate(() => {
+      touchApiKey(this.db, keyId, new Date(now)).catch((err) => this.logger.warn({ err, keyId }, 'could not record API key use'));
+    });
+  }
+
+  private async fromJwt(token: string): Promise<Principal> {
+    if (!this.verifier || token.split('.').length !== 3) throw new UnauthenticatedError('invalid credentials');
+    const { jose, key, algorithms } = await this.verifier;
+    let payload;
+    try {
+      ({ payload } = await jose.jwtVerify(token, key as Uint8Array, {
+        algorithms,
+        issuer: this.jwt?.issuer,
+        audience: this.jwt?.audience,
+      }));
+    } catch {
+      throw new UnauthenticatedError('invalid or expired token');
+    }
+    const slug = typeof payload.tenant === 'string' ? payload.tenant : null;
+    const tenant = slug ? await tenantBySlug(this.db, slug) : null;
+    if (!tenant) throw new UnauthenticatedError('invalid credentials');
+    const given = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
+    // Scopes of other services (openid, profile…) are kept in `scopes` but grant nothing here.
+    const known = given.filter((s) => {
+      try {
+        return isScopeName(parseScope(s).scope);
+      } catch {
+        return false;
+      }
+    });
+    return { ...makePrincipal(tenant, known), scopes: given };
+  }
+}

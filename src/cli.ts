@@ -1,0 +1,130 @@
+// The `kauth` command: operator tasks against the configured database (DATA_DIR or
+// DATABASE_URL). Each command prints one JSON document on stdout.
+import { parseArgs } from 'node:util';
+import { makePrincipal } from './auth/principal';
+import { ALL_SCOPES } from './auth/scopes';
+import { explain } from './bootstrap';
+import { databaseConfig } from './config';
+import { type Database, migrate, openDatabase } from './db';
+import { createApiKey, listApiKeys, revokeApiKey } from './domain/apikeys';
+import { type DomainContext, FULL_ACCESS } from './domain/context';
+import { DomainError, NotFoundError, ValidationError } from './domain/errors';
+import { createTenant, tenantBySlug } from './domain/tenants';
+import { createUser } from './domain/users';
+import { parseId } from './domain/validate';
+
+const USAGE = `usage:
+  kauth migrate
+  kauth tenant create <slug> [--name <name>]
+  kauth user create <slug> --email <email> [--name <name>]
+  kauth key create <slug> --scope <scope> [--scope <scope> …] [--name <name>] [--expires-in <30d>]
+  kauth key list <slug>
+  kauth key revoke <slug> <id>
+environment: DATA_DIR (embedded database, default ./data) or DATABASE_URL (postgres://…)`;
+
+class UsageError extends Error {}
+
+const OPTIONS = {
+  name: { type: 'string' },
+  email: { type: 'string' },
+  scope: { type: 'string', multiple: true },
+  'expires-in': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+export function parseDuration(text: string): number {
+  const match = /^([1-9][0-9]*)([smhdw])$/.exec(text);
+  if (!match) throw new ValidationError('expires-in', `--expires-in must look like 30d, 12h, 90m or 2w, got "${text}"`);
+  return Number(match[1]) * DURATION_UNITS[match[2]] * 1000;
+}
+
+async function tenantContext(db: Database, slug: string | undefined): Promise<DomainContext & { slug: string }> {
+  if (!slug) throw new UsageError('missing <slug>');
+  const tenant = await tenantBySlug(db.prisma, slug);
+  if (!tenant) throw new NotFoundError('Workspace', slug);
+  return { db: db.prisma, tenantId: tenant.id, access: FULL_ACCESS, maxGroupDepth: 0, slug };
+}
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+async function run(db: Database, command: string, positionals: string[], values: Values): Promise<unknown> {
+  const [slug, id] = positionals;
+  switch (command) {
+    case 'tenant create':
+      if (!slug) throw new UsageError('missing <slug>');
+      return createTenant(db.prisma, { slug, name: values.name });
+    case 'user create': {
+      if (!values.email) throw new UsageError('missing --email');
+      return createUser(await tenantContext(db, slug), { email: values.email, name: values.name });
+    }
+    case 'key create': {
+      const ctx = await tenantContext(db, slug);
+      const tenant = (await tenantBySlug(db.prisma, ctx.slug))!;
+      const expiresIn = values['expires-in'];
+      const { key, apiKey } = await createApiKey(ctx, makePrincipal(tenant, ALL_SCOPES), {
+        name: values.name ?? 'cli',
+        scopes: values.scope ?? [],
+        expiresAt: expiresIn ? new Date(Date.now() + parseDuration(expiresIn)) : null,
+      });
+      return { id: apiKey.id, key, name: apiKey.name, scopes: apiKey.scopes, expiresAt: apiKey.expiresAt };
+    }
+    case 'key list':
+      return (await listApiKeys(await tenantContext(db, slug))).map(({ secretHash: _, ...key }) => key);
+    case 'key revoke': {
+      const ctx = await tenantContext(db, slug);
+      if (!id) throw new UsageError('missing <id>');
+      const { secretHash: _, ...key } = await revokeApiKey(ctx, parseId(id, 'id'));
+      return key;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    process.stderr.write(`kauth: ${(error as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0) {
+    process.stdout.write(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  const command = positionals[0] === 'migrate' ? 'migrate' : positionals.slice(0, 2).join(' ');
+  const rest = positionals.slice(command === 'migrate' ? 1 : 2);
+  let db: Database | null = null;
+  try {
+    db = await openDatabase(databaseConfig(), { migrate: false });
+    const report = await migrate(db.raw);
+    const result = command === 'migrate' ? report : await run(db, command, rest, values);
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`kauth: ${error.message}\n${USAGE}\n`);
+      return 2;
+    }
+    const message = explain(error);
+    if (!message) throw error;
+    const code = error instanceof DomainError ? error.code : 'ERROR';
+    process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
+    process.stderr.write(`kauth: ${message}\n`);
+    return 1;
+  } finally {
+    await db?.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`kauth: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);

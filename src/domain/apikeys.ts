@@ -1,0 +1,112 @@
+// API keys: `kauth_<slug>_<secret>`. Only a SHA-256 of the secret and a short display
+// prefix are stored; the full key is returned once, at creation.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Principal } from '../auth/principal';
+import { type Grant, formatGrant, grantCovers, parseScope } from '../auth/scopes';
+import type { ApiKey, Tenant } from '../generated/prisma/client';
+import type { Db, DomainContext } from './context';
+import { ForbiddenError, NotFoundError, ValidationError } from './errors';
+import { requiredName } from './validate';
+
+export type { ApiKey } from '../generated/prisma/client';
+
+const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+export const SECRET_LENGTH = 40;
+const PREFIX_LENGTH = 8;
+const KEY_FORMAT = /^kauth_([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)_([A-Za-z0-9]{32,128})$/;
+
+/** A CSPRNG secret of base62 characters (rejection sampling keeps the distribution uniform). */
+export function generateSecret(length = SECRET_LENGTH): string {
+  let secret = '';
+  while (secret.length < length) {
+    for (const byte of randomBytes(length)) {
+      if (byte < 248 && secret.length < length) secret += BASE62[byte % 62];
+    }
+  }
+  return secret;
+}
+
+export const hashSecret = (secret: string): string => createHash('sha256').update(secret).digest('hex');
+
+export function parseKey(key: string): { slug: string; secret: string } | null {
+  const match = KEY_FORMAT.exec(key);
+  return match ? { slug: match[1], secret: match[2] } : null;
+}
+
+export function listApiKeys(ctx: DomainContext): Promise<ApiKey[]> {
+  return ctx.db.apiKey.findMany({ where: { tenantId: ctx.tenantId }, orderBy: { id: 'asc' } });
+}
+
+export interface CreateApiKeyInput {
+  name: unknown;
+  scopes: readonly string[];
+  expiresAt?: Date | null;
+}
+
+async function groupPaths(ctx: DomainContext, grants: readonly Grant[]): Promise<Map<number, number[]>> {
+  const ids = [...new Set(grants.flatMap((g) => (g.group === null ? [] : [g.group])))];
+  const rows = ids.length
+    ? await ctx.db.group.findMany({ where: { tenantId: ctx.tenantId, id: { in: ids } }, select: { id: true, path: true } })
+    : [];
+  for (const id of ids) {
+    if (!rows.some((row) => row.id === id)) throw new NotFoundError('Group', id, 'scopes');
+  }
+  return new Map(rows.map((row) => [row.id, row.path]));
+}
+
+/** Creates a key whose every scope the creator holds (no escalation). Returns the key, once. */
+export async function createApiKey(
+  ctx: DomainContext,
+  creator: Principal,
+  input: CreateApiKeyInput,
+): Promise<{ key: string; apiKey: ApiKey }> {
+  const name = requiredName(input.name, 'name', 255);
+  if (input.scopes.length === 0) throw new ValidationError('scopes', 'a key needs at least one scope');
+  const wanted = input.scopes.map((s, i) => parseScope(s.trim(), `scopes[${i}]`));
+  if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
+    throw new ValidationError('expiresAt', 'expiresAt must be in the future');
+  }
+  const paths = await groupPaths(ctx, wanted);
+  const beyond = wanted.filter((grant) => !grantCovers(creator.grants, grant, (id) => paths.get(id) ?? null));
+  if (beyond.length > 0) {
+    const names = beyond.map(formatGrant);
+    throw new ForbiddenError(`a key cannot be given scopes its creator does not hold: ${names.join(', ')}`, [names]);
+  }
+  const secret = generateSecret();
+  const apiKey = await ctx.db.apiKey.create({
+    data: {
+      tenantId: ctx.tenantId,
+      name,
+      prefix: secret.slice(0, PREFIX_LENGTH),
+      secretHash: hashSecret(secret),
+      scopes: [...new Set(wanted.map(formatGrant))],
+      expiresAt: input.expiresAt ?? null,
+    },
+  });
+  return { key: `kauth_${creator.tenant.slug}_${secret}`, apiKey };
+}
+
+export async function revokeApiKey(ctx: DomainContext, id: number): Promise<ApiKey> {
+  const key = await ctx.db.apiKey.findFirst({ where: { tenantId: ctx.tenantId, id } });
+  if (!key) throw new NotFoundError('ApiKey', id, 'id');
+  if (key.revokedAt) return key;
+  return ctx.db.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+}
+
+/** The live key (not revoked, not expired) and its tenant for a presented key string, or null. */
+export async function findLiveKey(db: Db, presented: string): Promise<{ apiKey: ApiKey; tenant: Tenant } | null> {
+  const parsed = parseKey(presented);
+  if (!parsed) return null;
+  const hash = hashSecret(parsed.secret);
+  const found = await db.apiKey.findUnique({ where: { secretHash: hash }, include: { tenant: true } });
+  if (!found || !timingSafeEqual(Buffer.from(found.secretHash), Buffer.from(hash))) return null;
+  if (found.tenant.slug !== parsed.slug) return null;
+  if (found.revokedAt || (found.expiresAt && found.expiresAt.getTime() <= Date.now())) return null;
+  const { tenant, ...apiKey } = found;
+  return { apiKey, tenant };
+}
+
+/** Records use; callers throttle it and keep it off the request's critical path. */
+export async function touchApiKey(db: Db, id: number, at: Date): Promise<void> {
+  await db.apiKey.updateMany({ where: { id }, data: { lastUsedAt: at } });
+}

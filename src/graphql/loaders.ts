@@ -1,0 +1,48 @@
+// One DataLoader per relation per request (DataLoader's own advice). Each batch is one
+// SQL statement, so a response's statement count does not grow with its number of groups.
+import DataLoader from 'dataloader';
+import type { DomainContext } from '../domain/context';
+import * as groups from '../domain/groups';
+import * as members from '../domain/members';
+import * as roles from '../domain/roles';
+import * as users from '../domain/users';
+
+const keyed = <V>(batch: (ids: readonly number[]) => Promise<V[]>) => new DataLoader<number, V>(batch);
+
+export function createLoaders(ctx: DomainContext) {
+  const groupById = keyed((ids) => groups.groupsByIds(ctx, ids));
+  const userById = keyed((ids) => users.usersByIds(ctx, ids));
+  const roleById = keyed((ids) => roles.rolesByIds(ctx, ids));
+  /** Primes the id loader with rows fetched some other way, so they are not fetched again. */
+  const primeGroups = (rows: groups.Group[]) => {
+    rows.forEach((row) => groupById.prime(row.id, row));
+    return rows;
+  };
+  return {
+    groupById,
+    /** Every group of the tenant, visible or not: only to check restricted write scopes. */
+    groupForAuthorization: keyed((ids) => groups.groupsByIds(ctx, ids, { ignoreVisibility: true })),
+    userById,
+    roleById,
+    primeGroups,
+    children: keyed(async (ids) => (await groups.childrenOfGroups(ctx, ids)).map(primeGroups)),
+    descendants: keyed(async (ids) => (await groups.descendantsOfGroups(ctx, ids)).map(primeGroups)),
+    directMembers: keyed((ids) => members.membersOfGroups(ctx, ids, false)),
+    inheritedMembers: keyed((ids) => members.membersOfGroups(ctx, ids, true)),
+    directMemberCount: keyed((ids) => members.memberCountsOfGroups(ctx, ids, false)),
+    inheritedMemberCount: keyed((ids) => members.memberCountsOfGroups(ctx, ids, true)),
+    groupIdsOfUser: keyed((ids) => members.groupIdsOfUsers(ctx, ids)),
+    rolesOfGroup: keyed((ids) => roles.rolesOfGroups(ctx, ids)),
+    effectiveRolesOfGroup: keyed((ids) => roles.effectiveRolesOfGroups(ctx, ids)),
+    rolesOfUser: keyed((ids) => roles.rolesOfUsers(ctx, ids)),
+    effectiveRolesOfUser: keyed((ids) => roles.effectiveRolesOfUsers(ctx, ids)),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;
+
+/** Loads many ids and drops the ones that are gone or not visible. */
+export async function loadPresent<V>(loader: DataLoader<number, V | null>, ids: readonly number[]): Promise<V[]> {
+  const values = await loader.loadMany(ids);
+  return values.filter((v): v is V => v !== null && !(v instanceof Error));
+}

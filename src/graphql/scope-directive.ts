@@ -1,0 +1,116 @@
+// Applies @requiresScope / @public to every field of the schema, once, when it is built.
+// A field is guarded by its own directive, else by its type's; a field with neither is
+// denied (default deny). The decision itself is src/auth/scopes.ts `satisfies`.
+import { MapperKind, getDirective, mapSchema } from '@graphql-tools/utils';
+import {
+  type GraphQLFieldConfig,
+  type GraphQLFieldResolver,
+  type GraphQLSchema,
+  defaultFieldResolver,
+} from 'graphql';
+import { satisfies } from '../auth/scopes';
+import { ForbiddenError } from '../domain/errors';
+import type { Group } from '../generated/prisma/client';
+import type { GraphQLContext } from './context';
+
+export type Requirement = string[][];
+
+export interface FieldGuard {
+  public: boolean;
+  requirement: Requirement | null;
+  groupArg: string | null;
+}
+
+/** The guard that applies to a field: its own directive, else its type's, else none. */
+export function guardOf(schema: GraphQLSchema, typeName: string, field: GraphQLFieldConfig<unknown, unknown>): FieldGuard {
+  const type = schema.getType(typeName)!;
+  const own = getDirective(schema, field, 'requiresScope')?.[0];
+  const ownPublic = getDirective(schema, field, 'public')?.[0];
+  const typeReq = getDirective(schema, type, 'requiresScope')?.[0];
+  const typePublic = getDirective(schema, type, 'public')?.[0];
+  if (own) return { public: false, requirement: own.scopes, groupArg: own.groupArg ?? null };
+  if (ownPublic) return { public: true, requirement: null, groupArg: null };
+  if (typeReq) return { public: false, requirement: typeReq.scopes, groupArg: null };
+  return { public: Boolean(typePublic), requirement: null, groupArg: null };
+}
+
+export function describeRequirement(requirement: Requirement): string {
+  const sets = requirement.map((set) => set.map((s) => `\`${s}\``).join(' and '));
+  return sets.length === 1 ? `Requires scope ${sets[0]}.` : `Requires scope ${sets.join(', or ')}.`;
+}
+
+function argAt(args: Record<string, unknown>, dotted: string): unknown {
+  return dotted.split('.').reduce<unknown>((value, key) => (value == null ? undefined : (value as Record<string, unknown>)[key]), args);
+}
+
+function deny(requirement: Requirement, fieldName: string): never {
+  throw new ForbiddenError(`not allowed: ${fieldName} ${describeRequirement(requirement).toLowerCase()}`, requirement);
+}
+
+/**
+ * The group a restricted scope is checked against: the object itself for fields of Group,
+ * or the group named by `groupArg` (null = the top level). undefined: not group-specific,
+ * or an id the resolver will reject itself (malformed, unknown).
+ */
+async function targetPath(
+  guard: FieldGuard,
+  typeName: string,
+  source: unknown,
+  args: Record<string, unknown>,
+  ctx: GraphQLContext,
+): Promise<readonly number[] | null | undefined> {
+  if (typeName === 'Group') return (source as Group).path;
+  if (!guard.groupArg) return undefined;
+  const raw = argAt(args, guard.groupArg);
+  if (raw === undefined || raw === null) return null;
+  const id = Number(raw);
+  if (!Number.isSafeInteger(id) || id <= 0 || id > 2_147_483_647) return undefined;
+  const group = await ctx.loaders.groupForAuthorization.load(id);
+  return group ? group.path : undefined;
+}
+
+function isOwnKey(typeName: string, source: unknown, ctx: GraphQLContext): boolean {
+  return typeName === 'ApiKey' && ctx.principal.apiKey !== null && (source as { id: number }).id === ctx.principal.apiKey.id;
+}
+
+function guardResolver(
+  guard: FieldGuard,
+  typeName: string,
+  fieldName: string,
+  resolve: GraphQLFieldResolver<unknown, GraphQLContext>,
+): GraphQLFieldResolver<unknown, GraphQLContext> {
+  const label = `${typeName}.${fieldName}`;
+  if (guard.public) return resolve;
+  const requirement = guard.requirement;
+  if (!requirement) {
+    return () => {
+      throw new ForbiddenError(`not allowed: ${label} declares no scope requirement`, []);
+    };
+  }
+  if (guard.groupArg) {
+    return async (source, args, ctx, info) => {
+      const path = await targetPath(guard, typeName, source, args, ctx);
+      if (!satisfies(ctx.principal.grants, requirement, path)) deny(requirement, label);
+      return resolve(source, args, ctx, info);
+    };
+  }
+  return (source, args, ctx, info) => {
+    const path = typeName === 'Group' ? (source as Group).path : undefined;
+    if (!satisfies(ctx.principal.grants, requirement, path) && !isOwnKey(typeName, source, ctx)) deny(requirement, label);
+    return resolve(source, args, ctx, info);
+  };
+}
+
+export function applyScopeDirective(schema: GraphQLSchema): GraphQLSchema {
+  return mapSchema(schema, {
+    [MapperKind.OBJECT_FIELD]: (field, fieldName, typeName) => {
+      const guard = guardOf(schema, typeName, field);
+      const note = guard.public ? 'Public: any valid credential.' : guard.requirement ? describeRequirement(guard.requirement) : '';
+      return {
+        ...field,
+        description: [field.description, note].filter(Boolean).join('\n\n'),
+        resolve: guardResolver(guard, typeName, fieldName, (field.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<unknown, GraphQLContext>),
+      };
+    },
+  });
+}

@@ -1,0 +1,45 @@
+// config → database → app → listen; nothing else.
+import { ALL_SCOPES } from './auth/scopes';
+import { makePrincipal } from './auth/principal';
+import { fail } from './bootstrap';
+import { loadConfig } from './config';
+import { openDatabase } from './db';
+import { createApiKey } from './domain/apikeys';
+import { FULL_ACCESS } from './domain/context';
+import { isEmpty, seedDemo } from './domain/demo';
+import { buildApp } from './http/app';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const db = await openDatabase(config.database);
+  const app = await buildApp({ db: db.prisma, maxGroupDepth: config.maxGroupDepth, jwt: config.jwt, logger: { level: config.logLevel } });
+  app.addHook('onClose', () => db.close());
+
+  if (config.database.kind === 'pglite' && config.demo && (await isEmpty(db.prisma))) {
+    const tenant = await seedDemo(db.prisma, config.maxGroupDepth);
+    const ctx = { db: db.prisma, tenantId: tenant.id, access: FULL_ACCESS, maxGroupDepth: config.maxGroupDepth };
+    const { key } = await createApiKey(ctx, makePrincipal(tenant, ALL_SCOPES), { name: 'demo admin', scopes: ALL_SCOPES });
+    app.log.info(
+      { workspace: tenant.slug, apiKey: key },
+      `empty database: created the demo workspace "demo" with an admin API key (shown only now): ${key}`,
+    );
+  }
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      app.close().then(() => process.exit(0), fail);
+    });
+  }
+  try {
+    await app.listen({
+      host: config.host,
+      port: config.port,
+      listenTextResolver: (address) => `kauth groups listening on ${address}/graphql`,
+    });
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+}
+
+main().catch(fail);
