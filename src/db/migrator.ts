@@ -82,7 +82,10 @@ async function appliedRows(db: RawSql): Promise<AppliedRow[]> {
 }
 
 export async function migrate(db: RawSql, migrations = readMigrations()): Promise<MigrationReport> {
-  await db.exec(CREATE_HISTORY_TABLE);
+  await db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_ID]);
+    await tx.exec(CREATE_HISTORY_TABLE);
+  });
   checkHistory(migrations, await appliedRows(db));
   const report: MigrationReport = { applied: [], alreadyApplied: [] };
   for (const migration of migrations) {

@@ -1,0 +1,180 @@
+// Runs a behaviour suite against the real app over real HTTP, once per backend:
+// embedded PGlite (a fresh data directory per test file) and PostgreSQL (this run's
+// database, see global-setup). Tests isolate themselves by creating their own workspace.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { makePrincipal } from '../../src/auth/principal';
+import { ALL_SCOPES } from '../../src/auth/scopes';
+import { type Database, openDatabase } from '../../src/db';
+import { createApiKey } from '../../src/domain/apikeys';
+import { type DomainContext, FULL_ACCESS } from '../../src/domain/context';
+import { createTenant } from '../../src/domain/tenants';
+import type { Tenant } from '../../src/generated/prisma/client';
+import { buildApp } from '../../src/http/app';
+
+export type Backend = 'pglite' | 'postgres';
+
+export const MAX_GROUP_DEPTH = 8;
+
+export function backends(): Backend[] {
+  return process.env.KAUTH_TEST_POSTGRES_URL ? ['pglite', 'postgres'] : ['pglite'];
+}
+
+export interface Response<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export interface GraphQLBody {
+  data?: any;
+  errors?: { message: string; path?: (string | number)[]; extensions: Record<string, any> }[];
+}
+
+let slugCounter = 0;
+export function uniqueSlug(prefix = 't'): string {
+  slugCounter += 1;
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${slugCounter}`;
+}
+
+export class Harness {
+  db!: Database;
+  app!: FastifyInstance;
+  baseUrl!: string;
+  private dataDir: string | null = null;
+
+  constructor(readonly backend: Backend) {}
+
+  async start(): Promise<void> {
+    if (this.backend === 'pglite') {
+      this.dataDir = mkdtempSync(path.join(tmpdir(), 'kauth-test-'));
+      this.db = await openDatabase({ kind: 'pglite', dataDir: this.dataDir });
+    } else {
+      this.db = await openDatabase({ kind: 'postgres', url: process.env.KAUTH_TEST_POSTGRES_URL! });
+    }
+    this.app = await buildApp({ db: this.db.prisma, maxGroupDepth: MAX_GROUP_DEPTH, jwt: null });
+    await this.app.listen({ host: '127.0.0.1', port: 0 });
+    const address = this.app.server.address();
+    if (!address || typeof address === 'string') throw new Error('no port');
+    this.baseUrl = `http://127.0.0.1:${address.port}`;
+  }
+
+  async stop(): Promise<void> {
+    await this.app?.close();
+    await this.db?.close();
+    if (this.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  async request<T = any>(method: string, url: string, options: { headers?: Record<string, string>; body?: unknown; rawBody?: string } = {}): Promise<Response<T>> {
+    const headers: Record<string, string> = { ...options.headers };
+    let body: string | undefined = options.rawBody;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    const res = await fetch(this.baseUrl + url, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    if ((res.headers.get('content-type') ?? '').includes('json') && text) parsed = JSON.parse(text);
+    return { status: res.status, headers: res.headers, body: parsed as T };
+  }
+
+  /** POSTs a GraphQL operation with `key` as the bearer credential (omit for none). */
+  gql(key: string | null, query: string, variables?: Record<string, unknown>): Promise<Response<GraphQLBody>> {
+    return this.request('POST', '/graphql', {
+      headers: key ? { authorization: `Bearer ${key}` } : {},
+      body: { query, variables },
+    });
+  }
+
+  /** A new workspace with an all-scopes key, and factories that go through the API. */
+  async workspace(): Promise<Workspace> {
+    const tenant = await createTenant(this.db.prisma, { slug: uniqueSlug() });
+    const ws = new Workspace(this, tenant, '');
+    ws.adminKey = await ws.key(ALL_SCOPES);
+    return ws;
+  }
+}
+
+export class Workspace {
+  constructor(
+    readonly h: Harness,
+    readonly tenant: Tenant,
+    public adminKey: string,
+  ) {}
+
+  get ctx(): DomainContext {
+    return { db: this.h.db.prisma, tenantId: this.tenant.id, access: FULL_ACCESS, maxGroupDepth: MAX_GROUP_DEPTH };
+  }
+
+  /** Creates an API key with exactly these scopes. */
+  async key(scopes: string[], options: { expiresAt?: Date } = {}): Promise<string> {
+    const { key } = await createApiKey(this.ctx, makePrincipal(this.tenant, ALL_SCOPES), {
+      name: `test ${scopes.join(' ')}`,
+      scopes,
+      expiresAt: options.expiresAt,
+    });
+    return key;
+  }
+
+  /** Runs an operation as the admin key; fails the test on any GraphQL error. */
+  async ok(query: string, variables?: Record<string, unknown>): Promise<any> {
+    const res = await this.h.gql(this.adminKey, query, variables);
+    if (res.status !== 200 || res.body.errors) {
+      throw new Error(`GraphQL failed (${res.status}): ${JSON.stringify(res.body.errors ?? res.body)}`);
+    }
+    return res.body.data;
+  }
+
+  /** Runs an operation as the admin key and returns the response as is. */
+  gql(query: string, variables?: Record<string, unknown>, key: string | null = this.adminKey) {
+    return this.h.gql(key, query, variables);
+  }
+
+  async group(name: string, parentId?: string | null, description?: string): Promise<string> {
+    const data = await this.ok(
+      'mutation($input: CreateGroupInput!) { createGroup(input: $input) { id } }',
+      { input: { name, parentId, description } },
+    );
+    return data.createGroup.id;
+  }
+
+  async user(name = 'Someone', email?: string): Promise<string> {
+    const data = await this.ok('mutation($input: CreateUserInput!) { createUser(input: $input) { id } }', {
+      input: { name, email: email ?? `${uniqueSlug('u')}@example.com` },
+    });
+    return data.createUser.id;
+  }
+
+  async role(name: string): Promise<string> {
+    const data = await this.ok('mutation($input: CreateRoleInput!) { createRole(input: $input) { id } }', {
+      input: { name },
+    });
+    return data.createRole.id;
+  }
+
+  async addMember(groupId: string, userId: string): Promise<void> {
+    await this.ok('mutation($g: ID!, $u: ID!) { addGroupMember(groupId: $g, userId: $u) { id } }', { g: groupId, u: userId });
+  }
+
+  async assignGroupRole(groupId: string, roleId: string): Promise<void> {
+    await this.ok('mutation($g: ID!, $r: ID!) { assignGroupRole(groupId: $g, roleId: $r) { id } }', { g: groupId, r: roleId });
+  }
+}
+
+/** Declares `suite` once per backend, each with its own running app. */
+export function eachBackend(name: string, suite: (h: Harness) => void): void {
+  for (const backend of backends()) {
+    describe(`${name} [${backend}]`, () => {
+      const h = new Harness(backend);
+      beforeAll(() => h.start(), 120_000);
+      afterAll(() => h.stop());
+      suite(h);
+    });
+  }
+}
+
+/** The error codes of a GraphQL response, in order. */
+export const codes = (body: GraphQLBody): string[] => (body.errors ?? []).map((e) => e.extensions.code);

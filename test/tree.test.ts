@@ -1,0 +1,132 @@
+import { codes, eachBackend } from './support/harness';
+
+const TREE = `query($id: ID!) { group(id: $id) {
+  id name depth parent { id } children { id } ancestors { id } descendants { id } } }`;
+
+eachBackend('group tree', (h) => {
+  it('reports ancestors nearest first, descendants by depth then id, and depth from 0', async () => {
+    const ws = await h.workspace();
+    const root = await ws.group('Root');
+    const a = await ws.group('A', root);
+    const b = await ws.group('B', root);
+    const a1 = await ws.group('A1', a);
+    const a1x = await ws.group('A1x', a1);
+    const b1 = await ws.group('B1', b);
+
+    const leaf = (await ws.ok(TREE, { id: a1x })).group;
+    expect(leaf.depth).toBe(3);
+    expect(leaf.parent).toEqual({ id: a1 });
+    expect(leaf.ancestors.map((g: { id: string }) => g.id)).toEqual([a1, a, root]);
+
+    const top = (await ws.ok(TREE, { id: root })).group;
+    expect(top.depth).toBe(0);
+    expect(top.parent).toBeNull();
+    expect(top.children.map((g: { id: string }) => g.id)).toEqual([a, b]);
+    expect(top.descendants.map((g: { id: string }) => g.id)).toEqual([a, b, a1, b1, a1x]);
+  });
+
+  it('moves a subtree and keeps every descendant consistent', async () => {
+    const ws = await h.workspace();
+    const x = await ws.group('X');
+    const y = await ws.group('Y');
+    const x1 = await ws.group('X1', x);
+    const x2 = await ws.group('X2', x1);
+    await ws.ok('mutation($id: ID!, $p: ID) { updateGroup(id: $id, input: { parentId: $p }) { id } }', { id: x, p: y });
+    const moved = (await ws.ok(TREE, { id: x2 })).group;
+    expect(moved.depth).toBe(3);
+    expect(moved.ancestors.map((g: { id: string }) => g.id)).toEqual([x1, x, y]);
+    const newRoot = (await ws.ok(TREE, { id: y })).group;
+    expect(newRoot.descendants.map((g: { id: string }) => g.id)).toEqual([x, x1, x2]);
+  });
+
+  it('makes a group a root with parentId: null and leaves the parent alone when parentId is absent', async () => {
+    const ws = await h.workspace();
+    const p = await ws.group('P');
+    const c = await ws.group('C', p);
+    await ws.ok('mutation($id: ID!) { updateGroup(id: $id, input: { name: "C2" }) { id } }', { id: c });
+    expect((await ws.ok(TREE, { id: c })).group.parent).toEqual({ id: p });
+    await ws.ok('mutation($id: ID!) { updateGroup(id: $id, input: { parentId: null }) { id } }', { id: c });
+    const after = (await ws.ok(TREE, { id: c })).group;
+    expect(after).toMatchObject({ name: 'C2', depth: 0, parent: null, ancestors: [] });
+  });
+
+  it('refuses to move a group under itself or a descendant with CONFLICT and changes nothing', async () => {
+    const ws = await h.workspace();
+    const a = await ws.group('A');
+    const b = await ws.group('B', a);
+    const c = await ws.group('C', b);
+    for (const target of [a, c]) {
+      const res = await ws.gql('mutation($id: ID!, $p: ID) { updateGroup(id: $id, input: { parentId: $p, name: "renamed" }) { id } }', {
+        id: a,
+        p: target,
+      });
+      expect(codes(res.body)).toEqual(['CONFLICT']);
+    }
+    const after = (await ws.ok(TREE + '', { id: a })).group;
+    expect(after).toMatchObject({ name: 'A', depth: 0, parent: null });
+    expect(after.descendants.map((g: { id: string }) => g.id)).toEqual([b, c]);
+  });
+
+  it('makes children roots when their parent is deleted, keeping their subtrees', async () => {
+    const ws = await h.workspace();
+    const top = await ws.group('Top');
+    const mid = await ws.group('Mid', top);
+    const kid = await ws.group('Kid', mid);
+    const grandkid = await ws.group('Grandkid', kid);
+    const user = await ws.user();
+    await ws.addMember(mid, user);
+    const role = await ws.role('r');
+    await ws.assignGroupRole(mid, role);
+
+    const res = await ws.ok('mutation($id: ID!) { deleteGroup(id: $id) }', { id: mid });
+    expect(res.deleteGroup).toBe(mid);
+    expect((await ws.ok(TREE, { id: mid })).group).toBeNull();
+    const kidAfter = (await ws.ok(TREE, { id: kid })).group;
+    expect(kidAfter).toMatchObject({ depth: 0, parent: null, ancestors: [] });
+    expect(kidAfter.descendants).toEqual([{ id: grandkid }]);
+    const gk = (await ws.ok(TREE, { id: grandkid })).group;
+    expect(gk.ancestors).toEqual([{ id: kid }]);
+    expect((await ws.ok(TREE, { id: top })).group.children).toEqual([]);
+    const u = await ws.ok('query($id: ID!) { user(id: $id) { groups { id } effectiveRoles { role { id } } } }', { id: user });
+    expect(u.user).toEqual({ groups: [], effectiveRoles: [] });
+  });
+
+  it('enforces the maximum depth on create and on move with BAD_USER_INPUT naming the limit', async () => {
+    const ws = await h.workspace();
+    let parent: string | null = null;
+    const chain: string[] = [];
+    for (let i = 0; i < 8; i += 1) {
+      parent = await ws.group(`L${i}`, parent);
+      chain.push(parent);
+    }
+    const tooDeep = await ws.gql('mutation($p: ID) { createGroup(input: { name: "deep", parentId: $p }) { id } }', { p: parent });
+    expect(codes(tooDeep.body)).toEqual(['BAD_USER_INPUT']);
+    expect(tooDeep.body.errors![0].message).toContain('8');
+    expect(tooDeep.body.errors![0].extensions.field).toBe('parentId');
+
+    const other = await ws.group('Other');
+    await ws.group('OtherChild', other);
+    const moveTooDeep = await ws.gql('mutation($id: ID!, $p: ID) { updateGroup(id: $id, input: { parentId: $p }) { id } }', {
+      id: other,
+      p: chain[6],
+    });
+    expect(codes(moveTooDeep.body)).toEqual(['BAD_USER_INPUT']);
+    expect((await ws.ok(TREE, { id: other })).group.depth).toBe(0);
+  });
+
+  it('never lets two concurrent moves create a cycle', async () => {
+    const ws = await h.workspace();
+    for (let round = 0; round < 5; round += 1) {
+      const a = await ws.group(`A${round}`);
+      const b = await ws.group(`B${round}`);
+      const move = (id: string, p: string) =>
+        ws.gql('mutation($id: ID!, $p: ID) { updateGroup(id: $id, input: { parentId: $p }) { id } }', { id, p });
+      const [ab, ba] = await Promise.all([move(a, b), move(b, a)]);
+      const outcomes = [codes(ab.body), codes(ba.body)].map((c) => c.join());
+      expect(outcomes.sort()).toEqual(['', 'CONFLICT']);
+      const ga = (await ws.ok(TREE, { id: a })).group;
+      const gb = (await ws.ok(TREE, { id: b })).group;
+      expect([ga.depth, gb.depth].sort()).toEqual([0, 1]);
+    }
+  });
+});
