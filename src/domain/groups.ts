@@ -5,7 +5,7 @@ import type { Prisma } from '../generated/prisma/client';
 import type { DomainContext, Tx } from './context';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { lockTree } from './tree-lock';
-import { type PageArgs, optionalText, requiredName } from './validate';
+import { type PageArgs, containsText, optionalText, requiredName } from './validate';
 
 export type { Group } from '../generated/prisma/client';
 
@@ -51,7 +51,7 @@ export async function listGroups(ctx: DomainContext, filter: GroupListFilter): P
     tenantId: ctx.tenantId,
     ...(filter.rootsOnly ? { parentGroupId: null } : {}),
     ...(filter.parentId != null ? { parentGroupId: filter.parentId } : {}),
-    ...(search ? { name: { contains: search, mode: 'insensitive' } } : {}),
+    ...(search ? { name: containsText(search) } : {}),
     ...visibilityFilter(ctx),
   };
   const [nodes, total] = await Promise.all([

@@ -1,7 +1,7 @@
 import type { User } from '../generated/prisma/client';
 import type { DomainContext } from './context';
 import { conflictOnDuplicate } from './unique';
-import { type PageArgs, normaliseEmail, optionalText } from './validate';
+import { type PageArgs, containsText, normaliseEmail, optionalText } from './validate';
 
 export type { User } from '../generated/prisma/client';
 
@@ -21,8 +21,8 @@ export async function listUsers(
     ...(search
       ? {
           OR: [
-            { name: { contains: search, mode: 'insensitive' as const } },
-            { email: { contains: search, mode: 'insensitive' as const } },
+            { name: containsText(search) },
+            { email: containsText(search) },
           ],
         }
       : {}),

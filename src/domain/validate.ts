@@ -64,7 +64,7 @@ export function normaliseEmail(value: unknown, field = 'email'): string {
   return email;
 }
 
-/** Escapes LIKE wildcards so a search string matches literally. */
-export function likePattern(search: string): string {
-  return `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/** A Prisma `contains` filter matching `search` literally, ignoring case (Prisma does not escape LIKE wildcards). */
+export function containsText(search: string) {
+  return { contains: search.replace(/[\\%_]/g, (c) => `\\${c}`), mode: 'insensitive' as const };
 }

@@ -1,0 +1,116 @@
+import { codes, eachBackend } from './support/harness';
+
+eachBackend('tenant isolation', (h) => {
+  it("never shows or touches another workspace's rows, answering as if they did not exist", async () => {
+    const a = await h.workspace();
+    const b = await h.workspace();
+    const ga = await a.group('Secret');
+    const ua = await a.user('Alice');
+    const ra = await a.role('a-role');
+    const gb = await b.group('Mine');
+    const ub = await b.user('Bob');
+
+    const read = await b.ok('query($g: ID!, $u: ID!, $r: ID!) { group(id: $g) { id } user(id: $u) { id } role(id: $r) { id } }', {
+      g: ga,
+      u: ua,
+      r: ra,
+    });
+    expect(read).toEqual({ group: null, user: null, role: null });
+    const lists = await b.ok('{ groups { total nodes { id } } users { total nodes { id } } roles { id } }');
+    expect(lists.groups).toEqual({ total: 1, nodes: [{ id: gb }] });
+    expect(lists.users).toEqual({ total: 1, nodes: [{ id: ub }] });
+    expect(lists.roles).toEqual([]);
+
+    const attempts: [string, Record<string, unknown>][] = [
+      ['mutation($id: ID!) { updateGroup(id: $id, input: { name: "pwned" }) { id } }', { id: ga }],
+      ['mutation($id: ID!) { deleteGroup(id: $id) }', { id: ga }],
+      ['mutation($id: ID!, $p: ID) { updateGroup(id: $id, input: { parentId: $p }) { id } }', { id: gb, p: ga }],
+      ['mutation($p: ID) { createGroup(input: { name: "x", parentId: $p }) { id } }', { p: ga }],
+      ['mutation($g: ID!, $u: ID!) { addGroupMember(groupId: $g, userId: $u) { id } }', { g: gb, u: ua }],
+      ['mutation($g: ID!, $u: ID!) { addGroupMember(groupId: $g, userId: $u) { id } }', { g: ga, u: ub }],
+      ['mutation($g: ID!, $r: ID!) { assignGroupRole(groupId: $g, roleId: $r) { id } }', { g: gb, r: ra }],
+      ['mutation($u: ID!, $r: ID!) { assignUserRole(userId: $u, roleId: $r) { id } }', { u: ua, r: ra }],
+    ];
+    for (const [query, variables] of attempts) {
+      const res = await b.gql(query, variables);
+      expect({ query, codes: codes(res.body) }).toEqual({ query, codes: ['NOT_FOUND'] });
+    }
+    const still = await a.ok('query($id: ID!) { group(id: $id) { name members { id } roles { id } } }', { id: ga });
+    expect(still.group).toEqual({ name: 'Secret', members: [], roles: [] });
+  });
+
+  it('refuses at the database level any row that points into another workspace', async () => {
+    const a = await h.workspace();
+    const b = await h.workspace();
+    const ga = Number(await a.group('A'));
+    const ub = Number(await b.user('B'));
+    await expect(
+      h.db.prisma.groupMember.create({ data: { tenantId: a.tenant.id, groupId: ga, userId: ub } }),
+    ).rejects.toThrow();
+    await expect(
+      h.db.prisma.groupMember.create({ data: { tenantId: b.tenant.id, groupId: ga, userId: ub } }),
+    ).rejects.toThrow();
+  });
+});
+
+eachBackend('validation', (h) => {
+  it('rejects blank and over-long names with BAD_USER_INPUT naming the field, and trims names', async () => {
+    const ws = await h.workspace();
+    const create = 'mutation($n: String!) { createGroup(input: { name: $n }) { id name } }';
+    for (const name of ['', '   ', 'x'.repeat(256)]) {
+      const res = await ws.gql(create, { n: name });
+      expect(codes(res.body)).toEqual(['BAD_USER_INPUT']);
+      expect(res.body.errors![0].extensions.field).toBe('name');
+    }
+    const ok = await ws.ok(create, { n: `  ${'y'.repeat(255)}  ` });
+    expect(ok.createGroup.name).toBe('y'.repeat(255));
+    expect((await ws.ok('{ groups { total } }')).groups.total).toBe(1);
+  });
+
+  it('rejects malformed ids, bad pages and invalid emails with BAD_USER_INPUT', async () => {
+    const ws = await h.workspace();
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['query($id: ID!) { group(id: $id) { id } }', { id: 'abc' }, 'id'],
+      ['query($id: ID!) { group(id: $id) { id } }', { id: '-1' }, 'id'],
+      ['{ groups(offset: -1) { total } }', {}, 'offset'],
+      ['{ groups(limit: 0) { total } }', {}, 'limit'],
+      ['{ groups(limit: 101) { total } }', {}, 'limit'],
+      ['{ users(limit: 1000) { total } }', {}, 'limit'],
+    ];
+    for (const [query, variables, field] of cases) {
+      const res = await ws.gql(query, variables);
+      expect({ query, variables, codes: codes(res.body), field: res.body.errors?.[0].extensions.field }).toEqual({
+        query,
+        variables,
+        codes: ['BAD_USER_INPUT'],
+        field,
+      });
+    }
+    const email = await ws.gql('mutation($e: EmailAddress!) { createUser(input: { email: $e }) { id } }', { e: 'not-an-email' });
+    expect(codes(email.body)).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('returns NOT_FOUND for unknown ids in mutations', async () => {
+    const ws = await h.workspace();
+    const g = await ws.group('G');
+    const res = await ws.gql('mutation($g: ID!) { addGroupMember(groupId: $g, userId: "99999999") { id } }', { g });
+    expect(codes(res.body)).toEqual(['NOT_FOUND']);
+    expect(res.body.errors![0].extensions.field).toBe('userId');
+    const parent = await ws.gql('mutation { createGroup(input: { name: "x", parentId: "99999999" }) { id } }');
+    expect(codes(parent.body)).toEqual(['NOT_FOUND']);
+  });
+
+  it('pages and filters the group list', async () => {
+    const ws = await h.workspace();
+    const root = await ws.group('Alpha team');
+    const kids = [await ws.group('beta', root), await ws.group('Gamma 100%', root), await ws.group('delta_x', root)];
+    const page = await ws.ok('{ groups(offset: 1, limit: 2) { total offset limit nodes { id } } }');
+    expect(page.groups).toEqual({ total: 4, offset: 1, limit: 2, nodes: [{ id: kids[0] }, { id: kids[1] }] });
+    const roots = await ws.ok('{ groups(rootsOnly: true) { total nodes { id } } }');
+    expect(roots.groups).toEqual({ total: 1, nodes: [{ id: root }] });
+    const children = await ws.ok('query($p: ID) { groups(parentId: $p) { total } }', { p: root });
+    expect(children.groups.total).toBe(3);
+    const search = await ws.ok('{ a: groups(search: "GAMMA") { total } b: groups(search: "100%") { total } c: groups(search: "a_x") { total } d: groups(search: "%") { total } }');
+    expect(search).toEqual({ a: { total: 1 }, b: { total: 1 }, c: { total: 1 }, d: { total: 1 } });
+  });
+});
