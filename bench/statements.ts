@@ -1,0 +1,72 @@
+// Benchmark: SQL statements and latency of the N+1 query at limit 5 and 100.
+//   npm run bench                      # embedded PGlite in a temporary directory
+//   DATABASE_URL=postgres://… npm run bench   # PostgreSQL (uses that database; creates a fresh workspace)
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { makePrincipal } from '../src/auth/principal';
+import { ALL_SCOPES } from '../src/auth/scopes';
+import { databaseConfig } from '../src/config';
+import { openDatabase } from '../src/db';
+import { createApiKey } from '../src/domain/apikeys';
+import { FULL_ACCESS } from '../src/domain/context';
+import { createGroup } from '../src/domain/groups';
+import { addGroupMember } from '../src/domain/members';
+import { createRole, setGroupRole } from '../src/domain/roles';
+import { createTenant } from '../src/domain/tenants';
+import { createUser } from '../src/domain/users';
+import { buildApp } from '../src/http/app';
+
+const GROUPS = 200;
+const RUNS = 30;
+const QUERY = (limit: number) =>
+  `{ groups(limit: ${limit}) { nodes { parent { id } children { id } ancestors { id } members { id } effectiveRoles { id } } } }`;
+
+async function main() {
+  const tmp = process.env.DATABASE_URL ? null : mkdtempSync(path.join(tmpdir(), 'kauth-bench-'));
+  const config = tmp ? { kind: 'pglite' as const, dataDir: tmp } : databaseConfig();
+  const db = await openDatabase(config);
+  const tenant = await createTenant(db.prisma, { slug: `bench-${Date.now().toString(36)}` });
+  const ctx = { db: db.prisma, tenantId: tenant.id, access: FULL_ACCESS, maxGroupDepth: 50 };
+  const roles = await Promise.all([0, 1, 2, 3].map((i) => createRole(ctx, { name: `role-${i}` })));
+  const users = [];
+  for (let i = 0; i < 20; i += 1) users.push(await createUser(ctx, { email: `u${i}@bench.example` }));
+  let parent: number | null = null;
+  for (let i = 0; i < GROUPS; i += 1) {
+    const group = await createGroup(ctx, { name: `g${i}`, parentId: i % 5 === 0 ? null : parent });
+    parent = group.id;
+    await addGroupMember(ctx, group.id, users[i % users.length].id);
+    if (i % 3 === 0) await setGroupRole(ctx, group.id, roles[i % roles.length].id, true);
+  }
+  const { key } = await createApiKey(ctx, makePrincipal(tenant, ALL_SCOPES), { name: 'bench', scopes: ['groups:read', 'roles:read'] });
+  const app = await buildApp({ db: db.prisma, maxGroupDepth: 50, jwt: null });
+  const run = async (limit: number) => {
+    const before = db.statements.total;
+    const started = process.hrtime.bigint();
+    const res = await app.inject({ method: 'POST', url: '/graphql', headers: { authorization: `Bearer ${key}` }, payload: { query: QUERY(limit) } });
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    if (res.statusCode !== 200 || res.json().errors) throw new Error(res.body);
+    return { statements: db.statements.total - before, ms };
+  };
+  await run(5); // warm-up (also records the key's first use)
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  console.log(`backend: ${config.kind}; ${GROUPS} groups; ${RUNS} runs per limit; in-process HTTP (inject)`);
+  for (const limit of [5, 100]) {
+    const results = [];
+    for (let i = 0; i < RUNS; i += 1) results.push(await run(limit));
+    const times = results.map((r) => r.ms).sort((a, b) => a - b);
+    const statements = [...new Set(results.map((r) => r.statements))].join('/');
+    console.log(
+      `limit ${String(limit).padStart(3)}: statements ${statements}; p50 ${times[Math.floor(RUNS / 2)].toFixed(1)} ms; p95 ${times[Math.floor(RUNS * 0.95)].toFixed(1)} ms`,
+    );
+  }
+  await app.close();
+  await db.prisma.tenant.delete({ where: { id: tenant.id } });
+  await db.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
