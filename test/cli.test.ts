@@ -1,0 +1,140 @@
+// The `kauth` command and the server's start-up, run as real processes.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..');
+const KAUTH = path.join(ROOT, 'bin/kauth.js');
+
+function kauth(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [KAUTH, ...args], { cwd: ROOT, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function startServer(env: Record<string, string>): { child: ChildProcess; output: Promise<{ code: number | null; text: string }>; text: () => string } {
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+  });
+  let text = '';
+  child.stdout!.on('data', (d) => (text += d));
+  child.stderr!.on('data', (d) => (text += d));
+  const output = new Promise<{ code: number | null; text: string }>((resolve) => child.on('exit', (code) => resolve({ code, text })));
+  return { child, output, text: () => text };
+}
+
+async function waitFor(predicate: () => boolean, ms = 60_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('kauth CLI and start-up', () => {
+  let dataDir: string;
+  beforeEach(() => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'kauth-cli-'));
+  });
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('creates a tenant, a user and a key, each printed as one JSON document', async () => {
+    const env = { DATA_DIR: dataDir };
+    const migrated = await kauth(['migrate'], env);
+    expect(migrated.code).toBe(0);
+    expect(JSON.parse(migrated.stdout).applied.length).toBeGreaterThan(0);
+    expect(JSON.parse((await kauth(['migrate'], env)).stdout).applied).toEqual([]);
+
+    const tenant = JSON.parse((await kauth(['tenant', 'create', 'acme', '--name', 'Acme Inc'], env)).stdout);
+    expect(tenant).toMatchObject({ slug: 'acme', name: 'Acme Inc' });
+    const user = JSON.parse((await kauth(['user', 'create', 'acme', '--email', 'Ann@Acme.example', '--name', 'Ann'], env)).stdout);
+    expect(user).toMatchObject({ email: 'ann@acme.example', name: 'Ann' });
+    expect(typeof user.id).toBe('number');
+    const key = JSON.parse((await kauth(['key', 'create', 'acme', '--scope', 'groups:read', '--scope', 'users:read', '--expires-in', '30d'], env)).stdout);
+    expect(key.key).toMatch(/^kauth_acme_[A-Za-z0-9]{32,}$/);
+    expect(key.scopes).toEqual(['groups:read', 'users:read']);
+    const listed = JSON.parse((await kauth(['key', 'list', 'acme'], env)).stdout);
+    expect(listed).toHaveLength(1);
+    expect(JSON.stringify(listed)).not.toContain(key.key.slice('kauth_acme_'.length));
+    const revoked = JSON.parse((await kauth(['key', 'revoke', 'acme', String(key.id)], env)).stdout);
+    expect(revoked.revokedAt).not.toBeNull();
+
+    const bad = await kauth(['key', 'create', 'acme', '--scope', 'groups:everything'], env);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout).error.code).toBe('BAD_USER_INPUT');
+    const usage = await kauth(['frobnicate'], env);
+    expect(usage.code).toBe(2);
+  }, 120_000);
+
+  it('starts on an empty embedded database with a demo workspace, and the CLI refuses the held data directory', async () => {
+    const port = await freePort();
+    const server = startServer({ DATA_DIR: dataDir, PORT: String(port) });
+    try {
+      await waitFor(() => server.text().includes('listening on'));
+      expect(server.text()).toContain(`http://127.0.0.1:${port}/graphql`);
+      expect(server.text()).toMatch(/demo workspace/);
+      const key = /kauth_demo_[A-Za-z0-9]+/.exec(server.text())![0];
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(await health.json()).toEqual({ status: 'ok' });
+      const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ viewer { tenant { slug } } groups(rootsOnly: true) { total } }' }),
+      });
+      const body = await res.json();
+      expect(body.data.viewer.tenant.slug).toBe('demo');
+      expect(body.data.groups.total).toBeGreaterThan(0);
+
+      const held = await kauth(['tenant', 'create', 'other'], { DATA_DIR: dataDir });
+      expect(held.code).toBe(1);
+      expect(held.stderr).toMatch(/in use by process \d+/);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.output;
+    }
+    const after = await kauth(['tenant', 'create', 'other'], { DATA_DIR: dataDir });
+    expect(after.code).toBe(0);
+  }, 120_000);
+
+  it('exits non-zero with a clear message on bad configuration', async () => {
+    const blocker = createServer().listen(0, '127.0.0.1');
+    await new Promise((r) => blocker.once('listening', r));
+    const busyPort = (blocker.address() as { port: number }).port;
+    const unreadable = path.join(dataDir, 'locked');
+    rmSync(unreadable, { force: true, recursive: true });
+    require('node:fs').mkdirSync(unreadable);
+    chmodSync(unreadable, 0o000);
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ DATA_DIR: dataDir, PORT: String(busyPort) }, /address already in use/],
+      [{ DATABASE_URL: 'mysql://nope' }, /DATABASE_URL must start with postgres/],
+      [{ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' }, /cannot connect to PostgreSQL/],
+      [{ DATA_DIR: dataDir, PORT: 'eighty' }, /PORT must be an integer/],
+      [{ DATA_DIR: path.join(dataDir, 'a-file', 'data') }, /not a readable and writable directory/],
+    ];
+    require('node:fs').writeFileSync(path.join(dataDir, 'a-file'), 'not a directory');
+    if (process.getuid?.() !== 0) cases.push([{ DATA_DIR: unreadable }, /not a readable and writable directory/]);
+    try {
+      for (const [env, message] of cases) {
+        const { code, text } = await startServer({ KAUTH_DEMO: '0', ...env }).output;
+        expect({ env, code, message: message.test(text) }).toEqual({ env, code: 1, message: true });
+      }
+    } finally {
+      blocker.close();
+      chmodSync(unreadable, 0o700);
+    }
+  }, 180_000);
+});
