@@ -8,7 +8,7 @@ import {
   type GraphQLSchema,
   defaultFieldResolver,
 } from 'graphql';
-import { satisfies } from '../auth/scopes';
+import { isScopeName, satisfies } from '../auth/scopes';
 import { ForbiddenError } from '../domain/errors';
 import type { Group } from '../generated/prisma/client';
 import type { GraphQLContext } from './context';
@@ -73,6 +73,19 @@ function isOwnKey(typeName: string, source: unknown, ctx: GraphQLContext): boole
   return typeName === 'ApiKey' && ctx.principal.apiKey !== null && (source as { id: number }).id === ctx.principal.apiKey.id;
 }
 
+/** A requirement that cannot be checked is a schema bug: `[[]]` would even allow anyone. */
+function assertCheckable(label: string, guard: FieldGuard, field: GraphQLFieldConfig<unknown, unknown>): void {
+  const requirement = guard.requirement;
+  if (requirement && (requirement.length === 0 || requirement.some((set) => set.length === 0))) {
+    throw new Error(`@requiresScope on ${label} has an empty scope set`);
+  }
+  const unknown = (requirement ?? []).flat().filter((scope) => !isScopeName(scope));
+  if (unknown.length > 0) throw new Error(`@requiresScope on ${label} names unknown scopes: ${unknown.join(', ')}`);
+  if (guard.groupArg && !(guard.groupArg.split('.')[0] in (field.args ?? {}))) {
+    throw new Error(`@requiresScope on ${label} has groupArg "${guard.groupArg}", which is not an argument`);
+  }
+}
+
 function guardResolver(
   guard: FieldGuard,
   typeName: string,
@@ -87,7 +100,9 @@ function guardResolver(
       throw new ForbiddenError(`not allowed: ${label} declares no scope requirement`, []);
     };
   }
-  if (guard.groupArg) {
+  // Reads are not refused for a restriction: the domain filters them to the visible subtrees,
+  // so a group outside one is "not found" and its existence is not revealed.
+  if (guard.groupArg && typeName !== 'Query') {
     return async (source, args, ctx, info) => {
       const path = await targetPath(guard, typeName, source, args, ctx);
       if (!satisfies(ctx.principal.grants, requirement, path)) deny(requirement, label);
@@ -105,6 +120,7 @@ export function applyScopeDirective(schema: GraphQLSchema): GraphQLSchema {
   return mapSchema(schema, {
     [MapperKind.OBJECT_FIELD]: (field, fieldName, typeName) => {
       const guard = guardOf(schema, typeName, field);
+      assertCheckable(`${typeName}.${fieldName}`, guard, field);
       const note = guard.public ? 'Public: any valid credential.' : guard.requirement ? describeRequirement(guard.requirement) : '';
       return {
         ...field,

@@ -1,0 +1,598 @@
+// The authorization table: every Query and Mutation field of the schema, each under
+//   no credential · another tenant's key · a key missing the field's scope ·
+//   a restricted scope inside and outside its subtree (group fields) · a sufficient key.
+// The rows are keyed by field and the suite iterates over the schema, so a field added
+// without a row fails here.
+import { getDirective } from '@graphql-tools/utils';
+import type { GraphQLObjectType } from 'graphql';
+import { ALL_SCOPES, type ScopeName, expandGrants, parseScope } from '../../src/auth/scopes';
+import { buildSchema } from '../../src/graphql/schema';
+import { type GraphQLBody, type Harness, type Response, type Workspace, codes, eachBackend } from '../support/harness';
+
+type Vars = Record<string, unknown>;
+interface Op {
+  query: string;
+  variables?: Vars;
+}
+
+/**
+ * Tenant A's tree (R, S roots; A is the subtree a restricted key is given):
+ *   R ─ A ─ A1 ─ A11        alice ∈ A1, bob ∈ B1, carol in no group
+ *   │        (editor)       editor assigned to A1 and to alice; viewer assigned to nobody
+ *   └ B ─ B1                spare: an API key with groups:read
+ *   S
+ */
+interface Ids {
+  R: string;
+  A: string;
+  A1: string;
+  A11: string;
+  B: string;
+  B1: string;
+  S: string;
+  alice: string;
+  bob: string;
+  carol: string;
+  editor: string;
+  viewer: string;
+  spareKey: string;
+}
+
+interface World {
+  ws: Workspace;
+  other: Workspace;
+  ids: Ids;
+  /** In every name and email of tenant A: a response that contains it leaks A's data. */
+  marker: string;
+}
+
+async function buildWorld(h: Harness): Promise<World> {
+  const [ws, other] = await Promise.all([h.workspace(), h.workspace()]);
+  const marker = `mark${ws.tenant.id}x${Math.random().toString(36).slice(2, 8)}`;
+  const email = (name: string) => `${name}.${marker}@example.com`;
+  const [R, S, alice, bob, carol, editor, viewer] = await Promise.all([
+    ws.group(`${marker} R`),
+    ws.group(`${marker} S`),
+    ws.user(`${marker} alice`, email('alice')),
+    ws.user(`${marker} bob`, email('bob')),
+    ws.user(`${marker} carol`, email('carol')),
+    ws.role(`${marker} editor`),
+    ws.role(`${marker} viewer`),
+  ]);
+  const [A, B] = await Promise.all([ws.group(`${marker} A`, R), ws.group(`${marker} B`, R)]);
+  const [A1, B1] = await Promise.all([ws.group(`${marker} A1`, A), ws.group(`${marker} B1`, B)]);
+  const [A11, , , , , spare] = await Promise.all([
+    ws.group(`${marker} A11`, A1),
+    ws.addMember(A1, alice),
+    ws.addMember(B1, bob),
+    ws.assignGroupRole(A1, editor),
+    ws.ok('mutation($u: ID!, $r: ID!) { assignUserRole(userId: $u, roleId: $r) { id } }', { u: alice, r: editor }),
+    ws.ok('mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }', {
+      i: { name: `${marker} spare`, scopes: ['groups:read'] },
+    }),
+  ]);
+  const ids = { R, A, A1, A11, B, B1, S, alice, bob, carol, editor, viewer, spareKey: spare.createApiKey.apiKey.id as string };
+  return { ws, other, ids, marker };
+}
+
+/** Everything tenant A holds, read from the database (lastUsedAt aside: using a key changes it). */
+async function snapshot(ws: Workspace) {
+  const db = ws.h.db.prisma;
+  const tenantId = ws.tenant.id;
+  const [groups, members, groupRoles, users, userRoles, roles, apiKeys] = await Promise.all([
+    db.group.findMany({ where: { tenantId }, orderBy: { id: 'asc' } }),
+    db.groupMember.findMany({ where: { tenantId }, orderBy: [{ groupId: 'asc' }, { userId: 'asc' }] }),
+    db.groupRole.findMany({ where: { tenantId }, orderBy: [{ groupId: 'asc' }, { roleId: 'asc' }] }),
+    db.user.findMany({ where: { tenantId }, orderBy: { id: 'asc' } }),
+    db.userRole.findMany({ where: { tenantId }, orderBy: [{ userId: 'asc' }, { roleId: 'asc' }] }),
+    db.role.findMany({ where: { tenantId }, orderBy: { id: 'asc' } }),
+    db.apiKey.findMany({ where: { tenantId }, orderBy: { id: 'asc' }, omit: { lastUsedAt: true } }),
+  ]);
+  return { groups, members, groupRoles, users, userRoles, roles, apiKeys };
+}
+
+const idsOf = (list: { id: string }[]): string[] => list.map((x) => x.id);
+/** Ids in the order the API lists them (ascending). */
+const byId = (...ids: string[]): string[] => [...ids].sort((a, b) => Number(a) - Number(b));
+const nodes = (...ids: string[]) => byId(...ids).map((id) => ({ id }));
+
+interface Case {
+  name: string;
+  op: (ids: Ids) => Op;
+  /** Checks a successful response's data (reads outside a restriction succeed too, as "not found"). */
+  check?: (data: any, w: World) => void | Promise<void>;
+}
+
+interface Row {
+  /** The scope the field needs; null for @public. */
+  requires: ScopeName | null;
+  /** Further scopes the row's selection needs (e.g. groups:read for a returned Group). */
+  alsoNeeds?: ScopeName[];
+  op: (ids: Ids) => Op;
+  /** The sufficient key's result. */
+  works: (data: any, w: World) => void | Promise<void>;
+  /** Another tenant's key on A's ids: NOT_FOUND, or a check that the data is its own. */
+  otherTenant: 'NOT_FOUND' | ((data: any, w: World) => void);
+  /** For fields with a groupArg: the restricted form `<scope>@A`, used inside and outside A's subtree. */
+  restricted?: { scope: ScopeName; inside: Case[]; outside: Case[] };
+}
+
+const TABLE: Record<string, Row> = {
+  'Query.viewer': {
+    requires: null,
+    op: () => ({ query: '{ viewer { tenant { slug } scopes } }' }),
+    works: (data, w) => expect(data.viewer.tenant.slug).toBe(w.ws.tenant.slug),
+    otherTenant: (data, w) => expect(data.viewer.tenant.slug).toBe(w.other.tenant.slug),
+  },
+  'Query.group': {
+    requires: 'groups:read',
+    op: (ids) => ({ query: 'query($id: ID!) { group(id: $id) { id name } }', variables: { id: ids.A1 } }),
+    works: (data, w) => expect(data.group).toEqual({ id: w.ids.A1, name: `${w.marker} A1` }),
+    otherTenant: (data) => expect(data.group).toBeNull(),
+    restricted: {
+      scope: 'groups:read',
+      inside: [
+        { name: 'a group below the restriction root', op: (ids) => ({ query: 'query($id: ID!) { group(id: $id) { id } }', variables: { id: ids.A11 } }), check: (data, w) => expect(data.group).toEqual({ id: w.ids.A11 }) },
+        { name: 'the restriction root', op: (ids) => ({ query: 'query($id: ID!) { group(id: $id) { id } }', variables: { id: ids.A } }), check: (data, w) => expect(data.group).toEqual({ id: w.ids.A }) },
+      ],
+      outside: [
+        { name: 'a group in a sibling subtree (not found)', op: (ids) => ({ query: 'query($id: ID!) { group(id: $id) { id } }', variables: { id: ids.B1 } }), check: (data) => expect(data.group).toBeNull() },
+        { name: 'the parent of the restriction root (not found)', op: (ids) => ({ query: 'query($id: ID!) { group(id: $id) { id } }', variables: { id: ids.R } }), check: (data) => expect(data.group).toBeNull() },
+      ],
+    },
+  },
+  'Query.groups': {
+    requires: 'groups:read',
+    op: () => ({ query: '{ groups(limit: 100) { nodes { id name } total } }' }),
+    works: (data, w) => {
+      const { R, A, A1, A11, B, B1, S } = w.ids;
+      expect(idsOf(data.groups.nodes)).toEqual(byId(R, A, A1, A11, B, B1, S));
+      expect(data.groups.total).toBe(7);
+    },
+    otherTenant: (data) => expect(data.groups).toEqual({ nodes: [], total: 0 }),
+    restricted: {
+      scope: 'groups:read',
+      inside: [
+        {
+          name: 'every group, listed and counted within the subtree only',
+          op: () => ({ query: '{ groups(limit: 100) { nodes { id } total } }' }),
+          check: (data, w) => expect(data.groups).toEqual({ nodes: nodes(w.ids.A, w.ids.A1, w.ids.A11), total: 3 }),
+        },
+        {
+          name: 'the children of a group inside',
+          op: (ids) => ({ query: 'query($p: ID) { groups(parentId: $p) { nodes { id } total } }', variables: { p: ids.A1 } }),
+          check: (data, w) => expect(data.groups).toEqual({ nodes: [{ id: w.ids.A11 }], total: 1 }),
+        },
+        {
+          name: 'the roots (none visible) and a search',
+          op: () => ({ query: '{ roots: groups(rootsOnly: true) { total } found: groups(search: "A1") { nodes { id } } }' }),
+          check: (data, w) => {
+            expect(data.roots.total).toBe(0);
+            expect(data.found.nodes).toEqual(nodes(w.ids.A1, w.ids.A11));
+          },
+        },
+      ],
+      outside: [
+        {
+          name: 'the children of a group outside (none)',
+          op: (ids) => ({ query: 'query($p: ID) { groups(parentId: $p) { nodes { id } total } }', variables: { p: ids.B } }),
+          check: (data) => expect(data.groups).toEqual({ nodes: [], total: 0 }),
+        },
+        {
+          name: 'the children of the parent of the restriction root (only the root)',
+          op: (ids) => ({ query: 'query($p: ID) { groups(parentId: $p) { nodes { id } total } }', variables: { p: ids.R } }),
+          check: (data, w) => expect(data.groups).toEqual({ nodes: [{ id: w.ids.A }], total: 1 }),
+        },
+      ],
+    },
+  },
+  'Query.user': {
+    requires: 'users:read',
+    op: (ids) => ({ query: 'query($id: ID!) { user(id: $id) { id email } }', variables: { id: ids.alice } }),
+    works: (data, w) => expect(data.user).toEqual({ id: w.ids.alice, email: `alice.${w.marker}@example.com` }),
+    otherTenant: (data) => expect(data.user).toBeNull(),
+  },
+  'Query.users': {
+    requires: 'users:read',
+    op: () => ({ query: '{ users(limit: 100) { nodes { id email } total } }' }),
+    works: (data, w) => {
+      expect(idsOf(data.users.nodes)).toEqual(byId(w.ids.alice, w.ids.bob, w.ids.carol));
+      expect(data.users.total).toBe(3);
+    },
+    otherTenant: (data) => expect(data.users).toEqual({ nodes: [], total: 0 }),
+  },
+  'Query.role': {
+    requires: 'roles:read',
+    op: (ids) => ({ query: 'query($id: ID!) { role(id: $id) { id name } }', variables: { id: ids.editor } }),
+    works: (data, w) => expect(data.role).toEqual({ id: w.ids.editor, name: `${w.marker} editor` }),
+    otherTenant: (data) => expect(data.role).toBeNull(),
+  },
+  'Query.roles': {
+    requires: 'roles:read',
+    op: () => ({ query: '{ roles { id name } }' }),
+    works: (data, w) => expect(idsOf(data.roles)).toEqual(byId(w.ids.editor, w.ids.viewer)),
+    otherTenant: (data) => expect(data.roles).toEqual([]),
+  },
+  'Query.apiKeys': {
+    requires: 'apikeys:read',
+    op: () => ({ query: '{ apiKeys { id name scopes } }' }),
+    works: (data, w) => expect(data.apiKeys).toContainEqual({ id: w.ids.spareKey, name: `${w.marker} spare`, scopes: ['groups:read'] }),
+    otherTenant: (data, w) => expect(idsOf(data.apiKeys)).not.toContain(w.ids.spareKey),
+  },
+
+  'Mutation.createGroup': {
+    requires: 'groups:write',
+    op: (ids) => createGroupOp(ids.A1),
+    works: async (data, w) => {
+      const created = await w.ws.h.db.prisma.group.findUnique({ where: { id: Number(data.createGroup.id) } });
+      expect(created).toMatchObject({ tenantId: w.ws.tenant.id, name: 'New', parentGroupId: Number(w.ids.A1) });
+    },
+    otherTenant: 'NOT_FOUND',
+    restricted: {
+      scope: 'groups:write',
+      inside: [
+        { name: 'under a group of the subtree', op: (ids) => createGroupOp(ids.A11) },
+        { name: 'under the restriction root', op: (ids) => createGroupOp(ids.A) },
+      ],
+      outside: [
+        { name: 'under a group of a sibling subtree', op: (ids) => createGroupOp(ids.B1) },
+        { name: 'under the parent of the restriction root', op: (ids) => createGroupOp(ids.R) },
+        { name: 'a new root', op: () => createGroupOp(null) },
+      ],
+    },
+  },
+  'Mutation.updateGroup': {
+    requires: 'groups:write',
+    op: (ids) => updateGroupOp(ids.A11, { name: 'Renamed' }),
+    works: (data, w) => expect(data.updateGroup).toEqual({ id: w.ids.A11, name: 'Renamed' }),
+    otherTenant: 'NOT_FOUND',
+    restricted: {
+      scope: 'groups:write',
+      inside: [
+        { name: 'renaming a group of the subtree', op: (ids) => updateGroupOp(ids.A11, { name: 'Renamed' }) },
+        { name: 'renaming the restriction root itself', op: (ids) => updateGroupOp(ids.A, { name: 'Renamed' }) },
+        { name: 'moving a group within the subtree', op: (ids) => updateGroupOp(ids.A11, { parentId: ids.A }) },
+      ],
+      outside: [
+        { name: 'renaming a group of a sibling subtree', op: (ids) => updateGroupOp(ids.B1, { name: 'Renamed' }) },
+        { name: 'renaming the parent of the restriction root', op: (ids) => updateGroupOp(ids.R, { name: 'Renamed' }) },
+        { name: 'moving a group of the subtree out of it', op: (ids) => updateGroupOp(ids.A11, { parentId: ids.B1 }) },
+        { name: 'moving a group of the subtree to the top level', op: (ids) => updateGroupOp(ids.A11, { parentId: null }) },
+        { name: 'moving a group from outside into the subtree', op: (ids) => updateGroupOp(ids.B1, { parentId: ids.A1 }) },
+        { name: 'moving the restriction root itself', op: (ids) => updateGroupOp(ids.A, { parentId: ids.S }) },
+      ],
+    },
+  },
+  'Mutation.deleteGroup': {
+    requires: 'groups:write',
+    op: (ids) => deleteGroupOp(ids.A1),
+    works: async (data, w) => {
+      expect(data.deleteGroup).toBe(w.ids.A1);
+      expect(await w.ws.h.db.prisma.group.findUnique({ where: { id: Number(w.ids.A1) } })).toBeNull();
+    },
+    otherTenant: 'NOT_FOUND',
+    restricted: {
+      scope: 'groups:write',
+      inside: [{ name: 'a group below the restriction root', op: (ids) => deleteGroupOp(ids.A1) }],
+      outside: [
+        { name: 'a group of a sibling subtree', op: (ids) => deleteGroupOp(ids.B1) },
+        { name: 'the restriction root itself', op: (ids) => deleteGroupOp(ids.A) },
+        { name: 'the parent of the restriction root', op: (ids) => deleteGroupOp(ids.R) },
+      ],
+    },
+  },
+  'Mutation.addGroupMember': {
+    requires: 'groups:members:write',
+    op: (ids) => memberOp('addGroupMember', ids.A1, ids.carol),
+    works: async (_, w) => expect(await memberIds(w, w.ids.A1)).toEqual(byId(w.ids.alice, w.ids.carol)),
+    otherTenant: 'NOT_FOUND',
+    restricted: {
+      scope: 'groups:members:write',
+      inside: [
+        { name: 'to a group of the subtree', op: (ids) => memberOp('addGroupMember', ids.A11, ids.carol) },
+        { name: 'to the restriction root', op: (ids) => memberOp('addGroupMember', ids.A, ids.carol) },
+      ],
+      outside: [
+        { name: 'to a group of a sibling subtree', op: (ids) => memberOp('addGroupMember', ids.B1, ids.carol) },
+        { name: 'to the parent of the restriction root', op: (ids) => memberOp('addGroupMember', ids.R, ids.carol) },
+      ],
+    },
+  },
+  'Mutation.removeGroupMember': {
+    requires: 'groups:members:write',
+    op: (ids) => memberOp('removeGroupMember', ids.A1, ids.alice),
+    works: async (_, w) => expect(await memberIds(w, w.ids.A1)).toEqual([]),
+    otherTenant: 'NOT_FOUND',
+    restricted: {
+      scope: 'groups:members:write',
+      inside: [{ name: 'from a group of the subtree', op: (ids) => memberOp('removeGroupMember', ids.A1, ids.alice) }],
+      outside: [{ name: 'from a group of a sibling subtree', op: (ids) => memberOp('removeGroupMember', ids.B1, ids.bob) }],
+    },
+  },
+  'Mutation.setGroupMembers': {
+    requires: 'groups:members:write',
+    op: (ids) => setMembersOp(ids.A1, [ids.carol]),
+    works: async (data, w) => {
+      expect(data.setGroupMembers).toEqual({ added: [{ id: w.ids.carol }], removed: [{ id: w.ids.alice }] });
+      expect(await memberIds(w, w.ids.A1)).toEqual([w.ids.carol]);
+    },
+    otherTenant: 'NOT_FOUND',
+    restricted: {
+      scope: 'groups:members:write',
+      inside: [{ name: 'of a group of the subtree', op: (ids) => setMembersOp(ids.A11, [ids.bob, ids.carol]) }],
+      outside: [
+        { name: 'of a group of a sibling subtree', op: (ids) => setMembersOp(ids.B1, [ids.carol]) },
+        { name: 'of the parent of the restriction root', op: (ids) => setMembersOp(ids.R, [ids.carol]) },
+      ],
+    },
+  },
+  'Mutation.createUser': {
+    requires: 'users:write',
+    op: () => ({ query: 'mutation { createUser(input: { email: "dave@example.com", name: "Dave" }) { id email } }' }),
+    works: (data) => expect(data.createUser.email).toBe('dave@example.com'),
+    otherTenant: (data, w) => expectInTenant(w.other, 'user', data.createUser.id),
+  },
+  'Mutation.createRole': {
+    requires: 'roles:write',
+    op: () => ({ query: 'mutation { createRole(input: { name: "auditor" }) { id name } }' }),
+    works: (data) => expect(data.createRole.name).toBe('auditor'),
+    otherTenant: (data, w) => expectInTenant(w.other, 'role', data.createRole.id),
+  },
+  'Mutation.assignGroupRole': {
+    requires: 'roles:write',
+    alsoNeeds: ['groups:read'],
+    op: (ids) => groupRoleOp('assignGroupRole', ids.A11, ids.viewer),
+    works: async (_, w) => expect(await groupRoleIds(w, w.ids.A11)).toEqual([w.ids.viewer]),
+    otherTenant: 'NOT_FOUND',
+  },
+  'Mutation.unassignGroupRole': {
+    requires: 'roles:write',
+    alsoNeeds: ['groups:read'],
+    op: (ids) => groupRoleOp('unassignGroupRole', ids.A1, ids.editor),
+    works: async (_, w) => expect(await groupRoleIds(w, w.ids.A1)).toEqual([]),
+    otherTenant: 'NOT_FOUND',
+  },
+  'Mutation.assignUserRole': {
+    requires: 'roles:write',
+    alsoNeeds: ['users:read'],
+    op: (ids) => userRoleOp('assignUserRole', ids.carol, ids.viewer),
+    works: async (_, w) => expect(await userRoleIds(w, w.ids.carol)).toEqual([w.ids.viewer]),
+    otherTenant: 'NOT_FOUND',
+  },
+  'Mutation.unassignUserRole': {
+    requires: 'roles:write',
+    alsoNeeds: ['users:read'],
+    op: (ids) => userRoleOp('unassignUserRole', ids.alice, ids.editor),
+    works: async (_, w) => expect(await userRoleIds(w, w.ids.alice)).toEqual([]),
+    otherTenant: 'NOT_FOUND',
+  },
+  'Mutation.createApiKey': {
+    requires: 'apikeys:write',
+    alsoNeeds: ['groups:read'],
+    op: () => ({
+      query: 'mutation { createApiKey(input: { name: "sync bot", scopes: ["groups:read"] }) { key apiKey { id scopes } } }',
+    }),
+    works: async (data, w) => {
+      expect(data.createApiKey.apiKey.scopes).toEqual(['groups:read']);
+      const res = await w.ws.gql('{ viewer { tenant { slug } } }', {}, data.createApiKey.key);
+      expect(res.body.data.viewer.tenant.slug).toBe(w.ws.tenant.slug);
+    },
+    otherTenant: (data, w) => expectInTenant(w.other, 'apiKey', data.createApiKey.apiKey.id),
+  },
+  'Mutation.revokeApiKey': {
+    requires: 'apikeys:write',
+    op: (ids) => ({ query: 'mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }', variables: { id: ids.spareKey } }),
+    works: (data, w) => {
+      expect(data.revokeApiKey.id).toBe(w.ids.spareKey);
+      expect(data.revokeApiKey.revokedAt).toEqual(expect.any(String));
+    },
+    otherTenant: 'NOT_FOUND',
+  },
+};
+
+function createGroupOp(parentId: string | null): Op {
+  return {
+    query: 'mutation($input: CreateGroupInput!) { createGroup(input: $input) { id name } }',
+    variables: { input: { name: 'New', parentId } },
+  };
+}
+
+function updateGroupOp(id: string, input: Vars): Op {
+  return { query: 'mutation($id: ID!, $input: UpdateGroupInput!) { updateGroup(id: $id, input: $input) { id name } }', variables: { id, input } };
+}
+
+function deleteGroupOp(id: string): Op {
+  return { query: 'mutation($id: ID!) { deleteGroup(id: $id) }', variables: { id } };
+}
+
+function memberOp(field: 'addGroupMember' | 'removeGroupMember', groupId: string, userId: string): Op {
+  return { query: `mutation($g: ID!, $u: ID!) { ${field}(groupId: $g, userId: $u) { id } }`, variables: { g: groupId, u: userId } };
+}
+
+function setMembersOp(groupId: string, userIds: string[]): Op {
+  return {
+    query: 'mutation($g: ID!, $u: [ID!]!) { setGroupMembers(groupId: $g, userIds: $u) { added { id } removed { id } } }',
+    variables: { g: groupId, u: userIds },
+  };
+}
+
+function groupRoleOp(field: 'assignGroupRole' | 'unassignGroupRole', groupId: string, roleId: string): Op {
+  return { query: `mutation($g: ID!, $r: ID!) { ${field}(groupId: $g, roleId: $r) { id } }`, variables: { g: groupId, r: roleId } };
+}
+
+function userRoleOp(field: 'assignUserRole' | 'unassignUserRole', userId: string, roleId: string): Op {
+  return { query: `mutation($u: ID!, $r: ID!) { ${field}(userId: $u, roleId: $r) { id } }`, variables: { u: userId, r: roleId } };
+}
+
+async function memberIds(w: World, groupId: string): Promise<string[]> {
+  const rows = await w.ws.h.db.prisma.groupMember.findMany({ where: { groupId: Number(groupId) }, orderBy: { userId: 'asc' } });
+  return rows.map((r) => String(r.userId));
+}
+
+async function groupRoleIds(w: World, groupId: string): Promise<string[]> {
+  const rows = await w.ws.h.db.prisma.groupRole.findMany({ where: { groupId: Number(groupId) }, orderBy: { roleId: 'asc' } });
+  return rows.map((r) => String(r.roleId));
+}
+
+async function userRoleIds(w: World, userId: string): Promise<string[]> {
+  const rows = await w.ws.h.db.prisma.userRole.findMany({ where: { userId: Number(userId) }, orderBy: { roleId: 'asc' } });
+  return rows.map((r) => String(r.roleId));
+}
+
+async function expectInTenant(ws: Workspace, model: 'user' | 'role' | 'apiKey', id: string): Promise<void> {
+  const where = { where: { id: Number(id) } };
+  const db = ws.h.db.prisma;
+  const row = model === 'user' ? await db.user.findUnique(where) : model === 'role' ? await db.role.findUnique(where) : await db.apiKey.findUnique(where);
+  expect(row?.tenantId).toBe(ws.tenant.id);
+}
+
+const SCHEMA = buildSchema();
+const ROOT_FIELDS = (['Query', 'Mutation'] as const).flatMap((typeName) =>
+  Object.keys((SCHEMA.getType(typeName) as GraphQLObjectType).getFields()).map((field) => ({ typeName, field, key: `${typeName}.${field}` })),
+);
+
+function declared(typeName: string, field: string) {
+  const config = (SCHEMA.getType(typeName) as GraphQLObjectType).getFields()[field];
+  return {
+    scopes: getDirective(SCHEMA, config, 'requiresScope')?.[0]?.scopes as string[][] | undefined,
+    groupArg: getDirective(SCHEMA, config, 'requiresScope')?.[0]?.groupArg as string | undefined,
+    public: Boolean(getDirective(SCHEMA, config, 'public')?.[0]),
+  };
+}
+
+/** Every scope except `scope` and those that imply it: the field's scope is the only thing missing. */
+function allScopesBut(scope: ScopeName): string[] {
+  return ALL_SCOPES.filter((s) => !expandGrants([parseScope(s)]).some((g) => g.scope === scope));
+}
+
+function expectForbidden(res: Response<GraphQLBody>, field: string, required: string[][]): void {
+  expect(res.status).toBe(200);
+  expect(res.body.errors).toEqual([
+    expect.objectContaining({ path: [field], extensions: { code: 'FORBIDDEN', requiredScopes: required } }),
+  ]);
+  expect(res.body.data?.[field] ?? null).toBeNull();
+}
+
+function expectSuccess(res: Response<GraphQLBody>): void {
+  expect({ status: res.status, errors: res.body.errors }).toEqual({ status: 200, errors: undefined });
+}
+
+eachBackend('authorization table', (h) => {
+  it('has a row for every Query and Mutation field, and no row for a field that does not exist', () => {
+    expect(Object.keys(TABLE).sort()).toEqual(ROOT_FIELDS.map((f) => f.key).sort());
+  });
+
+  it('has restricted cases for exactly the fields whose requirement names a group argument', () => {
+    const withGroupArg = ROOT_FIELDS.filter((f) => declared(f.typeName, f.field).groupArg).map((f) => f.key);
+    const withCases = Object.entries(TABLE).filter(([, row]) => row.restricted).map(([key]) => key);
+    expect(withCases.sort()).toEqual(withGroupArg.sort());
+  });
+
+  describe.each(ROOT_FIELDS)('$key', ({ typeName, field, key }) => {
+    const row = TABLE[key];
+    if (!row) {
+      it('has a table row', () => expect(TABLE).toHaveProperty([key]));
+      return;
+    }
+    const isMutation = typeName === 'Mutation';
+
+    it(`declares ${row.requires ?? '@public'} in the schema`, () => {
+      const schemaSays = declared(typeName, field);
+      if (row.requires === null) expect(schemaSays).toMatchObject({ public: true, scopes: undefined });
+      else expect(schemaSays.scopes).toEqual([[row.requires]]);
+    });
+
+    it('answers 401 UNAUTHENTICATED with WWW-Authenticate: Bearer without a credential, changing nothing', async () => {
+      const w = await buildWorld(h);
+      const before = await snapshot(w.ws);
+      const op = row.op(w.ids);
+      const res = await h.gql(null, op.query, op.variables);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer');
+      expect(codes(res.body)).toEqual(['UNAUTHENTICATED']);
+      expect(res.body.data).toBeUndefined();
+      expect(await snapshot(w.ws)).toEqual(before);
+    });
+
+    it("gives another tenant's key none of this tenant's data and changes nothing here", async () => {
+      const w = await buildWorld(h);
+      const before = await snapshot(w.ws);
+      const op = row.op(w.ids);
+      const res = await w.other.gql(op.query, op.variables);
+      expect(res.status).toBe(200);
+      expect(JSON.stringify(res.body)).not.toContain(w.marker);
+      if (row.otherTenant === 'NOT_FOUND') {
+        expect(codes(res.body)).toEqual(['NOT_FOUND']);
+      } else {
+        expectSuccess(res);
+        await row.otherTenant(res.body.data, w);
+      }
+      expect(await snapshot(w.ws)).toEqual(before);
+    });
+
+    if (row.requires === null) {
+      it('is reachable with any one scope', async () => {
+        const w = await buildWorld(h);
+        const op = row.op(w.ids);
+        const res = await w.ws.gql(op.query, op.variables, await w.ws.key(['roles:read']));
+        expectSuccess(res);
+        await row.works(res.body.data, w);
+      });
+    } else {
+      const requires = row.requires;
+      it(`refuses a key with every scope but ${requires} with FORBIDDEN${isMutation ? ', before any side effect' : ''}`, async () => {
+        const w = await buildWorld(h);
+        const key = await w.ws.key(allScopesBut(requires));
+        const before = await snapshot(w.ws);
+        const op = row.op(w.ids);
+        const res = await w.ws.gql(op.query, op.variables, key);
+        expectForbidden(res, field, [[requires]]);
+        expect(await snapshot(w.ws)).toEqual(before);
+      });
+    }
+
+    it(`works with exactly ${[row.requires ?? 'any scope', ...(row.alsoNeeds ?? [])].join(' + ')}`, async () => {
+      const w = await buildWorld(h);
+      const key = await w.ws.key([row.requires ?? 'users:read', ...(row.alsoNeeds ?? [])]);
+      const before = await snapshot(w.ws);
+      const op = row.op(w.ids);
+      const res = await w.ws.gql(op.query, op.variables, key);
+      expectSuccess(res);
+      await row.works(res.body.data, w);
+      if (isMutation) expect(await snapshot(w.ws)).not.toEqual(before);
+    });
+
+    const restricted = row.restricted;
+    if (!restricted) return;
+    const restrictedKey = (w: World) => w.ws.key([`${restricted.scope}@${w.ids.A}`, ...(row.alsoNeeds ?? [])]);
+
+    it.each(restricted.inside)(`works with ${restricted.scope}@A inside the subtree: $name`, async (c) => {
+      const w = await buildWorld(h);
+      const key = await restrictedKey(w);
+      const before = await snapshot(w.ws);
+      const op = c.op(w.ids);
+      const res = await w.ws.gql(op.query, op.variables, key);
+      expectSuccess(res);
+      await c.check?.(res.body.data, w);
+      if (isMutation) expect(await snapshot(w.ws)).not.toEqual(before);
+    });
+
+    it.each(restricted.outside)(
+      isMutation ? `refuses ${restricted.scope}@A outside the subtree with FORBIDDEN, changing nothing: $name` : `finds nothing outside the subtree with ${restricted.scope}@A: $name`,
+      async (c) => {
+        const w = await buildWorld(h);
+        const key = await restrictedKey(w);
+        const before = await snapshot(w.ws);
+        const op = c.op(w.ids);
+        const res = await w.ws.gql(op.query, op.variables, key);
+        if (isMutation) {
+          expectForbidden(res, field, [[restricted.scope]]);
+          expect(await snapshot(w.ws)).toEqual(before);
+        } else {
+          expectSuccess(res);
+          await c.check!(res.body.data, w);
+        }
+      },
+    );
+  });
+});
