@@ -5,6 +5,7 @@ import { Authenticator } from '../auth/authenticate';
 import type { JwtConfig } from '../config';
 import type { Db } from '../domain/context';
 import { graphqlPlugin } from '../graphql/plugin';
+import { restPlugin } from '../rest/plugin';
 
 export interface AppOptions {
   db: Db;
@@ -34,5 +35,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const authenticator = new Authenticator(options.db, options.jwt, app.log);
   await authenticator.ready();
   await app.register(graphqlPlugin, { db: options.db, authenticator, maxGroupDepth: options.maxGroupDepth });
+  await app.register(restPlugin, { prefix: '/t/:slug/api/v1', db: options.db, authenticator, maxGroupDepth: options.maxGroupDepth });
   return app;
 }

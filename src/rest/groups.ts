@@ -1,0 +1,65 @@
+// The documented Groups REST routes: each handler translates the REST shape to one domain call.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { DomainContext } from '../domain/context';
+import { NotFoundError } from '../domain/errors';
+import * as groups from '../domain/groups';
+import * as members from '../domain/members';
+import {
+  type CreateGroupBody,
+  type GroupParams,
+  type MemberParams,
+  type PageQuery,
+  type UpdateGroupBody,
+  addMemberSchema,
+  createGroupSchema,
+  deleteGroupSchema,
+  getGroupSchema,
+  listGroupsSchema,
+  removeMemberSchema,
+  updateGroupSchema,
+} from './schemas';
+
+export type DomainOf = (request: FastifyRequest) => DomainContext;
+
+const read = { scope: 'groups:read' } as const;
+const write = { scope: 'groups:write' } as const;
+const membersWrite = { scope: 'groups:members:write' } as const;
+
+export function groupRoutes(app: FastifyInstance, domainOf: DomainOf): void {
+  app.get<{ Querystring: PageQuery }>('/groups', { schema: listGroupsSchema, config: read }, async (request) => {
+    const { offset, limit } = request.query;
+    const { nodes, total } = await groups.listGroups(domainOf(request), { offset, limit });
+    return { data: nodes, meta: { total, offset, limit } };
+  });
+
+  app.post<{ Body: CreateGroupBody }>('/groups', { schema: createGroupSchema, config: write }, async (request, reply) => {
+    const { parentGroupId, ...fields } = request.body;
+    return reply.code(201).send(await groups.createGroup(domainOf(request), { ...fields, parentId: parentGroupId }));
+  });
+
+  app.get<{ Params: GroupParams }>('/groups/:groupId', { schema: getGroupSchema, config: read }, async (request) => {
+    const [group] = await groups.groupsByIds(domainOf(request), [request.params.groupId]);
+    if (!group) throw new NotFoundError('Group', request.params.groupId);
+    return group;
+  });
+
+  app.put<{ Params: GroupParams; Body: UpdateGroupBody }>('/groups/:groupId', { schema: updateGroupSchema, config: write }, async (request) => {
+    const { parentGroupId, ...fields } = request.body;
+    return groups.updateGroup(domainOf(request), request.params.groupId, { ...fields, parentId: parentGroupId });
+  });
+
+  app.delete<{ Params: GroupParams }>('/groups/:groupId', { schema: deleteGroupSchema, config: write }, async (request, reply) => {
+    await groups.deleteGroup(domainOf(request), request.params.groupId);
+    return reply.code(204).send();
+  });
+
+  app.post<{ Params: MemberParams }>('/groups/:groupId/members/:userId', { schema: addMemberSchema, config: membersWrite }, async (request, reply) => {
+    await members.addGroupMember(domainOf(request), request.params.groupId, request.params.userId);
+    return reply.code(204).send();
+  });
+
+  app.delete<{ Params: MemberParams }>('/groups/:groupId/members/:userId', { schema: removeMemberSchema, config: membersWrite }, async (request, reply) => {
+    await members.removeGroupMember(domainOf(request), request.params.groupId, request.params.userId);
+    return reply.code(204).send();
+  });
+}

@@ -1,0 +1,100 @@
+// The REST compatibility layer, mounted at /t/:slug/api/v1: its own validation, body parsing,
+// authentication, scope check, error envelope and OpenAPI document, none of which leaks
+// into the rest of the app (GraphQL keeps its own).
+import fastifySwagger from '@fastify/swagger';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Authenticator } from '../auth/authenticate';
+import { groupAccessOf } from '../auth/principal';
+import { type ScopeName, holdsAny } from '../auth/scopes';
+import type { Db, DomainContext } from '../domain/context';
+import { ForbiddenError } from '../domain/errors';
+import { authenticateRequest } from '../http/auth-hook';
+import { INTERNAL_ERROR, type RestError, envelope, toRestError, unauthenticated } from './errors';
+import { groupRoutes } from './groups';
+import { type SlugParams, sharedSchemas } from './schemas';
+import { validatorCompiler } from './validator';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The scope a REST route needs in some form (subtree restrictions are the domain's to check). */
+    scope?: ScopeName;
+    /** Served without credentials. */
+    public?: boolean;
+  }
+}
+
+export interface RestPluginOptions {
+  db: Db;
+  authenticator: Authenticator;
+  maxGroupDepth: number;
+}
+
+const OPENAPI_INFO = {
+  title: 'kauth groups REST API',
+  version: '1',
+  description:
+    'The documented Groups API of a workspace. Authenticate with `Authorization: Bearer <API key>`; ' +
+    'errors are `{ "error": { "code", "message", "details"? } }`.',
+};
+
+/** Only JSON bodies; an empty JSON body counts as no body (clients often send the header on every request). */
+function acceptJsonOnly(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') return done(null, undefined);
+    return parseJson(request, body as string, done);
+  });
+}
+
+function sendError(reply: FastifyReply, error: RestError): FastifyReply {
+  return reply.code(error.status).headers(error.headers ?? {}).send(envelope(error));
+}
+
+export async function restPlugin(app: FastifyInstance, options: RestPluginOptions): Promise<void> {
+  app.setValidatorCompiler(validatorCompiler);
+  acceptJsonOnly(app);
+  app.setErrorHandler((error, request, reply) => {
+    const mapped = toRestError(error);
+    if (!mapped) request.log.error({ err: error }, 'internal error in a REST request');
+    return sendError(reply, mapped ?? INTERNAL_ERROR);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, { status: 404, code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
+  );
+
+  const authenticate = authenticateRequest(
+    options.authenticator,
+    (error) => envelope(unauthenticated(error)),
+    (request) => (request.params as Partial<SlugParams>).slug,
+  );
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.routeOptions.config.public) return;
+    return authenticate(request, reply);
+  });
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    const scope = request.routeOptions.config.scope;
+    if (scope && !holdsAny(request.principal!.grants, scope)) {
+      throw new ForbiddenError(`this operation requires the ${scope} scope`, [[scope]]);
+    }
+  });
+
+  for (const schema of sharedSchemas) app.addSchema(schema);
+  await app.register(fastifySwagger, {
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    openapi: {
+      openapi: '3.1.0',
+      info: OPENAPI_INFO,
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'kauth_<slug>_… API key' } } },
+    },
+  });
+  // The document holds no workspace data, and answering it alike for every slug keeps it from
+  // telling which workspaces exist.
+  app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+
+  const domainOf = (request: FastifyRequest): DomainContext => {
+    const principal = request.principal!;
+    return { db: options.db, tenantId: principal.tenant.id, access: groupAccessOf(principal), maxGroupDepth: options.maxGroupDepth };
+  };
+  groupRoutes(app, domainOf);
+}

@@ -1,0 +1,222 @@
+// JSON schemas of the /t/:slug/api/v1 routes: Fastify validates requests and serialises
+// responses with them, and @fastify/swagger publishes them as the OpenAPI document.
+import type { FastifySchema } from 'fastify';
+import { MAX_PAGE_SIZE } from '../domain/validate';
+
+const MAX_ID = 2_147_483_647;
+
+const id = (description: string) => ({ type: 'integer', minimum: 1, maximum: MAX_ID, description }) as const;
+
+export const groupSchema = {
+  $id: 'Group',
+  type: 'object',
+  required: ['id', 'name', 'description', 'parentGroupId', 'tenantId'],
+  additionalProperties: false,
+  properties: {
+    id: id('Internal numeric ID'),
+    name: { type: 'string', description: 'Group name' },
+    description: { type: ['string', 'null'], description: 'Optional description' },
+    parentGroupId: { type: ['integer', 'null'], description: 'Parent group ID for hierarchy, or null for root groups' },
+    tenantId: { type: 'integer', description: 'The workspace this group belongs to' },
+  },
+  examples: [{ id: 3, name: 'Engineering', description: 'Engineering team', parentGroupId: null, tenantId: 1 }],
+} as const;
+
+export const errorSchema = {
+  $id: 'Error',
+  type: 'object',
+  required: ['error'],
+  additionalProperties: false,
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      additionalProperties: false,
+      properties: {
+        code: { type: 'string', description: 'Stable snake_case code, e.g. validation_failed' },
+        message: { type: 'string', description: 'A human-readable sentence' },
+        details: {
+          type: 'object',
+          additionalProperties: true,
+          description: 'Where useful: `field` (the input that failed), `location`, `requiredScopes`',
+        },
+      },
+    },
+  },
+} as const;
+
+/** Shared by the routes through `$ref`; the OpenAPI document lists them as components. */
+export const sharedSchemas = [groupSchema, errorSchema];
+
+const group = (description: string) => ({ $ref: 'Group#', description }) as const;
+const errorResponse = (description: string) => ({ $ref: 'Error#', description }) as const;
+
+/** Every route may answer these. */
+const commonErrors = {
+  400: errorResponse('Invalid input: body not JSON, wrong types, unknown fields, bad path id or query'),
+  401: errorResponse('Missing, invalid, expired or revoked credentials (WWW-Authenticate: Bearer)'),
+  403: errorResponse('The credential lacks the scope (WWW-Authenticate: Bearer error="insufficient_scope")'),
+  500: errorResponse('Unexpected error; the x-request-id header identifies it in the logs'),
+} as const;
+
+const withBodyErrors = {
+  ...commonErrors,
+  413: errorResponse('Body over 1 MiB'),
+  415: errorResponse('Body that is not application/json'),
+} as const;
+
+const notFound = { 404: errorResponse('Unknown group or user in this workspace') } as const;
+
+const noContent = { type: 'null', description: 'No Content' } as const;
+
+const slugParam = { type: 'string', description: 'The workspace slug' } as const;
+
+const groupParams = {
+  type: 'object',
+  required: ['slug', 'groupId'],
+  properties: { slug: slugParam, groupId: id('The group’s numeric ID') },
+} as const;
+
+const memberParams = {
+  type: 'object',
+  required: ['slug', 'groupId', 'userId'],
+  properties: { slug: slugParam, groupId: id('The group’s numeric ID'), userId: id('The user’s numeric ID') },
+} as const;
+
+const groupFields = {
+  name: { type: 'string', description: 'Group name (non-empty, at most 255 characters after trimming)' },
+  description: { type: ['string', 'null'], description: 'Optional description' },
+} as const;
+
+const security = [{ bearerAuth: [] }];
+
+export interface SlugParams {
+  slug: string;
+}
+export interface GroupParams extends SlugParams {
+  groupId: number;
+}
+export interface MemberParams extends GroupParams {
+  userId: number;
+}
+export interface PageQuery {
+  offset: number;
+  limit: number;
+}
+export interface CreateGroupBody {
+  name: string;
+  description?: string | null;
+  parentGroupId?: number | null;
+}
+export type UpdateGroupBody = Partial<CreateGroupBody>;
+
+export const listGroupsSchema = {
+  operationId: 'listGroups',
+  tags: ['groups'],
+  summary: 'All groups of the workspace, nested ones included, ordered by id',
+  security,
+  params: { type: 'object', required: ['slug'], properties: { slug: slugParam } },
+  querystring: {
+    type: 'object',
+    properties: {
+      offset: { type: 'integer', minimum: 0, default: 0, description: 'Groups to skip' },
+      limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 20, description: 'Page size' },
+    },
+  },
+  response: {
+    200: {
+      description: 'A page of groups, and the total number of groups',
+      type: 'object',
+      required: ['data', 'meta'],
+      additionalProperties: false,
+      properties: {
+        data: { type: 'array', items: { $ref: 'Group#' } },
+        meta: {
+          type: 'object',
+          required: ['total', 'offset', 'limit'],
+          additionalProperties: false,
+          properties: { total: { type: 'integer' }, offset: { type: 'integer' }, limit: { type: 'integer' } },
+        },
+      },
+    },
+    ...commonErrors,
+  },
+} as const satisfies FastifySchema;
+
+export const createGroupSchema = {
+  operationId: 'createGroup',
+  tags: ['groups'],
+  summary: 'Create a group, at the top level or under a parent',
+  security,
+  params: { type: 'object', required: ['slug'], properties: { slug: slugParam } },
+  body: {
+    type: 'object',
+    required: ['name'],
+    additionalProperties: false,
+    properties: {
+      ...groupFields,
+      parentGroupId: { ...id('ID of parent group. Omit (or null) for a root group.'), type: ['integer', 'null'] },
+    },
+    examples: [{ name: 'Backend', description: 'Backend engineering', parentGroupId: 3 }],
+  },
+  response: { 201: group('The created group'), ...withBodyErrors },
+} as const satisfies FastifySchema;
+
+export const getGroupSchema = {
+  operationId: 'getGroup',
+  tags: ['groups'],
+  summary: 'One group',
+  security,
+  params: groupParams,
+  response: { 200: group('The group'), ...commonErrors, ...notFound },
+} as const satisfies FastifySchema;
+
+export const updateGroupSchema = {
+  operationId: 'updateGroup',
+  tags: ['groups'],
+  summary: 'Rename, describe or move a group; absent fields are unchanged',
+  security,
+  params: groupParams,
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      ...groupFields,
+      parentGroupId: { ...id('New parent group ID; null makes the group a root; absent keeps the parent'), type: ['integer', 'null'] },
+    },
+    examples: [{ name: 'Backend Platform', description: 'Updated description' }],
+  },
+  response: {
+    200: group('The updated group'),
+    ...withBodyErrors,
+    ...notFound,
+    409: errorResponse('A move under the group itself or one of its descendants'),
+  },
+} as const satisfies FastifySchema;
+
+export const deleteGroupSchema = {
+  operationId: 'deleteGroup',
+  tags: ['groups'],
+  summary: 'Delete a group and its memberships; its children become root groups',
+  security,
+  params: groupParams,
+  response: { 204: noContent, ...commonErrors, ...notFound },
+} as const satisfies FastifySchema;
+
+export const addMemberSchema = {
+  operationId: 'addGroupMember',
+  tags: ['members'],
+  summary: 'Add a user to a group (idempotent)',
+  security,
+  params: memberParams,
+  response: { 204: noContent, ...commonErrors, ...notFound },
+} as const satisfies FastifySchema;
+
+export const removeMemberSchema = {
+  operationId: 'removeGroupMember',
+  tags: ['members'],
+  summary: 'Remove a user from a group (idempotent)',
+  security,
+  params: memberParams,
+  response: { 204: noContent, ...commonErrors, ...notFound },
+} as const satisfies FastifySchema;
