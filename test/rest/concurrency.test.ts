@@ -16,7 +16,7 @@ eachBackend('REST membership writes under concurrency', (h) => {
     const api = new Rest(await h.workspace());
     const parent = await api.group('Parent');
     const child = await api.group('Child', parent.id);
-    const users = [];
+    const users: number[] = [];
     for (let i = 0; i < 5; i += 1) users.push(await api.user());
     const memberships: Membership[] = [parent, child].flatMap((g) => users.map((userId) => ({ groupId: g.id, userId })));
     // Half the requests use a key restricted to the subtree, so the domain checks paths under the lock.
