@@ -26,10 +26,10 @@ export const INTERNAL_ERROR: RestError = {
   message: 'Internal server error; quote the x-request-id header when reporting it',
 };
 
-/** The domain names the parent `parentId`; the REST body calls it `parentGroupId`. */
+/** The domain names the parent `parentId`; the REST body calls it `parentGroupId`. Domain-checked fields all come from the body. */
 const restField = (field: unknown) => (field === 'parentId' ? 'parentGroupId' : field);
 
-export function insufficientScope(requiredScopes: readonly string[], message: string): RestError {
+function insufficientScope(requiredScopes: readonly string[], message: string): RestError {
   return {
     status: 403,
     code: 'insufficient_scope',
@@ -42,19 +42,21 @@ export function insufficientScope(requiredScopes: readonly string[], message: st
 export function fromDomainError(error: DomainError): RestError {
   if (error instanceof ValidationError) {
     const { field: _, ...details } = error.details;
-    return { status: 400, code: 'validation_failed', message: error.message, details: { field: restField(error.field), ...details } };
+    const field = restField(error.field);
+    return { status: 400, code: 'validation_failed', message: error.message, details: { field, location: 'body', ...details } };
   }
   if (error instanceof NotFoundError && error.details.field === 'parentId') {
     return {
       status: 400,
       code: 'validation_failed',
       message: `parentGroupId ${error.id} does not exist in this workspace`,
-      details: { field: 'parentGroupId' },
+      details: { field: 'parentGroupId', location: 'body' },
     };
   }
   if (error instanceof NotFoundError) return { status: 404, code: 'not_found', message: error.message };
   if (error instanceof ConflictError) {
-    return { status: 409, code: 'conflict', message: error.message, details: { field: restField(error.details.field) } };
+    const field = restField(error.details.field);
+    return { status: 409, code: 'conflict', message: error.message, details: { field, location: 'body' } };
   }
   if (error instanceof ForbiddenError) return insufficientScope(error.requiredScopes[0] ?? [], error.message);
   if (error instanceof UnauthenticatedError) return unauthenticated(error);

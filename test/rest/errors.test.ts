@@ -49,12 +49,12 @@ eachBackend('REST errors', (h) => {
     it('refuses a missing or blank name, and one over 255 characters after trimming', async () => {
       const api = new Rest(await h.workspace());
       const g = await api.group('G');
-      expectError(await api.post('/groups', {}), 400, 'validation_failed', { field: 'name' });
-      expectError(await api.post('/groups', { description: 'no name' }), 400, 'validation_failed', { field: 'name' });
-      expectError(await api.post('/groups', { name: '   ' }), 400, 'validation_failed', { field: 'name' });
-      expectError(await api.post('/groups', { name: 'x'.repeat(256) }), 400, 'validation_failed', { field: 'name' });
-      expectError(await api.put(`/groups/${g.id}`, { name: '' }), 400, 'validation_failed', { field: 'name' });
-      expectError(await api.put(`/groups/${g.id}`, { name: 'y'.repeat(256) }), 400, 'validation_failed', { field: 'name' });
+      expectError(await api.post('/groups', {}), 400, 'validation_failed', invalid('name'));
+      expectError(await api.post('/groups', { description: 'no name' }), 400, 'validation_failed', invalid('name'));
+      expectError(await api.post('/groups', { name: '   ' }), 400, 'validation_failed', invalid('name'));
+      expectError(await api.post('/groups', { name: 'x'.repeat(256) }), 400, 'validation_failed', invalid('name'));
+      expectError(await api.put(`/groups/${g.id}`, { name: '' }), 400, 'validation_failed', invalid('name'));
+      expectError(await api.put(`/groups/${g.id}`, { name: 'y'.repeat(256) }), 400, 'validation_failed', invalid('name'));
       const padded = await api.post('/groups', { name: `  ${'x'.repeat(255)}  ` });
       expect(padded.status).toBe(201);
       expect(padded.body.name).toBe('x'.repeat(255));
@@ -66,8 +66,8 @@ eachBackend('REST errors', (h) => {
       const foreign = await other.group('Foreign');
       const g = await api.group('G');
       for (const parentGroupId of [foreign.id, 2_000_000_000]) {
-        expectError(await api.post('/groups', { name: 'x', parentGroupId }), 400, 'validation_failed', { field: 'parentGroupId' });
-        expectError(await api.put(`/groups/${g.id}`, { parentGroupId }), 400, 'validation_failed', { field: 'parentGroupId' });
+        expectError(await api.post('/groups', { name: 'x', parentGroupId }), 400, 'validation_failed', invalid('parentGroupId'));
+        expectError(await api.put(`/groups/${g.id}`, { parentGroupId }), 400, 'validation_failed', invalid('parentGroupId'));
       }
       expect((await api.get(`/groups/${g.id}`)).body.parentGroupId).toBeNull();
       expect((await other.get('/groups')).body.meta.total).toBe(1);
@@ -77,7 +77,7 @@ eachBackend('REST errors', (h) => {
       const api = new Rest(await h.workspace());
       let parent: number | null = null;
       for (let depth = 0; depth < MAX_GROUP_DEPTH; depth += 1) parent = (await api.group(`level ${depth}`, parent)).id;
-      expectError(await api.post('/groups', { name: 'too deep', parentGroupId: parent }), 400, 'validation_failed', { field: 'parentGroupId' });
+      expectError(await api.post('/groups', { name: 'too deep', parentGroupId: parent }), 400, 'validation_failed', invalid('parentGroupId'));
     });
 
     it('refuses unknown body fields', async () => {
@@ -157,7 +157,7 @@ eachBackend('REST errors', (h) => {
       const c = await api.group('C', b.id);
       for (const target of [a, b, c]) {
         const res = await api.put(`/groups/${a.id}`, { parentGroupId: target.id, name: 'renamed' });
-        expectError(res, 409, 'conflict', { field: 'parentGroupId' });
+        expectError(res, 409, 'conflict', invalid('parentGroupId'));
       }
       expect((await api.get(`/groups/${a.id}`)).body).toEqual(a);
       expect((await api.get(`/groups/${c.id}`)).body).toEqual(c);
