@@ -85,7 +85,7 @@ export async function restPlugin(app: FastifyInstance, options: RestPluginOption
     openapi: {
       openapi: '3.1.0',
       info: OPENAPI_INFO,
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'kauth_<slug>_… API key' } } },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key kauth_<slug>_…, or a JWT where the server accepts them' } } },
     },
   });
   // The document holds no workspace data, and answering it alike for every slug keeps it from
