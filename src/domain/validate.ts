@@ -16,9 +16,14 @@ export function parseIds(values: readonly unknown[], field: string): number[] {
   return values.map((value, index) => parseId(value, `${field}[${index}]`));
 }
 
+// Names are one line of text; PostgreSQL text cannot hold NUL at all.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+const NUL = /\u0000/;
+
 /** Trims and checks a required name; returns the trimmed value. */
 export function requiredName(value: unknown, field: string, maxLength: number): string {
   if (typeof value !== 'string') throw new ValidationError(field, `${field} must be a string`);
+  if (CONTROL_CHARACTERS.test(value)) throw new ValidationError(field, `${field} must not contain control characters`);
   const trimmed = value.trim();
   if (trimmed.length === 0) throw new ValidationError(field, `${field} must not be blank`);
   if ([...trimmed].length > maxLength) {
@@ -31,6 +36,7 @@ export function requiredName(value: unknown, field: string, maxLength: number): 
 export function optionalText(value: unknown, field: string, maxLength: number): string | null | undefined {
   if (value === undefined || value === null) return value;
   if (typeof value !== 'string') throw new ValidationError(field, `${field} must be a string or null`);
+  if (NUL.test(value)) throw new ValidationError(field, `${field} must not contain NUL characters`);
   const trimmed = value.trim();
   if ([...trimmed].length > maxLength) {
     throw new ValidationError(field, `${field} must be at most ${maxLength} characters`, { maxLength });
@@ -60,7 +66,7 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export function normaliseEmail(value: unknown, field = 'email'): string {
   if (typeof value !== 'string') throw new ValidationError(field, `${field} must be a string`);
   const email = value.trim().toLowerCase();
-  if (email.length > 320 || !EMAIL.test(email)) throw new ValidationError(field, `${field} is not a valid email address`);
+  if (email.length > 320 || !EMAIL.test(email) || CONTROL_CHARACTERS.test(email)) throw new ValidationError(field, `${field} is not a valid email address`);
   return email;
 }
 
