@@ -86,6 +86,8 @@ export class Authenticator {
         algorithms,
         issuer: this.jwt?.issuer,
         audience: this.jwt?.audience,
+        // A bearer token without an expiry would be a credential that can never be cut off.
+        requiredClaims: ['exp'],
       }));
     } catch {
       throw new UnauthenticatedError('invalid or expired token');
