@@ -95,7 +95,7 @@ describe('kauth CLI and start-up', () => {
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
         body: JSON.stringify({ query: '{ viewer { tenant { slug } } groups(rootsOnly: true) { total } }' }),
       });
-      const body = await res.json();
+      const body = (await res.json()) as { data: { viewer: { tenant: { slug: string } }; groups: { total: number } } };
       expect(body.data.viewer.tenant.slug).toBe('demo');
       expect(body.data.groups.total).toBeGreaterThan(0);
 

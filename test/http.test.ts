@@ -22,7 +22,8 @@ eachBackend('HTTP surface', (h) => {
   });
 
   it('answers 401 with WWW-Authenticate: Bearer and UNAUTHENTICATED for missing or malformed credentials', async () => {
-    for (const headers of [{}, { authorization: 'Basic dXNlcjpwYXNz' }, { authorization: 'Bearer kauth_nope_short' }, { authorization: 'Bearer' }]) {
+    const cases: Record<string, string>[] = [{}, { authorization: 'Basic dXNlcjpwYXNz' }, { authorization: 'Bearer kauth_nope_short' }, { authorization: 'Bearer' }];
+    for (const headers of cases) {
       const res = await h.request('POST', '/graphql', { headers, body: { query: '{ viewer { scopes } }' } });
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe('Bearer');

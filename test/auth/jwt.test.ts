@@ -5,9 +5,6 @@ import { randomBytes } from 'node:crypto';
 import { type GraphQLBody, type Response, type Workspace, codes, eachBackend } from '../support/harness';
 import { type Jose, JwksServer, JwtApp, loadJose, signToken, type TokenOptions } from '../support/jwt';
 
-// The app's import('jose') reaches Jest as require('jose'): answer it with jose loaded as ESM.
-jest.mock('jose', () => jest.requireActual<typeof import('../support/jwt')>('../support/jwt').loadedJose());
-
 const ISSUER = 'https://id.example.test/';
 const AUDIENCE = 'kauth-groups';
 const SECRET = randomBytes(32).toString('base64url');

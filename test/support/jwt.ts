@@ -11,23 +11,9 @@ export type Jose = typeof import('jose', { with: { 'resolution-mode': 'import' }
 type SigningKey = Parameters<InstanceType<Jose['SignJWT']>['sign']>[0];
 type JWTPayload = ConstructorParameters<Jose['SignJWT']>[0];
 
-let loaded: Jose | null = null;
-
-/**
- * jose is ESM-only, and @swc/jest compiles `import('jose')` (in src/auth/authenticate.ts too)
- * into a `require` that Jest cannot serve. An import() hidden from the compiler goes through
- * Jest's ESM loader (--experimental-vm-modules); test files hand the result to the app with
- * `jest.mock('jose', () => jest.requireActual('../support/jwt').loadedJose())`.
- */
-export async function loadJose(): Promise<Jose> {
-  loaded ??= (await eval("import('jose')")) as Jose;
-  return loaded;
-}
-
-/** The module loadJose() loaded; for the jest.mock factory, which must be synchronous. */
-export function loadedJose(): Jose {
-  if (!loaded) throw new Error('call loadJose() before starting an app with JWTs');
-  return loaded;
+/** jose is ESM-only: loaded with import(), which Jest serves through its ESM loader. */
+export function loadJose(): Promise<Jose> {
+  return import('jose');
 }
 
 /** The app with `jwt` configured, listening on a free port, on the harness's database. */
