@@ -84,6 +84,11 @@ function assertCheckable(label: string, guard: FieldGuard, field: GraphQLFieldCo
   if (guard.groupArg && !(guard.groupArg.split('.')[0] in (field.args ?? {}))) {
     throw new Error(`@requiresScope on ${label} has groupArg "${guard.groupArg}", which is not an argument`);
   }
+  // Reads are never refused for a restriction: the domain filters them, so a group outside the
+  // subtree is "not found" rather than a FORBIDDEN that would reveal it exists.
+  if (guard.groupArg && label.startsWith('Query.')) {
+    throw new Error(`@requiresScope on ${label}: groupArg is for mutations only`);
+  }
 }
 
 function guardResolver(
@@ -100,9 +105,7 @@ function guardResolver(
       throw new ForbiddenError(`not allowed: ${label} declares no scope requirement`, []);
     };
   }
-  // Reads are not refused for a restriction: the domain filters them to the visible subtrees,
-  // so a group outside one is "not found" and its existence is not revealed.
-  if (guard.groupArg && typeName !== 'Query') {
+  if (guard.groupArg) {
     return async (source, args, ctx, info) => {
       const path = await targetPath(guard, typeName, source, args, ctx);
       if (!satisfies(ctx.principal.grants, requirement, path)) deny(requirement, label);
