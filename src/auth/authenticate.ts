@@ -2,7 +2,7 @@
 // (`kauth_<slug>_<secret>`) or, when configured, a JWT. Every failure is the same
 // UnauthenticatedError: a caller cannot tell an unknown key from another tenant's.
 import { type KeyObject, createPublicKey } from 'node:crypto';
-import type { JwtConfig } from '../config';
+import { ConfigError, type JwtConfig } from '../config';
 import { findLiveKey, touchApiKey } from '../domain/apikeys';
 import type { Db } from '../domain/context';
 import { UnauthenticatedError } from '../domain/errors';
@@ -47,7 +47,11 @@ export class Authenticator {
 
   /** Resolves once the JWT key material is loaded; rejects if it is unusable (bad configuration). */
   async ready(): Promise<void> {
-    await this.verifier;
+    try {
+      await this.verifier;
+    } catch (error) {
+      throw new ConfigError(`JWT verification key is unusable: ${(error as Error).message}`);
+    }
   }
 
   /** The principal for an Authorization header; `slug`, when given, must be the credential's tenant. */

@@ -1,6 +1,6 @@
 // Who is making a request: a tenant, the credential's scopes, and what they allow on the tree.
 import type { ApiKey, Tenant } from '../generated/prisma/client';
-import type { GroupAccess } from '../domain/context';
+import type { Db, DomainContext, GroupAccess } from '../domain/context';
 import { ForbiddenError } from '../domain/errors';
 import { type Grant, type ScopeName, coveredRoots, coversGroup, expandGrants, parseScope } from './scopes';
 
@@ -14,12 +14,28 @@ export interface Principal {
   apiKey: ApiKey | null;
 }
 
+/**
+ * The principal of a credential. Scopes this version does not know (another service's in a JWT,
+ * or one dropped from the catalog since a key was made) are kept in `scopes` but grant nothing.
+ */
 export function makePrincipal(tenant: Tenant, scopes: string[], apiKey: ApiKey | null = null): Principal {
-  return { tenant, scopes, grants: expandGrants(scopes.map((s) => parseScope(s))), apiKey };
+  const grants = scopes.flatMap((scope) => {
+    try {
+      return [parseScope(scope)];
+    } catch {
+      return [];
+    }
+  });
+  return { tenant, scopes, grants: expandGrants(grants), apiKey };
 }
 
 function describeTarget(path: readonly number[] | null): string {
   return path === null ? 'at the top level (a root group)' : `on group ${path[path.length - 1]}`;
+}
+
+/** What a request of this principal runs the domain with (GraphQL and REST alike). */
+export function domainContextOf(db: Db, principal: Principal, maxGroupDepth: number): DomainContext {
+  return { db, tenantId: principal.tenant.id, access: groupAccessOf(principal), maxGroupDepth };
 }
 
 /** The principal's group access, as the domain layer consults it inside transactions. */

@@ -66,6 +66,10 @@ export async function createApiKey(
   if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
     throw new ValidationError('expiresAt', 'expiresAt must be in the future');
   }
+  const creatorExpiry = creator.apiKey?.expiresAt;
+  if (creatorExpiry && (!input.expiresAt || input.expiresAt > creatorExpiry)) {
+    throw new ForbiddenError(`a key that expires at ${creatorExpiry.toISOString()} can only create keys that expire no later`);
+  }
   const paths = await groupPaths(ctx, wanted);
   const beyond = wanted.filter((grant) => !grantCovers(creator.grants, grant, (id) => paths.get(id) ?? null));
   if (beyond.length > 0) {

@@ -33,8 +33,8 @@ export class ConflictError extends DomainError {
 
 export class ForbiddenError extends DomainError {
   readonly code = 'FORBIDDEN' as const;
-  constructor(message: string, readonly requiredScopes: string[][]) {
-    super(message, { requiredScopes });
+  constructor(message: string, readonly requiredScopes: string[][] = []) {
+    super(message, requiredScopes.length > 0 ? { requiredScopes } : {});
   }
 }
 

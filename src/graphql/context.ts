@@ -1,6 +1,6 @@
 // The per-request GraphQL context: the principal, the domain context, fresh loaders.
 import type { Principal } from '../auth/principal';
-import { groupAccessOf } from '../auth/principal';
+import { domainContextOf } from '../auth/principal';
 import type { Db, DomainContext } from '../domain/context';
 import type { Group, User } from '../generated/prisma/client';
 import type { ApiKey } from '../generated/prisma/client';
@@ -13,7 +13,7 @@ export interface GraphQLContext {
 }
 
 export function createContext(db: Db, principal: Principal, maxGroupDepth: number): GraphQLContext {
-  const domain: DomainContext = { db, tenantId: principal.tenant.id, access: groupAccessOf(principal), maxGroupDepth };
+  const domain = domainContextOf(db, principal, maxGroupDepth);
   return { principal, domain, loaders: createLoaders(domain) };
 }
 

@@ -4,9 +4,9 @@
 import fastifySwagger from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../auth/authenticate';
-import { groupAccessOf } from '../auth/principal';
+import { domainContextOf } from '../auth/principal';
 import { type ScopeName, holdsAny } from '../auth/scopes';
-import type { Db, DomainContext } from '../domain/context';
+import type { Db } from '../domain/context';
 import { ForbiddenError } from '../domain/errors';
 import { authenticateRequest } from '../http/auth-hook';
 import { INTERNAL_ERROR, type RestError, envelope, toRestError, unauthenticated } from './errors';
@@ -92,9 +92,5 @@ export async function restPlugin(app: FastifyInstance, options: RestPluginOption
   // telling which workspaces exist.
   app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
 
-  const domainOf = (request: FastifyRequest): DomainContext => {
-    const principal = request.principal!;
-    return { db: options.db, tenantId: principal.tenant.id, access: groupAccessOf(principal), maxGroupDepth: options.maxGroupDepth };
-  };
-  groupRoutes(app, domainOf);
+  groupRoutes(app, (request) => domainContextOf(options.db, request.principal!, options.maxGroupDepth));
 }

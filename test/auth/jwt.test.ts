@@ -2,6 +2,8 @@
 // issuer, audience, expiry and signature checked; tenant from the `tenant` claim (a slug),
 // scopes from the space-separated `scope` claim.
 import { randomBytes } from 'node:crypto';
+import { ConfigError } from '../../src/config';
+import { buildApp } from '../../src/http/app';
 import { type GraphQLBody, type Response, type Workspace, codes, eachBackend } from '../support/harness';
 import { type Jose, JwksServer, JwtApp, loadJose, signToken, type TokenOptions } from '../support/jwt';
 
@@ -213,5 +215,12 @@ eachBackend('JWT bearer tokens', (h) => {
       const token = await signToken(jose, { tenant: ws.tenant.slug }, { alg: 'ES256', key: ec, kid: 'ec-1', issuer: 'https://evil.example/', audience: AUDIENCE });
       expectUnauthenticated(await app.gql(token, VIEWER));
     });
+  });
+});
+
+describe('JWT configuration', () => {
+  it('refuses to build the app with an unusable public key, as a configuration error', async () => {
+    const db = {} as never;
+    await expect(buildApp({ db, maxGroupDepth: 8, jwt: { publicKey: 'not a PEM key' } })).rejects.toBeInstanceOf(ConfigError);
   });
 });

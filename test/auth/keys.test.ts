@@ -303,6 +303,35 @@ eachBackend('API keys', (h) => {
     });
   });
 
+  describe('expiry of keys made by expiring keys', () => {
+    it('lets an expiring key create only keys that expire no later than itself', async () => {
+      const ws = await h.workspace();
+      const expiresAt = new Date(Date.now() + 3_600_000);
+      const creator = (await createKey(ws, ['apikeys:write', 'groups:read'], { expiresAt })).key;
+      for (const later of [undefined, new Date(expiresAt.getTime() + 60_000)]) {
+        const before = await keyCount(ws);
+        const res = await ws.gql(CREATE_KEY, { input: { name: 'outlives', scopes: ['groups:read'], expiresAt: later?.toISOString() } }, creator);
+        expect(codes(res.body)).toEqual(['FORBIDDEN']);
+        expect(await keyCount(ws)).toBe(before);
+      }
+      const earlier = await createKey(ws, ['groups:read'], { creator, expiresAt: new Date(expiresAt.getTime() - 60_000) });
+      expect(earlier.key).toMatch(/^kauth_/);
+    });
+  });
+
+  describe('stored scopes this version does not know', () => {
+    it('still authenticates the key, lists the scope as given, and grants nothing for it', async () => {
+      const ws = await h.workspace();
+      const created = await createKey(ws, ['groups:read']);
+      await h.db.prisma.apiKey.update({ where: { id: Number(created.id) }, data: { scopes: ['groups:read', 'legacy:admin'] } });
+      const res = await ws.gql('{ viewer { scopes } groups { total } }', {}, created.key);
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ data: { viewer: { scopes: ['groups:read', 'legacy:admin'] }, groups: { total: 0 } } });
+      const denied = await ws.gql('{ apiKeys { id } }', {}, created.key);
+      expect(codes(denied.body)).toEqual(['FORBIDDEN']);
+    });
+  });
+
   describe('viewer', () => {
     it('lists the scopes as given and the key itself, even without apikeys:read', async () => {
       const ws = await h.workspace();
