@@ -7,6 +7,7 @@ import {
   type GraphQLFieldResolver,
   type GraphQLSchema,
   defaultFieldResolver,
+  isObjectType,
 } from 'graphql';
 import { isScopeName, satisfies } from '../auth/scopes';
 import { ForbiddenError } from '../domain/errors';
@@ -21,17 +22,25 @@ export interface FieldGuard {
   groupArg: string | null;
 }
 
-/** The guard that applies to a field: its own directive, else its type's, else none. */
-export function guardOf(schema: GraphQLSchema, typeName: string, field: GraphQLFieldConfig<unknown, unknown>): FieldGuard {
+/**
+ * The guard that applies to a field: its own directive, else the same field's on an interface
+ * the type implements, else its type's, else an interface type's, else none.
+ */
+export function guardOf(schema: GraphQLSchema, typeName: string, fieldName: string, field: GraphQLFieldConfig<unknown, unknown>): FieldGuard {
   const type = schema.getType(typeName)!;
-  const own = getDirective(schema, field, 'requiresScope')?.[0];
-  const ownPublic = getDirective(schema, field, 'public')?.[0];
-  const typeReq = getDirective(schema, type, 'requiresScope')?.[0];
-  const typePublic = getDirective(schema, type, 'public')?.[0];
-  if (own) return { public: false, requirement: own.scopes, groupArg: own.groupArg ?? null };
-  if (ownPublic) return { public: true, requirement: null, groupArg: null };
-  if (typeReq) return { public: false, requirement: typeReq.scopes, groupArg: null };
-  return { public: Boolean(typePublic), requirement: null, groupArg: null };
+  const interfaces = isObjectType(type) ? type.getInterfaces() : [];
+  const fieldNodes = [field, ...interfaces.flatMap((i) => i.getFields()[fieldName] ?? [])];
+  for (const node of fieldNodes) {
+    const own = getDirective(schema, node, 'requiresScope')?.[0];
+    if (own) return { public: false, requirement: own.scopes, groupArg: own.groupArg ?? null };
+    if (getDirective(schema, node, 'public')?.[0]) return { public: true, requirement: null, groupArg: null };
+  }
+  for (const node of [type, ...interfaces]) {
+    const typeReq = getDirective(schema, node, 'requiresScope')?.[0];
+    if (typeReq) return { public: false, requirement: typeReq.scopes, groupArg: null };
+    if (getDirective(schema, node, 'public')?.[0]) return { public: true, requirement: null, groupArg: null };
+  }
+  return { public: false, requirement: null, groupArg: null };
 }
 
 export function describeRequirement(requirement: Requirement): string {
@@ -122,7 +131,7 @@ function guardResolver(
 export function applyScopeDirective(schema: GraphQLSchema): GraphQLSchema {
   return mapSchema(schema, {
     [MapperKind.OBJECT_FIELD]: (field, fieldName, typeName) => {
-      const guard = guardOf(schema, typeName, field);
+      const guard = guardOf(schema, typeName, fieldName, field);
       assertCheckable(`${typeName}.${fieldName}`, guard, field);
       const note = guard.public ? 'Public: any valid credential.' : guard.requirement ? describeRequirement(guard.requirement) : '';
       return {

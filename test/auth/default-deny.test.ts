@@ -226,6 +226,32 @@ describe('default deny: at runtime', () => {
     expect(result.errors![0].originalError).toBeInstanceOf(ForbiddenError);
   });
 
+  it("applies an interface's requirements to the types that implement it", async () => {
+    const sdl = SDL.replace(
+      'type Query {',
+      `interface Badge @requiresScope(scopes: [["roles:read"]]) {
+  label: String
+  secret: String @requiresScope(scopes: [["users:read"]])
+}
+type GroupBadge implements Badge { label: String secret: String }
+
+type Query {
+  badge: Badge @requiresScope(scopes: [["groups:read"]])`,
+    );
+    const merged = {
+      ...resolvers,
+      Badge: { __resolveType: () => 'GroupBadge' },
+      Query: { ...resolvers.Query, badge: () => ({ label: 'ok', secret: 'hidden' }) },
+    } as never;
+    const schema = applyScopeDirective(makeExecutableSchema({ typeDefs: sdl, resolvers: merged }));
+    const contextValue = { principal: makePrincipal(tenant, ['groups:read', 'roles:read']), domain: {}, loaders: {} };
+    const result = await graphql({ schema, source: '{ badge { label ... on GroupBadge { secret } } }', contextValue });
+    expect(result.data).toEqual({ badge: { label: 'ok', secret: null } });
+    expect(result.errors!.map((e) => [e.path, e.extensions?.code ?? (e.originalError as ForbiddenError).code])).toEqual([
+      [['badge', 'secret'], 'FORBIDDEN'],
+    ]);
+  });
+
   it('refuses to build a schema whose requirement has an empty scope set (it would allow anyone)', () => {
     const sdl = SDL.replace('roles: [Role!]! @requiresScope(scopes: [["roles:read"]])', 'roles: [Role!]! @requiresScope(scopes: [[]])');
     expect(() => applyScopeDirective(makeExecutableSchema({ typeDefs: sdl, resolvers: resolvers as never }))).toThrow(/Query\.roles/);
