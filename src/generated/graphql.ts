@@ -116,7 +116,9 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Idempotent. */
   addGroupMember: Group;
+  /** Idempotent. Returns the group: selecting its fields needs `groups:read` as well. */
   assignGroupRole: Group;
+  /** Idempotent. Returns the user: selecting its fields needs `users:read` (or `groups:read`) as well. */
   assignUserRole: User;
   /** Creates a key with at most the caller's own scopes. The secret is in the result, once. */
   createApiKey: CreatedApiKey;
