@@ -1,12 +1,27 @@
 // Creates this run's PostgreSQL database. Under CI=true an unreachable server fails the run;
 // elsewhere the PostgreSQL half of the suite is skipped with a loud warning.
 import { randomBytes } from 'node:crypto';
-import { withAdmin, databaseUrl, ADMIN_URL } from './postgres';
+import type { Client } from 'pg';
+import { ADMIN_URL, databaseUrl, withAdmin } from './postgres';
+
+const STALE_AFTER_MS = 6 * 3600_000;
+
+/** Drops the databases of earlier runs that were killed before their teardown. */
+async function dropStale(client: Client): Promise<void> {
+  const { rows } = await client.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'kauth\\_test\\_%'");
+  for (const { datname } of rows) {
+    const started = Number(/^kauth_test_(\d+)_/.exec(datname)?.[1]);
+    if (started && Date.now() - started > STALE_AFTER_MS) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+  }
+}
 
 export default async function globalSetup(): Promise<void> {
   const name = `kauth_test_${Date.now()}_${randomBytes(3).toString('hex')}`;
   try {
-    await withAdmin((client) => client.query(`CREATE DATABASE "${name}"`));
+    await withAdmin(async (client) => {
+      await dropStale(client);
+      await client.query(`CREATE DATABASE "${name}"`);
+    });
   } catch (error) {
     if (process.env.CI === 'true' || process.env.KAUTH_TEST_REQUIRE_POSTGRES === '1') {
       throw new Error(`PostgreSQL is required for the test suite but ${ADMIN_URL} is unreachable: ${(error as Error).message}`);
