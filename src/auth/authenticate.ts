@@ -8,7 +8,6 @@ import type { Db } from '../domain/context';
 import { UnauthenticatedError } from '../domain/errors';
 import { tenantBySlug } from '../domain/tenants';
 import { type Principal, makePrincipal } from './principal';
-import { isScopeName, parseScope } from './scopes';
 
 const LAST_USED_INTERVAL_MS = 60_000;
 
@@ -101,13 +100,6 @@ export class Authenticator {
     if (!tenant) throw new UnauthenticatedError('invalid credentials');
     const given = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
     // Scopes of other services (openid, profile…) are kept in `scopes` but grant nothing here.
-    const known = given.filter((s) => {
-      try {
-        return isScopeName(parseScope(s).scope);
-      } catch {
-        return false;
-      }
-    });
-    return { ...makePrincipal(tenant, known), scopes: given };
+    return makePrincipal(tenant, given);
   }
 }
