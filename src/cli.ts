@@ -9,7 +9,7 @@ import { type Database, migrate, openDatabase } from './db';
 import { createApiKey, listApiKeys, revokeApiKey } from './domain/apikeys';
 import { type DomainContext, FULL_ACCESS } from './domain/context';
 import { DomainError, NotFoundError, ValidationError } from './domain/errors';
-import { createTenant, tenantBySlug } from './domain/tenants';
+import { type Tenant, createTenant, tenantBySlug } from './domain/tenants';
 import { createUser } from './domain/users';
 import { parseId } from './domain/validate';
 
@@ -40,11 +40,11 @@ export function parseDuration(text: string): number {
   return Number(match[1]) * DURATION_UNITS[match[2]] * 1000;
 }
 
-async function tenantContext(db: Database, slug: string | undefined): Promise<DomainContext & { slug: string }> {
+async function tenantContext(db: Database, slug: string | undefined): Promise<DomainContext & { tenant: Tenant }> {
   if (!slug) throw new UsageError('missing <slug>');
   const tenant = await tenantBySlug(db.prisma, slug);
   if (!tenant) throw new NotFoundError('Workspace', slug);
-  return { db: db.prisma, tenantId: tenant.id, access: FULL_ACCESS, maxGroupDepth: 0, slug };
+  return { db: db.prisma, tenantId: tenant.id, access: FULL_ACCESS, maxGroupDepth: 0, tenant };
 }
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -61,9 +61,8 @@ async function run(db: Database, command: string, positionals: string[], values:
     }
     case 'key create': {
       const ctx = await tenantContext(db, slug);
-      const tenant = (await tenantBySlug(db.prisma, ctx.slug))!;
       const expiresIn = values['expires-in'];
-      const { key, apiKey } = await createApiKey(ctx, makePrincipal(tenant, ALL_SCOPES), {
+      const { key, apiKey } = await createApiKey(ctx, makePrincipal(ctx.tenant, ALL_SCOPES), {
         name: values.name ?? 'cli',
         scopes: values.scope ?? [],
         expiresAt: expiresIn ? new Date(Date.now() + parseDuration(expiresIn)) : null,
