@@ -16,14 +16,60 @@ export interface JwtConfig {
   audience?: string;
 }
 
+/** What a GraphQL request may ask for, checked before it runs. */
+export interface QueryLimits {
+  /** Nodes a query could return: the product of list bounds along each path, summed. */
+  maxCost: number;
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  maxDirectives: number;
+  /** Bytes of one serialised GraphQL response. */
+  maxResponseBytes: number;
+  introspection: boolean;
+  /** "Did you mean …?" in validation errors. */
+  suggestions: boolean;
+}
+
+/** Fair share between clients. */
+export interface TrafficLimits {
+  /** Points a credential may spend per window (a GraphQL request costs 1 + cost/1000, a REST request 1). */
+  pointsPerWindow: number;
+  /** Requests one client address may make per window, before authentication. */
+  requestsPerAddress: number;
+  windowSeconds: number;
+  /** Requests of one credential running at once in one server process. */
+  concurrentPerCredential: number;
+  /** How long a request over the concurrency cap waits for a slot before 429. */
+  concurrencyWaitMs: number;
+  /** Execution deadline of one request. */
+  requestTimeoutMs: number;
+}
+
+/** The PostgreSQL pool and Prisma's interactive transactions. */
+export interface PoolConfig {
+  size: number;
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+  transactionMaxWaitMs: number;
+  transactionTimeoutMs: number;
+}
+
 export interface Config {
   host: string;
   port: number;
+  production: boolean;
   database: DatabaseConfig;
+  pool: PoolConfig;
   maxGroupDepth: number;
   demo: boolean;
   logLevel: string;
   jwt: JwtConfig | null;
+  query: QueryLimits;
+  traffic: TrafficLimits;
+  redisUrl: string | null;
+  metricsToken: string | null;
+  trustProxy: boolean;
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -71,14 +117,86 @@ export function jwtConfig(env: NodeJS.ProcessEnv = process.env): JwtConfig | nul
   return { jwksUrl, publicKey, secret, issuer: env.JWT_ISSUER || undefined, audience: env.JWT_AUDIENCE || undefined };
 }
 
+function flagFrom(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === '1' || raw === 'true') return true;
+  if (raw === '0' || raw === 'false') return false;
+  throw new ConfigError(`${name} must be 1 or 0, got "${raw}"`);
+}
+
+export function queryLimits(env: NodeJS.ProcessEnv = process.env): QueryLimits {
+  const production = env.NODE_ENV === 'production';
+  return {
+    maxCost: intFrom(env, 'GRAPHQL_MAX_COST', 500_000, 1, 1_000_000_000),
+    maxDepth: intFrom(env, 'GRAPHQL_MAX_DEPTH', 12, 1, 1000),
+    maxAliases: intFrom(env, 'GRAPHQL_MAX_ALIASES', 30, 0, 100_000),
+    maxTokens: intFrom(env, 'GRAPHQL_MAX_TOKENS', 5000, 100, 1_000_000),
+    maxDirectives: intFrom(env, 'GRAPHQL_MAX_DIRECTIVES', 50, 0, 100_000),
+    maxResponseBytes: intFrom(env, 'GRAPHQL_MAX_RESPONSE_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    introspection: flagFrom(env, 'GRAPHQL_INTROSPECTION', !production),
+    suggestions: !production,
+  };
+}
+
+export function trafficLimits(env: NodeJS.ProcessEnv = process.env): TrafficLimits {
+  return {
+    pointsPerWindow: intFrom(env, 'RATE_LIMIT_POINTS', 6000, 1, 1_000_000_000),
+    requestsPerAddress: intFrom(env, 'RATE_LIMIT_ADDRESS_REQUESTS', 6000, 1, 1_000_000_000),
+    windowSeconds: intFrom(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
+    concurrentPerCredential: intFrom(env, 'CONCURRENCY_PER_CREDENTIAL', 4, 1, 10_000),
+    concurrencyWaitMs: intFrom(env, 'CONCURRENCY_WAIT_MS', 2000, 0, 60_000),
+    requestTimeoutMs: intFrom(env, 'REQUEST_TIMEOUT_MS', 10_000, 100, 600_000),
+  };
+}
+
+export function poolConfig(env: NodeJS.ProcessEnv = process.env): PoolConfig {
+  return {
+    size: intFrom(env, 'DB_POOL_SIZE', 10, 1, 1000),
+    connectTimeoutMs: intFrom(env, 'DB_CONNECT_TIMEOUT_MS', 1500, 100, 60_000),
+    statementTimeoutMs: intFrom(env, 'DB_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),
+    transactionMaxWaitMs: intFrom(env, 'DB_TX_MAX_WAIT_MS', 2000, 100, 60_000),
+    transactionTimeoutMs: intFrom(env, 'DB_TX_TIMEOUT_MS', 5000, 100, 600_000),
+  };
+}
+
+function redisUrlFrom(env: NodeJS.ProcessEnv): string | null {
+  const url = env.REDIS_URL;
+  if (url === undefined || url === '') return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`REDIS_URL is not a valid URL: "${url}"`);
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${parsed.protocol}//…"`);
+  }
+  return url;
+}
+
+function metricsTokenFrom(env: NodeJS.ProcessEnv): string | null {
+  const token = env.METRICS_TOKEN;
+  if (token === undefined || token === '') return null;
+  if (token.length < 16) throw new ConfigError('METRICS_TOKEN must be at least 16 characters');
+  return token;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     host: env.HOST || '127.0.0.1',
     port: intFrom(env, 'PORT', 4000, 0, 65535),
+    production: env.NODE_ENV === 'production',
     database: databaseConfig(env),
+    pool: poolConfig(env),
     maxGroupDepth: intFrom(env, 'MAX_GROUP_DEPTH', 50, 1, 1000),
     demo: env.KAUTH_DEMO !== '0',
     logLevel: env.LOG_LEVEL || 'info',
     jwt: jwtConfig(env),
+    query: queryLimits(env),
+    traffic: trafficLimits(env),
+    redisUrl: redisUrlFrom(env),
+    metricsToken: metricsTokenFrom(env),
+    trustProxy: flagFrom(env, 'TRUST_PROXY', false),
   };
 }

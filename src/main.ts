@@ -11,8 +11,20 @@ import { buildApp } from './http/app';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const db = await openDatabase(config.database);
-  const app = await buildApp({ db: db.prisma, maxGroupDepth: config.maxGroupDepth, jwt: config.jwt, logger: { level: config.logLevel } });
+  const db = await openDatabase(config.database, { pool: config.pool });
+  const app = await buildApp({
+    db: db.prisma,
+    maxGroupDepth: config.maxGroupDepth,
+    jwt: config.jwt,
+    logger: { level: config.logLevel },
+    query: config.query,
+    traffic: config.traffic,
+    redisUrl: config.redisUrl,
+    metricsToken: config.metricsToken,
+    trustProxy: config.trustProxy,
+    readiness: () => db.readiness(),
+    poolStats: () => db.poolStats(),
+  });
   app.addHook('onClose', () => db.close());
 
   if (config.database.kind === 'pglite' && config.demo && (await isEmpty(db.prisma))) {

@@ -100,6 +100,6 @@ export class Authenticator {
     if (!tenant) throw new UnauthenticatedError('invalid credentials');
     const given = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
     // Scopes of other services (openid, profile…) are kept in `scopes` but grant nothing here.
-    return makePrincipal(tenant, given);
+    return { ...makePrincipal(tenant, given), subject: typeof payload.sub === 'string' ? payload.sub : undefined };
   }
 }

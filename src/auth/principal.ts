@@ -12,6 +12,8 @@ export interface Principal {
   grants: Grant[];
   /** The API key used, or null (JWT, CLI). */
   apiKey: ApiKey | null;
+  /** A JWT's `sub`: who is charged for its requests. */
+  subject?: string;
 }
 
 /**

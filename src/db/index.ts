@@ -5,10 +5,10 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { Pool } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import type { DatabaseConfig } from '../config';
+import type { DatabaseConfig, PoolConfig } from '../config';
 import { PrismaClient } from '../generated/prisma/client';
 import { lockDataDir } from './data-dir-lock';
-import { migrate } from './migrator';
+import { migrate, readMigrations } from './migrator';
 import type { RawSql } from './raw';
 import { countingAdapter, StatementCounter } from './statement-counter';
 
@@ -16,16 +16,41 @@ export type { RawSql } from './raw';
 export { StatementCounter } from './statement-counter';
 export { migrate, MigrationError } from './migrator';
 export { DataDirError } from './data-dir-lock';
+export { isDatabaseUnavailable } from './errors';
+export { workScope, throwIfStopped, type WorkScope } from './work-scope';
 
 export type Prisma = PrismaClient;
+
+/** Connections of the PostgreSQL pool; null for the embedded database (one connection). */
+export interface PoolStats {
+  inUse: number;
+  idle: number;
+  waiting: number;
+}
+
+export interface Readiness {
+  ready: boolean;
+  reason?: string;
+}
 
 export interface Database {
   kind: DatabaseConfig['kind'];
   prisma: PrismaClient;
   raw: RawSql;
   statements: StatementCounter;
+  poolStats(): PoolStats | null;
+  /** Reachable, and every migration this version knows is applied. */
+  readiness(timeoutMs?: number): Promise<Readiness>;
   close(): Promise<void>;
 }
+
+export const DEFAULT_POOL: PoolConfig = {
+  size: 10,
+  connectTimeoutMs: 1500,
+  statementTimeoutMs: 10_000,
+  transactionMaxWaitMs: 2000,
+  transactionTimeoutMs: 5000,
+};
 
 export class DatabaseUnavailableError extends Error {}
 
@@ -79,6 +104,7 @@ async function openPGlite(dataDir: string) {
     return {
       raw: pgliteRaw(pglite),
       factory: new PrismaPGlite(pglite) as SqlDriverAdapterFactory,
+      poolStats: () => null,
       close: async () => {
         await pglite.close();
         release();
@@ -90,8 +116,15 @@ async function openPGlite(dataDir: string) {
   }
 }
 
-async function openPostgres(url: string) {
-  const pool = new Pool({ connectionString: url, max: 10 });
+async function openPostgres(url: string, config: PoolConfig) {
+  const pool = new Pool({
+    connectionString: url,
+    max: config.size,
+    connectionTimeoutMillis: config.connectTimeoutMs,
+    statement_timeout: config.statementTimeoutMs,
+    // A transaction whose client vanished mid-way must not hold locks (the tree lock) for long.
+    idle_in_transaction_session_timeout: Math.max(config.transactionTimeoutMs * 2, 10_000),
+  });
   pool.on('error', () => undefined); // idle-client errors surface on the next query instead
   try {
     await pool.query('SELECT 1');
@@ -103,19 +136,55 @@ async function openPostgres(url: string) {
   return {
     raw: pgRaw(pool),
     factory: new PrismaPg(pool) as SqlDriverAdapterFactory,
+    poolStats: (): PoolStats => ({ inUse: pool.totalCount - pool.idleCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: () => pool.end(),
   };
 }
 
-export async function openDatabase(config: DatabaseConfig, options: { migrate?: boolean } = {}): Promise<Database> {
-  const opened = config.kind === 'pglite' ? await openPGlite(config.dataDir) : await openPostgres(config.url);
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function checkReadiness(raw: RawSql, timeoutMs: number): Promise<Readiness> {
+  try {
+    const rows = await withTimeout(
+      raw.query<{ migration_name: string }>(
+        'SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+      ),
+      timeoutMs,
+      `no answer from the database within ${timeoutMs} ms`,
+    );
+    const applied = new Set(rows.map((row) => row.migration_name));
+    const pending = readMigrations().filter((m) => !applied.has(m.name));
+    if (pending.length > 0) return { ready: false, reason: `migrations pending: ${pending.map((m) => m.name).join(', ')}` };
+    return { ready: true };
+  } catch (error) {
+    return { ready: false, reason: `database unreachable: ${(error as Error).message.split('\n')[0]}` };
+  }
+}
+
+export async function openDatabase(
+  config: DatabaseConfig,
+  options: { migrate?: boolean; pool?: PoolConfig } = {},
+): Promise<Database> {
+  const pool = options.pool ?? DEFAULT_POOL;
+  const opened = config.kind === 'pglite' ? await openPGlite(config.dataDir) : await openPostgres(config.url, pool);
   const statements = new StatementCounter();
-  const prisma = new PrismaClient({ adapter: countingAdapter(opened.factory, statements) });
+  const prisma = new PrismaClient({
+    adapter: countingAdapter(opened.factory, statements),
+    transactionOptions: { maxWait: pool.transactionMaxWaitMs, timeout: pool.transactionTimeoutMs },
+  });
   const database: Database = {
     kind: config.kind,
     prisma,
     raw: opened.raw,
     statements,
+    poolStats: opened.poolStats,
+    readiness: (timeoutMs = 1000) => checkReadiness(opened.raw, timeoutMs),
     close: async () => {
       await prisma.$disconnect();
       await opened.close();

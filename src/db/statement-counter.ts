@@ -1,10 +1,12 @@
 // Counts every SQL statement Prisma sends through a driver adapter, so tests and
 // benchmarks can show that a response's statement count does not grow with its size.
+// It is also where a stopped request (deadline, client gone) is kept from starting more.
 import type {
   SqlDriverAdapter,
   SqlDriverAdapterFactory,
   Transaction,
 } from '@prisma/driver-adapter-utils';
+import { throwIfStopped } from './work-scope';
 
 export class StatementCounter {
   private count = 0;
@@ -17,6 +19,9 @@ export class StatementCounter {
 }
 
 const COUNTED = new Set(['queryRaw', 'executeRaw']);
+// Prisma ends transactions with these through executeRaw: they must run even for a stopped
+// request, or a connection would go back to the pool inside an open transaction.
+const ENDS_TRANSACTION = new Set(['COMMIT', 'ROLLBACK']);
 
 function countCalls<T extends object>(target: T, counter: StatementCounter): T {
   return new Proxy(target, {
@@ -25,13 +30,16 @@ function countCalls<T extends object>(target: T, counter: StatementCounter): T {
       if (typeof value !== 'function') return value;
       if (COUNTED.has(String(prop))) {
         return (...args: unknown[]) => {
+          if (!ENDS_TRANSACTION.has((args[0] as { sql?: string })?.sql ?? '')) throwIfStopped();
           counter.record();
           return value.apply(obj, args);
         };
       }
       if (prop === 'startTransaction') {
-        return async (...args: unknown[]) =>
-          countCalls((await value.apply(obj, args)) as Transaction, counter);
+        return async (...args: unknown[]) => {
+          throwIfStopped();
+          return countCalls((await value.apply(obj, args)) as Transaction, counter);
+        };
       }
       return value.bind(obj);
     },

@@ -1,5 +1,14 @@
 // Typed domain errors. The edges map them once: GraphQL `extensions.code`, REST status + code.
-export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'FORBIDDEN' | 'UNAUTHENTICATED';
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'FORBIDDEN'
+  | 'UNAUTHENTICATED'
+  | 'UNAVAILABLE'
+  | 'TIMEOUT'
+  | 'RATE_LIMITED'
+  | 'LIST_TOO_LARGE';
 
 export abstract class DomainError extends Error {
   abstract readonly code: ErrorCode;
@@ -40,4 +49,38 @@ export class ForbiddenError extends DomainError {
 
 export class UnauthenticatedError extends DomainError {
   readonly code = 'UNAUTHENTICATED' as const;
+}
+
+// The service's own refusals, mapped at the edges like the domain's: the database cannot be
+// reached now, a request ran past its deadline, a client is over its share.
+
+export class UnavailableError extends DomainError {
+  readonly code = 'UNAVAILABLE' as const;
+  constructor(
+    message = 'the service cannot reach its database right now; retry shortly',
+    readonly retryAfterSeconds = 2,
+  ) {
+    super(message);
+  }
+}
+
+export class TimeoutError extends DomainError {
+  readonly code = 'TIMEOUT' as const;
+  constructor(readonly deadlineMs: number) {
+    super(`the request did not finish within its ${deadlineMs} ms deadline; ask for less (smaller pages, fewer fields)`, { deadlineMs });
+  }
+}
+
+/** The client closed the connection: its request's work stops; nobody reads the answer. */
+export class ClientGoneError extends Error {}
+
+export class RateLimitedError extends DomainError {
+  readonly code = 'RATE_LIMITED' as const;
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    details: Record<string, unknown> = {},
+  ) {
+    super(message, { retryAfterSeconds, ...details });
+  }
 }

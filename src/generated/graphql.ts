@@ -72,7 +72,7 @@ export type EffectiveRole = {
 
 export type Group = {
   __typename?: 'Group';
-  /** Nearest parent first, root last. */
+  /** Nearest parent first, root last. Priced at MAX_GROUP_DEPTH - 1, the most a group can have. */
   ancestors: Array<Group>;
   children: Array<Group>;
   createdAt: Scalars['DateTime']['output'];
@@ -450,6 +450,14 @@ export type ResolversParentTypes = {
   Viewer: ViewerModel;
 };
 
+export type ListSizeDirectiveArgs = {
+  assumedSize?: Maybe<Scalars['Int']['input']>;
+  sizedFields?: Maybe<Array<Scalars['String']['input']>>;
+  slicingArguments?: Maybe<Array<Scalars['String']['input']>>;
+};
+
+export type ListSizeDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = ListSizeDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export type PublicDirectiveArgs = { };
 
 export type PublicDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = PublicDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
@@ -602,6 +610,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
 };
 
 export type DirectiveResolvers<ContextType = GraphQLContext> = {
+  listSize?: ListSizeDirectiveResolver<any, any, ContextType>;
   public?: PublicDirectiveResolver<any, any, ContextType>;
   requiresScope?: RequiresScopeDirectiveResolver<any, any, ContextType>;
 };

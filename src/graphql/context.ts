@@ -4,17 +4,20 @@ import { domainContextOf } from '../auth/principal';
 import type { Db, DomainContext } from '../domain/context';
 import type { Group, User } from '../generated/prisma/client';
 import type { ApiKey } from '../generated/prisma/client';
-import { type Loaders, createLoaders } from './loaders';
+import type { RequestWork } from '../http/request-work';
+import { type BatchObserver, type Loaders, createLoaders } from './loaders';
 
 export interface GraphQLContext {
   principal: Principal;
   domain: DomainContext;
   loaders: Loaders;
+  /** The request's deadline, disconnect signal and accounting. */
+  work: RequestWork;
 }
 
-export function createContext(db: Db, principal: Principal, maxGroupDepth: number): GraphQLContext {
+export function createContext(db: Db, principal: Principal, maxGroupDepth: number, work: RequestWork, onBatch?: BatchObserver): GraphQLContext {
   const domain = domainContextOf(db, principal, maxGroupDepth);
-  return { principal, domain, loaders: createLoaders(domain) };
+  return { principal, domain, loaders: createLoaders(domain, onBatch), work };
 }
 
 export type ViewerModel = Principal;

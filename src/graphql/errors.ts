@@ -2,7 +2,8 @@
 // (and details such as `field` or `requiredScopes`); anything unexpected is logged and masked.
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLFormattedError } from 'graphql';
-import { DomainError } from '../domain/errors';
+import { isDatabaseUnavailable, workScope } from '../db';
+import { ClientGoneError, DomainError, UnavailableError } from '../domain/errors';
 
 export interface ErrorLogger {
   error(obj: object, msg: string): void;
@@ -16,13 +17,41 @@ const KNOWN_APOLLO_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
   'BAD_REQUEST',
+  // Refusals of ./limits.ts, made before anything runs.
+  'QUERY_TOO_COMPLEX',
+  'QUERY_TOO_DEEP',
+  'TOO_MANY_ALIASES',
+  'TOO_MANY_DIRECTIVES',
+  'TOO_MANY_OPERATIONS',
+  'RATE_LIMITED',
 ]);
+
+const TOO_MANY_TOKENS = /Document contains more than (\d+) tokens/;
+
+const asFormatted = (formatted: GraphQLFormattedError, error: DomainError): GraphQLFormattedError => ({
+  ...formatted,
+  message: error.message,
+  extensions: { code: error.code, ...error.details },
+});
 
 export function formatGraphQLError(logger: ErrorLogger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
-    if (original instanceof DomainError) {
-      return { ...formatted, message: original.message, extensions: { code: original.code, ...original.details } };
+    // A stopped request (deadline, client gone) fails wherever it is; that is not a bug.
+    const stopped = workScope.getStore()?.signal;
+    if (stopped?.aborted) {
+      const reason = stopped.reason;
+      if (reason instanceof DomainError) return asFormatted(formatted, reason);
+      if (reason instanceof ClientGoneError) return { message: reason.message, extensions: { code: 'CLIENT_CLOSED_REQUEST' } };
+    }
+    if (original instanceof DomainError) return asFormatted(formatted, original);
+    if (isDatabaseUnavailable(original)) {
+      logger.error({ err: original, path: formatted.path }, 'database unavailable while executing GraphQL');
+      return asFormatted({ path: formatted.path, locations: formatted.locations, message: '' }, new UnavailableError());
+    }
+    const tokens = TOO_MANY_TOKENS.exec(formatted.message);
+    if (tokens && formatted.extensions?.code === 'GRAPHQL_PARSE_FAILED') {
+      return { message: `the query has more than ${tokens[1]} tokens; send a smaller document`, extensions: { code: 'TOO_MANY_TOKENS', maximum: Number(tokens[1]) } };
     }
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && KNOWN_APOLLO_CODES.has(code)) {

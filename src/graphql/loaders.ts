@@ -7,12 +7,18 @@ import * as members from '../domain/members';
 import * as roles from '../domain/roles';
 import * as users from '../domain/users';
 
-const keyed = <V>(batch: (ids: readonly number[]) => Promise<V[]>) => new DataLoader<number, V>(batch);
+/** Told the size of every batch (metrics). */
+export type BatchObserver = (loader: string, size: number) => void;
 
-export function createLoaders(ctx: DomainContext) {
-  const groupById = keyed((ids) => groups.groupsByIds(ctx, ids));
-  const userById = keyed((ids) => users.usersByIds(ctx, ids));
-  const roleById = keyed((ids) => roles.rolesByIds(ctx, ids));
+export function createLoaders(ctx: DomainContext, onBatch: BatchObserver = () => undefined) {
+  const keyed = <V>(batch: (ids: readonly number[]) => Promise<V[]>, name: string) =>
+    new DataLoader<number, V>((ids) => {
+      onBatch(name, ids.length);
+      return batch(ids);
+    });
+  const groupById = keyed((ids) => groups.groupsByIds(ctx, ids), 'groupById');
+  const userById = keyed((ids) => users.usersByIds(ctx, ids), 'userById');
+  const roleById = keyed((ids) => roles.rolesByIds(ctx, ids), 'roleById');
   /** Primes the id loader with rows fetched some other way, so they are not fetched again. */
   const primeGroups = (rows: groups.Group[]) => {
     rows.forEach((row) => groupById.prime(row.id, row));
@@ -21,21 +27,21 @@ export function createLoaders(ctx: DomainContext) {
   return {
     groupById,
     /** Every group of the tenant, visible or not: only to check restricted write scopes. */
-    groupForAuthorization: keyed((ids) => groups.groupsByIds(ctx, ids, { ignoreVisibility: true })),
+    groupForAuthorization: keyed((ids) => groups.groupsByIds(ctx, ids, { ignoreVisibility: true }), 'groupForAuthorization'),
     userById,
     roleById,
     primeGroups,
-    children: keyed(async (ids) => (await groups.childrenOfGroups(ctx, ids)).map(primeGroups)),
-    descendants: keyed(async (ids) => (await groups.descendantsOfGroups(ctx, ids)).map(primeGroups)),
-    directMembers: keyed((ids) => members.membersOfGroups(ctx, ids, false)),
-    inheritedMembers: keyed((ids) => members.membersOfGroups(ctx, ids, true)),
-    directMemberCount: keyed((ids) => members.memberCountsOfGroups(ctx, ids, false)),
-    inheritedMemberCount: keyed((ids) => members.memberCountsOfGroups(ctx, ids, true)),
-    groupIdsOfUser: keyed((ids) => members.groupIdsOfUsers(ctx, ids)),
-    rolesOfGroup: keyed((ids) => roles.rolesOfGroups(ctx, ids)),
-    effectiveRolesOfGroup: keyed((ids) => roles.effectiveRolesOfGroups(ctx, ids)),
-    rolesOfUser: keyed((ids) => roles.rolesOfUsers(ctx, ids)),
-    effectiveRolesOfUser: keyed((ids) => roles.effectiveRolesOfUsers(ctx, ids)),
+    children: keyed(async (ids) => (await groups.childrenOfGroups(ctx, ids)).map(primeGroups), 'children'),
+    descendants: keyed(async (ids) => (await groups.descendantsOfGroups(ctx, ids)).map(primeGroups), 'descendants'),
+    directMembers: keyed((ids) => members.membersOfGroups(ctx, ids, false), 'directMembers'),
+    inheritedMembers: keyed((ids) => members.membersOfGroups(ctx, ids, true), 'inheritedMembers'),
+    directMemberCount: keyed((ids) => members.memberCountsOfGroups(ctx, ids, false), 'directMemberCount'),
+    inheritedMemberCount: keyed((ids) => members.memberCountsOfGroups(ctx, ids, true), 'inheritedMemberCount'),
+    groupIdsOfUser: keyed((ids) => members.groupIdsOfUsers(ctx, ids), 'groupIdsOfUser'),
+    rolesOfGroup: keyed((ids) => roles.rolesOfGroups(ctx, ids), 'rolesOfGroup'),
+    effectiveRolesOfGroup: keyed((ids) => roles.effectiveRolesOfGroups(ctx, ids), 'effectiveRolesOfGroup'),
+    rolesOfUser: keyed((ids) => roles.rolesOfUsers(ctx, ids), 'rolesOfUser'),
+    effectiveRolesOfUser: keyed((ids) => roles.effectiveRolesOfUsers(ctx, ids), 'effectiveRolesOfUser'),
   };
 }
 

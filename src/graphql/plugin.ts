@@ -1,37 +1,61 @@
-// Mounts Apollo Server on Fastify at /graphql (POST, and GET for queries).
+// Mounts Apollo Server on Fastify at /graphql (POST, and GET for queries), with the query
+// limits and the rate-limit charge of ./limits.ts around every operation.
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import type { FastifyInstance } from 'fastify';
-import type { Authenticator } from '../auth/authenticate';
+import type { QueryLimits } from '../config';
 import type { Db } from '../domain/context';
-import { authenticateRequest } from '../http/auth-hook';
+import { type Admission, admitRequest } from '../http/admission';
 import { type GraphQLContext, createContext } from './context';
+import { costModel } from './cost';
 import { formatGraphQLError } from './errors';
-import { buildSchema } from './schema';
+import { limitsPlugin, validationRules } from './limits';
+import { buildSchema, listSizeOverrides } from './schema';
 
 export interface GraphQLPluginOptions {
   db: Db;
-  authenticator: Authenticator;
+  admission: Admission;
   maxGroupDepth: number;
+  limits: QueryLimits;
 }
 
 export async function graphqlPlugin(app: FastifyInstance, options: GraphQLPluginOptions): Promise<void> {
+  const { limits, admission } = options;
+  const { metrics } = admission;
+  const schema = buildSchema(options.maxGroupDepth);
   const apollo = new ApolloServer<GraphQLContext>({
-    schema: buildSchema(),
+    schema,
     formatError: formatGraphQLError(app.log),
     includeStacktraceInErrorResponses: false,
+    introspection: limits.introspection,
+    hideSchemaDetailsFromClientErrors: !limits.suggestions,
+    parseOptions: { maxTokens: limits.maxTokens },
+    validationRules: validationRules(limits, metrics),
     // Every request carries `Authorization`, which a browser cannot send cross-site without a preflight.
     csrfPrevention: { requestHeaders: ['authorization', 'x-apollo-operation-name', 'apollo-require-preflight'] },
-    plugins: [fastifyApolloDrainPlugin(app), ApolloServerPluginLandingPageDisabled()],
+    plugins: [
+      fastifyApolloDrainPlugin(app),
+      ApolloServerPluginLandingPageDisabled(),
+      limitsPlugin({ schema, limits, cost: costModel(schema, listSizeOverrides(options.maxGroupDepth)), rateLimits: admission.rateLimits, metrics }),
+    ],
   });
   await apollo.start();
-  app.addHook('preHandler', authenticateRequest(options.authenticator, (error) => ({
-    errors: [{ message: error.message, extensions: { code: 'UNAUTHENTICATED' } }],
-  })));
+  app.addHook('preHandler', admitRequest(admission));
+  // The cost bounds what a query may return; this bounds what one response may weigh.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (typeof payload !== 'string' || Buffer.byteLength(payload) <= limits.maxResponseBytes) return payload;
+    metrics.refused('response_size');
+    request.log.warn({ bytes: Buffer.byteLength(payload) }, 'GraphQL response over the size cap');
+    reply.code(400);
+    return JSON.stringify({
+      errors: [{ message: `the response is larger than ${limits.maxResponseBytes} bytes; ask for fewer fields or smaller pages`, extensions: { code: 'RESPONSE_TOO_LARGE', maximum: limits.maxResponseBytes } }],
+    });
+  });
+  const observeBatch = (loader: string, size: number) => metrics.batchSize.observe({ loader }, size);
   await app.register(fastifyApollo(apollo), {
     path: '/graphql',
     method: ['GET', 'POST'],
-    context: async (request) => createContext(options.db, request.principal!, options.maxGroupDepth),
+    context: async (request) => createContext(options.db, request.principal!, options.maxGroupDepth, request.work, observeBatch),
   });
 }

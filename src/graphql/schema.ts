@@ -3,12 +3,17 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
+import { enforceListBounds } from './cost';
 import { resolvers } from './resolvers';
 import { applyScopeDirective } from './scope-directive';
 
 export const SCHEMA_PATH = path.resolve(__dirname, '../../schema.graphql');
 
-export function buildSchema(): GraphQLSchema {
+/** List bounds that follow the configuration: a group has at most MAX_GROUP_DEPTH - 1 ancestors. */
+export const listSizeOverrides = (maxGroupDepth: number): Record<string, number> => ({ 'Group.ancestors': Math.max(1, maxGroupDepth - 1) });
+
+export function buildSchema(maxGroupDepth = 50): GraphQLSchema {
   const typeDefs = readFileSync(SCHEMA_PATH, 'utf8');
-  return applyScopeDirective(makeExecutableSchema({ typeDefs, resolvers: resolvers as never }));
+  const schema = applyScopeDirective(makeExecutableSchema({ typeDefs, resolvers: resolvers as never }));
+  return enforceListBounds(schema, listSizeOverrides(maxGroupDepth));
 }

@@ -100,6 +100,14 @@ function assertCheckable(label: string, guard: FieldGuard, field: GraphQLFieldCo
   }
 }
 
+/** Past the request's deadline, or once its client is gone, no further field resolves. */
+function stoppable(resolve: GraphQLFieldResolver<unknown, GraphQLContext>): GraphQLFieldResolver<unknown, GraphQLContext> {
+  return (source, args, ctx, info) => {
+    ctx.work.check();
+    return resolve(source, args, ctx, info);
+  };
+}
+
 function guardResolver(
   guard: FieldGuard,
   typeName: string,
@@ -137,7 +145,7 @@ export function applyScopeDirective(schema: GraphQLSchema): GraphQLSchema {
       return {
         ...field,
         description: [field.description, note].filter(Boolean).join('\n\n'),
-        resolve: guardResolver(guard, typeName, fieldName, (field.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<unknown, GraphQLContext>),
+        resolve: guardResolver(guard, typeName, fieldName, stoppable((field.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<unknown, GraphQLContext>)),
       };
     },
   });

@@ -1,24 +1,73 @@
-// The Fastify app: request ids, health, the GraphQL endpoint (and the REST layer).
-import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+// The Fastify app: request ids and deadlines, per-address limits, health, readiness and
+// metrics, the GraphQL endpoint and the REST layer, and one log line per request.
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { Authenticator } from '../auth/authenticate';
-import type { JwtConfig } from '../config';
+import { type JwtConfig, type QueryLimits, type TrafficLimits, queryLimits, trafficLimits } from '../config';
+import type { PoolStats, Readiness } from '../db';
 import type { Db } from '../domain/context';
+import { RateLimitedError } from '../domain/errors';
 import { graphqlPlugin } from '../graphql/plugin';
 import { restPlugin } from '../rest/plugin';
+import type { Admission } from './admission';
+import { sendFailure } from './failures';
+import { Metrics } from './metrics';
+import { trackRequestWork } from './request-work';
+import { CredentialGate, RateLimits, connectRedis } from './traffic';
 
 export interface AppOptions {
   db: Db;
   maxGroupDepth: number;
   jwt: JwtConfig | null;
   logger?: FastifyServerOptions['logger'];
+  /** Defaults: the environment's (src/config.ts). */
+  query?: QueryLimits;
+  traffic?: TrafficLimits;
+  /** Shares rate-limit budgets between server processes. */
+  redisUrl?: string | null;
+  /** Bearer token for GET /metrics; without one, /metrics is not served. */
+  metricsToken?: string | null;
+  trustProxy?: boolean;
+  readiness?: () => Promise<Readiness>;
+  poolStats?: () => PoolStats | null;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** Probes and scrapes are not client traffic: no per-address limit. */
+const INFRASTRUCTURE = new Set(['/healthz', '/readyz', '/metrics']);
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function routeLabel(request: FastifyRequest): string {
+  return request.routeOptions.url ?? 'unknown';
+}
+
+function logLine(request: FastifyRequest, reply: FastifyReply) {
+  const work = request.work;
+  return {
+    reqId: request.id,
+    method: request.method,
+    route: routeLabel(request),
+    status: reply.statusCode,
+    workspace: request.principal?.tenant.slug ?? (request.params as { slug?: string } | undefined)?.slug ?? null,
+    credential: work?.credential ?? null,
+    operation: work?.operationName ?? null,
+    cost: work?.cost ?? null,
+    durationMs: Math.round((work?.elapsedMs() ?? 0) * 10) / 10,
+  };
+}
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const query = options.query ?? queryLimits();
+  const traffic = options.traffic ?? trafficLimits();
   const app = Fastify({
     logger: options.logger ?? false,
+    disableRequestLogging: true,
+    trustProxy: options.trustProxy ?? false,
     bodyLimit: 1024 * 1024,
     requestIdHeader: false,
     genReqId: (req) => {
@@ -26,15 +75,63 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
   });
+  const metrics = new Metrics(options.poolStats ?? (() => null));
+  const redis = options.redisUrl ? connectRedis(options.redisUrl) : null;
+  const rateLimits = new RateLimits(traffic, redis);
+  app.addHook('onClose', async () => {
+    redis?.disconnect();
+  });
+
   app.decorateRequest('principal', null);
+  trackRequestWork(app, traffic.requestTimeoutMs);
+  app.addHook('onRequest', async (request, reply) => {
+    if (INFRASTRUCTURE.has(request.url.split('?')[0])) return;
+    try {
+      await rateLimits.chargeAddress(request.ip);
+    } catch (error) {
+      if (!(error instanceof RateLimitedError)) throw error;
+      metrics.refused('address');
+      return sendFailure(request, reply, error);
+    }
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    const budget = request.work?.budget;
+    if (budget) {
+      // GitHub's convention: the window's budget, what is left and used, and when it resets (epoch seconds).
+      reply.header('x-ratelimit-limit', budget.limit);
+      reply.header('x-ratelimit-remaining', budget.remaining);
+      reply.header('x-ratelimit-used', budget.used);
+      reply.header('x-ratelimit-reset', Math.ceil(budget.resetAt.getTime() / 1000));
+    }
   });
+  app.addHook('onResponse', async (request, reply) => {
+    const line = logLine(request, reply);
+    const labels = { route: line.route, operation: request.work?.operationField ?? '' };
+    metrics.requests.inc({ ...labels, status: String(reply.statusCode) });
+    metrics.duration.observe(labels, line.durationMs / 1000);
+    request.log.info(line, 'request');
+  });
+
   app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const readiness = options.readiness ? await options.readiness() : { ready: true };
+    return reply.code(readiness.ready ? 200 : 503).send(readiness.ready ? { status: 'ready' } : { status: 'unavailable', reason: readiness.reason });
+  });
+  const metricsToken = options.metricsToken;
+  if (metricsToken) {
+    app.get('/metrics', async (request, reply) => {
+      const given = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1] ?? '';
+      if (!sameSecret(given, metricsToken)) return reply.code(401).header('www-authenticate', 'Bearer').send({ error: { code: 'unauthenticated', message: 'GET /metrics needs "Authorization: Bearer <METRICS_TOKEN>"' } });
+      return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+  }
 
   const authenticator = new Authenticator(options.db, options.jwt, app.log);
   await authenticator.ready();
-  await app.register(graphqlPlugin, { db: options.db, authenticator, maxGroupDepth: options.maxGroupDepth });
-  await app.register(restPlugin, { prefix: '/t/:slug/api/v1', db: options.db, authenticator, maxGroupDepth: options.maxGroupDepth });
+  const gate = new CredentialGate(traffic.concurrentPerCredential, traffic.concurrencyWaitMs);
+  const admission: Admission = { authenticator, rateLimits, gate, metrics };
+  await app.register(graphqlPlugin, { db: options.db, admission, maxGroupDepth: options.maxGroupDepth, limits: query });
+  await app.register(restPlugin, { prefix: '/t/:slug/api/v1', db: options.db, admission, maxGroupDepth: options.maxGroupDepth });
   return app;
 }

@@ -2,7 +2,17 @@
 // `{ error: { code, message, details? } }`. Domain errors keep their meaning; Fastify's
 // parsing and validation errors get stable codes; anything else is null (an internal error).
 import type { FastifyError, FastifySchemaValidationError } from 'fastify';
-import { ConflictError, DomainError, ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError } from '../domain/errors';
+import {
+  ConflictError,
+  DomainError,
+  ForbiddenError,
+  NotFoundError,
+  RateLimitedError,
+  TimeoutError,
+  UnauthenticatedError,
+  UnavailableError,
+  ValidationError,
+} from '../domain/errors';
 
 export interface RestError {
   status: number;
@@ -60,6 +70,13 @@ export function fromDomainError(error: DomainError): RestError {
   }
   if (error instanceof ForbiddenError) return insufficientScope(error.requiredScopes[0] ?? [], error.message);
   if (error instanceof UnauthenticatedError) return unauthenticated(error);
+  if (error instanceof RateLimitedError) {
+    return { status: 429, code: 'rate_limited', message: error.message, details: error.details, headers: { 'retry-after': String(error.retryAfterSeconds) } };
+  }
+  if (error instanceof UnavailableError) {
+    return { status: 503, code: 'unavailable', message: error.message, headers: { 'retry-after': String(error.retryAfterSeconds) } };
+  }
+  if (error instanceof TimeoutError) return { status: 504, code: 'timeout', message: error.message, details: error.details };
   return { status: 400, code: 'invalid_request', message: error.message };
 }
 

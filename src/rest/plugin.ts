@@ -3,13 +3,13 @@
 // into the rest of the app (GraphQL keeps its own).
 import fastifySwagger from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Authenticator } from '../auth/authenticate';
 import { domainContextOf } from '../auth/principal';
 import { type ScopeName, holdsAny } from '../auth/scopes';
 import type { Db } from '../domain/context';
 import { ForbiddenError } from '../domain/errors';
-import { authenticateRequest } from '../http/auth-hook';
-import { INTERNAL_ERROR, type RestError, envelope, toRestError, unauthenticated } from './errors';
+import { type Admission, admitRequest } from '../http/admission';
+import { serviceError } from '../http/failures';
+import { INTERNAL_ERROR, type RestError, envelope, toRestError } from './errors';
 import { groupRoutes } from './groups';
 import { type SlugParams, sharedSchemas } from './schemas';
 import { validatorCompiler } from './validator';
@@ -25,7 +25,7 @@ declare module 'fastify' {
 
 export interface RestPluginOptions {
   db: Db;
-  authenticator: Authenticator;
+  admission: Admission;
   maxGroupDepth: number;
 }
 
@@ -55,7 +55,11 @@ export async function restPlugin(app: FastifyInstance, options: RestPluginOption
   app.setValidatorCompiler(validatorCompiler);
   acceptJsonOnly(app);
   app.setErrorHandler((error, request, reply) => {
-    const mapped = toRestError(error);
+    const mapped = toRestError(serviceError(error, request.work) ?? error);
+    if (mapped?.code === 'unavailable') {
+      options.admission.metrics.databaseErrors.inc();
+      request.log.error({ err: error }, 'database unavailable in a REST request');
+    }
     if (!mapped) request.log.error({ err: error }, 'internal error in a REST request');
     return sendError(reply, mapped ?? INTERNAL_ERROR);
   });
@@ -63,11 +67,8 @@ export async function restPlugin(app: FastifyInstance, options: RestPluginOption
     sendError(reply, { status: 404, code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
   );
 
-  const authenticate = authenticateRequest(
-    options.authenticator,
-    (error) => envelope(unauthenticated(error)),
-    (request) => (request.params as Partial<SlugParams>).slug,
-  );
+  // Each REST request costs one point of the credential's budget.
+  const authenticate = admitRequest(options.admission, { slugOf: (request) => (request.params as Partial<SlugParams>).slug, points: 1 });
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.routeOptions.config.public) return;
     return authenticate(request, reply);

@@ -20,6 +20,7 @@ import type { Tenant } from '../../src/generated/prisma/client';
 import { resolvers } from '../../src/graphql/resolvers';
 import { SCHEMA_PATH, buildSchema } from '../../src/graphql/schema';
 import { applyScopeDirective } from '../../src/graphql/scope-directive';
+import { RequestWork } from '../../src/http/request-work';
 
 const SDL = readFileSync(SCHEMA_PATH, 'utf8');
 
@@ -194,7 +195,7 @@ describe('default deny: at runtime', () => {
   async function run(sdl: string, extraResolvers: Record<string, Record<string, unknown>>, query: string) {
     const merged = { ...resolvers, Query: { ...resolvers.Query, ...extraResolvers.Query } } as never;
     const schema = applyScopeDirective(makeExecutableSchema({ typeDefs: sdl, resolvers: merged }));
-    const contextValue = { principal: makePrincipal(tenant, ALL_SCOPES), domain: {}, loaders: {} };
+    const contextValue = { principal: makePrincipal(tenant, ALL_SCOPES), domain: {}, loaders: {}, work: new RequestWork(60_000) };
     return graphql({ schema, source: query, contextValue });
   }
 
@@ -244,7 +245,7 @@ type Query {
       Query: { ...resolvers.Query, badge: () => ({ label: 'ok', secret: 'hidden' }) },
     } as never;
     const schema = applyScopeDirective(makeExecutableSchema({ typeDefs: sdl, resolvers: merged }));
-    const contextValue = { principal: makePrincipal(tenant, ['groups:read', 'roles:read']), domain: {}, loaders: {} };
+    const contextValue = { principal: makePrincipal(tenant, ['groups:read', 'roles:read']), domain: {}, loaders: {}, work: new RequestWork(60_000) };
     const result = await graphql({ schema, source: '{ badge { label ... on GroupBadge { secret } } }', contextValue });
     expect(result.data).toEqual({ badge: { label: 'ok', secret: null } });
     expect(result.errors!.map((e) => [e.path, e.extensions?.code ?? (e.originalError as ForbiddenError).code])).toEqual([

@@ -47,7 +47,7 @@ eachBackend('JWT bearer tokens', (h) => {
       const token = await signToken(jose, { tenant: ws.tenant.slug, scope: 'openid groups:read profile' }, hs256());
       const res = await app.gql(token, VIEWER);
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ data: { viewer: { tenant: { slug: ws.tenant.slug }, scopes: ['openid', 'groups:read', 'profile'], apiKey: null } } });
+      expect(res.body.data).toEqual({ viewer: { tenant: { slug: ws.tenant.slug }, scopes: ['openid', 'groups:read', 'profile'], apiKey: null } });
     });
 
     it('grants what the scope claim says and nothing more', async () => {
@@ -55,7 +55,7 @@ eachBackend('JWT bearer tokens', (h) => {
       const root = await ws.group('Root');
       const token = await signToken(jose, { tenant: ws.tenant.slug, scope: 'groups:read' }, hs256());
       const read = await app.gql(token, '{ groups { nodes { id } } }');
-      expect(read.body).toEqual({ data: { groups: { nodes: [{ id: root }] } } });
+      expect(read.body.data).toEqual({ groups: { nodes: [{ id: root }] } });
       const write = await app.gql(token, 'mutation { createGroup(input: { name: "nope" }) { id } }');
       expect(codes(write.body)).toEqual(['FORBIDDEN']);
       expect(write.body.errors![0].extensions.requiredScopes).toEqual([['groups:write']]);
@@ -84,7 +84,7 @@ eachBackend('JWT bearer tokens', (h) => {
       const theirs = await other.group('Theirs');
       const token = await signToken(jose, { tenant: ws.tenant.slug, scope: 'groups:read' }, hs256());
       const res = await app.gql(token, 'query($id: ID!) { group(id: $id) { id } groups { total } }', { id: theirs });
-      expect(res.body).toEqual({ data: { group: null, groups: { total: 0 } } });
+      expect(res.body.data).toEqual({ group: null, groups: { total: 0 } });
     });
 
     it('still accepts API keys', async () => {
@@ -137,7 +137,7 @@ eachBackend('JWT bearer tokens', (h) => {
       const ws = await h.workspace();
       const token = await signToken(jose, { tenant: ws.tenant.slug, scope: 'groups:read users:read' }, { alg, key: privateKey, issuer: ISSUER, audience: AUDIENCE });
       const res = await app.gql(token, VIEWER);
-      expect(res.body).toEqual({ data: { viewer: { tenant: { slug: ws.tenant.slug }, scopes: ['groups:read', 'users:read'], apiKey: null } } });
+      expect(res.body.data).toEqual({ viewer: { tenant: { slug: ws.tenant.slug }, scopes: ['groups:read', 'users:read'], apiKey: null } });
     });
 
     it('refuses a token signed with another key pair', async () => {
@@ -196,7 +196,7 @@ eachBackend('JWT bearer tokens', (h) => {
       for (const [alg, key, kid] of [['RS256', rsa, 'rsa-1'], ['ES256', ec, 'ec-1']] as const) {
         const token = await signToken(jose, { tenant: ws.tenant.slug, scope: 'roles:read' }, { alg, key, kid, issuer: ISSUER, audience: AUDIENCE });
         const res = await app.gql(token, VIEWER);
-        expect(res.body).toEqual({ data: { viewer: { tenant: { slug: ws.tenant.slug }, scopes: ['roles:read'], apiKey: null } } });
+        expect(res.body.data).toEqual({ viewer: { tenant: { slug: ws.tenant.slug }, scopes: ['roles:read'], apiKey: null } });
       }
       expect(jwks.requests).toBeGreaterThanOrEqual(1);
     });

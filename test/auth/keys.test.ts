@@ -326,7 +326,7 @@ eachBackend('API keys', (h) => {
       await h.db.prisma.apiKey.update({ where: { id: Number(created.id) }, data: { scopes: ['groups:read', 'legacy:admin'] } });
       const res = await ws.gql('{ viewer { scopes } groups { total } }', {}, created.key);
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ data: { viewer: { scopes: ['groups:read', 'legacy:admin'] }, groups: { total: 0 } } });
+      expect(res.body.data).toEqual({ viewer: { scopes: ['groups:read', 'legacy:admin'] }, groups: { total: 0 } });
       const denied = await ws.gql('{ apiKeys { id } }', {}, created.key);
       expect(codes(denied.body)).toEqual(['FORBIDDEN']);
     });

@@ -195,7 +195,7 @@ eachBackend('reads under a restricted groups:read', (h) => {
       { b: t.B, r: t.R },
       key,
     );
-    expect(res.body).toEqual({ data: { all: { total: 2 }, hidden: null, parent: null, missing: null } });
+    expect(res.body.data).toEqual({ all: { total: 2 }, hidden: null, parent: null, missing: null });
   });
 
   it('lets groups:members:write@N read the groups it manages, and only those', async () => {

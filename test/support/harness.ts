@@ -12,9 +12,22 @@ import { createApiKey } from '../../src/domain/apikeys';
 import { type DomainContext, FULL_ACCESS } from '../../src/domain/context';
 import { createTenant } from '../../src/domain/tenants';
 import type { Tenant } from '../../src/generated/prisma/client';
-import { buildApp } from '../../src/http/app';
+import { type TrafficLimits, queryLimits, trafficLimits } from '../../src/config';
+import { type AppOptions, buildApp } from '../../src/http/app';
 
 export type Backend = 'pglite' | 'postgres';
+
+/** Suites that are not about limits get budgets no test reaches; the limit suites set their own. */
+export const GENEROUS_TRAFFIC: Partial<TrafficLimits> = {
+  pointsPerWindow: 1_000_000_000,
+  requestsPerAddress: 1_000_000_000,
+  concurrentPerCredential: 1000,
+};
+
+export interface HarnessOptions {
+  traffic?: Partial<TrafficLimits>;
+  app?: Partial<AppOptions>;
+}
 
 export const MAX_GROUP_DEPTH = 8;
 
@@ -45,7 +58,10 @@ export class Harness {
   baseUrl!: string;
   private dataDir: string | null = null;
 
-  constructor(readonly backend: Backend) {}
+  constructor(
+    readonly backend: Backend,
+    readonly options: HarnessOptions = {},
+  ) {}
 
   async start(): Promise<void> {
     if (this.backend === 'pglite') {
@@ -54,7 +70,16 @@ export class Harness {
     } else {
       this.db = await openDatabase({ kind: 'postgres', url: process.env.KAUTH_TEST_POSTGRES_URL! });
     }
-    this.app = await buildApp({ db: this.db.prisma, maxGroupDepth: MAX_GROUP_DEPTH, jwt: null });
+    this.app = await buildApp({
+      db: this.db.prisma,
+      maxGroupDepth: MAX_GROUP_DEPTH,
+      jwt: null,
+      query: queryLimits({}),
+      traffic: { ...trafficLimits({}), ...GENEROUS_TRAFFIC, ...this.options.traffic },
+      readiness: () => this.db.readiness(),
+      poolStats: () => this.db.poolStats(),
+      ...this.options.app,
+    });
     await this.app.listen({ host: '127.0.0.1', port: 0 });
     const address = this.app.server.address();
     if (!address || typeof address === 'string') throw new Error('no port');
@@ -165,10 +190,10 @@ export class Workspace {
 }
 
 /** Declares `suite` once per backend, each with its own running app. */
-export function eachBackend(name: string, suite: (h: Harness) => void): void {
+export function eachBackend(name: string, suite: (h: Harness) => void, options: HarnessOptions = {}): void {
   for (const backend of backends()) {
     describe(`${name} [${backend}]`, () => {
-      const h = new Harness(backend);
+      const h = new Harness(backend, options);
       beforeAll(() => h.start(), 120_000);
       afterAll(() => h.stop());
       suite(h);

@@ -1,0 +1,116 @@
+// What a query could return, priced before it runs (GitHub's node limit, IBM's and Apollo's
+// `@listSize`): objects count 1, scalars 0, and a list multiplies what is below it by its
+// bound. A list's bound is its page-size argument (`slicingArguments`), or its declared
+// maximum (`assumedSize`), which is enforced when it resolves so the price stays true.
+import { MapperKind, getDirective, mapSchema } from '@graphql-tools/utils';
+import {
+  type GraphQLField,
+  type GraphQLFieldResolver,
+  type GraphQLSchema,
+  defaultFieldResolver,
+  getNamedType,
+  getNullableType,
+  isLeafType,
+  isListType,
+  isObjectType,
+} from 'graphql';
+import type { ComplexityEstimator } from 'graphql-query-complexity';
+import { DomainError } from '../domain/errors';
+
+export class ListTooLargeError extends DomainError {
+  readonly code = 'LIST_TOO_LARGE' as const;
+  constructor(label: string, count: number, maximum: number) {
+    super(`${label} has ${count} items, more than the ${maximum} this field may return; read them in pages with groups(parentId:…) or users(…)`, {
+      count,
+      maximum,
+    });
+  }
+}
+
+interface ListSize {
+  assumedSize: number | null;
+  slicingArguments: string[];
+  sizedFields: string[];
+}
+
+export interface CostModel {
+  estimator: ComplexityEstimator;
+}
+
+function listSizeOf(schema: GraphQLSchema, field: GraphQLField<unknown, unknown>): ListSize | null {
+  const directive = getDirective(schema, field, 'listSize')?.[0];
+  if (!directive) return null;
+  return { assumedSize: directive.assumedSize ?? null, slicingArguments: directive.slicingArguments ?? [], sizedFields: directive.sizedFields ?? [] };
+}
+
+const returnsList = (field: GraphQLField<unknown, unknown>) => isListType(getNullableType(field.type));
+const returnsObjects = (field: GraphQLField<unknown, unknown>) => !isLeafType(getNamedType(field.type));
+
+/** Every field's `@listSize`, checking that every list of objects has a bound. `overrides` replace assumed sizes (`Group.ancestors` follows MAX_GROUP_DEPTH). */
+function collectListSizes(schema: GraphQLSchema, overrides: Record<string, number>): { sizes: Map<string, ListSize>; sizedByParent: Set<string> } {
+  const sizes = new Map<string, ListSize>();
+  const sizedByParent = new Set<string>();
+  const types = Object.values(schema.getTypeMap()).filter((t) => isObjectType(t) && !t.name.startsWith('__'));
+  for (const type of types) {
+    if (!isObjectType(type)) continue;
+    for (const field of Object.values(type.getFields())) {
+      const size = listSizeOf(schema, field);
+      if (!size) continue;
+      const label = `${type.name}.${field.name}`;
+      sizes.set(label, label in overrides ? { ...size, assumedSize: overrides[label] } : size);
+      for (const sized of size.sizedFields) sizedByParent.add(`${getNamedType(field.type).name}.${sized}`);
+    }
+  }
+  for (const type of types) {
+    if (!isObjectType(type)) continue;
+    for (const field of Object.values(type.getFields())) {
+      const label = `${type.name}.${field.name}`;
+      if (returnsList(field) && returnsObjects(field) && !sizes.has(label) && !sizedByParent.has(label)) {
+        throw new Error(`${label} is a list without a bound: give it @listSize(assumedSize: …) or a page-size argument`);
+      }
+    }
+  }
+  return { sizes, sizedByParent };
+}
+
+/** The number a slicing argument asks for: the largest one given (defaults included). */
+function sliceOf(size: ListSize, args: Record<string, unknown>): number | null {
+  const given = size.slicingArguments.map((name) => args[name]).filter((v): v is number => typeof v === 'number');
+  return given.length > 0 ? Math.max(...given) : null;
+}
+
+export function costModel(schema: GraphQLSchema, overrides: Record<string, number> = {}): CostModel {
+  const { sizes, sizedByParent } = collectListSizes(schema, overrides);
+  const estimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
+    if (type.name.startsWith('__') || !returnsObjects(field)) return 0;
+    const label = `${type.name}.${field.name}`;
+    const size = sizes.get(label);
+    const count = size ? (sliceOf(size, args) ?? size.assumedSize ?? 1) : 1;
+    if (sizedByParent.has(label)) return 1 + childComplexity; // its page field multiplied already
+    if (size && size.sizedFields.length > 0) return 1 + count * childComplexity;
+    if (returnsList(field)) return count * (1 + childComplexity);
+    return 1 + childComplexity;
+  };
+  return { estimator };
+}
+
+/** Holds lists that have no page-size argument to their declared maximum, so their price is an upper bound. */
+export function enforceListBounds(schema: GraphQLSchema, overrides: Record<string, number> = {}): GraphQLSchema {
+  const { sizes } = collectListSizes(schema, overrides);
+  return mapSchema(schema, {
+    [MapperKind.OBJECT_FIELD]: (field, fieldName, typeName) => {
+      const label = `${typeName}.${fieldName}`;
+      const maximum = sizes.get(label)?.assumedSize;
+      if (!maximum || (sizes.get(label)?.slicingArguments.length ?? 0) > 0) return field;
+      const resolve = (field.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<unknown, unknown>;
+      return {
+        ...field,
+        resolve: async (source, args, ctx, info) => {
+          const value = await resolve(source, args, ctx, info);
+          if (Array.isArray(value) && value.length > maximum) throw new ListTooLargeError(label, value.length, maximum);
+          return value;
+        },
+      };
+    },
+  });
+}

@@ -1,0 +1,140 @@
+// Queries are priced and refused before they run: depth, aliases, directives and operations
+// per document at validation (GraphQL Armor's rules and one of ours), tokens while parsing
+// (graphql's `maxTokens`), and the cost (graphql-query-complexity with the `@listSize` model
+// of ./cost.ts) once the operation and its variables are known, before any resolver. The
+// same plugin charges the credential's rate-limit budget and reports it in the response.
+import type { ApolloServerPlugin } from '@apollo/server';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import { GraphQLError, type GraphQLSchema, Kind, type ValidationContext, type ValidationRule } from 'graphql';
+import { getComplexity } from 'graphql-query-complexity';
+import type { QueryLimits } from '../config';
+import { type DomainError, RateLimitedError } from '../domain/errors';
+import { GRAPHQL_STATUS } from '../http/failures';
+import type { Metrics, RefusalReason } from '../http/metrics';
+import { type RateLimits, pointsForCost } from '../http/traffic';
+import type { GraphQLContext } from './context';
+import type { CostModel } from './cost';
+
+function refusal(metrics: Metrics, reason: RefusalReason, code: string, maximum: number) {
+  return (context: ValidationContext | null, error: GraphQLError) => {
+    metrics.refused(reason);
+    context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { code, maximum } }));
+  };
+}
+
+/** One operation per request: a document of several is refused even with an operationName. */
+function singleOperationRule(metrics: Metrics): ValidationRule {
+  return (context) => ({
+    Document(node) {
+      const operations = node.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION).length;
+      if (operations > 1) {
+        metrics.refused('operations');
+        context.reportError(
+          new GraphQLError(`a request may carry one operation; this document has ${operations}`, { extensions: { code: 'TOO_MANY_OPERATIONS', maximum: 1 } }),
+        );
+      }
+    },
+  });
+}
+
+export function validationRules(limits: QueryLimits, metrics: Metrics): ValidationRule[] {
+  const quiet = { propagateOnRejection: false, exposeLimits: true };
+  return [
+    singleOperationRule(metrics),
+    maxDepthRule({ ...quiet, n: limits.maxDepth, flattenFragments: true, onReject: [refusal(metrics, 'depth', 'QUERY_TOO_DEEP', limits.maxDepth)] }),
+    maxAliasesRule({ ...quiet, n: limits.maxAliases, onReject: [refusal(metrics, 'aliases', 'TOO_MANY_ALIASES', limits.maxAliases)] }),
+    maxDirectivesRule({ ...quiet, n: limits.maxDirectives, onReject: [refusal(metrics, 'directives', 'TOO_MANY_DIRECTIVES', limits.maxDirectives)] }),
+  ] as ValidationRule[];
+}
+
+function refuse(message: string, extensions: Record<string, unknown>, status: number, headers?: Record<string, string>): GraphQLError {
+  return new GraphQLError(message, { extensions: { ...extensions, http: { status, headers: new Map(Object.entries(headers ?? {})) } } });
+}
+
+/** True when no field produced data: every top-level value is null, or there is no data at all. */
+function noData(data: Record<string, unknown> | null | undefined): boolean {
+  return !data || Object.values(data).every((value) => value === null);
+}
+
+export interface LimitsPluginOptions {
+  schema: GraphQLSchema;
+  limits: QueryLimits;
+  cost: CostModel;
+  rateLimits: RateLimits;
+  metrics: Metrics;
+}
+
+export function limitsPlugin(options: LimitsPluginOptions): ApolloServerPlugin<GraphQLContext> {
+  const { schema, limits, cost, rateLimits, metrics } = options;
+  return {
+    async requestDidStart({ contextValue }) {
+      const work = contextValue.work;
+      let charged = false;
+      const charge = async (points: number) => {
+        charged = true;
+        work.budget = await rateLimits.charge(work.credential!, points);
+      };
+      return {
+        async didResolveOperation({ request, document, operation }) {
+          if (!operation) return;
+          work.operationName = request.operationName ?? operation.name?.value ?? null;
+          const first = operation.selectionSet.selections.find((s) => s.kind === Kind.FIELD);
+          work.operationField = `${operation.operation} ${first?.kind === Kind.FIELD ? first.name.value : ''}`.trim();
+          const nodes = getComplexity({
+            estimators: [cost.estimator],
+            schema,
+            query: document,
+            variables: request.variables,
+            operationName: request.operationName,
+          });
+          work.cost = nodes;
+          metrics.queryCost.observe(nodes);
+          if (nodes > limits.maxCost) {
+            metrics.refused('cost');
+            await charge(1);
+            throw refuse(
+              `query too complex: it could return ${nodes} objects, more than the ${limits.maxCost} allowed; ask for smaller pages or fewer nested lists`,
+              { code: 'QUERY_TOO_COMPLEX', cost: nodes, maximum: limits.maxCost },
+              400,
+            );
+          }
+          try {
+            await charge(pointsForCost(nodes));
+          } catch (error) {
+            if (!(error instanceof RateLimitedError)) throw error;
+            metrics.refused('rate');
+            throw refuse(error.message, { code: error.code, ...error.details }, 429, { 'retry-after': String(error.retryAfterSeconds) });
+          }
+        },
+
+        async willSendResponse({ response }) {
+          if (!charged && work.credential) await charge(1).catch(() => undefined); // refused before pricing: counts as 1
+          if (response.body.kind !== 'single') return;
+          const result = response.body.singleResult;
+          if (work.timedOut) {
+            metrics.refused('timeout');
+            const timeout = work.signal.reason as DomainError;
+            result.data = null;
+            result.errors = [{ message: timeout.message, extensions: { code: timeout.code, ...timeout.details } }];
+          }
+          if (work.cost !== null && work.budget) {
+            const { limit, remaining, used, resetAt } = work.budget;
+            result.extensions = {
+              ...result.extensions,
+              rateLimit: { cost: pointsForCost(work.cost), queryCost: work.cost, maxQueryCost: limits.maxCost, limit, remaining, used, resetAt: resetAt.toISOString() },
+            };
+          }
+          const codes = (result.errors ?? []).map((e) => e.extensions?.code as string);
+          const failed = codes.find((code) => code in GRAPHQL_STATUS);
+          if (failed && noData(result.data)) {
+            response.http.status = GRAPHQL_STATUS[failed];
+            if (failed === 'UNAVAILABLE') response.http.headers.set('retry-after', '2');
+          }
+          if (codes.includes('UNAVAILABLE')) metrics.databaseErrors.inc();
+        },
+      };
+    },
+  };
+}

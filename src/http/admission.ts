@@ -1,0 +1,56 @@
+// Lets a request in, or answers it: its credential (401), its share of concurrency (429 after
+// a short wait), and for REST its point (429); GraphQL is charged by its cost once priced
+// (src/graphql/limits.ts). Every refusal is answered in the shape of the route family.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Authenticator } from '../auth/authenticate';
+import type { Principal } from '../auth/principal';
+import { RateLimitedError } from '../domain/errors';
+import { sendFailure, serviceError } from './failures';
+import type { Metrics, RefusalReason } from './metrics';
+import type { CredentialGate, RateLimits } from './traffic';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+export interface Admission {
+  authenticator: Authenticator;
+  rateLimits: RateLimits;
+  gate: CredentialGate;
+  metrics: Metrics;
+}
+
+/** Whose budget a request spends: one API key, or one JWT subject of a workspace. */
+export function credentialOf(principal: Principal): string {
+  if (principal.apiKey) return `key:${principal.apiKey.id}`;
+  return `jwt:${principal.tenant.id}:${principal.subject ?? '-'}`;
+}
+
+export interface AdmitOptions {
+  /** The workspace the URL names, which the credential must belong to. */
+  slugOf?: (request: FastifyRequest) => string | undefined;
+  /** Points charged on entry (REST); GraphQL is charged once its cost is known. */
+  points?: number;
+}
+
+export function admitRequest(admission: Admission, options: AdmitOptions = {}) {
+  const { authenticator, rateLimits, gate, metrics } = admission;
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    try {
+      const principal = await authenticator.authenticate(request.headers.authorization, options.slugOf?.(request));
+      request.principal = principal;
+      const credential = credentialOf(principal);
+      request.work.credential = credential;
+      request.work.onEnd(await gate.enter(credential));
+      if (options.points) request.work.budget = await rateLimits.charge(credential, options.points);
+    } catch (error) {
+      const failure = serviceError(error, request.work);
+      if (!failure) throw error;
+      if (failure instanceof RateLimitedError) metrics.refused(failure.details.reason as RefusalReason);
+      if (failure.code === 'UNAVAILABLE') metrics.databaseErrors.inc();
+      return sendFailure(request, reply, failure);
+    }
+  };
+}

@@ -1,0 +1,81 @@
+// Each request's unit of work: its deadline, its client's disconnect, and what the log line
+// and the rate-limit headers report about it. Past the deadline or once the client is gone,
+// the signal is aborted: no further statement starts (src/db/work-scope.ts) and no further
+// GraphQL field resolves (src/graphql/scope-directive.ts).
+import type { FastifyInstance } from 'fastify';
+import { workScope } from '../db';
+import { ClientGoneError, TimeoutError } from '../domain/errors';
+import type { Budget } from './traffic';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    work: RequestWork;
+  }
+}
+
+export class RequestWork {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private readonly releases: (() => void)[] = [];
+  readonly startedAt = performance.now();
+  /** Who is charged: `key:<id>` or `jwt:<tenant>:<subject>`; null before authentication. */
+  credential: string | null = null;
+  /** GraphQL operation name as the client sent it (logs only), and its top-level field (metrics). */
+  operationName: string | null = null;
+  operationField: string | null = null;
+  cost: number | null = null;
+  budget: Budget | null = null;
+
+  constructor(readonly deadlineMs: number) {
+    this.timer = setTimeout(() => this.stop(new TimeoutError(deadlineMs)), deadlineMs).unref();
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get timedOut(): boolean {
+    return this.signal.reason instanceof TimeoutError;
+  }
+
+  /** Throws the reason the work was stopped, if it was. */
+  check(): void {
+    if (this.signal.aborted) throw this.signal.reason;
+  }
+
+  stop(reason: Error): void {
+    if (!this.signal.aborted) this.controller.abort(reason);
+  }
+
+  /** Runs `release` when the request ends, however it ends. */
+  onEnd(release: () => void): void {
+    this.releases.push(release);
+  }
+
+  end(): void {
+    clearTimeout(this.timer);
+    this.releases.splice(0).forEach((release) => release());
+  }
+
+  elapsedMs(): number {
+    return performance.now() - this.startedAt;
+  }
+}
+
+export function trackRequestWork(app: FastifyInstance, deadlineMs: number): void {
+  app.decorateRequest('work', null as unknown as RequestWork);
+  app.addHook('onRequest', (request, reply, done) => {
+    const work = new RequestWork(deadlineMs);
+    request.work = work;
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) work.stop(new ClientGoneError('the client closed the connection'));
+      work.end();
+    });
+    done();
+  });
+  // Entered after body parsing (whose stream callbacks would lose it): the handler and
+  // everything it awaits run inside the request's work scope.
+  app.addHook('preHandler', (request, _reply, done) => {
+    workScope.run(request.work, done);
+  });
+}
