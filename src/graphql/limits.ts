@@ -82,13 +82,14 @@ export function limitsPlugin(options: LimitsPluginOptions): ApolloServerPlugin<G
           work.operationName = request.operationName ?? operation.name?.value ?? null;
           const first = operation.selectionSet.selections.find((s) => s.kind === Kind.FIELD);
           work.operationField = `${operation.operation} ${first?.kind === Kind.FIELD ? first.name.value : ''}`.trim();
-          const nodes = getComplexity({
-            estimators: [cost.estimator],
-            schema,
-            query: document,
-            variables: request.variables,
-            operationName: request.operationName,
-          });
+          let nodes: number;
+          try {
+            nodes = getComplexity({ estimators: [cost.estimator], schema, query: document, variables: request.variables, operationName: request.operationName });
+          } catch (error) {
+            // Variables that do not coerce: execution refuses them before any resolver, with BAD_USER_INPUT.
+            if (error instanceof GraphQLError) return;
+            throw error;
+          }
           work.cost = nodes;
           metrics.queryCost.observe(nodes);
           if (nodes > limits.maxCost) {

@@ -1,7 +1,11 @@
 // Partial results: a denied field is null with a FORBIDDEN error at its exact path (list
 // indices included) and the rest of the response is returned. Reads under a restricted
 // groups:read behave as if the groups outside the subtree did not exist.
+import { queryLimits } from '../../src/config';
 import { type GraphQLBody, type Workspace, eachBackend } from '../support/harness';
+
+// These nest lists three deep to show where denials land; pricing is test/limits.test.ts's subject.
+const UNPRICED = { app: { query: { ...queryLimits({}), maxCost: Number.MAX_SAFE_INTEGER } } };
 
 interface Tree {
   R: string;
@@ -158,7 +162,7 @@ eachBackend('partial results', (h) => {
       { path: ['setGroupMembers', 'group', 'roles'], code: 'FORBIDDEN', requiredScopes: [['roles:read']] },
     ]);
   });
-});
+}, UNPRICED);
 
 eachBackend('reads under a restricted groups:read', (h) => {
   it('shows the restriction root without its parent and without the ancestors above it', async () => {
