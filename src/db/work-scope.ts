@@ -5,12 +5,13 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 export interface WorkScope {
   readonly signal: AbortSignal;
+  /** Throws why the work was stopped, if it was (and notices a deadline its timer has not reached yet). */
+  check(): void;
 }
 
 export const workScope = new AsyncLocalStorage<WorkScope>();
 
 /** Throws the reason the current unit of work was stopped, if it was. */
 export function throwIfStopped(): void {
-  const signal = workScope.getStore()?.signal;
-  if (signal?.aborted) throw signal.reason;
+  workScope.getStore()?.check();
 }

@@ -1,7 +1,7 @@
 // Maps errors to GraphQL responses once: domain errors get their stable `extensions.code`
 // (and details such as `field` or `requiredScopes`); anything unexpected is logged and masked.
 import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLFormattedError } from 'graphql';
+import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { isDatabaseUnavailable, workScope } from '../db';
 import { ClientGoneError, DomainError, UnavailableError } from '../domain/errors';
 
@@ -26,7 +26,8 @@ const KNOWN_APOLLO_CODES = new Set([
   'RATE_LIMITED',
 ]);
 
-const TOO_MANY_TOKENS = /Document contains more than (\d+) tokens/;
+// graphql 16 spells it "more that".
+const TOO_MANY_TOKENS = /Document contains more tha[nt] (\d+) tokens/;
 
 const asFormatted = (formatted: GraphQLFormattedError, error: DomainError): GraphQLFormattedError => ({
   ...formatted,
@@ -48,6 +49,12 @@ export function formatGraphQLError(logger: ErrorLogger) {
     if (isDatabaseUnavailable(original)) {
       logger.error({ err: original, path: formatted.path }, 'database unavailable while executing GraphQL');
       return asFormatted({ path: formatted.path, locations: formatted.locations, message: '' }, new UnavailableError());
+    }
+    // Apollo recodes every validation error GRAPHQL_VALIDATION_FAILED; a limit's own code is more useful.
+    const ownCode = ((error as GraphQLError).originalError as GraphQLError | undefined)?.extensions?.code;
+    if (formatted.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' && typeof ownCode === 'string' && KNOWN_APOLLO_CODES.has(ownCode)) {
+      const { stacktrace: _, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions: { ...extensions, code: ownCode } };
     }
     const tokens = TOO_MANY_TOKENS.exec(formatted.message);
     if (tokens && formatted.extensions?.code === 'GRAPHQL_PARSE_FAILED') {

@@ -1,7 +1,7 @@
 // The Fastify app: request ids and deadlines, per-address limits, health, readiness and
 // metrics, the GraphQL endpoint and the REST layer, and one log line per request.
 import { randomUUID, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { Authenticator } from '../auth/authenticate';
 import { type JwtConfig, type QueryLimits, type TrafficLimits, queryLimits, trafficLimits } from '../config';
 import type { PoolStats, Readiness } from '../db';
@@ -66,7 +66,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const traffic = options.traffic ?? trafficLimits();
   const app = Fastify({
     logger: options.logger ?? false,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }), // one line per request, ours (onResponse)
     trustProxy: options.trustProxy ?? false,
     bodyLimit: 1024 * 1024,
     requestIdHeader: false,

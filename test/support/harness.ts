@@ -43,6 +43,7 @@ export interface Response<T = any> {
 
 export interface GraphQLBody {
   data?: any;
+  extensions?: Record<string, any>;
   errors?: { message: string; path?: (string | number)[]; extensions: Record<string, any> }[];
 }
 

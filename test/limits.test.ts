@@ -1,0 +1,200 @@
+// Queries are priced and refused before they run; what runs has a deadline and a size cap.
+import { queryLimits, trafficLimits } from '../src/config';
+import { type GraphQLBody, type Harness, type Response, type Workspace, codes, eachBackend } from './support/harness';
+
+const LIMITS = queryLimits({});
+
+/** The issue's 268-character attack: `n` nested `ancestors { id descendants { id …` pairs. */
+function ancestorsDescendants(groupId: string, pairs: number): string {
+  return `{ group(id: "${groupId}") { ${'ancestors { id descendants { id '.repeat(pairs)}${'} } '.repeat(pairs)}} }`;
+}
+
+function aliases(count: number): string {
+  return `{ ${Array.from({ length: count }, (_, i) => `a${i}: viewer { scopes }`).join(' ')} }`;
+}
+
+async function chain(ws: Workspace, depth: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < depth; i += 1) ids.push(await ws.group(`level ${i}`, ids[i - 1] ?? null));
+  return ids;
+}
+
+/** Adds `count` children under a group in one statement (a test fixture, not an API path). */
+async function bulkChildren(h: Harness, ws: Workspace, parentId: string, count: number): Promise<void> {
+  const [parent] = await h.db.raw.query<{ path: number[] }>('SELECT path FROM groups WHERE id = $1', [Number(parentId)]);
+  await h.db.raw.query(
+    `INSERT INTO groups (id, tenant_id, name, parent_group_id, path)
+     SELECT n.id, $1::int, 'bulk ' || n.id, $2::int, $3::int[] || n.id
+     FROM (SELECT nextval(pg_get_serial_sequence('groups', 'id'))::int AS id FROM generate_series(1, $4::int)) n`,
+    [ws.tenant.id, Number(parentId), parent.path, count],
+  );
+}
+
+/** Statements a request sends beyond those of `{ viewer { scopes } }`, which only authenticates. */
+async function statementsBeyondAuth(h: Harness, ws: Workspace, query: string): Promise<{ extra: number; res: Response<GraphQLBody> }> {
+  await ws.gql('{ viewer { scopes } }'); // the key's first use also records lastUsedAt
+  await new Promise((resolve) => setImmediate(resolve));
+  let before = h.db.statements.total;
+  await ws.gql('{ viewer { scopes } }');
+  const auth = h.db.statements.total - before;
+  before = h.db.statements.total;
+  const res = await ws.gql(query);
+  return { extra: h.db.statements.total - before - auth, res };
+}
+
+function expectRefused(res: Response<GraphQLBody>, code: string): Record<string, any> {
+  expect(res.status).toBe(400);
+  expect(codes(res.body)).toEqual([code]);
+  expect(res.body.data).toBeUndefined();
+  return res.body.errors![0].extensions;
+}
+
+eachBackend('query limits', (h) => {
+  it('refuses the nested ancestors/descendants query that exhausted memory, before any resolver', async () => {
+    const ws = await h.workspace();
+    const [, , leaf] = await chain(ws, 3);
+    // Seven pairs are 15 levels deep: refused for depth during validation.
+    const deep = await statementsBeyondAuth(h, ws, ancestorsDescendants(leaf, 7));
+    expectRefused(deep.res, 'QUERY_TOO_DEEP');
+    expect(deep.extra).toBe(0);
+    // Three pairs are shallow enough, and could return (49 × 1,000)³ objects.
+    const { res, extra } = await statementsBeyondAuth(h, ws, ancestorsDescendants(leaf, 3));
+    const extensions = expectRefused(res, 'QUERY_TOO_COMPLEX');
+    expect(extensions.maximum).toBe(LIMITS.maxCost);
+    expect(extensions.cost).toBeGreaterThan(LIMITS.maxCost);
+    expect(extra).toBe(0); // no resolver reached the database
+  });
+
+  it('prices a query as the product of list bounds along each path: page sizes and declared maxima', async () => {
+    const ws = await h.workspace();
+    await ws.group('root');
+    // 1 page + 10 groups × (1 + children: 200 × 1) + the group's parent (1 each)
+    const res = await ws.gql('{ groups(limit: 10) { total nodes { id parent { id } children { id } } } }');
+    expect(res.status).toBe(200);
+    expect(res.body.extensions!.rateLimit).toMatchObject({ queryCost: 1 + 10 * (1 + 1 + 200), maxQueryCost: LIMITS.maxCost });
+    const scalarsOnly = await ws.gql('{ viewer { scopes } }');
+    expect(scalarsOnly.body.extensions!.rateLimit.queryCost).toBe(1);
+  });
+
+  it("accepts the README's example queries and a 100-group page with five relations", async () => {
+    const ws = await h.workspace();
+    const [root, child] = await chain(ws, 2);
+    const user = await ws.user('Ann');
+    await ws.addMember(child, user);
+    const queries = [
+      '{ groups(rootsOnly: true) { total nodes { id name descendants { name depth } effectiveRoles { name } } } }',
+      `query Engineering { group(id: "${root}") { name depth ancestors { name } children { name } members(inherited: true) { name email } effectiveRoles { name } }
+        user(id: "${user}") { name effectiveRoles { role { name } direct via { name } } } }`,
+      '{ groups(limit: 100) { nodes { parent { id } children { id } ancestors { id } members { id } effectiveRoles { id } } } }',
+    ];
+    for (const query of queries) {
+      const res = await ws.gql(query);
+      expect(res.body.errors).toBeUndefined();
+      expect(res.status).toBe(200);
+    }
+  });
+
+  it(`refuses a query deeper than ${LIMITS.maxDepth} levels, counting through fragments`, async () => {
+    const ws = await h.workspace();
+    const [root] = await chain(ws, 1);
+    const nested = (levels: number) => `{ group(id: "${root}") { ${'parent { '.repeat(levels)}id${' }'.repeat(levels)} } }`;
+    expect((await ws.gql(nested(LIMITS.maxDepth - 2))).status).toBe(200);
+    expect(expectRefused(await ws.gql(nested(LIMITS.maxDepth)), 'QUERY_TOO_DEEP').maximum).toBe(LIMITS.maxDepth);
+    const viaFragments = `query { group(id: "${root}") { ...P } } fragment P on Group { ${'parent { '.repeat(LIMITS.maxDepth)}id${' }'.repeat(LIMITS.maxDepth)} }`;
+    expectRefused(await ws.gql(viaFragments), 'QUERY_TOO_DEEP');
+  });
+
+  it('refuses too many aliases, and a 2,000-alias query in one cheap step', async () => {
+    const ws = await h.workspace();
+    expect((await ws.gql(aliases(LIMITS.maxAliases))).status).toBe(200);
+    expect(expectRefused(await ws.gql(aliases(LIMITS.maxAliases + 1)), 'TOO_MANY_ALIASES').maximum).toBe(LIMITS.maxAliases);
+    const { res: huge, extra } = await statementsBeyondAuth(h, ws, aliases(2000));
+    expect(huge.status).toBe(400);
+    expect(codes(huge.body)[0]).toMatch(/^(TOO_MANY_ALIASES|TOO_MANY_TOKENS)$/);
+    expect(extra).toBe(0);
+  });
+
+  it('refuses a document with more tokens than the parser is allowed to read', async () => {
+    const ws = await h.workspace();
+    const padded = `{ viewer { ${'__typename '.repeat(LIMITS.maxTokens)}} }`;
+    const extensions = expectRefused(await ws.gql(padded), 'TOO_MANY_TOKENS');
+    expect(extensions.maximum).toBe(LIMITS.maxTokens);
+  });
+
+  it('refuses more than one operation per request, even with an operationName', async () => {
+    const ws = await h.workspace();
+    const res = await h.request('POST', '/graphql', {
+      headers: { authorization: `Bearer ${ws.adminKey}` },
+      body: { query: 'query A { viewer { scopes } } query B { viewer { scopes } }', operationName: 'A' },
+    });
+    expectRefused(res, 'TOO_MANY_OPERATIONS');
+  });
+
+  it('keeps the price true: a list holding more than its declared maximum is an error, not a longer list', async () => {
+    const ws = await h.workspace();
+    const [root] = await chain(ws, 1);
+    await bulkChildren(h, ws, root, 201);
+    const res = await ws.gql(`{ group(id: "${root}") { id children { id } } }`);
+    expect(codes(res.body)).toEqual(['LIST_TOO_LARGE']);
+    expect(res.body.errors![0].extensions).toMatchObject({ count: 201, maximum: 200 });
+    expect(res.body.errors![0].path).toEqual(['group', 'children']);
+    const page = await ws.gql(`{ groups(parentId: "${root}", limit: 100) { total nodes { id } } }`);
+    expect(page.body.data.groups.total).toBe(201);
+  });
+
+  it('suggests field names and answers introspection outside production', async () => {
+    const ws = await h.workspace();
+    const typo = await ws.gql('{ viewer { scope } }');
+    expect(typo.body.errors![0].message).toMatch(/Did you mean "scopes"\?/);
+    const introspection = await ws.gql('{ __schema { queryType { name } } }');
+    expect(introspection.body.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+  });
+});
+
+eachBackend('query limits in production', (h) => {
+  it('gives no field suggestions and refuses introspection', async () => {
+    const ws = await h.workspace();
+    const typo = await ws.gql('{ viewer { scope } }');
+    expect(typo.status).toBe(400);
+    expect(typo.body.errors![0].message).not.toMatch(/Did you mean/);
+    const introspection = await ws.gql('{ __schema { queryType { name } } }');
+    expect(introspection.status).toBe(400);
+    expect(introspection.body.errors![0].message).toMatch(/introspection is not allowed/i);
+  });
+}, { app: { query: queryLimits({ NODE_ENV: 'production' }) } });
+
+eachBackend('query limits in production with GRAPHQL_INTROSPECTION=1', (h) => {
+  it('answers introspection but still gives no suggestions', async () => {
+    const ws = await h.workspace();
+    expect((await ws.gql('{ __schema { queryType { name } } }')).body.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
+    expect((await ws.gql('{ viewer { scope } }')).body.errors![0].message).not.toMatch(/Did you mean/);
+  });
+}, { app: { query: queryLimits({ NODE_ENV: 'production', GRAPHQL_INTROSPECTION: '1' }) } });
+
+eachBackend('response size cap', (h) => {
+  it('answers RESPONSE_TOO_LARGE instead of a response over the cap', async () => {
+    const ws = await h.workspace();
+    for (let i = 0; i < 20; i += 1) await ws.group(`a group with a name long enough to take some room ${i}`);
+    const small = await ws.gql('{ viewer { scopes } }');
+    expect(small.status).toBe(200);
+    const res = await ws.gql('{ groups(limit: 100) { nodes { id name description createdAt updatedAt } } }');
+    expect(res.status).toBe(400);
+    expect(codes(res.body)).toEqual(['RESPONSE_TOO_LARGE']);
+    expect(res.body.errors![0].extensions.maximum).toBe(2048);
+  });
+}, { app: { query: { ...queryLimits({}), maxResponseBytes: 2048 } } });
+
+eachBackend('request deadline', (h) => {
+  it('answers TIMEOUT (504) past the deadline, in both API shapes, and keeps serving', async () => {
+    const ws = await h.workspace();
+    // The deadline is 1 ms: every request is past it before its first statement.
+    const res = await ws.gql('{ groups { nodes { id } } }');
+    expect(res.status).toBe(504);
+    expect(codes(res.body)).toEqual(['TIMEOUT']);
+    expect(res.body.errors![0].extensions.deadlineMs).toBe(1);
+    const rest = await h.request('GET', `/t/${ws.tenant.slug}/api/v1/groups`, { headers: { authorization: `Bearer ${ws.adminKey}` } });
+    expect(rest.status).toBe(504);
+    expect(rest.body.error.code).toBe('timeout');
+    expect((await h.request('GET', '/healthz')).status).toBe(200);
+  });
+}, { traffic: { ...trafficLimits({}), requestTimeoutMs: 1, pointsPerWindow: 1e9, requestsPerAddress: 1e9 } });
