@@ -68,6 +68,8 @@ export interface Config {
   query: QueryLimits;
   traffic: TrafficLimits;
   redisUrl: string | null;
+  /** Prefix of this deployment's keys in Redis. */
+  redisPrefix: string;
   metricsToken: string | null;
   trustProxy: boolean;
 }
@@ -196,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     query: queryLimits(env),
     traffic: trafficLimits(env),
     redisUrl: redisUrlFrom(env),
+    redisPrefix: env.REDIS_KEY_PREFIX || 'kauth',
     metricsToken: metricsTokenFrom(env),
     trustProxy: flagFrom(env, 'TRUST_PROXY', false),
   };

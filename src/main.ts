@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     query: config.query,
     traffic: config.traffic,
     redisUrl: config.redisUrl,
+    redisPrefix: config.redisPrefix,
     metricsToken: config.metricsToken,
     trustProxy: config.trustProxy,
     readiness: () => db.readiness(),

@@ -100,6 +100,8 @@ export class Authenticator {
     if (!tenant) throw new UnauthenticatedError('invalid credentials');
     const given = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
     // Scopes of other services (openid, profile…) are kept in `scopes` but grant nothing here.
-    return { ...makePrincipal(tenant, given), subject: typeof payload.sub === 'string' ? payload.sub : undefined };
+    // requiredClaims makes jose check that exp is there and numeric; keys it creates must not outlive it.
+    const expiresAt = new Date((payload.exp as number) * 1000);
+    return { ...makePrincipal(tenant, given, null, expiresAt), subject: typeof payload.sub === 'string' ? payload.sub : undefined };
   }
 }

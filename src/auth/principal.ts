@@ -12,6 +12,8 @@ export interface Principal {
   grants: Grant[];
   /** The API key used, or null (JWT, CLI). */
   apiKey: ApiKey | null;
+  /** When the credential stops working (an API key's expiresAt, a JWT's exp); null if never. */
+  expiresAt: Date | null;
   /** A JWT's `sub`: who is charged for its requests. */
   subject?: string;
 }
@@ -20,7 +22,12 @@ export interface Principal {
  * The principal of a credential. Scopes this version does not know (another service's in a JWT,
  * or one dropped from the catalog since a key was made) are kept in `scopes` but grant nothing.
  */
-export function makePrincipal(tenant: Tenant, scopes: string[], apiKey: ApiKey | null = null): Principal {
+export function makePrincipal(
+  tenant: Tenant,
+  scopes: string[],
+  apiKey: ApiKey | null = null,
+  expiresAt: Date | null = apiKey?.expiresAt ?? null,
+): Principal {
   const grants = scopes.flatMap((scope) => {
     try {
       return [parseScope(scope)];
@@ -28,7 +35,7 @@ export function makePrincipal(tenant: Tenant, scopes: string[], apiKey: ApiKey |
       return [];
     }
   });
-  return { tenant, scopes, grants: expandGrants(grants), apiKey };
+  return { tenant, scopes, grants: expandGrants(grants), apiKey, expiresAt };
 }
 
 function describeTarget(path: readonly number[] | null): string {

@@ -66,7 +66,8 @@ export async function createApiKey(
   if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
     throw new ValidationError('expiresAt', 'expiresAt must be in the future');
   }
-  const creatorExpiry = creator.apiKey?.expiresAt;
+  // Any expiring credential (API key or JWT) would otherwise outlive itself through the keys it makes.
+  const creatorExpiry = creator.expiresAt;
   if (creatorExpiry && (!input.expiresAt || input.expiresAt > creatorExpiry)) {
     throw new ForbiddenError(`a key that expires at ${creatorExpiry.toISOString()} can only create keys that expire no later`);
   }

@@ -25,6 +25,7 @@ export interface AppOptions {
   traffic?: TrafficLimits;
   /** Shares rate-limit budgets between server processes. */
   redisUrl?: string | null;
+  redisPrefix?: string;
   /** Bearer token for GET /metrics; without one, /metrics is not served. */
   metricsToken?: string | null;
   trustProxy?: boolean;
@@ -77,7 +78,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   const metrics = new Metrics(options.poolStats ?? (() => null));
   const redis = options.redisUrl ? connectRedis(options.redisUrl) : null;
-  const rateLimits = new RateLimits(traffic, redis);
+  const rateLimits = new RateLimits(traffic, redis, options.redisPrefix);
   app.addHook('onClose', async () => {
     redis?.disconnect();
   });

@@ -36,9 +36,10 @@ export class RateLimits {
   constructor(
     private readonly traffic: TrafficLimits,
     readonly redis: Redis | null,
+    prefix = 'kauth',
   ) {
-    this.credentials = limiter(traffic, redis, 'kauth:rl:credential', traffic.pointsPerWindow);
-    this.addresses = limiter(traffic, redis, 'kauth:rl:address', traffic.requestsPerAddress);
+    this.credentials = limiter(traffic, redis, `${prefix}:rl:credential`, traffic.pointsPerWindow);
+    this.addresses = limiter(traffic, redis, `${prefix}:rl:address`, traffic.requestsPerAddress);
   }
 
   /** Spends `points` of a credential's budget; RateLimitedError when it does not have them. */

@@ -204,3 +204,20 @@ export function eachBackend(name: string, suite: (h: Harness) => void, options: 
 
 /** The error codes of a GraphQL response, in order. */
 export const codes = (body: GraphQLBody): string[] => (body.errors ?? []).map((e) => e.extensions.code);
+
+/**
+ * Declares `suite` on PostgreSQL only: for what only a server with several connections can show
+ * (locks held by another session, concurrency, outages). Skipped, and said so, without it.
+ */
+export function postgresOnly(name: string, suite: (h: Harness) => void, options: HarnessOptions = {}): void {
+  if (!backends().includes('postgres')) {
+    describe.skip(`${name} [postgres: skipped, PostgreSQL unreachable]`, () => it('needs PostgreSQL', () => undefined));
+    return;
+  }
+  describe(`${name} [postgres]`, () => {
+    const h = new Harness('postgres', options);
+    beforeAll(() => h.start(), 120_000);
+    afterAll(() => h.stop());
+    suite(h);
+  });
+}

@@ -1,0 +1,211 @@
+// Fair share between clients: points per credential, requests per address, requests in flight.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { Client } from 'pg';
+import { trafficLimits } from '../src/config';
+import { CredentialGate } from '../src/http/traffic';
+import { RateLimitedError } from '../src/domain/errors';
+import { makePrincipal } from '../src/auth/principal';
+import { ALL_SCOPES } from '../src/auth/scopes';
+import { openDatabase } from '../src/db';
+import { createApiKey } from '../src/domain/apikeys';
+import { FULL_ACCESS } from '../src/domain/context';
+import { createTenant } from '../src/domain/tenants';
+import { type Harness, codes, eachBackend, postgresOnly, uniqueSlug } from './support/harness';
+import { redisReachable } from './support/redis';
+
+const TRAFFIC = { ...trafficLimits({}), pointsPerWindow: 10, requestsPerAddress: 1e9, windowSeconds: 60 };
+
+const rest = (h: Harness, slug: string, key: string) =>
+  h.request('GET', `/t/${slug}/api/v1/groups`, { headers: { authorization: `Bearer ${key}` } });
+
+eachBackend('points per credential', (h) => {
+  it('spends a GraphQL request by its cost and a REST request by one point, then answers 429 with Retry-After', async () => {
+    const ws = await h.workspace();
+    const first = await ws.gql('{ viewer { scopes } }');
+    expect(first.status).toBe(200);
+    expect(first.headers.get('x-ratelimit-limit')).toBe('10');
+    expect(first.headers.get('x-ratelimit-remaining')).toBe('9');
+    expect(first.headers.get('x-ratelimit-used')).toBe('1');
+    expect(Number(first.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000);
+    expect(first.body.extensions!.rateLimit).toMatchObject({ cost: 1, queryCost: 1, limit: 10, remaining: 9 });
+
+    // 1 + floor(100,101 / 1000) = 101 points: more than the 9 left.
+    const heavy = await ws.gql('{ groups(limit: 100) { nodes { id children { id } } } }');
+    expect(heavy.status).toBe(429);
+    expect(codes(heavy.body)).toEqual(['RATE_LIMITED']);
+    expect(Number(heavy.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+
+    const other = await h.workspace(); // another credential still has its whole budget
+    expect((await other.gql('{ viewer { scopes } }')).status).toBe(200);
+
+    let status = 0;
+    for (let i = 0; i < 12 && status !== 429; i += 1) status = (await rest(h, ws.tenant.slug, ws.adminKey)).status;
+    const refused = await rest(h, ws.tenant.slug, ws.adminKey);
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.code).toBe('rate_limited');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(refused.headers.get('x-request-id')).toBeTruthy();
+  });
+}, { traffic: TRAFFIC });
+
+eachBackend('requests per client address', (h) => {
+  it('answers 429 before authentication once an address is over its budget, and leaves probes alone', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i += 1) statuses.push((await h.request('POST', '/graphql', { body: { query: '{ viewer { scopes } }' } })).status);
+    expect(statuses).toEqual([401, 401, 401, 429]);
+    const over = await h.request('GET', '/t/any/api/v1/groups');
+    expect(over.status).toBe(429);
+    expect(over.body.error.code).toBe('rate_limited');
+    expect((await h.request('GET', '/healthz')).status).toBe(200);
+    expect((await h.request('GET', '/readyz')).status).toBe(200);
+  });
+}, { traffic: { ...TRAFFIC, requestsPerAddress: 3 } });
+
+describe('requests in flight per credential', () => {
+  it('lets at most N run, makes the next wait, and refuses it with RATE_LIMITED when no slot frees in time', async () => {
+    const gate = new CredentialGate(2, 50);
+    const a = await gate.enter('k');
+    await gate.enter('k');
+    expect(gate.inFlight('k')).toBe(2);
+    await expect(gate.enter('k')).rejects.toMatchObject({ code: 'RATE_LIMITED', details: { reason: 'concurrency' } });
+    const waiting = gate.enter('k');
+    a();
+    a(); // freeing twice frees once
+    await waiting;
+    expect(gate.inFlight('k')).toBe(2);
+    expect(gate.inFlight('other')).toBe(0);
+    await expect(gate.enter('other')).resolves.toBeInstanceOf(Function);
+  });
+
+  it('hands a freed slot to the longest waiter, not to a newcomer', async () => {
+    const gate = new CredentialGate(1, 1000);
+    const first = await gate.enter('k');
+    const order: string[] = [];
+    const waiter = gate.enter('k').then((free) => {
+      order.push('waiter');
+      return free;
+    });
+    first();
+    const newcomer = gate.enter('k').then((free) => {
+      order.push('newcomer');
+      return free;
+    });
+    (await waiter)();
+    (await newcomer)();
+    expect(order).toEqual(['waiter', 'newcomer']);
+    expect(gate.inFlight('k')).toBe(0);
+    expect(new RateLimitedError('x', 1)).toBeInstanceOf(Error);
+  });
+});
+
+/** Holds an ACCESS EXCLUSIVE lock on `groups` until released: requests reading groups wait. */
+async function lockGroups(url: string): Promise<() => Promise<void>> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query('LOCK TABLE groups IN ACCESS EXCLUSIVE MODE');
+  return async () => {
+    await client.query('ROLLBACK');
+    await client.end();
+  };
+}
+
+postgresOnly('requests in flight per credential, over HTTP', (h) => {
+    it('refuses a second concurrent request of one key with 429 while another key is served', async () => {
+      const ws = await h.workspace();
+      const other = await h.workspace();
+      const release = await lockGroups(process.env.KAUTH_TEST_POSTGRES_URL!);
+      try {
+        const held = ws.gql('{ groups { nodes { id } } }');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const second = await ws.gql('{ viewer { scopes } }');
+        expect(second.status).toBe(429);
+        expect(second.body.errors![0].extensions).toMatchObject({ code: 'RATE_LIMITED', reason: 'concurrency', maxConcurrent: 1 });
+        const started = Date.now();
+        expect((await other.gql('{ viewer { scopes } }')).status).toBe(200);
+        expect(Date.now() - started).toBeLessThan(1000);
+        await release();
+        expect((await held).status).toBe(200);
+      } finally {
+        await release().catch(() => undefined);
+      }
+    });
+}, { traffic: { ...TRAFFIC, pointsPerWindow: 1e9, concurrentPerCredential: 1, concurrencyWaitMs: 200 } });
+
+// Two server processes on one PostgreSQL and one Redis spend from one budget.
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function startServer(env: Record<string, string>): { child: ChildProcess; ready: Promise<void> } {
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts'], {
+    cwd: path.resolve(__dirname, '..'),
+    env: { ...process.env, LOG_LEVEL: 'warn', KAUTH_DEMO: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const ready = (async () => {
+    const until = Date.now() + 60_000;
+    while (Date.now() < until) {
+      if (child.exitCode !== null) throw new Error(`server exited: ${output}`);
+      const ok = await fetch(`http://127.0.0.1:${env.PORT}/readyz`).then((r) => r.ok, () => false);
+      if (ok) return;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error(`server did not become ready: ${output}`);
+  })();
+  return { child, ready };
+}
+
+const REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
+
+describe('one budget across two server processes (PostgreSQL and Redis)', () => {
+  const children: ChildProcess[] = [];
+  afterAll(() => children.forEach((child) => child.kill('SIGTERM')));
+
+  it('answers 429 after the shared budget is spent, whichever process serves', async () => {
+    const url = process.env.KAUTH_TEST_POSTGRES_URL;
+    if (!url || !(await redisReachable(REDIS_URL))) {
+      if (process.env.CI === 'true') throw new Error(`PostgreSQL and Redis (${REDIS_URL}) are required under CI`);
+      process.stderr.write('*** skipped: the two-process budget test needs PostgreSQL and Redis ***\n');
+      return;
+    }
+    const db = await openDatabase({ kind: 'postgres', url });
+    const tenant = await createTenant(db.prisma, { slug: uniqueSlug('rl') });
+    const ctx = { db: db.prisma, tenantId: tenant.id, access: FULL_ACCESS, maxGroupDepth: 8 };
+    const { key } = await createApiKey(ctx, makePrincipal(tenant, ALL_SCOPES), { name: 'shared', scopes: ['groups:read'] });
+    await db.close();
+
+    const env = { DATABASE_URL: url, REDIS_URL, REDIS_KEY_PREFIX: `kauth-test-${randomBytes(4).toString('hex')}`, RATE_LIMIT_POINTS: '30' };
+    const ports = [await freePort(), await freePort()];
+    const servers = ports.map((port) => startServer({ ...env, PORT: String(port) }));
+    children.push(...servers.map((s) => s.child));
+    await Promise.all(servers.map((s) => s.ready));
+
+    const statuses: number[] = [];
+    const remaining: string[] = [];
+    for (let i = 0; i < 40; i += 1) {
+      const res = await fetch(`http://127.0.0.1:${ports[i % 2]}/graphql`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ viewer { scopes } }' }),
+      });
+      statuses.push(res.status);
+      remaining.push(res.headers.get('x-ratelimit-remaining') ?? '');
+      await res.text();
+    }
+    expect(statuses.filter((s) => s === 200)).toHaveLength(30);
+    expect(statuses.slice(30)).toEqual(Array(10).fill(429));
+    expect(remaining.slice(0, 3)).toEqual(['29', '28', '27']); // counted together, alternating processes
+  });
+});
