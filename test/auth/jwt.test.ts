@@ -87,6 +87,30 @@ eachBackend('JWT bearer tokens', (h) => {
       expect(res.body.data).toEqual({ group: null, groups: { total: 0 } });
     });
 
+    it('lets a token create only keys that expire no later than its exp', async () => {
+      const ws = await h.workspace();
+      const token = await signToken(jose, { tenant: ws.tenant.slug, scope: 'apikeys:write groups:read' }, hs256({ expiresIn: 600 }));
+      const exp = Date.now() + 600_000;
+      const create = (expiresAt: Date | null) =>
+        app.gql(token, 'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { apiKey { expiresAt } } }', {
+          input: { name: 'made by a JWT', scopes: ['groups:read'], expiresAt: expiresAt?.toISOString() ?? null },
+        });
+      const keyCount = () => h.db.prisma.apiKey.count({ where: { tenantId: ws.tenant.id } });
+      const before = await keyCount();
+
+      for (const outlives of [null, new Date(exp + 120_000)]) {
+        const res = await create(outlives);
+        expect(codes(res.body)).toEqual(['FORBIDDEN']);
+        expect(res.body.errors![0].message).toMatch(/expire no later/);
+      }
+      expect(await keyCount()).toBe(before);
+
+      const within = new Date(exp - 120_000);
+      const ok = await create(within);
+      expect(ok.body.errors).toBeUndefined();
+      expect(ok.body.data.createApiKey.apiKey.expiresAt).toBe(within.toISOString());
+    });
+
     it('still accepts API keys', async () => {
       const ws = await h.workspace();
       const res = await app.gql(ws.adminKey, VIEWER);
