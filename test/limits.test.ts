@@ -1,6 +1,7 @@
 // Queries are priced and refused before they run; what runs has a deadline and a size cap.
+import { Client } from 'pg';
 import { queryLimits, trafficLimits } from '../src/config';
-import { type GraphQLBody, type Harness, type Response, type Workspace, codes, eachBackend } from './support/harness';
+import { type GraphQLBody, type Harness, type Response, type Workspace, codes, eachBackend, postgresOnly } from './support/harness';
 
 const LIMITS = queryLimits({});
 
@@ -198,3 +199,83 @@ eachBackend('request deadline', (h) => {
     expect((await h.request('GET', '/healthz')).status).toBe(200);
   });
 }, { traffic: { ...trafficLimits({}), requestTimeoutMs: 1, pointsPerWindow: 1e9, requestsPerAddress: 1e9 } });
+
+/** Holds an ACCESS EXCLUSIVE lock on `groups` from another session: reads of groups wait for it. */
+async function lockGroups(): Promise<() => Promise<void>> {
+  const client = new Client({ connectionString: process.env.KAUTH_TEST_POSTGRES_URL });
+  client.on('error', () => undefined); // the suite's teardown may end it
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query('LOCK TABLE groups IN ACCESS EXCLUSIVE MODE');
+  let released = false;
+  return async () => {
+    if (released) return;
+    released = true;
+    await client.query('ROLLBACK');
+    await client.end();
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const NESTED = '{ groups(limit: 5) { nodes { id children { id children { id } } } } }';
+
+postgresOnly('stopping work at the deadline and when the client leaves', (h) => {
+  /** Statements a request sends while `during` runs, beyond authentication (measured with the same key). */
+  async function statementsDuring(during: () => Promise<unknown>): Promise<number> {
+    const before = h.db.statements.total;
+    await during();
+    await sleep(300); // whatever the request would still start, let it start
+    return h.db.statements.total - before;
+  }
+
+  it('starts no further statement once the deadline has passed, and answers TIMEOUT', async () => {
+    const ws = await h.workspace();
+    const [root] = await chain(ws, 3);
+    expect(root).toBeTruthy();
+    await ws.gql('{ viewer { scopes } }');
+    const normal = await statementsDuring(() => ws.gql(NESTED));
+    const release = await lockGroups();
+    let res: Response<GraphQLBody> | undefined;
+    const stopped = await statementsDuring(async () => {
+      try {
+        const pending = ws.gql(NESTED);
+        await sleep(700); // the 400 ms deadline passes while the page query waits for the lock
+        await release();
+        res = await pending;
+      } finally {
+        await release();
+      }
+    });
+    expect(res!.status).toBe(504);
+    expect(codes(res!.body)).toEqual(['TIMEOUT']);
+    // The page and its count were under way; the children (one batched statement) never started.
+    expect(stopped).toBe(normal - 1);
+  });
+
+  it("stops the request's work when its client disconnects", async () => {
+    const ws = await h.workspace();
+    await chain(ws, 3);
+    await ws.gql('{ viewer { scopes } }');
+    const normal = await statementsDuring(() => ws.gql(NESTED));
+    const release = await lockGroups();
+    const stopped = await statementsDuring(async () => {
+      try {
+      const controller = new AbortController();
+      const pending = fetch(`${h.baseUrl}/graphql`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ws.adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ query: NESTED }),
+        signal: controller.signal,
+      }).catch((error: Error) => error);
+      await sleep(150);
+      controller.abort();
+      expect(await pending).toHaveProperty('name', 'AbortError');
+      await sleep(100);
+      } finally {
+        await release();
+      }
+    });
+    expect(stopped).toBe(normal - 1);
+    expect((await ws.gql('{ viewer { scopes } }')).status).toBe(200);
+  });
+}, { traffic: { ...trafficLimits({}), requestTimeoutMs: 400, pointsPerWindow: 1e9, requestsPerAddress: 1e9 } });
