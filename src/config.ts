@@ -133,7 +133,7 @@ export function queryLimits(env: NodeJS.ProcessEnv = process.env): QueryLimits {
     maxCost: intFrom(env, 'GRAPHQL_MAX_COST', 500_000, 1, 1_000_000_000),
     maxDepth: intFrom(env, 'GRAPHQL_MAX_DEPTH', 12, 1, 1000),
     maxAliases: intFrom(env, 'GRAPHQL_MAX_ALIASES', 30, 0, 100_000),
-    maxTokens: intFrom(env, 'GRAPHQL_MAX_TOKENS', 5000, 100, 1_000_000),
+    maxTokens: intFrom(env, 'GRAPHQL_MAX_TOKENS', 2000, 100, 1_000_000),
     maxDirectives: intFrom(env, 'GRAPHQL_MAX_DIRECTIVES', 50, 0, 100_000),
     maxResponseBytes: intFrom(env, 'GRAPHQL_MAX_RESPONSE_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     introspection: flagFrom(env, 'GRAPHQL_INTROSPECTION', !production),

@@ -27,6 +27,8 @@ export const GENEROUS_TRAFFIC: Partial<TrafficLimits> = {
 export interface HarnessOptions {
   traffic?: Partial<TrafficLimits>;
   app?: Partial<AppOptions>;
+  /** Runs once the test database is open; what it returns overrides the app's options (a proxied database, say). */
+  setup?: (h: Harness) => Promise<Partial<AppOptions>>;
 }
 
 export const MAX_GROUP_DEPTH = 8;
@@ -80,6 +82,7 @@ export class Harness {
       readiness: () => this.db.readiness(),
       poolStats: () => this.db.poolStats(),
       ...this.options.app,
+      ...(await this.options.setup?.(this)),
     });
     await this.app.listen({ host: '127.0.0.1', port: 0 });
     const address = this.app.server.address();
