@@ -74,7 +74,8 @@ async function run(db: Database, command: string, positionals: string[], values:
     case 'key revoke': {
       const ctx = await tenantContext(db, slug);
       if (!id) throw new UsageError('missing <id>');
-      const { secretHash: _, ...key } = await revokeApiKey(ctx, parseId(id, 'id'));
+      // The operator acts with every scope, so any key of the workspace can be revoked.
+      const { secretHash: _, ...key } = await revokeApiKey(ctx, makePrincipal(ctx.tenant, ALL_SCOPES), parseId(id, 'id'));
       return key;
     }
     default:

@@ -91,9 +91,38 @@ export async function createApiKey(
   return { key: `kauth_${creator.tenant.slug}_${secret}`, apiKey };
 }
 
-export async function revokeApiKey(ctx: DomainContext, id: number): Promise<ApiKey> {
+/**
+ * The known scopes of `key` that `revoker` does not cover (the creation rule, `grantCovers`).
+ * Checked against the whole tree; a scope restricted to a group since deleted needs the unrestricted form.
+ */
+async function scopesBeyond(ctx: DomainContext, revoker: Principal, key: ApiKey): Promise<string[]> {
+  const grants = key.scopes.flatMap((scope) => {
+    try {
+      return [parseScope(scope)];
+    } catch {
+      return []; // unknown to this version: it grants nothing, so it takes nothing to revoke
+    }
+  });
+  const ids = [...new Set(grants.flatMap((g) => (g.group === null ? [] : [g.group])))];
+  const rows = ids.length
+    ? await ctx.db.group.findMany({ where: { tenantId: ctx.tenantId, id: { in: ids } }, select: { id: true, path: true } })
+    : [];
+  const paths = new Map(rows.map((row) => [row.id, row.path]));
+  const covered = (grant: Grant) =>
+    grant.group !== null && !paths.has(grant.group)
+      ? grantCovers(revoker.grants, { scope: grant.scope, group: null }, () => null)
+      : grantCovers(revoker.grants, grant, (groupId) => paths.get(groupId) ?? null);
+  return [...new Set(grants.filter((grant) => !covered(grant)).map(formatGrant))];
+}
+
+/** Revokes a key; the revoker must hold at least the key's scopes, or a narrow key could cut off a wider one. */
+export async function revokeApiKey(ctx: DomainContext, revoker: Principal, id: number): Promise<ApiKey> {
   const key = await ctx.db.apiKey.findFirst({ where: { tenantId: ctx.tenantId, id } });
   if (!key) throw new NotFoundError('ApiKey', id, 'id');
+  const beyond = await scopesBeyond(ctx, revoker, key);
+  if (beyond.length > 0) {
+    throw new ForbiddenError(`revoking key ${id} requires holding its scopes; the credential lacks: ${beyond.join(', ')}`, [beyond]);
+  }
   if (key.revokedAt) return key;
   return ctx.db.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
 }

@@ -105,6 +105,6 @@ export const resolvers: Resolvers = {
     unassignUserRole: (_, args, { domain }) =>
       roles.setUserRole(domain, parseId(args.userId, 'userId'), parseId(args.roleId, 'roleId'), false),
     createApiKey: (_, { input }, { domain, principal }) => apiKeys.createApiKey(domain, principal, input),
-    revokeApiKey: (_, { id }, { domain }) => apiKeys.revokeApiKey(domain, parseId(id, 'id')),
+    revokeApiKey: (_, { id }, { domain, principal }) => apiKeys.revokeApiKey(domain, principal, parseId(id, 'id')),
   },
 };

@@ -142,6 +142,69 @@ eachBackend('API keys', (h) => {
     });
   });
 
+  describe('revocation needs at least the scopes of the key revoked', () => {
+    const REVOKE = 'mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }';
+
+    async function isRevoked(id: string): Promise<boolean> {
+      return (await h.db.prisma.apiKey.findUniqueOrThrow({ where: { id: Number(id) } })).revokedAt !== null;
+    }
+
+    it('refuses an apikeys:write-only key revoking the full-access admin key, naming the missing scopes', async () => {
+      const ws = await h.workspace();
+      const { apiKey } = (await ws.ok('{ viewer { apiKey { id } } }')).viewer;
+      const narrow = await createKey(ws, ['apikeys:write']);
+      const res = await ws.gql(REVOKE, { id: apiKey.id }, narrow.key);
+      expect(codes(res.body)).toEqual(['FORBIDDEN']);
+      expect(res.body.data).toBeNull();
+      expect(res.body.errors![0].extensions.requiredScopes).toEqual([
+        ['groups:read', 'groups:members:write', 'groups:write', 'users:read', 'users:write', 'roles:read', 'roles:write'],
+      ]);
+      expect(await isRevoked(apiKey.id)).toBe(false);
+      expect((await ws.gql(VIEWER)).status).toBe(200);
+    });
+
+    it('lets a key revoke keys whose scopes it covers, restricted ones by the same subtree rule as creation', async () => {
+      const ws = await h.workspace();
+      const R = await ws.group('R');
+      const A = await ws.group('A', R);
+      const A1 = await ws.group('A1', A);
+      const revoker = await createKey(ws, ['apikeys:write', `groups:write@${A}`, 'users:read']);
+      for (const scopes of [['users:read'], [`groups:read@${A1}`, 'apikeys:read'], [`groups:members:write@${A}`]]) {
+        const target = await createKey(ws, scopes);
+        const res = await ws.gql(REVOKE, { id: target.id }, revoker.key);
+        expect(res.body.errors).toBeUndefined();
+        expect(await isRevoked(target.id)).toBe(true);
+      }
+      for (const [scopes, missing] of [
+        [[`groups:read@${R}`], [`groups:read@${R}`]],
+        [['groups:read', 'users:read'], ['groups:read']],
+        [['users:write'], ['users:write']],
+      ]) {
+        const target = await createKey(ws, scopes);
+        const res = await ws.gql(REVOKE, { id: target.id }, revoker.key);
+        expect(codes(res.body)).toEqual(['FORBIDDEN']);
+        expect(res.body.errors![0].extensions.requiredScopes).toEqual([missing]);
+        expect(await isRevoked(target.id)).toBe(false);
+      }
+    });
+
+    it('ignores stored scopes this version does not know, and needs the unrestricted form for a group since deleted', async () => {
+      const ws = await h.workspace();
+      const gone = await ws.group('Gone');
+      const target = await createKey(ws, [`groups:read@${gone}`]);
+      await ws.ok('mutation($id: ID!) { deleteGroup(id: $id) }', { id: gone });
+      const restricted = await createKey(ws, ['apikeys:write', `groups:read@${await ws.group('Other')}`]);
+      expect(codes((await ws.gql(REVOKE, { id: target.id }, restricted.key)).body)).toEqual(['FORBIDDEN']);
+      const unrestricted = await createKey(ws, ['apikeys:write', 'groups:read']);
+      expect((await ws.gql(REVOKE, { id: target.id }, unrestricted.key)).body.errors).toBeUndefined();
+
+      const legacy = await createKey(ws, ['apikeys:read']);
+      await h.db.prisma.apiKey.update({ where: { id: Number(legacy.id) }, data: { scopes: ['apikeys:read', 'legacy:admin'] } });
+      expect((await ws.gql(REVOKE, { id: legacy.id }, (await createKey(ws, ['apikeys:write'])).key)).body.errors).toBeUndefined();
+      expect(await isRevoked(legacy.id)).toBe(true);
+    });
+  });
+
   describe('malformed and unknown credentials', () => {
     const cases: [string, (ws: Workspace, other: Workspace, valid: CreatedKey) => Record<string, string>][] = [
       ['no Authorization header', () => ({})],

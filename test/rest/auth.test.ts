@@ -40,7 +40,7 @@ eachBackend('REST authentication and scopes', (h) => {
       const revoked = await keyWithRecord(ws, ['groups:read']);
       const api = new Rest(ws, revoked.key);
       expect((await api.get('/groups')).status).toBe(200);
-      await revokeApiKey(ws.ctx, revoked.apiKey.id);
+      await revokeApiKey(ws.ctx, makePrincipal(ws.tenant, ALL_SCOPES), revoked.apiKey.id);
       expectUnauthenticated(await api.get('/groups'));
       expectUnauthenticated(await api.as(expired.key).get('/groups'));
     });
