@@ -6,6 +6,7 @@ import { type Grant, formatGrant, grantCovers, parseScope } from '../auth/scopes
 import type { ApiKey, Tenant } from '../generated/prisma/client';
 import type { Db, DomainContext } from './context';
 import { ForbiddenError, NotFoundError, ValidationError } from './errors';
+import { findGroupsForWrite } from './groups';
 import { requiredName } from './validate';
 
 export type { ApiKey } from '../generated/prisma/client';
@@ -43,14 +44,10 @@ export interface CreateApiKeyInput {
   expiresAt?: Date | null;
 }
 
+/** Paths of the groups the wanted scopes are restricted to; one the creator cannot read is not found. */
 async function groupPaths(ctx: DomainContext, grants: readonly Grant[]): Promise<Map<number, number[]>> {
   const ids = [...new Set(grants.flatMap((g) => (g.group === null ? [] : [g.group])))];
-  const rows = ids.length
-    ? await ctx.db.group.findMany({ where: { tenantId: ctx.tenantId, id: { in: ids } }, select: { id: true, path: true } })
-    : [];
-  for (const id of ids) {
-    if (!rows.some((row) => row.id === id)) throw new NotFoundError('Group', id, 'scopes');
-  }
+  const rows = await findGroupsForWrite(ctx.db, ctx, ids, 'scopes');
   return new Map(rows.map((row) => [row.id, row.path]));
 }
 

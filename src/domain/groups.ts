@@ -79,9 +79,23 @@ export async function descendantsOfGroups(ctx: DomainContext, ids: readonly numb
   return ids.map((id) => rows.filter((row) => row.id !== id && row.path.includes(id)));
 }
 
-async function findGroupForWrite(tx: Tx, ctx: DomainContext, id: number, field: string): Promise<Group> {
-  const group = await tx.group.findFirst({ where: { tenantId: ctx.tenantId, id } });
-  if (!group) throw new NotFoundError('Group', id, field);
+/**
+ * The groups a write names, in the order asked. An unknown id, another tenant's group and a group
+ * the principal cannot read are one and the same NotFoundError (naming `field`): a write must not
+ * tell a credential that a group it cannot see exists. Writes to readable groups are checked after.
+ */
+export async function findGroupsForWrite(tx: Tx, ctx: DomainContext, ids: readonly number[], field: string): Promise<Group[]> {
+  const rows = await tx.group.findMany({ where: { tenantId: ctx.tenantId, id: { in: [...ids] }, ...visibilityFilter(ctx) } });
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return ids.map((id) => {
+    const group = byId.get(id);
+    if (!group) throw new NotFoundError('Group', id, field);
+    return group;
+  });
+}
+
+export async function findGroupForWrite(tx: Tx, ctx: DomainContext, id: number, field: string): Promise<Group> {
+  const [group] = await findGroupsForWrite(tx, ctx, [id], field);
   return group;
 }
 

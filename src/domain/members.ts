@@ -2,13 +2,13 @@
 import type { Group, User } from '../generated/prisma/client';
 import type { DomainContext, Tx } from './context';
 import { NotFoundError } from './errors';
+import { findGroupForWrite } from './groups';
 import { lockTree } from './tree-lock';
 
 /** Locks the tree (shared), finds the group and checks the principal may change its members. */
 async function groupForMemberWrite(tx: Tx, ctx: DomainContext, groupId: number): Promise<Group> {
   await lockTree(tx, ctx.tenantId, 'shared');
-  const group = await tx.group.findFirst({ where: { tenantId: ctx.tenantId, id: groupId } });
-  if (!group) throw new NotFoundError('Group', groupId, 'groupId');
+  const group = await findGroupForWrite(tx, ctx, groupId, 'groupId');
   ctx.access.requireGroupWrite('groups:members:write', group.path);
   return group;
 }

@@ -4,6 +4,7 @@
 import type { Group, Role, User } from '../generated/prisma/client';
 import type { DomainContext, Tx } from './context';
 import { NotFoundError } from './errors';
+import { findGroupForWrite } from './groups';
 import { conflictOnDuplicate } from './unique';
 import { optionalText, requiredName } from './validate';
 
@@ -37,8 +38,8 @@ async function requireRole(tx: Tx, ctx: DomainContext, roleId: number): Promise<
 /** Assigning twice or unassigning what is not assigned is not an error: the end state is what was asked. */
 export async function setGroupRole(ctx: DomainContext, groupId: number, roleId: number, assigned: boolean): Promise<Group> {
   return ctx.db.$transaction(async (tx) => {
-    const group = await tx.group.findFirst({ where: { tenantId: ctx.tenantId, id: groupId } });
-    if (!group) throw new NotFoundError('Group', groupId, 'groupId');
+    // A group the credential cannot read is not found, or roles:write alone would probe group ids.
+    const group = await findGroupForWrite(tx, ctx, groupId, 'groupId');
     await requireRole(tx, ctx, roleId);
     if (assigned) {
       await tx.$executeRaw`INSERT INTO group_roles (tenant_id, group_id, role_id)

@@ -10,6 +10,7 @@ import {
   isObjectType,
 } from 'graphql';
 import { isScopeName, satisfies } from '../auth/scopes';
+import { isVisible } from '../domain/context';
 import { ForbiddenError } from '../domain/errors';
 import type { Group } from '../generated/prisma/client';
 import type { GraphQLContext } from './context';
@@ -59,7 +60,7 @@ function deny(requirement: Requirement, fieldName: string): never {
 /**
  * The group a restricted scope is checked against: the object itself for fields of Group,
  * or the group named by `groupArg` (null = the top level). undefined: not group-specific,
- * or an id the resolver will reject itself (malformed, unknown).
+ * or an id the resolver will reject itself (malformed, unknown, or a group the principal cannot read).
  */
 async function targetPath(
   guard: FieldGuard,
@@ -75,7 +76,8 @@ async function targetPath(
   const id = Number(raw);
   if (!Number.isSafeInteger(id) || id <= 0 || id > 2_147_483_647) return undefined;
   const group = await ctx.loaders.groupForAuthorization.load(id);
-  return group ? group.path : undefined;
+  // A group it cannot read is left to the domain's "not found", the answer for an unknown id.
+  return group && isVisible(ctx.domain.access, group.path) ? group.path : undefined;
 }
 
 function isOwnKey(typeName: string, source: unknown, ctx: GraphQLContext): boolean {

@@ -1,6 +1,6 @@
 // The documented Groups REST routes: each handler translates the REST shape to one domain call.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { DomainContext } from '../domain/context';
+import { type DomainContext, isVisible } from '../domain/context';
 import { NotFoundError } from '../domain/errors';
 import * as groups from '../domain/groups';
 import * as members from '../domain/members';
@@ -25,27 +25,40 @@ const read = { scope: 'groups:read' } as const;
 const write = { scope: 'groups:write' } as const;
 const membersWrite = { scope: 'groups:members:write' } as const;
 
+/**
+ * A Group as REST shows it: a parent the credential cannot read is never revealed, so it shows
+ * as `parentGroupId: null`, as GraphQL's `parent` does.
+ */
+function present(ctx: DomainContext, group: groups.Group): groups.Group {
+  const parentVisible = group.parentGroupId !== null && isVisible(ctx.access, group.path.slice(0, -1));
+  return parentVisible ? group : { ...group, parentGroupId: null };
+}
+
 export function groupRoutes(app: FastifyInstance, domainOf: DomainOf): void {
   app.get<{ Querystring: PageQuery }>('/groups', { schema: listGroupsSchema, config: read }, async (request) => {
     const { offset, limit } = request.query;
-    const { nodes, total } = await groups.listGroups(domainOf(request), { offset, limit });
-    return { data: nodes, meta: { total, offset, limit } };
+    const ctx = domainOf(request);
+    const { nodes, total } = await groups.listGroups(ctx, { offset, limit });
+    return { data: nodes.map((group) => present(ctx, group)), meta: { total, offset, limit } };
   });
 
   app.post<{ Body: CreateGroupBody }>('/groups', { schema: createGroupSchema, config: write }, async (request, reply) => {
     const { parentGroupId, ...fields } = request.body;
-    return reply.code(201).send(await groups.createGroup(domainOf(request), { ...fields, parentId: parentGroupId }));
+    const ctx = domainOf(request);
+    return reply.code(201).send(present(ctx, await groups.createGroup(ctx, { ...fields, parentId: parentGroupId })));
   });
 
   app.get<{ Params: GroupParams }>('/groups/:groupId', { schema: getGroupSchema, config: read }, async (request) => {
-    const [group] = await groups.groupsByIds(domainOf(request), [request.params.groupId]);
+    const ctx = domainOf(request);
+    const [group] = await groups.groupsByIds(ctx, [request.params.groupId]);
     if (!group) throw new NotFoundError('Group', request.params.groupId);
-    return group;
+    return present(ctx, group);
   });
 
   app.put<{ Params: GroupParams; Body: UpdateGroupBody }>('/groups/:groupId', { schema: updateGroupSchema, config: write }, async (request) => {
     const { parentGroupId, ...fields } = request.body;
-    return groups.updateGroup(domainOf(request), request.params.groupId, { ...fields, parentId: parentGroupId });
+    const ctx = domainOf(request);
+    return present(ctx, await groups.updateGroup(ctx, request.params.groupId, { ...fields, parentId: parentGroupId }));
   });
 
   app.delete<{ Params: GroupParams }>('/groups/:groupId', { schema: deleteGroupSchema, config: write }, async (request, reply) => {

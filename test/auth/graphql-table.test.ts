@@ -101,12 +101,14 @@ interface Case {
   op: (ids: Ids) => Op;
   /** Checks a successful response's data (reads outside a restriction succeed too, as "not found"). */
   check?: (data: any, w: World) => void | Promise<void>;
+  /** A mutation outside the subtree on a group the key cannot read: NOT_FOUND, as for an unknown id (default FORBIDDEN). */
+  notFound?: true;
 }
 
 interface Row {
   /** The scope the field needs; null for @public. */
   requires: ScopeName | null;
-  /** Further scopes the row's selection needs (e.g. groups:read for a returned Group). */
+  /** Further scopes the row needs (groups:read for a returned Group or a group argument, a revoked key's scopes). */
   alsoNeeds?: ScopeName[];
   op: (ids: Ids) => Op;
   /** The sufficient key's result. */
@@ -235,8 +237,8 @@ const TABLE: Record<string, Row> = {
         { name: 'under the restriction root', op: (ids) => createGroupOp(ids.A) },
       ],
       outside: [
-        { name: 'under a group of a sibling subtree', op: (ids) => createGroupOp(ids.B1) },
-        { name: 'under the parent of the restriction root', op: (ids) => createGroupOp(ids.R) },
+        { name: 'under a group of a sibling subtree', op: (ids) => createGroupOp(ids.B1), notFound: true },
+        { name: 'under the parent of the restriction root', op: (ids) => createGroupOp(ids.R), notFound: true },
         { name: 'a new root', op: () => createGroupOp(null) },
       ],
     },
@@ -254,11 +256,11 @@ const TABLE: Record<string, Row> = {
         { name: 'moving a group within the subtree', op: (ids) => updateGroupOp(ids.A11, { parentId: ids.A }) },
       ],
       outside: [
-        { name: 'renaming a group of a sibling subtree', op: (ids) => updateGroupOp(ids.B1, { name: 'Renamed' }) },
-        { name: 'renaming the parent of the restriction root', op: (ids) => updateGroupOp(ids.R, { name: 'Renamed' }) },
-        { name: 'moving a group of the subtree out of it', op: (ids) => updateGroupOp(ids.A11, { parentId: ids.B1 }) },
+        { name: 'renaming a group of a sibling subtree', op: (ids) => updateGroupOp(ids.B1, { name: 'Renamed' }), notFound: true },
+        { name: 'renaming the parent of the restriction root', op: (ids) => updateGroupOp(ids.R, { name: 'Renamed' }), notFound: true },
+        { name: 'moving a group of the subtree out of it', op: (ids) => updateGroupOp(ids.A11, { parentId: ids.B1 }), notFound: true },
         { name: 'moving a group of the subtree to the top level', op: (ids) => updateGroupOp(ids.A11, { parentId: null }) },
-        { name: 'moving a group from outside into the subtree', op: (ids) => updateGroupOp(ids.B1, { parentId: ids.A1 }) },
+        { name: 'moving a group from outside into the subtree', op: (ids) => updateGroupOp(ids.B1, { parentId: ids.A1 }), notFound: true },
         { name: 'moving the restriction root itself', op: (ids) => updateGroupOp(ids.A, { parentId: ids.S }) },
       ],
     },
@@ -275,9 +277,9 @@ const TABLE: Record<string, Row> = {
       scope: 'groups:write',
       inside: [{ name: 'a group below the restriction root', op: (ids) => deleteGroupOp(ids.A1) }],
       outside: [
-        { name: 'a group of a sibling subtree', op: (ids) => deleteGroupOp(ids.B1) },
+        { name: 'a group of a sibling subtree', op: (ids) => deleteGroupOp(ids.B1), notFound: true },
         { name: 'the restriction root itself', op: (ids) => deleteGroupOp(ids.A) },
-        { name: 'the parent of the restriction root', op: (ids) => deleteGroupOp(ids.R) },
+        { name: 'the parent of the restriction root', op: (ids) => deleteGroupOp(ids.R), notFound: true },
       ],
     },
   },
@@ -293,8 +295,8 @@ const TABLE: Record<string, Row> = {
         { name: 'to the restriction root', op: (ids) => memberOp('addGroupMember', ids.A, ids.carol) },
       ],
       outside: [
-        { name: 'to a group of a sibling subtree', op: (ids) => memberOp('addGroupMember', ids.B1, ids.carol) },
-        { name: 'to the parent of the restriction root', op: (ids) => memberOp('addGroupMember', ids.R, ids.carol) },
+        { name: 'to a group of a sibling subtree', op: (ids) => memberOp('addGroupMember', ids.B1, ids.carol), notFound: true },
+        { name: 'to the parent of the restriction root', op: (ids) => memberOp('addGroupMember', ids.R, ids.carol), notFound: true },
       ],
     },
   },
@@ -306,7 +308,7 @@ const TABLE: Record<string, Row> = {
     restricted: {
       scope: 'groups:members:write',
       inside: [{ name: 'from a group of the subtree', op: (ids) => memberOp('removeGroupMember', ids.A1, ids.alice) }],
-      outside: [{ name: 'from a group of a sibling subtree', op: (ids) => memberOp('removeGroupMember', ids.B1, ids.bob) }],
+      outside: [{ name: 'from a group of a sibling subtree', op: (ids) => memberOp('removeGroupMember', ids.B1, ids.bob), notFound: true }],
     },
   },
   'Mutation.setGroupMembers': {
@@ -321,8 +323,8 @@ const TABLE: Record<string, Row> = {
       scope: 'groups:members:write',
       inside: [{ name: 'of a group of the subtree', op: (ids) => setMembersOp(ids.A11, [ids.bob, ids.carol]) }],
       outside: [
-        { name: 'of a group of a sibling subtree', op: (ids) => setMembersOp(ids.B1, [ids.carol]) },
-        { name: 'of the parent of the restriction root', op: (ids) => setMembersOp(ids.R, [ids.carol]) },
+        { name: 'of a group of a sibling subtree', op: (ids) => setMembersOp(ids.B1, [ids.carol]), notFound: true },
+        { name: 'of the parent of the restriction root', op: (ids) => setMembersOp(ids.R, [ids.carol]), notFound: true },
       ],
     },
   },
@@ -381,6 +383,7 @@ const TABLE: Record<string, Row> = {
   },
   'Mutation.revokeApiKey': {
     requires: 'apikeys:write',
+    alsoNeeds: ['groups:read'],
     op: (ids) => ({ query: 'mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt } }', variables: { id: ids.spareKey } }),
     works: (data, w) => {
       expect(data.revokeApiKey.id).toBe(w.ids.spareKey);
@@ -470,6 +473,12 @@ function expectForbidden(res: Response<GraphQLBody>, field: string, required: st
   expect(res.body.errors).toEqual([
     expect.objectContaining({ path: [field], extensions: { code: 'FORBIDDEN', requiredScopes: required } }),
   ]);
+  expect(res.body.data?.[field] ?? null).toBeNull();
+}
+
+function expectNotFound(res: Response<GraphQLBody>, field: string): void {
+  expect(res.status).toBe(200);
+  expect(res.body.errors).toEqual([expect.objectContaining({ path: [field], extensions: expect.objectContaining({ code: 'NOT_FOUND', entity: 'Group' }) })]);
   expect(res.body.data?.[field] ?? null).toBeNull();
 }
 
@@ -578,7 +587,9 @@ eachBackend('authorization table', (h) => {
     });
 
     it.each(restricted.outside)(
-      isMutation ? `refuses ${restricted.scope}@A outside the subtree with FORBIDDEN, changing nothing: $name` : `finds nothing outside the subtree with ${restricted.scope}@A: $name`,
+      isMutation
+        ? `refuses ${restricted.scope}@A outside the subtree with FORBIDDEN (NOT_FOUND for a group it cannot read), changing nothing: $name`
+        : `finds nothing outside the subtree with ${restricted.scope}@A: $name`,
       async (c) => {
         const w = await buildWorld(h);
         const key = await restrictedKey(w);
@@ -586,7 +597,8 @@ eachBackend('authorization table', (h) => {
         const op = c.op(w.ids);
         const res = await w.ws.gql(op.query, op.variables, key);
         if (isMutation) {
-          expectForbidden(res, field, [[restricted.scope]]);
+          if (c.notFound) expectNotFound(res, field);
+          else expectForbidden(res, field, [[restricted.scope]]);
           expect(await snapshot(w.ws)).toEqual(before);
         } else {
           expectSuccess(res);

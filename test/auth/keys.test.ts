@@ -333,16 +333,35 @@ eachBackend('API keys', (h) => {
     });
 
     it.each([
-      ['a wider subtree (the parent)', (g: Record<string, string>) => [`groups:write@${g.R}`]],
-      ['a sibling subtree', (g: Record<string, string>) => [`groups:read@${g.B}`]],
       ['the unrestricted scope', () => ['groups:write']],
       ['an implied scope without restriction', () => ['groups:read']],
-      ['one allowed and one wider scope together', (g: Record<string, string>) => [`groups:read@${g.A1}`, `groups:read@${g.R}`]],
     ])('refuses a restricted creator %s with FORBIDDEN, creating nothing', async (_, wanted) => {
       const ws = await h.workspace();
       const g = await tree(ws);
       const creator = (await createKey(ws, ['apikeys:write', `groups:write@${g.A}`])).key;
-      await expectRefused(ws, creator, wanted(g), 'FORBIDDEN');
+      await expectRefused(ws, creator, wanted(), 'FORBIDDEN');
+    });
+
+    it.each([
+      ['a wider subtree (the parent)', (g: Record<string, string>) => [`groups:write@${g.R}`]],
+      ['a sibling subtree', (g: Record<string, string>) => [`groups:read@${g.B}`]],
+      ['one allowed and one wider scope together', (g: Record<string, string>) => [`groups:read@${g.A1}`, `groups:read@${g.R}`]],
+    ])('refuses a restricted creator %s it cannot read with the NOT_FOUND of an unknown group, creating nothing', async (_, wanted) => {
+      const ws = await h.workspace();
+      const g = await tree(ws);
+      const creator = (await createKey(ws, ['apikeys:write', `groups:write@${g.A}`])).key;
+      const hidden = await expectRefused(ws, creator, wanted(g), 'NOT_FOUND');
+      const unknown = await expectRefused(ws, creator, wanted({ ...g, R: '2147483000', B: '2147483000' }), 'NOT_FOUND');
+      const masked = (body: GraphQLBody, id: string) => JSON.parse(JSON.stringify(body.errors).replace(new RegExp(`(?<![0-9])${id}(?![0-9])`, 'g'), '<id>'));
+      expect(masked(hidden, wanted(g).at(-1)!.split('@')[1])).toEqual(masked(unknown, '2147483000'));
+    });
+
+    it('refuses a creator that can read a group but not hand out the scope on it with FORBIDDEN', async () => {
+      const ws = await h.workspace();
+      const g = await tree(ws);
+      const creator = (await createKey(ws, ['apikeys:write', 'groups:read', `groups:write@${g.A}`])).key;
+      const body = await expectRefused(ws, creator, [`groups:write@${g.R}`], 'FORBIDDEN');
+      expect(body.errors![0].extensions.requiredScopes).toEqual([[`groups:write@${g.R}`]]);
     });
 
     it.each([

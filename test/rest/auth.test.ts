@@ -19,6 +19,27 @@ function expectInsufficientScope(res: Response<RestErrorBody>, scope: string): v
   expect(res.body.error).toEqual({ code: 'insufficient_scope', message: expect.any(String), details: { requiredScopes: [scope] } });
 }
 
+/** An id no workspace has. */
+const UNKNOWN_ID = 2_147_483_000;
+
+type RequestFor = (groupId: number) => [method: string, path: string, body?: unknown];
+
+/**
+ * A request naming a group the key cannot read gets exactly the answer of one naming an id that
+ * does not exist (the id itself aside): nothing tells the group exists.
+ */
+async function expectSameAsUnknown(api: Rest, hidden: number, requestFor: RequestFor, status: number): Promise<void> {
+  const answer = async (id: number) => {
+    const [method, path, body] = requestFor(id);
+    const res = await api.request(method, path, body === undefined ? {} : { body });
+    const mask = (text: string) => text.replace(new RegExp(`(?<![0-9])${id}(?![0-9])`, 'g'), '<id>');
+    return { status: res.status, authenticate: res.headers.get('www-authenticate'), body: JSON.parse(mask(JSON.stringify(res.body))) };
+  };
+  const unknown = await answer(UNKNOWN_ID);
+  expect(unknown.status).toBe(status);
+  expect(await answer(hidden)).toEqual(unknown);
+}
+
 async function keyWithRecord(ws: Workspace, scopes: string[]) {
   return createApiKey(ws.ctx, makePrincipal(ws.tenant, ALL_SCOPES), { name: 'test', scopes });
 }
@@ -123,7 +144,8 @@ eachBackend('REST authentication and scopes', (h) => {
       expect((await restricted.post(`/groups/${a1.id}/members/${user}`)).status).toBe(204);
       expect((await restricted.delete(`/groups/${a1.id}/members/${user}`)).status).toBe(204);
       expect((await restricted.post(`/groups/${a.id}/members/${user}`)).status).toBe(204);
-      expectInsufficientScope(await restricted.post(`/groups/${b.id}/members/${user}`), 'groups:members:write');
+      await expectSameAsUnknown(restricted, b.id, (id) => ['POST', `/groups/${id}/members/${user}`], 404);
+      await expectSameAsUnknown(restricted, b.id, (id) => ['DELETE', `/groups/${id}/members/${user}`], 404);
       expect(await api.memberIds(b.id)).toEqual([]);
       expect(await api.memberIds(a.id)).toEqual([user]);
     });
@@ -138,9 +160,10 @@ eachBackend('REST authentication and scopes', (h) => {
       expect(child.status).toBe(201);
       expect((await restricted.put(`/groups/${child.body.id}`, { name: 'A1 renamed' })).status).toBe(200);
       expectInsufficientScope(await restricted.post('/groups', { name: 'Root' }), 'groups:write');
-      expectInsufficientScope(await restricted.post('/groups', { name: 'B1', parentGroupId: b.id }), 'groups:write');
-      expectInsufficientScope(await restricted.put(`/groups/${b.id}`, { name: 'B renamed' }), 'groups:write');
-      expectInsufficientScope(await restricted.put(`/groups/${child.body.id}`, { parentGroupId: b.id }), 'groups:write');
+      await expectSameAsUnknown(restricted, b.id, (id) => ['POST', '/groups', { name: 'B1', parentGroupId: id }], 400);
+      await expectSameAsUnknown(restricted, b.id, (id) => ['PUT', `/groups/${id}`, { name: 'B renamed' }], 404);
+      await expectSameAsUnknown(restricted, b.id, (id) => ['PUT', `/groups/${child.body.id}`, { parentGroupId: id }], 400);
+      await expectSameAsUnknown(restricted, b.id, (id) => ['DELETE', `/groups/${id}`], 404);
       expectInsufficientScope(await restricted.delete(`/groups/${a.id}`), 'groups:write');
       expect((await restricted.delete(`/groups/${child.body.id}`)).status).toBe(204);
       expect((await api.get(`/groups/${b.id}`)).body.name).toBe('B');
@@ -160,6 +183,48 @@ eachBackend('REST authentication and scopes', (h) => {
       const outside = await restricted.get(`/groups/${b.id}`);
       expect(outside.status).toBe(404);
       expect(errorCode(outside)).toBe('not_found');
+      await expectSameAsUnknown(restricted, b.id, (id) => ['GET', `/groups/${id}`], 404);
+    });
+
+    it('keeps 403 for a group the key can read but not change', async () => {
+      const ws = await h.workspace();
+      const api = new Rest(ws);
+      const a = await api.group('A');
+      const b = await api.group('B');
+      const user = await api.user();
+      const restricted = api.as(await ws.key(['groups:read', `groups:write@${a.id}`]));
+      expectInsufficientScope(await restricted.post(`/groups/${b.id}/members/${user}`), 'groups:members:write');
+      expectInsufficientScope(await restricted.put(`/groups/${b.id}`, { name: 'B renamed' }), 'groups:write');
+      expectInsufficientScope(await restricted.post('/groups', { name: 'B1', parentGroupId: b.id }), 'groups:write');
+      expectInsufficientScope(await restricted.delete(`/groups/${b.id}`), 'groups:write');
+    });
+
+    it('never reveals a parent the key cannot read: parentGroupId null in every route, as GraphQL’s parent', async () => {
+      const ws = await h.workspace();
+      const api = new Rest(ws);
+      const r = await api.group('R');
+      const a = await api.group('A', r.id);
+      const a1 = await api.group('A1', a.id);
+      expect((await api.get(`/groups/${a.id}`)).body.parentGroupId).toBe(r.id);
+
+      for (const key of [await ws.key([`groups:read@${a.id}`]), await ws.key([`groups:write@${a.id}`])]) {
+        const restricted = api.as(key);
+        expect((await restricted.get(`/groups/${a.id}`)).body).toEqual({ ...a, parentGroupId: null });
+        expect((await restricted.get(`/groups/${a1.id}`)).body).toEqual(a1);
+        expect((await restricted.get('/groups')).body.data).toEqual([{ ...a, parentGroupId: null }, a1]);
+        const graphql = await ws.gql('query($a: ID!, $a1: ID!) { a: group(id: $a) { parent { id } } a1: group(id: $a1) { parent { id } } }', { a: String(a.id), a1: String(a1.id) }, key);
+        expect(graphql.body.data).toEqual({ a: { parent: null }, a1: { parent: { id: String(a.id) } } });
+      }
+
+      const writer = api.as(await ws.key([`groups:write@${a.id}`]));
+      const renamed = await writer.put(`/groups/${a.id}`, { name: 'A renamed' });
+      expect(renamed.status).toBe(200);
+      expect(renamed.body).toEqual({ ...a, name: 'A renamed', parentGroupId: null });
+      const created = await writer.post('/groups', { name: 'A2', parentGroupId: a.id });
+      expect(created.status).toBe(201);
+      expect(created.body.parentGroupId).toBe(a.id);
+      expect((await writer.put(`/groups/${a1.id}`, { name: 'A1 renamed' })).body.parentGroupId).toBe(a.id);
+      expect((await api.get(`/groups/${a.id}`)).body.parentGroupId).toBe(r.id);
     });
   });
 });
