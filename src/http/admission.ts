@@ -1,6 +1,7 @@
 // Lets a request in, or answers it: its credential (401), its share of concurrency (429 after
 // a short wait), and for REST its point (429); GraphQL is charged by its cost once priced
 // (src/graphql/limits.ts). Every refusal is answered in the shape of the route family.
+import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../auth/authenticate';
 import type { Principal } from '../auth/principal';
@@ -28,6 +29,11 @@ export function credentialOf(principal: Principal): string {
   return `jwt:${principal.tenant.id}:${principal.subject ?? '-'}`;
 }
 
+/** The presented credential, hashed: one client's key or token, whether or not it is valid. */
+function presentedCredential(request: FastifyRequest): string {
+  return createHash('sha256').update(request.headers.authorization ?? '').digest('base64url');
+}
+
 export interface AdmitOptions {
   /** The workspace the URL names, which the credential must belong to. */
   slugOf?: (request: FastifyRequest) => string | undefined;
@@ -39,11 +45,13 @@ export function admitRequest(admission: Admission, options: AdmitOptions = {}) {
   const { authenticator, rateLimits, gate, metrics } = admission;
   return async (request: FastifyRequest, reply: FastifyReply) => {
     try {
+      // Gated on the credential as presented, before it is looked up: requests waiting for a slot
+      // cost nothing, not even a database round trip.
+      request.work.onEnd(await gate.enter(presentedCredential(request)));
       const principal = await authenticator.authenticate(request.headers.authorization, options.slugOf?.(request));
       request.principal = principal;
       const credential = credentialOf(principal);
       request.work.credential = credential;
-      request.work.onEnd(await gate.enter(credential));
       if (options.points) request.work.budget = await rateLimits.charge(credential, options.points);
     } catch (error) {
       const failure = serviceError(error, request.work);
