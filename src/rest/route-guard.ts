@@ -1,0 +1,14 @@
+// REST routes deny by default: a route must say what it needs (`config.scope`) or that it is
+// served without credentials (`config.public`). One declaring neither stops the app at start-up,
+// so a forgotten scope is a boot failure, never a route any credential can call.
+import type { RouteOptions } from 'fastify';
+import { isScopeName } from '../auth/scopes';
+
+/** An `onRoute` hook: throws, naming the route, for a route with neither a known `config.scope` nor `config.public`. */
+export function requireDeclaredScope(routeOptions: RouteOptions): void {
+  const config = (routeOptions.config ?? {}) as { scope?: unknown; public?: unknown };
+  if (config.public === true) return;
+  if (typeof config.scope === 'string' && isScopeName(config.scope)) return;
+  const methods = [routeOptions.method].flat().join(',');
+  throw new Error(`REST route ${methods} ${routeOptions.url} declares neither a known config.scope nor config.public (routes deny by default)`);
+}
