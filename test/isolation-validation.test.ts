@@ -75,6 +75,7 @@ eachBackend('validation', (h) => {
       ['query($id: ID!) { group(id: $id) { id } }', { id: 'abc' }, 'id'],
       ['query($id: ID!) { group(id: $id) { id } }', { id: '-1' }, 'id'],
       ['{ groups(offset: -1) { total } }', {}, 'offset'],
+      ['query($o: Int) { groups(offset: $o) { total } }', { o: -1 }, 'offset'],
       ['{ groups(limit: 0) { total } }', {}, 'limit'],
       ['{ groups(limit: 101) { total } }', {}, 'limit'],
       ['{ users(limit: 1000) { total } }', {}, 'limit'],
@@ -90,6 +91,18 @@ eachBackend('validation', (h) => {
     }
     const email = await ws.gql('mutation($e: EmailAddress!) { createUser(input: { email: $e }) { id } }', { e: 'not-an-email' });
     expect(codes(email.body)).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('refuses an offset beyond 32 bits (GraphQL Int) before it reaches the database, and serves the largest one', async () => {
+    const ws = await h.workspace();
+    for (const offset of ['2147483648', '9007199254740993', '9223372036854775807']) {
+      const inline = await ws.gql(`{ groups(offset: ${offset}) { total } }`);
+      expect({ offset, status: inline.status, codes: codes(inline.body), data: inline.body.data }).toEqual({ offset, status: 400, codes: ['GRAPHQL_VALIDATION_FAILED'], data: undefined });
+      const variable = await ws.gql('query($o: Int) { groups(offset: $o) { total } }', { o: Number(offset) });
+      expect({ offset, status: variable.status, codes: codes(variable.body), data: variable.body.data }).toEqual({ offset, status: 400, codes: ['BAD_USER_INPUT'], data: undefined });
+    }
+    await ws.group('G');
+    expect((await ws.ok('{ groups(offset: 2147483647) { total offset nodes { id } } }')).groups).toEqual({ total: 1, offset: 2147483647, nodes: [] });
   });
 
   it('returns NOT_FOUND for unknown ids in mutations', async () => {

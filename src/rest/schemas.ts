@@ -119,7 +119,8 @@ export const listGroupsSchema = {
   querystring: {
     type: 'object',
     properties: {
-      offset: { type: 'integer', minimum: 0, default: 0, description: 'Groups to skip' },
+      // An offset past PostgreSQL's 32-bit range is a 500 from the database, not a page.
+      offset: { type: 'integer', minimum: 0, maximum: MAX_ID, default: 0, description: 'Groups to skip' },
       limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 20, description: 'Page size' },
     },
   },

@@ -1,7 +1,7 @@
 // Request validation for the REST routes. Fastify's default ajv coerces types and silently
 // drops unknown properties; a documented JSON API must reject both in bodies instead.
 // Path and query values arrive as strings: only plain decimal integers become integers
-// ("12" → 12), so "abc", "1.5", "1e3" or "0x10" fail an integer schema.
+// ("12" → 12), so "abc", "1.5", "1e3", "0x10" or one beyond 2^53 fail an integer schema.
 import Ajv, { type ValidateFunction } from 'ajv';
 import type { FastifySchemaCompiler } from 'fastify';
 
@@ -20,7 +20,8 @@ function withIntegerCoercion(schema: ObjectSchema, validate: ValidateFunction): 
   const coercing = ((data: Record<string, unknown>) => {
     for (const name of integers) {
       const value = data[name];
-      if (typeof value === 'string' && DECIMAL_INTEGER.test(value)) data[name] = Number(value);
+      // Past 2^53 Number() rounds ("9007199254740993" → …992): such a string stays a string and fails the type.
+      if (typeof value === 'string' && DECIMAL_INTEGER.test(value) && Number.isSafeInteger(Number(value))) data[name] = Number(value);
     }
     return validate(data);
   }) as ValidateFunction;

@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { buildApp } from '../../src/http/app';
 import { MAX_GROUP_DEPTH, type Response, eachBackend } from '../support/harness';
 import { Rest, type RestErrorBody } from '../support/rest';
+import { validatorCompiler } from '../../src/rest/validator';
 
 function expectError(res: Response<RestErrorBody>, status: number, code: string, details?: Record<string, unknown>): void {
   expect({ status: res.status, code: res.body?.error?.code }).toEqual({ status, code });
@@ -103,14 +104,22 @@ eachBackend('REST errors', (h) => {
 
     it('refuses offset < 0 and limit outside 1-100, and accepts the bounds', async () => {
       const api = new Rest(await h.workspace());
-      for (const query of ['offset=-1', 'offset=abc', 'offset=1.5']) {
+      for (const query of ['offset=-1', 'offset=abc', 'offset=1.5', 'offset=2147483648', 'offset=9007199254740993', 'offset=9223372036854775807', `offset=${'9'.repeat(400)}`]) {
         expectError(await api.get(`/groups?${query}`), 400, 'validation_failed', invalid('offset', 'query'));
       }
-      for (const query of ['limit=0', 'limit=101', 'limit=-5', 'limit=abc', 'limit=2.5']) {
+      for (const query of ['limit=0', 'limit=101', 'limit=-5', 'limit=abc', 'limit=2.5', 'limit=9007199254740993', 'limit=9223372036854775807']) {
         expectError(await api.get(`/groups?${query}`), 400, 'validation_failed', invalid('limit', 'query'));
       }
       expect((await api.get('/groups?offset=0&limit=1')).status).toBe(200);
       expect((await api.get('/groups?limit=100')).body.meta).toEqual({ total: 0, offset: 0, limit: 100 });
+      expect((await api.get('/groups?offset=2147483647')).body).toEqual({ data: [], meta: { total: 0, offset: 2147483647, limit: 20 } });
+    });
+
+    it('refuses a path id beyond 2^53, which would otherwise round to another id', async () => {
+      const api = new Rest(await h.workspace());
+      for (const bad of ['9007199254740993', '9223372036854775807']) {
+        expectError(await api.get(`/groups/${bad}`), 400, 'validation_failed', invalid('groupId', 'path'));
+      }
     });
   });
 
@@ -229,5 +238,19 @@ eachBackend('REST errors', (h) => {
         await app.close();
       }
     });
+  });
+});
+
+describe('REST query and path integers', () => {
+  const validate = validatorCompiler({ schema: { type: 'object', properties: { n: { type: 'integer' } } }, httpPart: 'querystring', method: 'GET', url: '/' }) as (data: Record<string, unknown>) => boolean;
+
+  it('become integers only while a JavaScript number holds them exactly, even with no maximum in the schema', () => {
+    const largest = { n: '9007199254740991' };
+    expect(validate(largest)).toBe(true);
+    expect(largest.n).toBe(Number.MAX_SAFE_INTEGER);
+    for (const text of ['9007199254740992', '9007199254740993', '9223372036854775807']) {
+      const data = { n: text };
+      expect({ text, valid: validate(data), n: data.n }).toEqual({ text, valid: false, n: text });
+    }
   });
 });
