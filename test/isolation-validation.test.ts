@@ -1,4 +1,5 @@
-import { codes, eachBackend } from './support/harness';
+import { createTenant } from '../src/domain/tenants';
+import { codes, eachBackend, uniqueSlug } from './support/harness';
 
 eachBackend('tenant isolation', (h) => {
   it("never shows or touches another workspace's rows, answering as if they did not exist", async () => {
@@ -67,6 +68,58 @@ eachBackend('validation', (h) => {
     const ok = await ws.ok(create, { n: `  ${'y'.repeat(255)}  ` });
     expect(ok.createGroup.name).toBe('y'.repeat(255));
     expect((await ws.ok('{ groups { total } }')).groups.total).toBe(1);
+  });
+
+  describe('names must show something and cannot reorder what is displayed', () => {
+    const INVISIBLE: [string, string][] = [
+      ['only a zero-width space', '\u200b'],
+      ['only zero-width characters', '\u200b\u200c\u200d\u2060\ufeff'],
+      ['only combining marks', '\u0301\u0308'],
+      ['only format characters', '\u00ad\u2061'],
+      ['spaces around a zero-width space', '  \u200b  '],
+    ];
+    const BIDI: [string, string][] = [
+      ...['\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u200e', '\u200f', '\u061c'].map(
+        (c): [string, string] => [`U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} inside a name`, `admin${c}txt.exe`],
+      ),
+      ['a right-to-left override alone', '\u202e'],
+    ];
+    const refused = [...INVISIBLE, ...BIDI];
+
+    const cases: [string, (n: string) => [string, Record<string, unknown>]][] = [
+      ['createGroup', (n) => ['mutation($n: String!) { createGroup(input: { name: $n }) { id } }', { n }]],
+      ['createRole', (n) => ['mutation($n: String!) { createRole(input: { name: $n }) { id } }', { n }]],
+      ['createUser (an optional name)', (n) => ['mutation($n: String) { createUser(input: { email: "n@example.com", name: $n }) { id } }', { n }]],
+      ['createApiKey', (n) => ['mutation($n: String!) { createApiKey(input: { name: $n, scopes: ["groups:read"] }) { key } }', { n }]],
+    ];
+
+    it.each(cases)('%s refuses each with BAD_USER_INPUT naming the field, creating nothing', async (_, operation) => {
+      const ws = await h.workspace();
+      const db = h.db.prisma;
+      const count = async () =>
+        (await Promise.all([db.group.count({ where: { tenantId: ws.tenant.id } }), db.role.count({ where: { tenantId: ws.tenant.id } }), db.user.count({ where: { tenantId: ws.tenant.id } }), db.apiKey.count({ where: { tenantId: ws.tenant.id } })])).join();
+      const before = await count();
+      for (const [what, name] of refused) {
+        const res = await ws.gql(...operation(name));
+        expect({ what, codes: codes(res.body), field: res.body.errors?.[0].extensions.field }).toEqual({ what, codes: ['BAD_USER_INPUT'], field: 'name' });
+      }
+      expect(await count()).toBe(before);
+    });
+
+    it('refuses them in updateGroup and in a workspace name, and keeps names of letters, digits, punctuation, symbols and other scripts', async () => {
+      const ws = await h.workspace();
+      const g = await ws.group('G');
+      for (const [what, name] of refused) {
+        const res = await ws.gql('mutation($id: ID!, $n: String) { updateGroup(id: $id, input: { name: $n }) { name } }', { id: g, n: name });
+        expect({ what, codes: codes(res.body), field: res.body.errors?.[0].extensions.field }).toEqual({ what, codes: ['BAD_USER_INPUT'], field: 'name' });
+        await expect(createTenant(h.db.prisma, { slug: uniqueSlug('n'), name })).rejects.toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
+      }
+      for (const name of ['Ω', '7', '-', '€', '😀', 'e\u0301', 'עברית', 'العربية', 'Zoë\u200dX', '日本']) {
+        expect((await ws.ok('mutation($n: String!) { createGroup(input: { name: $n }) { name } }', { n: name })).createGroup.name).toBe(name);
+      }
+      const unnamed = await ws.ok('mutation { createUser(input: { email: "blank@example.com", name: "  " }) { name } }');
+      expect(unnamed.createUser.name).toBeNull();
+    });
   });
 
   it('rejects malformed ids, bad pages and invalid emails with BAD_USER_INPUT', async () => {

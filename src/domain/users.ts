@@ -1,7 +1,7 @@
 import type { User } from '../generated/prisma/client';
 import type { DomainContext } from './context';
 import { conflictOnDuplicate } from './unique';
-import { type PageArgs, containsText, normaliseEmail, optionalText } from './validate';
+import { type PageArgs, containsText, normaliseEmail, optionalName } from './validate';
 
 export type { User } from '../generated/prisma/client';
 
@@ -36,7 +36,7 @@ export async function listUsers(
 
 export async function createUser(ctx: DomainContext, input: { email: unknown; name?: unknown }): Promise<User> {
   const email = normaliseEmail(input.email);
-  const name = optionalText(input.name, 'name', 255) ?? null;
+  const name = optionalName(input.name, 'name', 255) ?? null;
   return conflictOnDuplicate(
     ctx.db.user.create({ data: { tenantId: ctx.tenantId, email, name } }),
     `a user with email ${email} already exists in this workspace`,

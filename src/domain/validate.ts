@@ -19,6 +19,20 @@ export function parseIds(values: readonly unknown[], field: string): number[] {
 // Names are one line of text; PostgreSQL text cannot hold NUL at all.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 const NUL = /\u0000/;
+// Bidi embeddings, overrides, isolates and marks reorder what is displayed around a name (spoofing).
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+// A name must show something: a letter, digit, punctuation or symbol, not only U+200B or combining marks.
+const VISIBLE = /[\p{L}\p{N}\p{P}\p{S}]/u;
+
+/** Refuses bidi controls and a name with nothing visible in it; `trimmed` is not blank. */
+function checkDisplayable(trimmed: string, field: string): void {
+  if (BIDI_CONTROLS.test(trimmed)) {
+    throw new ValidationError(field, `${field} must not contain bidirectional control characters (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C)`);
+  }
+  if (!VISIBLE.test(trimmed)) {
+    throw new ValidationError(field, `${field} must contain at least one visible character (a letter, digit, punctuation mark or symbol)`);
+  }
+}
 
 /** Trims and checks a required name; returns the trimmed value. */
 export function requiredName(value: unknown, field: string, maxLength: number): string {
@@ -26,10 +40,18 @@ export function requiredName(value: unknown, field: string, maxLength: number): 
   if (CONTROL_CHARACTERS.test(value)) throw new ValidationError(field, `${field} must not contain control characters`);
   const trimmed = value.trim();
   if (trimmed.length === 0) throw new ValidationError(field, `${field} must not be blank`);
+  checkDisplayable(trimmed, field);
   if ([...trimmed].length > maxLength) {
     throw new ValidationError(field, `${field} must be at most ${maxLength} characters after trimming`, { maxLength });
   }
   return trimmed;
+}
+
+/** An optional name (a user's): like optionalText, and what is given must be displayable like a required name. */
+export function optionalName(value: unknown, field: string, maxLength: number): string | null | undefined {
+  const text = optionalText(value, field, maxLength);
+  if (text) checkDisplayable(text, field);
+  return text;
 }
 
 /** An optional free-text field: null or undefined stay as they are, blank becomes null. */

@@ -34,6 +34,16 @@ eachBackend('REST errors', (h) => {
       expectError(await api.request('PUT', `/groups/${g.id}`), 400, 'validation_failed');
     });
 
+    it('refuses a name with no visible character or with a bidi control, naming the field, changing nothing', async () => {
+      const api = new Rest(await h.workspace());
+      const g = await api.group('G');
+      for (const name of ['\u200b', '\u0301', '\u00ad', 'evil\u202egnp.exe', 'a\u2066b', 'x\u200f', 'y\u061c']) {
+        expectError(await api.post('/groups', { name }), 400, 'validation_failed', invalid('name'));
+        expectError(await api.put(`/groups/${g.id}`, { name }), 400, 'validation_failed', invalid('name'));
+      }
+      expect((await api.get('/groups')).body.data).toEqual([g]);
+    });
+
     it('refuses wrong types instead of coercing them', async () => {
       const api = new Rest(await h.workspace());
       const g = await api.group('G');
