@@ -11,6 +11,7 @@ import { lockDataDir } from './data-dir-lock';
 import { migrate, readMigrations } from './migrator';
 import type { RawSql } from './raw';
 import { countingAdapter, StatementCounter } from './statement-counter';
+import { watchPool } from './watchdog';
 
 export type { RawSql } from './raw';
 export { StatementCounter } from './statement-counter';
@@ -133,11 +134,16 @@ async function openPostgres(url: string, config: PoolConfig) {
     const safeUrl = url.replace(/\/\/[^@/]*@/, '//***@');
     throw new DatabaseUnavailableError(`cannot connect to PostgreSQL at ${safeUrl}: ${(error as Error).message}`);
   }
+  // A connection out for half a second while a fresh one cannot be made either is on a dead link.
+  const stopWatching = watchPool(pool, { url, suspectAfterMs: 500, probeTimeoutMs: Math.min(config.connectTimeoutMs, 700) });
   return {
     raw: pgRaw(pool),
     factory: new PrismaPg(pool) as SqlDriverAdapterFactory,
     poolStats: (): PoolStats => ({ inUse: pool.totalCount - pool.idleCount, idle: pool.idleCount, waiting: pool.waitingCount }),
-    close: () => pool.end(),
+    close: () => {
+      stopWatching();
+      return pool.end();
+    },
   };
 }
 

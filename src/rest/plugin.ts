@@ -11,6 +11,7 @@ import { type Admission, admitRequest } from '../http/admission';
 import { serviceError } from '../http/failures';
 import { INTERNAL_ERROR, type RestError, envelope, toRestError } from './errors';
 import { groupRoutes } from './groups';
+import { requireDeclaredScope } from './route-guard';
 import { type SlugParams, sharedSchemas } from './schemas';
 import { validatorCompiler } from './validator';
 
@@ -52,6 +53,7 @@ function sendError(reply: FastifyReply, error: RestError): FastifyReply {
 }
 
 export async function restPlugin(app: FastifyInstance, options: RestPluginOptions): Promise<void> {
+  app.addHook('onRoute', requireDeclaredScope); // routes deny by default: each one declares its scope
   app.setValidatorCompiler(validatorCompiler);
   acceptJsonOnly(app);
   app.setErrorHandler((error, request, reply) => {
