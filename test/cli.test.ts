@@ -1,6 +1,6 @@
 // The `kauth` command and the server's start-up, run as real processes.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -87,7 +87,14 @@ describe('kauth CLI and start-up', () => {
       await waitFor(() => server.text().includes('listening on'));
       expect(server.text()).toContain(`http://127.0.0.1:${port}/graphql`);
       expect(server.text()).toMatch(/demo workspace/);
-      const key = /kauth_demo_[A-Za-z0-9]+/.exec(server.text())![0];
+      // The key is in a file only the owner can read; the log names the file and never holds the key.
+      const keyFile = path.join(dataDir, 'demo-admin-key');
+      expect(server.text()).toContain(keyFile);
+      expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+      const key = readFileSync(keyFile, 'utf8').trim();
+      expect(key).toMatch(/^kauth_demo_[A-Za-z0-9]{40}$/);
+      expect(server.text()).not.toContain(key);
+      expect(server.text()).not.toMatch(/kauth_demo_[A-Za-z0-9]/);
       const health = await fetch(`http://127.0.0.1:${port}/healthz`);
       expect(await health.json()).toEqual({ status: 'ok' });
       const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
