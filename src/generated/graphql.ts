@@ -116,7 +116,10 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Idempotent. */
   addGroupMember: Group;
-  /** Idempotent. Returns the group: selecting its fields needs `groups:read` as well. */
+  /**
+   * Idempotent. The group must be one the credential can read (`groups:read`, restricted or not):
+   * any other is `NOT_FOUND`, as an unknown id. Returns the group: selecting its fields needs `groups:read` as well.
+   */
   assignGroupRole: Group;
   /** Idempotent. Returns the user: selecting its fields needs `users:read` (or `groups:read`) as well. */
   assignUserRole: User;
@@ -129,9 +132,11 @@ export type Mutation = {
   deleteGroup: Scalars['ID']['output'];
   /** Idempotent. */
   removeGroupMember: Group;
+  /** Needs at least the revoked key's scopes (the rule of createApiKey): `FORBIDDEN` names the missing ones. */
   revokeApiKey: ApiKey;
   /** Makes the direct members exactly `userIds`, atomically: an unknown user changes nothing. */
   setGroupMembers: SetGroupMembersResult;
+  /** Idempotent. As for assignGroupRole, a group the credential cannot read is `NOT_FOUND`. */
   unassignGroupRole: Group;
   unassignUserRole: User;
   /** Renames, re-describes or moves a group (`parentId`). */
