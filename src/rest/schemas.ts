@@ -65,7 +65,7 @@ const withBodyErrors = {
   415: errorResponse('Body that is not application/json'),
 } as const;
 
-const notFound = { 404: errorResponse('Unknown group or user in this workspace') } as const;
+const notFound = { 404: errorResponse('Unknown group or user in this workspace, including a group the credential cannot read') } as const;
 
 const noContent = { type: 'null', description: 'No Content' } as const;
 
