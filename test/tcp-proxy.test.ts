@@ -1,0 +1,127 @@
+// The loopback proxy the outage tests cut PostgreSQL off with: it forwards, 'reset' fails clients
+// fast, 'blackhole' leaves them waiting, restore() lets new clients through again, stop() leaves
+// nothing open. Needs PostgreSQL (the run's database from global-setup); skipped without one,
+// except under CI=true, where global-setup fails the run (and this file fails too).
+import { Client, type ClientConfig } from 'pg';
+import { TcpProxy } from './support/tcp-proxy';
+
+const URL_ = process.env.KAUTH_TEST_POSTGRES_URL;
+
+async function timed<T>(work: Promise<T>): Promise<{ ms: number; value?: T; error?: Error }> {
+  const started = Date.now();
+  try {
+    const value = await work;
+    return { ms: Date.now() - started, value };
+  } catch (error) {
+    return { ms: Date.now() - started, error: error as Error };
+  }
+}
+
+if (!URL_) {
+  if (process.env.CI === 'true') {
+    describe('TcpProxy', () => {
+      it('needs PostgreSQL under CI=true', () => {
+        throw new Error('PostgreSQL is unreachable (KAUTH_TEST_POSTGRES_URL is empty) and CI=true');
+      });
+    });
+  } else {
+    process.stderr.write('\n*** test/tcp-proxy.test.ts: PostgreSQL unreachable, TcpProxy tests skipped ***\n\n');
+    describe.skip('TcpProxy [skipped: PostgreSQL unreachable]', () => it('needs PostgreSQL', () => undefined));
+  }
+} else {
+  describe('TcpProxy in front of PostgreSQL', () => {
+    const target = new URL(URL_);
+    const proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    const clients: Client[] = [];
+    let port = 0;
+
+    /** A pg client through the proxy; its 'error' events (a reset connection) are expected. */
+    function client(options: Partial<ClientConfig> = {}): Client {
+      const url = new URL(URL_!);
+      url.hostname = '127.0.0.1';
+      url.port = String(port);
+      const c = new Client({ connectionString: url.toString(), connectionTimeoutMillis: 2000, ...options });
+      c.on('error', () => undefined);
+      clients.push(c);
+      return c;
+    }
+
+    async function selectOne(c: Client): Promise<number> {
+      const { rows } = await c.query<{ one: number }>('SELECT 1 AS one');
+      return rows[0].one;
+    }
+
+    beforeAll(async () => {
+      port = await proxy.start();
+    });
+
+    afterEach(async () => {
+      proxy.restore();
+      // end() of a client whose connection was cut must not hold the test up.
+      const ended = (c: Client) =>
+        Promise.race([c.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+      await Promise.all(clients.splice(0).map(ended));
+    });
+
+    afterAll(async () => {
+      await proxy.stop();
+      expect(proxy.connections).toBe(0);
+    });
+
+    it('forwards: SELECT 1 through the proxy', async () => {
+      const c = client();
+      await c.connect();
+      expect(await selectOne(c)).toBe(1);
+      expect(proxy.connections).toBe(1);
+    });
+
+    it("cut('reset') fails an open connection and new ones fast; restore() lets new ones through", async () => {
+      const connected = client();
+      await connected.connect();
+      expect(await selectOne(connected)).toBe(1);
+
+      proxy.cut('reset');
+      expect(proxy.connections).toBe(0);
+      const query = await timed(selectOne(connected));
+      expect(query.error).toBeDefined();
+      expect(query.ms).toBeLessThan(1000);
+
+      const attempt = await timed(client().connect());
+      expect(attempt.error).toBeDefined();
+      expect(attempt.ms).toBeLessThan(1000);
+      expect(proxy.connections).toBe(0);
+
+      proxy.restore();
+      const again = client();
+      await again.connect();
+      expect(await selectOne(again)).toBe(1);
+    });
+
+    it("cut('blackhole') answers nothing: a connect with connectionTimeoutMillis 500 fails within ~1 s", async () => {
+      const connected = client({ query_timeout: 500 });
+      await connected.connect();
+      expect(await selectOne(connected)).toBe(1);
+
+      proxy.cut('blackhole');
+      // The open connection stays open but its query is never answered.
+      const query = await timed(selectOne(connected));
+      expect(query.error?.message).toMatch(/timeout/i);
+      expect(query.ms).toBeGreaterThanOrEqual(400);
+      expect(query.ms).toBeLessThan(1500);
+      expect(proxy.connections).toBe(1);
+
+      // New connections are accepted, and then nothing.
+      const attempt = await timed(client({ connectionTimeoutMillis: 500 }).connect());
+      expect(attempt.error?.message).toMatch(/timeout/i);
+      expect(attempt.ms).toBeGreaterThanOrEqual(400);
+      expect(attempt.ms).toBeLessThan(1500);
+
+      // restore(): the blackholed connection is reset; new connections work.
+      proxy.restore();
+      expect(proxy.connections).toBe(0);
+      const again = client();
+      await again.connect();
+      expect(await selectOne(again)).toBe(1);
+    });
+  });
+}
