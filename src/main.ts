@@ -4,6 +4,7 @@ import { makePrincipal } from './auth/principal';
 import { fail } from './bootstrap';
 import { loadConfig } from './config';
 import { openDatabase } from './db';
+import { writeDemoKey } from './demo-key';
 import { createApiKey } from './domain/apikeys';
 import { FULL_ACCESS } from './domain/context';
 import { isEmpty, seedDemo } from './domain/demo';
@@ -32,9 +33,11 @@ async function main(): Promise<void> {
     const tenant = await seedDemo(db.prisma, config.maxGroupDepth);
     const ctx = { db: db.prisma, tenantId: tenant.id, access: FULL_ACCESS, maxGroupDepth: config.maxGroupDepth };
     const { key } = await createApiKey(ctx, makePrincipal(tenant, ALL_SCOPES), { name: 'demo admin', scopes: ALL_SCOPES });
+    // The key never goes through the logger (log storage keeps secrets): only the file's path does.
+    const keyFile = writeDemoKey(config.database.dataDir, key);
     app.log.info(
-      { workspace: tenant.slug, apiKey: key },
-      `empty database: created the demo workspace "demo" with an admin API key (shown only now): ${key}`,
+      { workspace: tenant.slug, keyFile },
+      `empty database: created the demo workspace "demo"; its admin API key is in ${keyFile} (readable by this user only)`,
     );
   }
 

@@ -17,7 +17,8 @@ function isAlive(pid: number): boolean {
 
 function prepare(dataDir: string): void {
   try {
-    mkdirSync(dataDir, { recursive: true });
+    // PGlite creates its files world-writable; the directory keeps other local users out.
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     accessSync(dataDir, constants.R_OK | constants.W_OK);
   } catch (error) {
     throw new DataDirError(`DATA_DIR "${dataDir}" is not a readable and writable directory: ${(error as Error).message}`);
