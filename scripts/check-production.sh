@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Production install check: `npm run build`, then a fresh directory holding only what a production
 # install ships (package.json, package-lock.json, dist/, schema.graphql, prisma/migrations, bin/),
-# `npm ci --omit=dev` there, and `node dist/main.js` on an embedded database must start, serve the
+# `npm ci --omit=dev --omit=optional` there, and `node dist/main.js` on an embedded database must start, serve the
 # demo workspace, stop cleanly on SIGTERM; the `kauth` command must work there too.
 # Every step is bounded in time; any failure exits 1 with a `production install: FAILED` line.
 set -euo pipefail
@@ -49,16 +49,17 @@ cp package.json package-lock.json schema.graphql "$APP/"
 cp -R dist bin "$APP/"
 cp -R prisma/migrations "$APP/prisma/"
 
-step "installing production dependencies (npm ci --omit=dev)"
-(cd "$APP" && timeout 600 npm ci --omit=dev --no-audit --no-fund --loglevel=error) >"$WORK/npm.log" 2>&1 ||
-  { tail -n 30 "$WORK/npm.log" >&2; fail "npm ci --omit=dev failed (or took over 600 s)"; }
-# npm keeps a dev dependency that another package names as an optional peer (@prisma/client names
-# prisma and typescript). Remove every devDependency so that nothing below can lean on one.
+step "installing production dependencies (npm ci --omit=dev --omit=optional)"
+(cd "$APP" && timeout 600 npm ci --omit=dev --omit=optional --no-audit --no-fund --loglevel=error) >"$WORK/npm.log" 2>&1 ||
+  { tail -n 30 "$WORK/npm.log" >&2; fail "npm ci --omit=dev --omit=optional failed (or took over 600 s)"; }
+# Without --omit=optional npm keeps a dev dependency that another package names as an optional peer
+# (@prisma/client names prisma and typescript), and a few @types/* stay even with it. Remove every
+# devDependency so that nothing below can lean on one.
 kept=$(cd "$APP" && node -e '
   const fs = require("node:fs");
   for (const name of Object.keys(require("./package.json").devDependencies || {}))
     if (fs.existsSync(`node_modules/${name}`)) { fs.rmSync(`node_modules/${name}`, { recursive: true, force: true }); console.log(name); }')
-[ -z "$kept" ] || echo "note: npm ci --omit=dev still installed these devDependencies (removed for the check):" $kept
+[ -z "$kept" ] || echo "note: npm ci --omit=dev --omit=optional still installed these devDependencies (removed for the check):" $kept
 echo "node_modules: $(du -sh "$APP/node_modules" | cut -f1)"
 
 PORT=$(node -e 'const s = require("node:net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')

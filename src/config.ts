@@ -85,19 +85,8 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
 }
 
 export function databaseConfig(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
-  const url = env.DATABASE_URL;
-  if (url !== undefined && url !== '') {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new ConfigError(`DATABASE_URL is not a valid URL: "${url}"`);
-    }
-    if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-      throw new ConfigError(`DATABASE_URL must start with postgres:// or postgresql://, got "${parsed.protocol}//…"`);
-    }
-    return { kind: 'postgres', url };
-  }
+  const url = urlFrom(env, 'DATABASE_URL', ['postgres', 'postgresql']);
+  if (url !== null) return { kind: 'postgres', url };
   return { kind: 'pglite', dataDir: path.resolve(env.DATA_DIR || './data') };
 }
 
@@ -162,17 +151,19 @@ export function poolConfig(env: NodeJS.ProcessEnv = process.env): PoolConfig {
   };
 }
 
-function redisUrlFrom(env: NodeJS.ProcessEnv): string | null {
-  const url = env.REDIS_URL;
+/** A URL variable whose scheme must be one of `schemes`; unset or empty is null. */
+function urlFrom(env: NodeJS.ProcessEnv, name: string, schemes: readonly string[]): string | null {
+  const url = env[name];
   if (url === undefined || url === '') return null;
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new ConfigError(`REDIS_URL is not a valid URL: "${url}"`);
+    throw new ConfigError(`${name} is not a valid URL: "${url}"`);
   }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new ConfigError(`REDIS_URL must start with redis:// or rediss://, got "${parsed.protocol}//…"`);
+  if (!schemes.includes(parsed.protocol.slice(0, -1))) {
+    const allowed = schemes.map((scheme) => `${scheme}://`).join(' or ');
+    throw new ConfigError(`${name} must start with ${allowed}, got "${parsed.protocol}//…"`);
   }
   return url;
 }
@@ -197,7 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwt: jwtConfig(env),
     query: queryLimits(env),
     traffic: trafficLimits(env),
-    redisUrl: redisUrlFrom(env),
+    redisUrl: urlFrom(env, 'REDIS_URL', ['redis', 'rediss']),
     redisPrefix: env.REDIS_KEY_PREFIX || 'kauth',
     metricsToken: metricsTokenFrom(env),
     trustProxy: flagFrom(env, 'TRUST_PROXY', false),
