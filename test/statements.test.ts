@@ -1,28 +1,24 @@
 // N+1-free by construction: the statement count of a response does not grow with the
 // number of groups in it. Counted through the driver adapter (src/db/statement-counter.ts).
-import { createGroup } from '../src/domain/groups';
-import { addGroupMember } from '../src/domain/members';
-import { createRole, setGroupRole } from '../src/domain/roles';
-import { createUser } from '../src/domain/users';
 import { eachBackend, type Harness, type Workspace } from './support/harness';
+import { type GroupTree, buildTree } from './support/tree-fixture';
 
 const QUERY = (limit: number) => `{ groups(limit: ${limit}) { nodes {
   parent { id } children { id } ancestors { id } members { id } effectiveRoles { id } } } }`;
 
-/** 120 groups in chains of depth up to 4, with members and roles spread over them. */
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** 120 groups in chains of depth up to 4 (g0 ─ g1 ─ g2 ─ g3, g4 ─ …), with members and roles spread over them. */
 async function seedOrg(ws: Workspace): Promise<void> {
-  const ctx = ws.ctx;
-  const roles = [];
-  for (let i = 0; i < 4; i += 1) roles.push(await createRole(ctx, { name: `role-${i}` }));
-  const users = [];
-  for (let i = 0; i < 10; i += 1) users.push(await createUser(ctx, { email: `u${i}@org.example`, name: `U${i}` }));
-  let parent: number | null = null;
-  for (let i = 0; i < 120; i += 1) {
-    const group = await createGroup(ctx, { name: `g${i}`, parentId: i % 4 === 0 ? null : parent });
-    parent = group.id;
-    await addGroupMember(ctx, group.id, users[i % users.length].id);
-    if (i % 3 === 0) await setGroupRole(ctx, group.id, roles[i % roles.length].id, true);
-  }
+  const chainFrom = (i: number): GroupTree => (i % 4 === 3 ? {} : { [`g${i + 1}`]: chainFrom(i + 1) });
+  await buildTree(ws, {
+    groups: Object.fromEntries(range(30).map((c) => [`g${c * 4}`, chainFrom(c * 4)])),
+    order: 'depth-first',
+    users: Object.fromEntries(range(10).map((i) => [`u${i}`, `U${i}`])),
+    roles: range(4).map((i) => `role-${i}`),
+    members: Object.fromEntries(range(120).map((i) => [`g${i}`, [`u${i % 10}`]])),
+    groupRoles: Object.fromEntries(range(120).filter((i) => i % 3 === 0).map((i) => [`g${i}`, [`role-${i % 4}`]])),
+  });
 }
 
 async function countStatements(h: Harness, ws: Workspace, query: string): Promise<{ count: number; nodes: number }> {

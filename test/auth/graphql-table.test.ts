@@ -8,6 +8,7 @@ import type { GraphQLObjectType } from 'graphql';
 import { ALL_SCOPES, type ScopeName, expandGrants, parseScope } from '../../src/auth/scopes';
 import { buildSchema } from '../../src/graphql/schema';
 import { type GraphQLBody, type Harness, type Response, type Workspace, codes, eachBackend } from '../support/harness';
+import { buildTree } from '../support/tree-fixture';
 
 type Vars = Record<string, unknown>;
 interface Op {
@@ -49,30 +50,19 @@ interface World {
 async function buildWorld(h: Harness): Promise<World> {
   const [ws, other] = await Promise.all([h.workspace(), h.workspace()]);
   const marker = `mark${ws.tenant.id}x${Math.random().toString(36).slice(2, 8)}`;
-  const email = (name: string) => `${name}.${marker}@example.com`;
-  const [R, S, alice, bob, carol, editor, viewer] = await Promise.all([
-    ws.group(`${marker} R`),
-    ws.group(`${marker} S`),
-    ws.user(`${marker} alice`, email('alice')),
-    ws.user(`${marker} bob`, email('bob')),
-    ws.user(`${marker} carol`, email('carol')),
-    ws.role(`${marker} editor`),
-    ws.role(`${marker} viewer`),
-  ]);
-  const [A, B] = await Promise.all([ws.group(`${marker} A`, R), ws.group(`${marker} B`, R)]);
-  const [A1, B1] = await Promise.all([ws.group(`${marker} A1`, A), ws.group(`${marker} B1`, B)]);
-  const [A11, , , , , spare] = await Promise.all([
-    ws.group(`${marker} A11`, A1),
-    ws.addMember(A1, alice),
-    ws.addMember(B1, bob),
-    ws.assignGroupRole(A1, editor),
-    ws.ok('mutation($u: ID!, $r: ID!) { assignUserRole(userId: $u, roleId: $r) { id } }', { u: alice, r: editor }),
-    ws.ok('mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }', {
-      i: { name: `${marker} spare`, scopes: ['groups:read'] },
-    }),
-  ]);
-  const ids = { R, A, A1, A11, B, B1, S, alice, bob, carol, editor, viewer, spareKey: spare.createApiKey.apiKey.id as string };
-  return { ws, other, ids, marker };
+  const t = await buildTree(ws, {
+    groups: { R: { A: { A1: { A11: {} } }, B: { B1: {} } }, S: {} },
+    users: { alice: 'alice', bob: 'bob', carol: 'carol' },
+    roles: ['editor', 'viewer'],
+    members: { A1: ['alice'], B1: ['bob'] },
+    groupRoles: { A1: ['editor'] },
+    userRoles: { alice: ['editor'] },
+    prefix: marker,
+  });
+  const spare = await ws.ok('mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }', {
+    i: { name: `${marker} spare`, scopes: ['groups:read'] },
+  });
+  return { ws, other, ids: { ...t, spareKey: spare.createApiKey.apiKey.id as string }, marker };
 }
 
 /** Everything tenant A holds, read from the database (lastUsedAt aside: using a key changes it). */

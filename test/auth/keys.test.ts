@@ -1,6 +1,7 @@
 // API keys as credentials: their format, that only a hash is stored, that revocation and
 // expiry act on the next request, lastUsedAt, and that a key can only hand out what it holds.
 import { type GraphQLBody, type Harness, type Response, type Workspace, codes, eachBackend } from '../support/harness';
+import { buildTree } from '../support/tree-fixture';
 
 const CREATE_KEY = 'mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id name prefix scopes expiresAt } } }';
 const VIEWER = '{ viewer { tenant { slug } scopes apiKey { id } } }';
@@ -279,13 +280,7 @@ eachBackend('API keys', (h) => {
 
   describe('no escalation through createApiKey', () => {
     /** R ─ A ─ A1 ─ A11,  R ─ B */
-    async function tree(ws: Workspace) {
-      const R = await ws.group('R');
-      const [A, B] = await Promise.all([ws.group('A', R), ws.group('B', R)]);
-      const A1 = await ws.group('A1', A);
-      const A11 = await ws.group('A11', A1);
-      return { R, A, B, A1, A11 };
-    }
+    const tree = (ws: Workspace) => buildTree(ws, { groups: { R: { A: { A1: { A11: {} } }, B: {} } } });
 
     async function expectRefused(ws: Workspace, creator: string, scopes: string[], code: string): Promise<GraphQLBody> {
       const before = await keyCount(ws);

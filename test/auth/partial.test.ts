@@ -3,37 +3,21 @@
 // groups:read behave as if the groups outside the subtree did not exist.
 import { queryLimits } from '../../src/config';
 import { type GraphQLBody, type Workspace, eachBackend } from '../support/harness';
+import { buildTree } from '../support/tree-fixture';
 
 // These nest lists three deep to show where denials land; pricing is test/limits.test.ts's subject.
 const UNPRICED = { app: { query: { ...queryLimits({}), maxCost: Number.MAX_SAFE_INTEGER } } };
 
-interface Tree {
-  R: string;
-  A: string;
-  A1: string;
-  B: string;
-  alice: string;
-  bob: string;
-  editor: string;
-}
-
 /** R ─ A ─ A1 and R ─ B; alice ∈ A and A1, bob ∈ B; editor assigned to R and to alice. */
-async function tree(ws: Workspace): Promise<Tree> {
-  const R = await ws.group('R');
-  const A = await ws.group('A', R);
-  const B = await ws.group('B', R);
-  const A1 = await ws.group('A1', A);
-  const alice = await ws.user('Alice');
-  const bob = await ws.user('Bob');
-  const editor = await ws.role('editor');
-  await Promise.all([
-    ws.addMember(A, alice),
-    ws.addMember(A1, alice),
-    ws.addMember(B, bob),
-    ws.assignGroupRole(R, editor),
-    ws.ok('mutation($u: ID!, $r: ID!) { assignUserRole(userId: $u, roleId: $r) { id } }', { u: alice, r: editor }),
-  ]);
-  return { R, A, A1, B, alice, bob, editor };
+function tree(ws: Workspace) {
+  return buildTree(ws, {
+    groups: { R: { A: { A1: {} }, B: {} } },
+    users: { alice: 'Alice', bob: 'Bob' },
+    roles: ['editor'],
+    members: { A: ['alice'], A1: ['alice'], B: ['bob'] },
+    groupRoles: { R: ['editor'] },
+    userRoles: { alice: ['editor'] },
+  });
 }
 
 /** The errors as `path → code, requiredScopes`, sorted by path. */

@@ -8,27 +8,15 @@ import * as groups from '../../src/domain/groups';
 import * as members from '../../src/domain/members';
 import * as roles from '../../src/domain/roles';
 import { type GraphQLBody, type Response, type Workspace, codes, eachBackend } from '../support/harness';
-
-interface Tree {
-  R: number;
-  A: number;
-  A1: number;
-  B: number;
-  S: number;
-  alice: number;
-}
+import { buildTree, numericIds } from '../support/tree-fixture';
 
 /** R ─ A ─ A1, R ─ B, S; alice ∈ B. */
-async function tree(ws: Workspace): Promise<Tree> {
-  const R = await ws.group('R');
-  const A = await ws.group('A', R);
-  const A1 = await ws.group('A1', A);
-  const B = await ws.group('B', R);
-  const S = await ws.group('S');
-  const alice = await ws.user('Alice');
-  await ws.addMember(B, alice);
-  return { R: +R, A: +A, A1: +A1, B: +B, S: +S, alice: +alice };
+async function tree(ws: Workspace) {
+  return numericIds(
+    await buildTree(ws, { groups: { R: { A: { A1: {} }, B: {} }, S: {} }, users: { alice: 'Alice' }, members: { B: ['alice'] } }),
+  );
 }
+type Tree = Awaited<ReturnType<typeof tree>>;
 
 /** The domain context a credential holding exactly `scopes` gets. */
 function contextOf(ws: Workspace, scopes: string[]): DomainContext {
