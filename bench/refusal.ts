@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makePrincipal } from '../src/auth/principal';
 import { ALL_SCOPES } from '../src/auth/scopes';
-import { databaseConfig, trafficLimits } from '../src/config';
+import { databaseConfig, trafficLimits, treeLimits } from '../src/config';
 import { openDatabase } from '../src/db';
 import { createApiKey } from '../src/domain/apikeys';
-import { FULL_ACCESS } from '../src/domain/context';
+import { fullAccessContext } from '../src/domain/context';
 import { createGroup } from '../src/domain/groups';
 import { createTenant } from '../src/domain/tenants';
 import { buildApp } from '../src/http/app';
@@ -24,12 +24,13 @@ async function main() {
   const config = tmp ? { kind: 'pglite' as const, dataDir: tmp } : databaseConfig();
   const db = await openDatabase(config);
   const tenant = await createTenant(db.prisma, { slug: `bench-${Date.now().toString(36)}` });
-  const ctx = { db: db.prisma, tenantId: tenant.id, access: FULL_ACCESS, maxGroupDepth: 50 };
+  const limits = treeLimits();
+  const ctx = fullAccessContext(db.prisma, tenant.id, limits);
   const root = await createGroup(ctx, { name: 'root' });
   const child = await createGroup(ctx, { name: 'child', parentId: root.id });
   for (let i = 0; i < 5; i += 1) await createGroup(ctx, { name: `leaf ${i}`, parentId: child.id });
   const { key } = await createApiKey(ctx, makePrincipal(tenant, ALL_SCOPES), { name: 'bench', scopes: ['groups:read'] });
-  const app = await buildApp({ db: db.prisma, maxGroupDepth: 50, jwt: null, traffic: { ...trafficLimits(), pointsPerWindow: 1e9, requestsPerAddress: 1e9 } });
+  const app = await buildApp({ db: db.prisma, maxGroupDepth: limits.maxGroupDepth, jwt: null, traffic: { ...trafficLimits(), pointsPerWindow: 1e9, requestsPerAddress: 1e9 } });
 
   const measure = async (label: string, query: string, expectStatus: number) => {
     const walls: number[] = [];

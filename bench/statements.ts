@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makePrincipal } from '../src/auth/principal';
 import { ALL_SCOPES } from '../src/auth/scopes';
-import { databaseConfig } from '../src/config';
+import { databaseConfig, treeLimits } from '../src/config';
 import { openDatabase } from '../src/db';
 import { createApiKey } from '../src/domain/apikeys';
-import { FULL_ACCESS } from '../src/domain/context';
+import { fullAccessContext } from '../src/domain/context';
 import { createGroup } from '../src/domain/groups';
 import { addGroupMember } from '../src/domain/members';
 import { createRole, setGroupRole } from '../src/domain/roles';
@@ -27,7 +27,8 @@ async function main() {
   const config = tmp ? { kind: 'pglite' as const, dataDir: tmp } : databaseConfig();
   const db = await openDatabase(config);
   const tenant = await createTenant(db.prisma, { slug: `bench-${Date.now().toString(36)}` });
-  const ctx = { db: db.prisma, tenantId: tenant.id, access: FULL_ACCESS, maxGroupDepth: 50 };
+  const limits = treeLimits();
+  const ctx = fullAccessContext(db.prisma, tenant.id, limits);
   const roles = await Promise.all([0, 1, 2, 3].map((i) => createRole(ctx, { name: `role-${i}` })));
   const users = [];
   for (let i = 0; i < 20; i += 1) users.push(await createUser(ctx, { email: `u${i}@bench.example` }));
@@ -39,7 +40,7 @@ async function main() {
     if (i % 3 === 0) await setGroupRole(ctx, group.id, roles[i % roles.length].id, true);
   }
   const { key } = await createApiKey(ctx, makePrincipal(tenant, ALL_SCOPES), { name: 'bench', scopes: ['groups:read', 'roles:read'] });
-  const app = await buildApp({ db: db.prisma, maxGroupDepth: 50, jwt: null });
+  const app = await buildApp({ db: db.prisma, maxGroupDepth: limits.maxGroupDepth, jwt: null });
   const run = async (limit: number) => {
     const before = db.statements.total;
     const started = process.hrtime.bigint();

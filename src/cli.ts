@@ -4,10 +4,10 @@ import { parseArgs } from 'node:util';
 import { makePrincipal } from './auth/principal';
 import { ALL_SCOPES } from './auth/scopes';
 import { explain } from './bootstrap';
-import { databaseConfig } from './config';
+import { databaseConfig, treeLimits } from './config';
 import { type Database, migrate, openDatabase } from './db';
 import { createApiKey, listApiKeys, revokeApiKey } from './domain/apikeys';
-import { type DomainContext, FULL_ACCESS } from './domain/context';
+import { type DomainContext, fullAccessContext } from './domain/context';
 import { DomainError, NotFoundError, ValidationError } from './domain/errors';
 import { type Tenant, createTenant, tenantBySlug } from './domain/tenants';
 import { createUser } from './domain/users';
@@ -44,7 +44,7 @@ async function tenantContext(db: Database, slug: string | undefined): Promise<Do
   if (!slug) throw new UsageError('missing <slug>');
   const tenant = await tenantBySlug(db.prisma, slug);
   if (!tenant) throw new NotFoundError('Workspace', slug);
-  return { db: db.prisma, tenantId: tenant.id, access: FULL_ACCESS, maxGroupDepth: 0, tenant };
+  return { ...fullAccessContext(db.prisma, tenant.id, treeLimits()), tenant };
 }
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];

@@ -84,6 +84,15 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return value;
 }
 
+/** How deep groups may nest: read by the server, the CLI and the demo seed alike. */
+export interface TreeLimits {
+  maxGroupDepth: number;
+}
+
+export function treeLimits(env: NodeJS.ProcessEnv = process.env): TreeLimits {
+  return { maxGroupDepth: intFrom(env, 'MAX_GROUP_DEPTH', 50, 1, 1000) };
+}
+
 export function databaseConfig(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
   const url = urlFrom(env, 'DATABASE_URL', ['postgres', 'postgresql']);
   if (url !== null) return { kind: 'postgres', url };
@@ -182,7 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     production: env.NODE_ENV === 'production',
     database: databaseConfig(env),
     pool: poolConfig(env),
-    maxGroupDepth: intFrom(env, 'MAX_GROUP_DEPTH', 50, 1, 1000),
+    ...treeLimits(env),
     demo: env.KAUTH_DEMO !== '0',
     logLevel: env.LOG_LEVEL || 'info',
     jwt: jwtConfig(env),

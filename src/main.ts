@@ -6,7 +6,7 @@ import { loadConfig } from './config';
 import { openDatabase } from './db';
 import { writeDemoKey } from './demo-key';
 import { createApiKey } from './domain/apikeys';
-import { FULL_ACCESS } from './domain/context';
+import { fullAccessContext } from './domain/context';
 import { isEmpty, seedDemo } from './domain/demo';
 import { buildApp } from './http/app';
 
@@ -30,8 +30,8 @@ async function main(): Promise<void> {
   app.addHook('onClose', () => db.close());
 
   if (config.database.kind === 'pglite' && config.demo && (await isEmpty(db.prisma))) {
-    const tenant = await seedDemo(db.prisma, config.maxGroupDepth);
-    const ctx = { db: db.prisma, tenantId: tenant.id, access: FULL_ACCESS, maxGroupDepth: config.maxGroupDepth };
+    const tenant = await seedDemo(db.prisma, config);
+    const ctx = fullAccessContext(db.prisma, tenant.id, config);
     const { key } = await createApiKey(ctx, makePrincipal(tenant, ALL_SCOPES), { name: 'demo admin', scopes: ALL_SCOPES });
     // The key never goes through the logger (log storage keeps secrets): only the file's path does.
     const keyFile = writeDemoKey(config.database.dataDir, key);

@@ -80,6 +80,16 @@ describe('kauth CLI and start-up', () => {
     expect(usage.code).toBe(2);
   }, 120_000);
 
+  it('builds its operator context from MAX_GROUP_DEPTH, refusing a value the server would refuse', async () => {
+    const env = { DATA_DIR: dataDir };
+    expect((await kauth(['tenant', 'create', 'acme'], env)).code).toBe(0);
+    const refused = await kauth(['key', 'list', 'acme'], { ...env, MAX_GROUP_DEPTH: '0' });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('MAX_GROUP_DEPTH must be an integer between 1 and 1000, got "0"');
+    const listed = await kauth(['key', 'list', 'acme'], { ...env, MAX_GROUP_DEPTH: '2' });
+    expect({ code: listed.code, stderr: listed.stderr }).toEqual({ code: 0, stderr: '' });
+  }, 120_000);
+
   it('starts on an empty embedded database with a demo workspace, and the CLI refuses the held data directory', async () => {
     const port = await freePort();
     const server = startServer({ DATA_DIR: dataDir, PORT: String(port) });

@@ -11,7 +11,7 @@ import { makePrincipal } from '../src/auth/principal';
 import { ALL_SCOPES } from '../src/auth/scopes';
 import { openDatabase } from '../src/db';
 import { createApiKey } from '../src/domain/apikeys';
-import { FULL_ACCESS } from '../src/domain/context';
+import { fullAccessContext } from '../src/domain/context';
 import { createTenant } from '../src/domain/tenants';
 import { type Harness, codes, eachBackend, postgresOnly, uniqueSlug } from './support/harness';
 import { redisReachable } from './support/redis';
@@ -182,7 +182,7 @@ describe('one budget across two server processes (PostgreSQL and Redis)', () => 
     }
     const db = await openDatabase({ kind: 'postgres', url });
     const tenant = await createTenant(db.prisma, { slug: uniqueSlug('rl') });
-    const ctx = { db: db.prisma, tenantId: tenant.id, access: FULL_ACCESS, maxGroupDepth: 8 };
+    const ctx = fullAccessContext(db.prisma, tenant.id, { maxGroupDepth: 8 });
     const { key } = await createApiKey(ctx, makePrincipal(tenant, ALL_SCOPES), { name: 'shared', scopes: ['groups:read'] });
     await db.close();
 

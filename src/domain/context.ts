@@ -26,11 +26,23 @@ export interface DomainContext {
   maxGroupDepth: number;
 }
 
-/** The access of a principal that may do everything in its tenant (CLI, seeding). */
-export const FULL_ACCESS: GroupAccess = {
+const FULL_ACCESS: GroupAccess = {
   visibleRoots: null,
   requireGroupWrite: () => undefined,
 };
+
+/**
+ * The context of an operator who may do everything in the tenant (CLI, demo seed, tests,
+ * benches). The depth limit comes from the configuration (MAX_GROUP_DEPTH), never a literal.
+ */
+export function fullAccessContext(db: Db, tenantId: number, limits: Pick<DomainContext, 'maxGroupDepth'>): DomainContext {
+  const { maxGroupDepth } = limits;
+  // 0 or NaN would refuse every group with a misleading "nested at most 0 levels".
+  if (!Number.isInteger(maxGroupDepth) || maxGroupDepth < 1) {
+    throw new RangeError(`maxGroupDepth must be a positive integer, got ${maxGroupDepth}`);
+  }
+  return { db, tenantId, access: FULL_ACCESS, maxGroupDepth };
+}
 
 /** True if a group with this path lies inside one of the visible subtrees. */
 export function isVisible(access: GroupAccess, path: readonly number[]): boolean {

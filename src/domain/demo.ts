@@ -1,6 +1,5 @@
 // A small demo workspace for a first start on an empty embedded database.
-import type { Db, DomainContext } from './context';
-import { FULL_ACCESS } from './context';
+import { type Db, type DomainContext, fullAccessContext } from './context';
 import { createGroup } from './groups';
 import { addGroupMember } from './members';
 import { createRole, setGroupRole, setUserRole } from './roles';
@@ -12,9 +11,9 @@ export async function isEmpty(db: Db): Promise<boolean> {
 }
 
 /** Creates workspace `demo`: an org tree, a few users and roles. Returns its tenant. */
-export async function seedDemo(db: Db, maxGroupDepth: number) {
+export async function seedDemo(db: Db, limits: Pick<DomainContext, 'maxGroupDepth'>) {
   const tenant = await createTenant(db, { slug: 'demo', name: 'Demo Corp' });
-  const ctx: DomainContext = { db, tenantId: tenant.id, access: FULL_ACCESS, maxGroupDepth };
+  const ctx = fullAccessContext(db, tenant.id, limits);
   const group = (name: string, parentId: number | null, description?: string) =>
     createGroup(ctx, { name, parentId, description });
   const company = await group('Demo Corp', null, 'The whole company');

@@ -9,7 +9,7 @@ import { makePrincipal } from '../../src/auth/principal';
 import { ALL_SCOPES } from '../../src/auth/scopes';
 import { type Database, openDatabase } from '../../src/db';
 import { createApiKey } from '../../src/domain/apikeys';
-import { type DomainContext, FULL_ACCESS } from '../../src/domain/context';
+import { type DomainContext, fullAccessContext } from '../../src/domain/context';
 import { createTenant } from '../../src/domain/tenants';
 import type { Tenant } from '../../src/generated/prisma/client';
 import { type TrafficLimits, queryLimits, trafficLimits } from '../../src/config';
@@ -135,7 +135,7 @@ export class Workspace {
   ) {}
 
   get ctx(): DomainContext {
-    return { db: this.h.db.prisma, tenantId: this.tenant.id, access: FULL_ACCESS, maxGroupDepth: MAX_GROUP_DEPTH };
+    return fullAccessContext(this.h.db.prisma, this.tenant.id, { maxGroupDepth: MAX_GROUP_DEPTH });
   }
 
   /** Creates an API key with exactly these scopes. */
