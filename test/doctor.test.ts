@@ -1,0 +1,141 @@
+// `kauth doctor`'s check: trees corrupted on purpose with raw SQL are reported exactly, group by
+// group, and a tree the domain built reports nothing. Each backend gets a database of its own, so
+// the corruption never reaches the suites that check their trees after every test.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type Database, openDatabase } from '../src/db';
+import { fullAccessContext } from '../src/domain/context';
+import { checkTree } from '../src/domain/doctor';
+import { NotFoundError } from '../src/domain/errors';
+import { deleteGroup, updateGroup } from '../src/domain/groups';
+import { createTenant } from '../src/domain/tenants';
+import { MAX_GROUP_DEPTH, backends, uniqueSlug } from './support/harness';
+import { databaseUrl, withAdmin } from './support/postgres';
+import { buildTree, numericIds } from './support/tree-fixture';
+
+const NO_SUCH_GROUP = 2_147_483_000;
+
+/** Opens a fresh, migrated database on `backend`; the returned function closes and removes it. */
+async function privateDatabase(backend: string): Promise<[Database, () => Promise<void>]> {
+  if (backend === 'pglite') {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'kauth-doctor-'));
+    const db = await openDatabase({ kind: 'pglite', dataDir });
+    return [db, async () => {
+      await db.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }];
+  }
+  const name = `${process.env.KAUTH_TEST_POSTGRES_DB}_doctor`;
+  await withAdmin((client) => client.query(`CREATE DATABASE "${name}"`));
+  const db = await openDatabase({ kind: 'postgres', url: databaseUrl(name) });
+  return [db, async () => {
+    await db.close();
+    await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+  }];
+}
+
+describe.each(backends())('kauth doctor [%s]', (backend) => {
+  let db: Database;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    [db, drop] = await privateDatabase(backend);
+  }, 120_000);
+  afterAll(() => drop());
+
+  async function workspace(slugPrefix = 't') {
+    const tenant = await createTenant(db.prisma, { slug: uniqueSlug(slugPrefix) });
+    return { slug: tenant.slug, ctx: fullAccessContext(db.prisma, tenant.id, { maxGroupDepth: MAX_GROUP_DEPTH }) };
+  }
+
+  /** Runs `sql` with foreign keys unchecked (as a bad restore or a hand edit could leave the table). */
+  async function corrupt(sql: string, params: unknown[]): Promise<void> {
+    await db.raw.transaction(async (tx) => {
+      await tx.exec('SET LOCAL session_replication_role = replica');
+      await tx.query(sql, params);
+    });
+  }
+
+  const setParent = (id: number, parent: number, path: number[]) =>
+    corrupt('UPDATE groups SET parent_group_id = $2, path = $3::int[] WHERE id = $1', [id, parent, path]);
+  const setPath = (id: number, path: number[]) => corrupt('UPDATE groups SET path = $2::int[] WHERE id = $1', [id, path]);
+
+  it('reports nothing for a tree built, moved and pruned through the domain', async () => {
+    const ws = await workspace();
+    const t = numericIds(await buildTree(ws, { groups: { R: { A: { A1: { A11: {} } }, B: {} }, S: {} } }));
+    await updateGroup(ws.ctx, t.A, { parentId: t.S });
+    await deleteGroup(ws.ctx, t.A1);
+    expect(await checkTree(db.prisma, { slug: ws.slug })).toEqual([]);
+  });
+
+  it('reports a stored path that names the wrong ancestors, expected against actual', async () => {
+    const ws = await workspace();
+    const t = numericIds(await buildTree(ws, { groups: { R: { A: { A1: {} } }, S: {} } }));
+    await setPath(t.A1, [t.S, t.A, t.A1]);
+    expect(await checkTree(db.prisma, { slug: ws.slug })).toEqual([
+      { tenant: ws.slug, groupId: t.A1, parentGroupId: t.A, kind: 'path_mismatch', expected: [t.R, t.A, t.A1], actual: [t.S, t.A, t.A1] },
+    ]);
+  });
+
+  it('reports a stored path of the wrong length as a path and a depth mismatch', async () => {
+    const ws = await workspace();
+    const t = numericIds(await buildTree(ws, { groups: { R: { A: { A1: {} } } } }));
+    await setPath(t.A1, [t.A, t.A1]);
+    expect(await checkTree(db.prisma, { slug: ws.slug })).toEqual([
+      { tenant: ws.slug, groupId: t.A1, parentGroupId: t.A, kind: 'path_mismatch', expected: [t.R, t.A, t.A1], actual: [t.A, t.A1] },
+      { tenant: ws.slug, groupId: t.A1, parentGroupId: t.A, kind: 'depth_mismatch', expected: 2, actual: 1 },
+    ]);
+  });
+
+  it('reports each group of a cycle with the cycle as it meets it, and the groups below as broken', async () => {
+    const ws = await workspace();
+    const t = numericIds(await buildTree(ws, { groups: { X: { Z: {} }, Y: {} } }));
+    await corrupt(
+      `UPDATE groups SET parent_group_id = CASE id WHEN $1 THEN $2 ELSE $1 END,
+                         path = CASE id WHEN $1 THEN ARRAY[$2::int, $1::int] ELSE ARRAY[$1::int, $2::int] END
+       WHERE id IN ($1, $2)`,
+      [t.X, t.Y],
+    );
+    expect(await checkTree(db.prisma, { slug: ws.slug })).toEqual([
+      { tenant: ws.slug, groupId: t.X, parentGroupId: t.Y, kind: 'cycle', expected: null, actual: [t.X, t.Y] },
+      { tenant: ws.slug, groupId: t.Y, parentGroupId: t.X, kind: 'cycle', expected: null, actual: [t.Y, t.X] },
+      { tenant: ws.slug, groupId: t.Z, parentGroupId: t.X, kind: 'broken_ancestor', expected: null, actual: t.X },
+    ]);
+  });
+
+  it("reports a parent in another workspace by both slugs, and nothing in the other workspace", async () => {
+    const [ws, other] = [await workspace(), await workspace()];
+    const t = numericIds(await buildTree(ws, { groups: { G: { H: {} } } }));
+    const o = numericIds(await buildTree(other, { groups: { P: {} } }));
+    await setParent(t.G, o.P, [o.P, t.G]);
+    expect(await checkTree(db.prisma, { slug: ws.slug })).toEqual([
+      { tenant: ws.slug, groupId: t.G, parentGroupId: o.P, kind: 'cross_tenant_parent', expected: ws.slug, actual: other.slug },
+      { tenant: ws.slug, groupId: t.H, parentGroupId: t.G, kind: 'broken_ancestor', expected: null, actual: t.G },
+    ]);
+    expect(await checkTree(db.prisma, { slug: other.slug })).toEqual([]);
+  });
+
+  it('reports a parent id that names no group, and the groups below it as broken', async () => {
+    const ws = await workspace();
+    const t = numericIds(await buildTree(ws, { groups: { R: { G: { H: {} } } } }));
+    await setParent(t.G, NO_SUCH_GROUP, [NO_SUCH_GROUP, t.G]);
+    expect(await checkTree(db.prisma, { slug: ws.slug })).toEqual([
+      { tenant: ws.slug, groupId: t.G, parentGroupId: NO_SUCH_GROUP, kind: 'dangling_parent', expected: null, actual: NO_SUCH_GROUP },
+      { tenant: ws.slug, groupId: t.H, parentGroupId: t.G, kind: 'broken_ancestor', expected: null, actual: t.G },
+    ]);
+  });
+
+  it('checks every workspace without a slug, ordered by slug then group, and refuses an unknown slug', async () => {
+    const [first, second] = [await workspace('a'), await workspace('b')];
+    const a = numericIds(await buildTree(first, { groups: { R: { A: { A1: {} } } } }));
+    const b = numericIds(await buildTree(second, { groups: { R: { A: { A1: {} } } } }));
+    await setPath(a.A1, [b.R, a.A, a.A1]);
+    await setPath(b.A1, [a.R, b.A, b.A1]);
+    const findings = (await checkTree(db.prisma)).filter((f) => [first.slug, second.slug].includes(f.tenant));
+    expect(findings).toEqual([
+      { tenant: first.slug, groupId: a.A1, parentGroupId: a.A, kind: 'path_mismatch', expected: [a.R, a.A, a.A1], actual: [b.R, a.A, a.A1] },
+      { tenant: second.slug, groupId: b.A1, parentGroupId: b.A, kind: 'path_mismatch', expected: [b.R, b.A, b.A1], actual: [a.R, b.A, b.A1] },
+    ]);
+    await expect(checkTree(db.prisma, { slug: 'no-such-workspace' })).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
