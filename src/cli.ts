@@ -8,6 +8,7 @@ import { databaseConfig, treeLimits } from './config';
 import { type Database, migrate, openDatabase } from './db';
 import { createApiKey, listApiKeys, revokeApiKey } from './domain/apikeys';
 import { type DomainContext, fullAccessContext } from './domain/context';
+import { type TreeFinding, checkTree } from './domain/doctor';
 import { DomainError, NotFoundError, ValidationError } from './domain/errors';
 import { type Tenant, createTenant, tenantBySlug } from './domain/tenants';
 import { createUser } from './domain/users';
@@ -20,9 +21,12 @@ const USAGE = `usage:
   kauth key create <slug> --scope <scope> [--scope <scope> …] [--name <name>] [--expires-in <30d>]
   kauth key list <slug>
   kauth key revoke <slug> <id>
+  kauth doctor [<slug>]          check each group's path against its parent links; exits 1 on any finding
 environment: DATA_DIR (embedded database, default ./data) or DATABASE_URL (postgres://…)`;
 
 class UsageError extends Error {}
+
+const ONE_WORD_COMMANDS = ['migrate', 'doctor'];
 
 const OPTIONS = {
   name: { type: 'string' },
@@ -78,6 +82,8 @@ async function run(db: Database, command: string, positionals: string[], values:
       const { secretHash: _, ...key } = await revokeApiKey(ctx, makePrincipal(ctx.tenant, ALL_SCOPES), parseId(id, 'id'));
       return key;
     }
+    case 'doctor':
+      return { findings: await checkTree(db.prisma, { slug }) };
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
@@ -96,15 +102,16 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
-  const command = positionals[0] === 'migrate' ? 'migrate' : positionals.slice(0, 2).join(' ');
-  const rest = positionals.slice(command === 'migrate' ? 1 : 2);
+  const command = ONE_WORD_COMMANDS.includes(positionals[0]) ? positionals[0] : positionals.slice(0, 2).join(' ');
+  const rest = positionals.slice(command.split(' ').length);
   let db: Database | null = null;
   try {
     db = await openDatabase(databaseConfig(), { migrate: false });
     const report = await migrate(db.raw);
     const result = command === 'migrate' ? report : await run(db, command, rest, values);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    return 0;
+    // doctor prints its findings like any result, and fails when there are any.
+    return command === 'doctor' && (result as { findings: TreeFinding[] }).findings.length > 0 ? 1 : 0;
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`kauth: ${error.message}\n${USAGE}\n`);

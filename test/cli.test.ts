@@ -4,6 +4,10 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { type Database, openDatabase } from '../src/db';
+import { fullAccessContext } from '../src/domain/context';
+import { tenantBySlug } from '../src/domain/tenants';
+import { buildTree, numericIds } from './support/tree-fixture';
 
 const ROOT = path.resolve(__dirname, '..');
 const KAUTH = path.join(ROOT, 'bin/kauth.js');
@@ -88,6 +92,35 @@ describe('kauth CLI and start-up', () => {
     expect(refused.stderr).toContain('MAX_GROUP_DEPTH must be an integer between 1 and 1000, got "0"');
     const listed = await kauth(['key', 'list', 'acme'], { ...env, MAX_GROUP_DEPTH: '2' });
     expect({ code: listed.code, stderr: listed.stderr }).toEqual({ code: 0, stderr: '' });
+  }, 120_000);
+
+  it('doctor prints no findings and exits 0 on a sound tree, and lists a corrupted path and exits 1', async () => {
+    const env = { DATA_DIR: dataDir };
+    expect((await kauth(['tenant', 'create', 'acme'], env)).code).toBe(0);
+    /** Opens the data directory in this process (the CLI is not running) to build or break the tree. */
+    const withDatabase = async <T>(fn: (db: Database) => Promise<T>): Promise<T> => {
+      const db = await openDatabase({ kind: 'pglite', dataDir });
+      try {
+        return await fn(db);
+      } finally {
+        await db.close();
+      }
+    };
+    const t = await withDatabase(async (db) => {
+      const tenant = (await tenantBySlug(db.prisma, 'acme'))!;
+      return numericIds(await buildTree({ ctx: fullAccessContext(db.prisma, tenant.id, { maxGroupDepth: 8 }) }, { groups: { R: { A: { A1: {} } }, S: {} } }));
+    });
+    const clean = await kauth(['doctor'], env);
+    expect({ code: clean.code, report: JSON.parse(clean.stdout) }).toEqual({ code: 0, report: { findings: [] } });
+
+    await withDatabase((db) => db.raw.query('UPDATE groups SET path = $2::int[] WHERE id = $1', [t.A1, [t.S, t.A, t.A1]]));
+    const corrupted = await kauth(['doctor', 'acme'], env);
+    expect({ code: corrupted.code, report: JSON.parse(corrupted.stdout) }).toEqual({
+      code: 1,
+      report: {
+        findings: [{ tenant: 'acme', groupId: t.A1, parentGroupId: t.A, kind: 'path_mismatch', expected: [t.R, t.A, t.A1], actual: [t.S, t.A, t.A1] }],
+      },
+    });
   }, 120_000);
 
   it('starts on an empty embedded database with a demo workspace, and the CLI refuses the held data directory', async () => {
