@@ -3,6 +3,7 @@ import type { Group, User } from '../generated/prisma/client';
 import type { DomainContext, Tx } from './context';
 import { NotFoundError } from './errors';
 import { findGroupForWrite } from './groups';
+import { groupByOwner, rowsById } from './rows';
 import { lockTree } from './tree-lock';
 
 /** Locks the tree (shared), finds the group and checks the principal may change its members. */
@@ -72,20 +73,24 @@ export async function setGroupMembers(ctx: DomainContext, groupId: number, userI
 
 /** Direct members of each group, or with `inherited` members of the group and every descendant; by user id. */
 export async function membersOfGroups(ctx: DomainContext, groupIds: readonly number[], inherited: boolean): Promise<User[][]> {
-  const rows = inherited
-    ? await ctx.db.$queryRaw<(User & { groupId: number })[]>`
-        SELECT DISTINCT k.id AS "groupId", u.id, u.tenant_id AS "tenantId", u.email, u.name, u.created_at AS "createdAt"
+  const links = inherited
+    ? await ctx.db.$queryRaw<{ ownerId: number; userId: number }[]>`
+        SELECT DISTINCT k.id AS "ownerId", gm.user_id AS "userId"
         FROM unnest(${[...groupIds]}::int[]) AS k(id)
         JOIN groups g ON g.tenant_id = ${ctx.tenantId}::int AND g.path @> ARRAY[k.id]
         JOIN group_members gm ON gm.group_id = g.id
-        JOIN users u ON u.id = gm.user_id
-        ORDER BY u.id`
-    : await ctx.db.$queryRaw<(User & { groupId: number })[]>`
-        SELECT gm.group_id AS "groupId", u.id, u.tenant_id AS "tenantId", u.email, u.name, u.created_at AS "createdAt"
-        FROM group_members gm JOIN users u ON u.id = gm.user_id
-        WHERE gm.tenant_id = ${ctx.tenantId}::int AND gm.group_id = ANY(${[...groupIds]}::int[])
-        ORDER BY u.id`;
-  return groupIds.map((id) => rows.filter((row) => row.groupId === id).map(({ groupId: _, ...user }) => user));
+        ORDER BY "userId"`
+    : (
+        await ctx.db.groupMember.findMany({
+          where: { tenantId: ctx.tenantId, groupId: { in: [...groupIds] } },
+          select: { groupId: true, userId: true },
+          orderBy: { userId: 'asc' },
+        })
+      ).map(({ groupId, userId }) => ({ ownerId: groupId, userId }));
+  const users = await rowsById(links.map((link) => link.userId), (ids) =>
+    ctx.db.user.findMany({ where: { tenantId: ctx.tenantId, id: { in: ids } } }),
+  );
+  return groupByOwner(groupIds, links, (link) => users.get(link.userId));
 }
 
 export async function memberCountsOfGroups(ctx: DomainContext, groupIds: readonly number[], inherited: boolean): Promise<number[]> {

@@ -5,6 +5,7 @@ import type { Group, Role, User } from '../generated/prisma/client';
 import type { DomainContext, Tx } from './context';
 import { NotFoundError } from './errors';
 import { findGroupForWrite } from './groups';
+import { groupByOwner, rowsById } from './rows';
 import { conflictOnDuplicate } from './unique';
 import { optionalText, requiredName } from './validate';
 
@@ -66,50 +67,52 @@ export async function setUserRole(ctx: DomainContext, userId: number, roleId: nu
   });
 }
 
-type RoleRow = Role & { ownerId: number };
-
-function byOwner(ids: readonly number[], rows: RoleRow[]): Role[][] {
-  return ids.map((id) => rows.filter((row) => row.ownerId === id).map(({ ownerId: _, ...role }) => role));
+interface RoleLink {
+  ownerId: number;
+  roleId: number;
 }
 
-const ROLE_COLUMNS = 'r.id, r.tenant_id AS "tenantId", r.name, r.description, r.created_at AS "createdAt"';
+/** The roles the links point to, loaded through the client (every column of the model). */
+function rolesOfLinks(ctx: DomainContext, links: readonly RoleLink[]): Promise<Map<number, Role>> {
+  return rowsById(links.map((link) => link.roleId), (ids) =>
+    ctx.db.role.findMany({ where: { tenantId: ctx.tenantId, id: { in: ids } } }),
+  );
+}
+
+async function ownedRoles(ctx: DomainContext, ownerIds: readonly number[], links: readonly RoleLink[]): Promise<Role[][]> {
+  const roles = await rolesOfLinks(ctx, links);
+  return groupByOwner(ownerIds, links, (link) => roles.get(link.roleId));
+}
 
 /** Roles assigned directly to each group, by role id. */
 export async function rolesOfGroups(ctx: DomainContext, groupIds: readonly number[]): Promise<Role[][]> {
-  const rows = await ctx.db.$queryRawUnsafe<RoleRow[]>(
-    `SELECT gr.group_id AS "ownerId", ${ROLE_COLUMNS}
-     FROM group_roles gr JOIN roles r ON r.id = gr.role_id
-     WHERE gr.tenant_id = $1 AND gr.group_id = ANY($2::int[]) ORDER BY r.id`,
-    ctx.tenantId,
-    [...groupIds],
-  );
-  return byOwner(groupIds, rows);
+  const links = await ctx.db.groupRole.findMany({
+    where: { tenantId: ctx.tenantId, groupId: { in: [...groupIds] } },
+    select: { groupId: true, roleId: true },
+    orderBy: { roleId: 'asc' },
+  });
+  return ownedRoles(ctx, groupIds, links.map(({ groupId, roleId }) => ({ ownerId: groupId, roleId })));
 }
 
 /** Roles assigned to each group or any of its ancestors, each once, by role id. */
 export async function effectiveRolesOfGroups(ctx: DomainContext, groupIds: readonly number[]): Promise<Role[][]> {
-  const rows = await ctx.db.$queryRawUnsafe<RoleRow[]>(
-    `SELECT DISTINCT g.id AS "ownerId", ${ROLE_COLUMNS}
-     FROM groups g
-     JOIN group_roles gr ON gr.tenant_id = g.tenant_id AND gr.group_id = ANY(g.path)
-     JOIN roles r ON r.id = gr.role_id
-     WHERE g.tenant_id = $1 AND g.id = ANY($2::int[]) ORDER BY r.id`,
-    ctx.tenantId,
-    [...groupIds],
-  );
-  return byOwner(groupIds, rows);
+  const links = await ctx.db.$queryRaw<RoleLink[]>`
+    SELECT DISTINCT g.id AS "ownerId", gr.role_id AS "roleId"
+    FROM groups g
+    JOIN group_roles gr ON gr.tenant_id = g.tenant_id AND gr.group_id = ANY(g.path)
+    WHERE g.tenant_id = ${ctx.tenantId}::int AND g.id = ANY(${[...groupIds]}::int[])
+    ORDER BY "roleId"`;
+  return ownedRoles(ctx, groupIds, links);
 }
 
 /** Roles assigned directly to each user, by role id. */
 export async function rolesOfUsers(ctx: DomainContext, userIds: readonly number[]): Promise<Role[][]> {
-  const rows = await ctx.db.$queryRawUnsafe<RoleRow[]>(
-    `SELECT ur.user_id AS "ownerId", ${ROLE_COLUMNS}
-     FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-     WHERE ur.tenant_id = $1 AND ur.user_id = ANY($2::int[]) ORDER BY r.id`,
-    ctx.tenantId,
-    [...userIds],
-  );
-  return byOwner(userIds, rows);
+  const links = await ctx.db.userRole.findMany({
+    where: { tenantId: ctx.tenantId, userId: { in: [...userIds] } },
+    select: { userId: true, roleId: true },
+    orderBy: { roleId: 'asc' },
+  });
+  return ownedRoles(ctx, userIds, links.map(({ userId, roleId }) => ({ ownerId: userId, roleId })));
 }
 
 export interface EffectiveRole {
@@ -122,29 +125,27 @@ export interface EffectiveRole {
 
 /** For each user: direct roles plus the effective roles of every group they are a direct member of. */
 export async function effectiveRolesOfUsers(ctx: DomainContext, userIds: readonly number[]): Promise<EffectiveRole[][]> {
-  const rows = await ctx.db.$queryRawUnsafe<(RoleRow & { viaGroupId: number | null })[]>(
-    `SELECT ur.user_id AS "ownerId", NULL::int AS "viaGroupId", ${ROLE_COLUMNS}
-     FROM user_roles ur JOIN roles r ON r.id = ur.role_id
-     WHERE ur.tenant_id = $1 AND ur.user_id = ANY($2::int[])
-     UNION
-     SELECT gm.user_id, gr.group_id, ${ROLE_COLUMNS}
-     FROM group_members gm
-     JOIN groups g ON g.id = gm.group_id
-     JOIN group_roles gr ON gr.tenant_id = g.tenant_id AND gr.group_id = ANY(g.path)
-     JOIN roles r ON r.id = gr.role_id
-     WHERE gm.tenant_id = $1 AND gm.user_id = ANY($2::int[])
-     ORDER BY "ownerId", id, "viaGroupId"`,
-    ctx.tenantId,
-    [...userIds],
-  );
+  const links = await ctx.db.$queryRaw<(RoleLink & { viaGroupId: number | null })[]>`
+    SELECT ur.user_id AS "ownerId", ur.role_id AS "roleId", NULL::int AS "viaGroupId"
+    FROM user_roles ur
+    WHERE ur.tenant_id = ${ctx.tenantId}::int AND ur.user_id = ANY(${[...userIds]}::int[])
+    UNION
+    SELECT gm.user_id, gr.role_id, gr.group_id
+    FROM group_members gm
+    JOIN groups g ON g.id = gm.group_id
+    JOIN group_roles gr ON gr.tenant_id = g.tenant_id AND gr.group_id = ANY(g.path)
+    WHERE gm.tenant_id = ${ctx.tenantId}::int AND gm.user_id = ANY(${[...userIds]}::int[])
+    ORDER BY "ownerId", "roleId", "viaGroupId"`;
+  const roles = await rolesOfLinks(ctx, links);
   return userIds.map((userId) => {
     const byRole = new Map<number, EffectiveRole>();
-    for (const { ownerId, viaGroupId, ...role } of rows) {
-      if (ownerId !== userId) continue;
-      const entry = byRole.get(role.id) ?? { role, direct: false, viaGroupIds: [] };
+    for (const { ownerId, roleId, viaGroupId } of links) {
+      const role = roles.get(roleId);
+      if (ownerId !== userId || !role) continue;
+      const entry = byRole.get(roleId) ?? { role, direct: false, viaGroupIds: [] };
       if (viaGroupId === null) entry.direct = true;
       else entry.viaGroupIds.push(viaGroupId);
-      byRole.set(role.id, entry);
+      byRole.set(roleId, entry);
     }
     return [...byRole.values()];
   });
