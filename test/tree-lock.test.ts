@@ -4,7 +4,7 @@
 import { type Harness, type Workspace, codes } from './support/harness';
 import { Session, racesOnPostgres, settlesOrWaits, waitFor } from './support/races';
 import { Rest } from './support/rest';
-import { expectTreeConsistent } from './support/tree-check';
+import { checkTreesAfterEach } from './support/tree-check';
 import { buildTree } from './support/tree-fixture';
 
 const MOVE = 'mutation($id: ID!, $p: ID) { updateGroup(id: $id, input: { parentId: $p }) { id } }';
@@ -55,7 +55,7 @@ async function staged(race: (session: Session, started: Promise<unknown>[]) => P
 }
 
 racesOnPostgres('the tree lock', (h: Harness) => {
-  afterEach(() => expectTreeConsistent(h));
+  checkTreesAfterEach(h);
 
   /** A ─ G and B; u, a member of G or not; a key restricted to A's subtree. */
   async function setUp(memberBefore: boolean) {

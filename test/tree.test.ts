@@ -1,5 +1,5 @@
 import { type GraphQLBody, MAX_GROUP_DEPTH, eachBackend } from './support/harness';
-import { expectTreeConsistent } from './support/tree-check';
+import { checkTreesAfterEach } from './support/tree-check';
 
 const TREE = `query($id: ID!) { group(id: $id) {
   id name depth parent { id } children { id } ancestors { id } descendants { id } } }`;
@@ -9,7 +9,7 @@ const refusals = (body: GraphQLBody) => (body.errors ?? []).map(({ message, exte
 
 // Races between tree writes (the tree lock) are test/tree-lock.test.ts's subject, on PostgreSQL.
 eachBackend('group tree', (h) => {
-  afterEach(() => expectTreeConsistent(h));
+  checkTreesAfterEach(h);
 
   it('reports ancestors nearest first, descendants by depth then id, and depth from 0', async () => {
     const ws = await h.workspace();

@@ -3,7 +3,7 @@
 // PostgreSQL only: PGlite runs one statement at a time, so there nothing would race.
 import { racesOnPostgres } from '../support/races';
 import { Rest } from '../support/rest';
-import { expectTreeConsistent } from '../support/tree-check';
+import { checkTreesAfterEach } from '../support/tree-check';
 
 const REQUESTS_PER_WAVE = 50;
 
@@ -14,7 +14,7 @@ interface Membership {
 }
 
 racesOnPostgres('REST membership writes under concurrency', (h) => {
-  afterEach(() => expectTreeConsistent(h));
+  checkTreesAfterEach(h);
 
   async function setUp() {
     const api = new Rest(await h.workspace());
