@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { makePrincipal } from '../src/auth/principal';
-import { ALL_SCOPES } from '../src/auth/scopes';
+import { ALL_SCOPES } from '../src/policy/scopes';
 import { databaseConfig, trafficLimits, treeLimits } from '../src/config';
 import { openDatabase } from '../src/db';
 import { createApiKey } from '../src/domain/apikeys';

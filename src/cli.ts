@@ -2,7 +2,6 @@
 // DATABASE_URL). Each command prints one JSON document on stdout.
 import { parseArgs } from 'node:util';
 import { makePrincipal } from './auth/principal';
-import { ALL_SCOPES } from './auth/scopes';
 import { explain } from './bootstrap';
 import { databaseConfig, treeLimits } from './config';
 import { type Database, migrate, openDatabase } from './db';
@@ -13,6 +12,7 @@ import { DomainError, NotFoundError, ValidationError } from './domain/errors';
 import { type Tenant, createTenant, tenantBySlug } from './domain/tenants';
 import { createUser } from './domain/users';
 import { parseId } from './domain/validate';
+import { ALL_SCOPES } from './policy/scopes';
 
 const USAGE = `usage:
   kauth migrate

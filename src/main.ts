@@ -1,5 +1,4 @@
 // config → database → app → listen; nothing else.
-import { ALL_SCOPES } from './auth/scopes';
 import { makePrincipal } from './auth/principal';
 import { fail } from './bootstrap';
 import { loadConfig } from './config';
@@ -9,6 +8,7 @@ import { createApiKey } from './domain/apikeys';
 import { fullAccessContext } from './domain/context';
 import { isEmpty, seedDemo } from './domain/demo';
 import { buildApp } from './http/app';
+import { ALL_SCOPES } from './policy/scopes';
 
 async function main(): Promise<void> {
   const config = loadConfig();

@@ -33,8 +33,8 @@ eachBackend('SQL statements per response', (h) => {
   it('issues the same small number of statements for 5 groups as for 100', async () => {
     const ws = await h.workspace();
     await seedOrg(ws);
-    await ws.gql('{ viewer { scopes } }'); // the key's first use also records lastUsedAt
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await ws.gql('{ viewer { scopes } }'); // the key's first use also records lastUsedAt, after the response
+    await h.app.settled();
 
     const small = await countStatements(h, ws, QUERY(5));
     const large = await countStatements(h, ws, QUERY(100));

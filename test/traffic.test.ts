@@ -8,7 +8,7 @@ import { trafficLimits } from '../src/config';
 import { CredentialGate } from '../src/http/traffic';
 import { RateLimitedError } from '../src/domain/errors';
 import { makePrincipal } from '../src/auth/principal';
-import { ALL_SCOPES } from '../src/auth/scopes';
+import { ALL_SCOPES } from '../src/policy/scopes';
 import { openDatabase } from '../src/db';
 import { createApiKey } from '../src/domain/apikeys';
 import { fullAccessContext } from '../src/domain/context';

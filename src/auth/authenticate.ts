@@ -2,6 +2,7 @@
 // (`kauth_<slug>_<secret>`) or, when configured, a JWT. Every failure is the same
 // UnauthenticatedError: a caller cannot tell an unknown key from another tenant's.
 import { type KeyObject, createPublicKey } from 'node:crypto';
+import { type Clock, systemClock } from '../clock';
 import { ConfigError, type JwtConfig } from '../config';
 import { findLiveKey, touchApiKey } from '../domain/apikeys';
 import type { Db } from '../domain/context';
@@ -34,12 +35,15 @@ async function jwtVerifierFrom(config: JwtConfig): Promise<JwtVerifier> {
 
 export class Authenticator {
   private readonly lastTouched = new Map<number, number>();
+  /** lastUsedAt writes scheduled or running. */
+  private readonly pendingWrites = new Set<Promise<void>>();
   private readonly verifier: Promise<JwtVerifier> | null;
 
   constructor(
     private readonly db: Db,
     private readonly jwt: JwtConfig | null,
     private readonly logger: AuthLogger,
+    private readonly clock: Clock = systemClock,
   ) {
     this.verifier = jwt ? jwtVerifierFrom(jwt) : null;
   }
@@ -63,21 +67,29 @@ export class Authenticator {
     return principal;
   }
 
+  /** Resolves once every lastUsedAt write scheduled so far has finished (or failed and been logged). */
+  async settled(): Promise<void> {
+    while (this.pendingWrites.size > 0) await Promise.all(this.pendingWrites);
+  }
+
   private async fromApiKey(credential: string): Promise<Principal> {
-    const found = await findLiveKey(this.db, credential);
+    const now = this.clock.now();
+    const found = await findLiveKey(this.db, credential, now);
     if (!found) throw new UnauthenticatedError('invalid, expired or revoked API key');
-    this.recordUse(found.apiKey.id);
+    this.recordUse(found.apiKey.id, now);
     return makePrincipal(found.tenant, found.apiKey.scopes, found.apiKey);
   }
 
   /** Updates lastUsedAt at most once a minute per key, after the response, never failing it. */
-  private recordUse(keyId: number): void {
-    const now = Date.now();
-    if (now - (this.lastTouched.get(keyId) ?? 0) < LAST_USED_INTERVAL_MS) return;
-    this.lastTouched.set(keyId, now);
-    setImmediate(() => {
-      touchApiKey(this.db, keyId, new Date(now)).catch((err) => this.logger.warn({ err, keyId }, 'could not record API key use'));
-    });
+  private recordUse(keyId: number, now: Date): void {
+    const last = this.lastTouched.get(keyId);
+    if (last !== undefined && now.getTime() - last < LAST_USED_INTERVAL_MS) return;
+    this.lastTouched.set(keyId, now.getTime());
+    const write = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => touchApiKey(this.db, keyId, now))
+      .catch((err) => this.logger.warn({ err, keyId }, 'could not record API key use'));
+    this.pendingWrites.add(write);
+    void write.finally(() => this.pendingWrites.delete(write));
   }
 
   private async fromJwt(token: string): Promise<Principal> {
@@ -91,6 +103,7 @@ export class Authenticator {
         audience: this.jwt?.audience,
         // A bearer token without an expiry would be a credential that can never be cut off.
         requiredClaims: ['exp'],
+        currentDate: this.clock.now(),
       }));
     } catch {
       throw new UnauthenticatedError('invalid or expired token');

@@ -2,7 +2,7 @@
 import type { ApiKey, Tenant } from '../generated/prisma/client';
 import type { Db, DomainContext, GroupAccess } from '../domain/context';
 import { ForbiddenError } from '../domain/errors';
-import { type Grant, type ScopeName, coveredRoots, coversGroup, expandGrants, parseScope } from './scopes';
+import { type Grant, type ScopeName, coveredRoots, coversGroup, expandGrants, knownGrants } from '../policy/scopes';
 
 export interface Principal {
   tenant: Tenant;
@@ -28,14 +28,7 @@ export function makePrincipal(
   apiKey: ApiKey | null = null,
   expiresAt: Date | null = apiKey?.expiresAt ?? null,
 ): Principal {
-  const grants = scopes.flatMap((scope) => {
-    try {
-      return [parseScope(scope)];
-    } catch {
-      return [];
-    }
-  });
-  return { tenant, scopes, grants: expandGrants(grants), apiKey, expiresAt };
+  return { tenant, scopes, grants: expandGrants(knownGrants(scopes)), apiKey, expiresAt };
 }
 
 function describeTarget(path: readonly number[] | null): string {

@@ -1,9 +1,8 @@
 // API keys: `kauth_<slug>_<secret>`. Only a SHA-256 of the secret and a short display
 // prefix are stored; the full key is returned once, at creation.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Principal } from '../auth/principal';
-import { type Grant, formatGrant, grantCovers, parseScope } from '../auth/scopes';
 import type { ApiKey, Tenant } from '../generated/prisma/client';
+import { type Grant, formatGrant, grantCovers, knownGrants, parseScope } from '../policy/scopes';
 import type { Db, DomainContext } from './context';
 import { ForbiddenError, NotFoundError, ValidationError } from './errors';
 import { findGroupsForWrite } from './groups';
@@ -38,6 +37,14 @@ export function listApiKeys(ctx: DomainContext): Promise<ApiKey[]> {
   return ctx.db.apiKey.findMany({ where: { tenantId: ctx.tenantId }, orderBy: { id: 'asc' } });
 }
 
+/** What key creation and revocation need to know of the credential doing it. */
+export interface KeyHolder {
+  /** What the credential holds, implications included. */
+  grants: readonly Grant[];
+  /** When the credential stops working; null if never. A key it creates may not outlive it. */
+  expiresAt: Date | null;
+}
+
 export interface CreateApiKeyInput {
   name: unknown;
   scopes: readonly string[];
@@ -51,16 +58,29 @@ async function groupPaths(ctx: DomainContext, grants: readonly Grant[]): Promise
   return new Map(rows.map((row) => [row.id, row.path]));
 }
 
-/** Creates a key whose every scope the creator holds (no escalation). Returns the key, once. */
+/** The grants a new key asks for; an unknown or malformed scope is a ValidationError naming its index. */
+function wantedGrants(scopes: readonly string[]): Grant[] {
+  if (scopes.length === 0) throw new ValidationError('scopes', 'a key needs at least one scope');
+  return scopes.map((text, i) => {
+    const parsed = parseScope(text.trim());
+    if (!parsed.ok) throw new ValidationError(`scopes[${i}]`, parsed.problem);
+    return parsed.grant;
+  });
+}
+
+/**
+ * Creates a key whose every scope the creator holds (no escalation). Returns the key, once.
+ * `now` is the time the expiry is judged against.
+ */
 export async function createApiKey(
   ctx: DomainContext,
-  creator: Principal,
+  creator: KeyHolder,
   input: CreateApiKeyInput,
+  now = new Date(),
 ): Promise<{ key: string; apiKey: ApiKey }> {
   const name = requiredName(input.name, 'name', 255);
-  if (input.scopes.length === 0) throw new ValidationError('scopes', 'a key needs at least one scope');
-  const wanted = input.scopes.map((s, i) => parseScope(s.trim(), `scopes[${i}]`));
-  if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
+  const wanted = wantedGrants(input.scopes);
+  if (input.expiresAt && input.expiresAt <= now) {
     throw new ValidationError('expiresAt', 'expiresAt must be in the future');
   }
   // Any expiring credential (API key or JWT) would otherwise outlive itself through the keys it makes.
@@ -75,7 +95,7 @@ export async function createApiKey(
     throw new ForbiddenError(`a key cannot be given scopes its creator does not hold: ${names.join(', ')}`, [names]);
   }
   const secret = generateSecret();
-  const apiKey = await ctx.db.apiKey.create({
+  const { tenant, ...apiKey } = await ctx.db.apiKey.create({
     data: {
       tenantId: ctx.tenantId,
       name,
@@ -84,22 +104,18 @@ export async function createApiKey(
       scopes: [...new Set(wanted.map(formatGrant))],
       expiresAt: input.expiresAt ?? null,
     },
+    include: { tenant: { select: { slug: true } } },
   });
-  return { key: `kauth_${creator.tenant.slug}_${secret}`, apiKey };
+  return { key: `kauth_${tenant.slug}_${secret}`, apiKey };
 }
 
 /**
  * The known scopes of `key` that `revoker` does not cover (the creation rule, `grantCovers`).
  * Checked against the whole tree; a scope restricted to a group since deleted needs the unrestricted form.
  */
-async function scopesBeyond(ctx: DomainContext, revoker: Principal, key: ApiKey): Promise<string[]> {
-  const grants = key.scopes.flatMap((scope) => {
-    try {
-      return [parseScope(scope)];
-    } catch {
-      return []; // unknown to this version: it grants nothing, so it takes nothing to revoke
-    }
-  });
+async function scopesBeyond(ctx: DomainContext, revoker: Pick<KeyHolder, 'grants'>, key: ApiKey): Promise<string[]> {
+  // A scope unknown to this version grants nothing, so it takes nothing to revoke.
+  const grants = knownGrants(key.scopes);
   const ids = [...new Set(grants.flatMap((g) => (g.group === null ? [] : [g.group])))];
   const rows = ids.length
     ? await ctx.db.group.findMany({ where: { tenantId: ctx.tenantId, id: { in: ids } }, select: { id: true, path: true } })
@@ -113,7 +129,7 @@ async function scopesBeyond(ctx: DomainContext, revoker: Principal, key: ApiKey)
 }
 
 /** Revokes a key; the revoker must hold at least the key's scopes, or a narrow key could cut off a wider one. */
-export async function revokeApiKey(ctx: DomainContext, revoker: Principal, id: number): Promise<ApiKey> {
+export async function revokeApiKey(ctx: DomainContext, revoker: Pick<KeyHolder, 'grants'>, id: number, now = new Date()): Promise<ApiKey> {
   const key = await ctx.db.apiKey.findFirst({ where: { tenantId: ctx.tenantId, id } });
   if (!key) throw new NotFoundError('ApiKey', id, 'id');
   const beyond = await scopesBeyond(ctx, revoker, key);
@@ -121,18 +137,18 @@ export async function revokeApiKey(ctx: DomainContext, revoker: Principal, id: n
     throw new ForbiddenError(`revoking key ${id} requires holding its scopes; the credential lacks: ${beyond.join(', ')}`, [beyond]);
   }
   if (key.revokedAt) return key;
-  return ctx.db.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
+  return ctx.db.apiKey.update({ where: { id }, data: { revokedAt: now } });
 }
 
-/** The live key (not revoked, not expired) and its tenant for a presented key string, or null. */
-export async function findLiveKey(db: Db, presented: string): Promise<{ apiKey: ApiKey; tenant: Tenant } | null> {
+/** The live key (not revoked, not expired at `now`) and its tenant for a presented key string, or null. */
+export async function findLiveKey(db: Db, presented: string, now: Date): Promise<{ apiKey: ApiKey; tenant: Tenant } | null> {
   const parsed = parseKey(presented);
   if (!parsed) return null;
   const hash = hashSecret(parsed.secret);
   const found = await db.apiKey.findUnique({ where: { secretHash: hash }, include: { tenant: true } });
   if (!found || !timingSafeEqual(Buffer.from(found.secretHash), Buffer.from(hash))) return null;
   if (found.tenant.slug !== parsed.slug) return null;
-  if (found.revokedAt || (found.expiresAt && found.expiresAt.getTime() <= Date.now())) return null;
+  if (found.revokedAt || (found.expiresAt && found.expiresAt <= now)) return null;
   const { tenant, ...apiKey } = found;
   return { apiKey, tenant };
 }

@@ -1,6 +1,7 @@
 // The per-request GraphQL context: the principal, the domain context, fresh loaders.
 import type { Principal } from '../auth/principal';
 import { domainContextOf } from '../auth/principal';
+import type { Clock } from '../clock';
 import type { Db, DomainContext } from '../domain/context';
 import type { Group, User } from '../generated/prisma/client';
 import type { ApiKey } from '../generated/prisma/client';
@@ -13,11 +14,20 @@ export interface GraphQLContext {
   loaders: Loaders;
   /** The request's deadline, disconnect signal and accounting. */
   work: RequestWork;
+  /** The time key expiry is judged by. */
+  clock: Clock;
 }
 
-export function createContext(db: Db, principal: Principal, maxGroupDepth: number, work: RequestWork, onBatch?: BatchObserver): GraphQLContext {
+export function createContext(
+  db: Db,
+  principal: Principal,
+  maxGroupDepth: number,
+  work: RequestWork,
+  clock: Clock,
+  onBatch?: BatchObserver,
+): GraphQLContext {
   const domain = domainContextOf(db, principal, maxGroupDepth);
-  return { principal, domain, loaders: createLoaders(domain, onBatch), work };
+  return { principal, domain, loaders: createLoaders(domain, onBatch), work, clock };
 }
 
 export type ViewerModel = Principal;

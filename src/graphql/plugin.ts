@@ -4,6 +4,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../clock';
 import type { QueryLimits } from '../config';
 import type { Db } from '../domain/context';
 import { type Admission, admitRequest } from '../http/admission';
@@ -18,6 +19,7 @@ export interface GraphQLPluginOptions {
   admission: Admission;
   maxGroupDepth: number;
   limits: QueryLimits;
+  clock: Clock;
 }
 
 export async function graphqlPlugin(app: FastifyInstance, options: GraphQLPluginOptions): Promise<void> {
@@ -56,6 +58,6 @@ export async function graphqlPlugin(app: FastifyInstance, options: GraphQLPlugin
   await app.register(fastifyApollo(apollo), {
     path: '/graphql',
     method: ['GET', 'POST'],
-    context: async (request) => createContext(options.db, request.principal!, options.maxGroupDepth, request.work, observeBatch),
+    context: async (request) => createContext(options.db, request.principal!, options.maxGroupDepth, request.work, options.clock, observeBatch),
   });
 }

@@ -104,7 +104,7 @@ export const resolvers: Resolvers = {
       roles.setUserRole(domain, parseId(args.userId, 'userId'), parseId(args.roleId, 'roleId'), true),
     unassignUserRole: (_, args, { domain }) =>
       roles.setUserRole(domain, parseId(args.userId, 'userId'), parseId(args.roleId, 'roleId'), false),
-    createApiKey: (_, { input }, { domain, principal }) => apiKeys.createApiKey(domain, principal, input),
-    revokeApiKey: (_, { id }, { domain, principal }) => apiKeys.revokeApiKey(domain, principal, parseId(id, 'id')),
+    createApiKey: (_, { input }, { domain, principal, clock }) => apiKeys.createApiKey(domain, principal, input, clock.now()),
+    revokeApiKey: (_, { id }, { domain, principal, clock }) => apiKeys.revokeApiKey(domain, principal, parseId(id, 'id'), clock.now()),
   },
 };

@@ -3,6 +3,7 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { Authenticator } from '../auth/authenticate';
+import { type Clock, systemClock } from '../clock';
 import { type JwtConfig, type QueryLimits, type TrafficLimits, queryLimits, trafficLimits } from '../config';
 import type { PoolStats, Readiness } from '../db';
 import type { Db } from '../domain/context';
@@ -31,6 +32,15 @@ export interface AppOptions {
   trustProxy?: boolean;
   readiness?: () => Promise<Readiness>;
   poolStats?: () => PoolStats | null;
+  /** The time key expiry and lastUsedAt are judged by; tests set it. */
+  clock?: Clock;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Resolves once the work requests leave behind them (lastUsedAt writes) is done. */
+    settled(): Promise<void>;
+  }
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -128,11 +138,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   }
 
-  const authenticator = new Authenticator(options.db, options.jwt, app.log);
+  const clock = options.clock ?? systemClock;
+  const authenticator = new Authenticator(options.db, options.jwt, app.log, clock);
   await authenticator.ready();
+  app.decorate('settled', () => authenticator.settled());
+  app.addHook('onClose', () => authenticator.settled());
   const gate = new CredentialGate(traffic.concurrentPerCredential, traffic.concurrencyWaitMs);
   const admission: Admission = { authenticator, rateLimits, gate, metrics };
-  await app.register(graphqlPlugin, { db: options.db, admission, maxGroupDepth: options.maxGroupDepth, limits: query });
+  await app.register(graphqlPlugin, { db: options.db, admission, maxGroupDepth: options.maxGroupDepth, limits: query, clock });
   await app.register(restPlugin, { prefix: '/t/:slug/api/v1', db: options.db, admission, maxGroupDepth: options.maxGroupDepth });
   return app;
 }

@@ -4,7 +4,7 @@
 import fastifySwagger from '@fastify/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { domainContextOf } from '../auth/principal';
-import { type ScopeName, holdsAny } from '../auth/scopes';
+import { type ScopeName, holdsAny } from '../policy/scopes';
 import type { Db } from '../domain/context';
 import { ForbiddenError } from '../domain/errors';
 import { type Admission, admitRequest } from '../http/admission';

@@ -2,7 +2,7 @@
 // served without credentials (`config.public`). One declaring neither stops the app at start-up,
 // so a forgotten scope is a boot failure, never a route any credential can call.
 import type { RouteOptions } from 'fastify';
-import { isScopeName } from '../auth/scopes';
+import { isScopeName } from '../policy/scopes';
 
 /** An `onRoute` hook: throws, naming the route, for a route with neither a known `config.scope` nor `config.public`. */
 export function requireDeclaredScope(routeOptions: RouteOptions): void {

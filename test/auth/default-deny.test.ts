@@ -2,153 +2,111 @@
 // the requirement is written into its description, and a field without one is refused at runtime.
 import { readFileSync } from 'node:fs';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { getDirective } from '@graphql-tools/utils';
-import {
-  type GraphQLField,
-  type GraphQLObjectType,
-  type GraphQLSchema,
-  getNamedType,
-  graphql,
-  introspectionFromSchema,
-  isInputObjectType,
-  isObjectType,
-} from 'graphql';
+import { type GraphQLObjectType, type GraphQLSchema, graphql, introspectionFromSchema } from 'graphql';
 import { makePrincipal } from '../../src/auth/principal';
-import { ALL_SCOPES, isScopeName } from '../../src/auth/scopes';
 import { ForbiddenError } from '../../src/domain/errors';
 import type { Tenant } from '../../src/generated/prisma/client';
 import { resolvers } from '../../src/graphql/resolvers';
 import { SCHEMA_PATH, buildSchema } from '../../src/graphql/schema';
-import { applyScopeDirective } from '../../src/graphql/scope-directive';
+import { type FieldGuard, applyScopeDirective, fieldGuards, guardProblems } from '../../src/graphql/scope-directive';
 import { RequestWork } from '../../src/http/request-work';
+import { ALL_SCOPES } from '../../src/policy/scopes';
 
 const SDL = readFileSync(SCHEMA_PATH, 'utf8');
 
-interface Requirement {
-  scopes: string[][];
-  groupArg?: string;
-}
-
-const requirementOf = (schema: GraphQLSchema, node: Parameters<typeof getDirective>[1]): Requirement | undefined =>
-  getDirective(schema, node, 'requiresScope')?.[0] as Requirement | undefined;
-const isPublic = (schema: GraphQLSchema, node: Parameters<typeof getDirective>[1]): boolean =>
-  Boolean(getDirective(schema, node, 'public')?.[0]);
-
-function rootTypeNames(schema: GraphQLSchema): string[] {
-  return [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].flatMap((t) => (t ? [t.name] : []));
-}
-
-function objectTypes(schema: GraphQLSchema): GraphQLObjectType[] {
-  return Object.values(schema.getTypeMap()).filter((t): t is GraphQLObjectType => isObjectType(t) && !t.name.startsWith('__'));
-}
-
-const objectType = (schema: GraphQLSchema, name: string): GraphQLObjectType => schema.getType(name) as GraphQLObjectType;
-
-/** Does `groupArg` ("input.parentId") name an argument (or input field) of the field? */
-function namesAnArgument(field: GraphQLField<unknown, unknown>, groupArg: string): boolean {
-  const [argName, ...rest] = groupArg.split('.');
-  let type = field.args.find((a) => a.name === argName)?.type;
-  for (const part of rest) {
-    const named = type && getNamedType(type);
-    if (!named || !isInputObjectType(named)) return false;
-    type = named.getFields()[part]?.type;
-  }
-  return type !== undefined;
-}
-
-function problemsOf(label: string, requirement: Requirement, field: GraphQLField<unknown, unknown> | null): string[] {
-  const problems: string[] = [];
-  if (requirement.scopes.length === 0) problems.push(`${label}: requires an empty list of scope sets`);
-  for (const set of requirement.scopes) {
-    if (set.length === 0) problems.push(`${label}: an empty scope set (would allow anyone)`);
-    for (const scope of set) if (!isScopeName(scope)) problems.push(`${label}: unknown scope "${scope}"`);
-  }
-  if (requirement.groupArg !== undefined && (field === null || !namesAnArgument(field, requirement.groupArg))) {
-    problems.push(`${label}: groupArg "${requirement.groupArg}" is not an argument`);
-  }
-  return problems;
-}
-
-/**
- * Every field that is not covered: root fields need their own @requiresScope or @public (a
- * type-wide directive on Query or Mutation would be too easy to widen by accident); other
- * fields may inherit their type's. Also reports requirements that could never be checked.
- */
-function uncoveredFields(schema: GraphQLSchema): string[] {
-  const roots = rootTypeNames(schema);
-  const problems: string[] = [];
-  for (const type of objectTypes(schema)) {
-    const isRoot = roots.includes(type.name);
-    const typeRequirement = isRoot ? undefined : requirementOf(schema, type);
-    const typePublic = !isRoot && isPublic(schema, type);
-    if (typeRequirement) problems.push(...problemsOf(type.name, typeRequirement, null));
-    for (const field of Object.values(type.getFields())) {
-      const label = `${type.name}.${field.name}`;
-      const own = requirementOf(schema, field);
-      if (own) problems.push(...problemsOf(label, own, field));
-      if (!own && !isPublic(schema, field) && !typeRequirement && !typePublic) problems.push(`${label}: no @requiresScope or @public`);
-    }
-  }
-  return problems;
-}
+/** What the issue makes public: the viewer and what hangs off it. */
+const PUBLIC_FIELDS = ['Query.viewer', 'Tenant.id', 'Tenant.name', 'Tenant.slug', 'Viewer.apiKey', 'Viewer.scopes', 'Viewer.tenant'];
 
 const sdlSchema = (sdl: string) => makeExecutableSchema({ typeDefs: sdl });
+const objectType = (schema: GraphQLSchema, name: string): GraphQLObjectType => schema.getType(name) as GraphQLObjectType;
+const requires = (scopes: string[][], groupArg: string | null = null): FieldGuard => ({ public: false, requirement: scopes, groupArg });
+const PUBLIC: FieldGuard = { public: true, requirement: null, groupArg: null };
 
-describe('default deny: the schema walk', () => {
-  it('finds a scope requirement or @public on every field of every object type', () => {
-    expect(uncoveredFields(buildSchema())).toEqual([]);
+describe('default deny: the guard of every field (src/graphql/scope-directive.ts fieldGuards)', () => {
+  const guards = fieldGuards(buildSchema());
+
+  it('finds a scope requirement on every field of every object type except the public ones', () => {
+    expect(guardProblems(buildSchema())).toEqual([]);
+    const withoutRequirement = [...guards].filter(([, guard]) => !guard.requirement).map(([label]) => label);
+    expect(withoutRequirement.sort()).toEqual(PUBLIC_FIELDS);
   });
 
-  it('walks every Query and Mutation field and every object type of the schema', () => {
-    const schema = buildSchema();
-    expect(Object.keys(schema.getQueryType()!.getFields()).length).toBeGreaterThanOrEqual(8);
-    expect(Object.keys(schema.getMutationType()!.getFields()).length).toBeGreaterThanOrEqual(14);
-    expect(objectTypes(schema).map((t) => t.name)).toEqual(expect.arrayContaining(['Group', 'User', 'Role', 'ApiKey', 'Viewer']));
+  it('gives root fields their own requirement, and other fields their own or their type\'s', () => {
+    const pick = (labels: string[]) => Object.fromEntries(labels.map((label) => [label, guards.get(label)]));
+    expect(pick(['Query.viewer', 'Query.groups', 'Query.apiKeys', 'Mutation.createGroup', 'Mutation.addGroupMember', 'Mutation.revokeApiKey'])).toEqual({
+      'Query.viewer': PUBLIC,
+      'Query.groups': requires([['groups:read']]),
+      'Query.apiKeys': requires([['apikeys:read']]),
+      'Mutation.createGroup': requires([['groups:write']], 'input.parentId'),
+      'Mutation.addGroupMember': requires([['groups:members:write']], 'groupId'),
+      'Mutation.revokeApiKey': requires([['apikeys:write']]),
+    });
+    expect(pick(['Tenant.slug', 'Group.name', 'Group.roles', 'User.id', 'User.email', 'EffectiveRole.via', 'Role.description', 'ApiKey.scopes'])).toEqual({
+      'Tenant.slug': PUBLIC,
+      'Group.name': requires([['groups:read']]),
+      'Group.roles': requires([['roles:read']]),
+      'User.id': requires([['users:read'], ['groups:read']]),
+      'User.email': requires([['users:read']]),
+      'EffectiveRole.via': requires([['roles:read', 'groups:read']]),
+      'Role.description': requires([['roles:read']]),
+      'ApiKey.scopes': requires([['apikeys:read'], ['apikeys:write']]),
+    });
   });
 
-  it('only marks the viewer and what hangs off it as public', () => {
-    const schema = buildSchema();
-    const publicRootFields = rootTypeNames(schema).flatMap((name) =>
-      Object.values(objectType(schema, name).getFields())
-        .filter((f) => isPublic(schema, f))
-        .map((f) => `${name}.${f.name}`),
+  it("gives the fields of a type an interface's requirements, the field's own before the type's", () => {
+    const sdl = SDL.replace(
+      'type Query {',
+      `interface Badge @requiresScope(scopes: [["roles:read"]]) {
+  label: String
+  secret: String @requiresScope(scopes: [["users:read"]])
+}
+type GroupBadge implements Badge { label: String secret: String kind: String @public }
+
+type Query {
+  badge: Badge @requiresScope(scopes: [["groups:read"]])`,
     );
-    expect(publicRootFields).toEqual(['Query.viewer']);
-    expect(objectTypes(schema).filter((t) => isPublic(schema, t)).map((t) => t.name).sort()).toEqual(['Tenant', 'Viewer']);
+    const badge = [...fieldGuards(sdlSchema(sdl))].filter(([label]) => label.startsWith('GroupBadge.'));
+    expect(Object.fromEntries(badge)).toEqual({
+      'GroupBadge.label': requires([['roles:read']]),
+      'GroupBadge.secret': requires([['users:read']]),
+      'GroupBadge.kind': PUBLIC,
+    });
   });
 
   it('reports a root field whose guard is removed', () => {
     const sdl = SDL.replace('role(id: ID!): Role @requiresScope(scopes: [["roles:read"]])', 'role(id: ID!): Role');
     expect(sdl).not.toBe(SDL);
-    expect(uncoveredFields(sdlSchema(sdl))).toEqual(['Query.role: no @requiresScope or @public']);
+    expect(guardProblems(sdlSchema(sdl))).toEqual(['Query.role: no @requiresScope or @public']);
   });
 
   it('reports a mutation whose guard is removed', () => {
     const sdl = SDL.replace(/(revokeApiKey\(id: ID!\): ApiKey!) @requiresScope\(scopes: \[\["apikeys:write"\]\]\)/, '$1');
     expect(sdl).not.toBe(SDL);
-    expect(uncoveredFields(sdlSchema(sdl))).toEqual(['Mutation.revokeApiKey: no @requiresScope or @public']);
+    expect(guardProblems(sdlSchema(sdl))).toEqual(['Mutation.revokeApiKey: no @requiresScope or @public']);
   });
 
   it('reports every field of an object type whose guard is removed', () => {
     const sdl = SDL.replace('type Role @requiresScope(scopes: [["roles:read"]]) {', 'type Role {');
     expect(sdl).not.toBe(SDL);
-    expect(uncoveredFields(sdlSchema(sdl))).toEqual([
+    expect(guardProblems(sdlSchema(sdl))).toEqual([
       'Role.id: no @requiresScope or @public',
       'Role.name: no @requiresScope or @public',
       'Role.description: no @requiresScope or @public',
     ]);
   });
 
-  it('reports a new field added without a guard', () => {
+  it('reports a new field added without a guard, even under a type-wide directive on Query', () => {
     const sdl = SDL.replace('type Query {', 'type Query {\n  everything: String');
-    expect(uncoveredFields(sdlSchema(sdl))).toEqual(['Query.everything: no @requiresScope or @public']);
+    expect(guardProblems(sdlSchema(sdl))).toEqual(['Query.everything: no @requiresScope or @public']);
+    const typeWide = SDL.replace('type Query {', 'type Query @requiresScope(scopes: [["groups:read"]]) {\n  everything: String');
+    expect(guardProblems(sdlSchema(typeWide))).toEqual(['Query.everything: no @requiresScope or @public']);
   });
 
   it('reports requirements that would allow anyone or name unknown scopes or arguments', () => {
     const sdl = SDL.replace('roles: [Role!]! @requiresScope(scopes: [["roles:read"]])', 'roles: [Role!]! @requiresScope(scopes: [[]])')
       .replace('user(id: ID!): User @requiresScope(scopes: [["users:read"]])', 'user(id: ID!): User @requiresScope(scopes: [["users:admin"]])')
       .replace('groupArg: "input.parentId"', 'groupArg: "input.parent"');
-    expect(uncoveredFields(sdlSchema(sdl)).sort()).toEqual([
+    expect(guardProblems(sdlSchema(sdl)).sort()).toEqual([
       'Mutation.createGroup: groupArg "input.parent" is not an argument',
       'Query.roles: an empty scope set (would allow anyone)',
       'Query.user: unknown scope "users:admin"',
@@ -157,23 +115,26 @@ describe('default deny: the schema walk', () => {
 });
 
 describe('default deny: descriptions', () => {
-  const introspection = introspectionFromSchema(buildSchema());
   const schema = buildSchema();
+  const introspection = introspectionFromSchema(schema);
+  const guards = fieldGuards(schema);
 
-  it("states each guarded field's scopes in its introspected description", () => {
+  it("states each field's scopes, or that it is public, in its introspected description", () => {
     const missing: string[] = [];
+    const saidPublic: string[] = [];
     for (const type of introspection.__schema.types) {
       if (type.kind !== 'OBJECT' || type.name.startsWith('__')) continue;
-      const owner = objectType(schema, type.name);
       for (const field of type.fields ?? []) {
-        const source = owner.getFields()[field.name];
-        const requirement = requirementOf(schema, source) ?? (isPublic(schema, source) ? undefined : requirementOf(schema, owner));
+        const label = `${type.name}.${field.name}`;
+        const requirement = guards.get(label)!.requirement;
         const description = field.description ?? '';
-        const wanted = requirement ? requirement.scopes.flat().map((s) => `\`${s}\``) : ['Public'];
-        for (const word of wanted) if (!description.includes(word)) missing.push(`${type.name}.${field.name} lacks ${word}`);
+        const wanted = requirement ? requirement.flat().map((s) => `\`${s}\``) : ['Public'];
+        for (const word of wanted) if (!description.includes(word)) missing.push(`${label} lacks ${word}`);
+        if (description.includes('Public: any valid credential.')) saidPublic.push(label);
       }
     }
     expect(missing).toEqual([]);
+    expect(saidPublic.sort()).toEqual(PUBLIC_FIELDS);
   });
 
   it('keeps the written description and adds the requirement after it', () => {

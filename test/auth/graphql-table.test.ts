@@ -5,7 +5,7 @@
 // without a row fails here.
 import { getDirective } from '@graphql-tools/utils';
 import type { GraphQLObjectType } from 'graphql';
-import { ALL_SCOPES, type ScopeName, expandGrants, parseScope } from '../../src/auth/scopes';
+import { ALL_SCOPES, type ScopeName, expandGrants, knownGrants } from '../../src/policy/scopes';
 import { buildSchema } from '../../src/graphql/schema';
 import { type GraphQLBody, type Harness, type Response, type Workspace, codes, eachBackend } from '../support/harness';
 import { buildTree } from '../support/tree-fixture';
@@ -455,7 +455,7 @@ function declared(typeName: string, field: string) {
 
 /** Every scope except `scope` and those that imply it: the field's scope is the only thing missing. */
 function allScopesBut(scope: ScopeName): string[] {
-  return ALL_SCOPES.filter((s) => !expandGrants([parseScope(s)]).some((g) => g.scope === scope));
+  return ALL_SCOPES.filter((s) => !expandGrants(knownGrants([s])).some((g) => g.scope === scope));
 }
 
 function expectForbidden(res: Response<GraphQLBody>, field: string, required: string[][]): void {

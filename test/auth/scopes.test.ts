@@ -1,21 +1,29 @@
 // The scope catalog as a table: what parses, what each scope implies, how restrictions
 // (`<scope>@<groupId>`) cover the tree, and what a credential may hand out (no escalation).
 import {
-  ALL_SCOPES,
   type Grant,
-  SCOPE_CATALOG,
   type ScopeName,
   coveredRoots,
   coversGroup,
   expandGrants,
   formatGrant,
   grantCovers,
+  knownGrants,
   parseScope,
   satisfies,
-} from '../../src/auth/scopes';
-import { ValidationError } from '../../src/domain/errors';
+} from '../../src/policy/scopes';
 
-const grants = (...scopes: string[]): Grant[] => expandGrants(scopes.map((s) => parseScope(s)));
+/** The grant a scope text parses to; fails the test if it does not parse. */
+function grantOf(text: string): Grant {
+  const parsed = parseScope(text);
+  if (!parsed.ok) throw new Error(parsed.problem);
+  return parsed.grant;
+}
+
+/** The scopes of the issue, as an unknown scope's refusal lists them. */
+const KNOWN = 'groups:read, groups:members:write, groups:write, users:read, users:write, roles:read, roles:write, apikeys:read, apikeys:write';
+
+const grants = (...scopes: string[]): Grant[] => expandGrants(scopes.map(grantOf));
 const formatted = (list: Grant[]): string[] => list.map(formatGrant).sort();
 
 // A tree used by the restriction tables:   1 ─ 12 ─ 120 ─ 1200
@@ -33,31 +41,27 @@ const PATHS: Record<number, number[]> = {
 const pathOf = (id: number): number[] | null => PATHS[id] ?? null;
 
 describe('the scope catalog', () => {
-  it('lists exactly the scopes of the issue', () => {
-    expect([...ALL_SCOPES].sort()).toEqual(
-      [
-        'apikeys:read',
-        'apikeys:write',
-        'groups:members:write',
-        'groups:read',
-        'groups:write',
-        'roles:read',
-        'roles:write',
-        'users:read',
-        'users:write',
-      ].sort(),
+  it('knows exactly the scopes of the issue, and names them when refusing another', () => {
+    expect(parseScope('groups:admin')).toEqual({ ok: false, problem: `unknown scope "groups:admin"; known scopes: ${KNOWN}` });
+  });
+
+  it.each<[string, boolean]>([
+    ['groups:read', true],
+    ['groups:members:write', true],
+    ['groups:write', true],
+    ['users:read', false],
+    ['users:write', false],
+    ['roles:read', false],
+    ['roles:write', false],
+    ['apikeys:read', false],
+    ['apikeys:write', false],
+  ])('parses %s, and a restriction of it to a subtree only if it is a groups:* scope (%s)', (scope, restrictable) => {
+    expect(parseScope(scope)).toEqual({ ok: true, grant: { scope, group: null } });
+    expect(parseScope(`${scope}@7`)).toEqual(
+      restrictable
+        ? { ok: true, grant: { scope, group: 7 } }
+        : { ok: false, problem: `scope "${scope}" cannot be restricted to a group ("${scope}@7")` },
     );
-  });
-
-  it('only lets groups:* scopes be restricted to a subtree', () => {
-    const restrictable = ALL_SCOPES.filter((s) => SCOPE_CATALOG[s].restrictable).sort();
-    expect(restrictable).toEqual(['groups:members:write', 'groups:read', 'groups:write']);
-  });
-
-  it('only implies scopes that are in the catalog', () => {
-    for (const scope of ALL_SCOPES) {
-      for (const implied of SCOPE_CATALOG[scope].implies) expect(ALL_SCOPES).toContain(implied);
-    }
   });
 });
 
@@ -71,36 +75,42 @@ describe('parseScope', () => {
     ['users:read', { scope: 'users:read', group: null }],
     ['apikeys:write', { scope: 'apikeys:write', group: null }],
   ])('parses %s', (text, expected) => {
-    expect(parseScope(text)).toEqual(expected);
-    expect(formatGrant(parseScope(text))).toBe(text);
+    expect(parseScope(text)).toEqual({ ok: true, grant: expected });
+    expect(formatGrant(grantOf(text))).toBe(text);
   });
 
-  it.each([
-    ['an unknown scope', 'groups:admin'],
-    ['an unknown namespace', 'teams:read'],
-    ['an empty string', ''],
-    ['a bare name', 'groups'],
-    ['upper case', 'GROUPS:READ'],
-    ['surrounding spaces', ' groups:read'],
-    ['a trailing colon', 'groups:read:'],
-    ['group 0', 'groups:read@0'],
-    ['a leading zero', 'groups:read@012'],
-    ['a negative group', 'groups:read@-1'],
-    ['a non-numeric group', 'groups:read@abc'],
-    ['an empty restriction', 'groups:read@'],
-    ['two restrictions', 'groups:read@1@2'],
-    ['a group beyond 32 bits', 'groups:read@2147483648'],
-    ['a wildcard', 'groups:*'],
-    ['a restricted non-groups scope (users:read)', 'users:read@12'],
-    ['a restricted non-groups scope (roles:write)', 'roles:write@12'],
-    ['a restricted non-groups scope (apikeys:write)', 'apikeys:write@3'],
-  ])('rejects %s with a ValidationError on the given field', (_, text) => {
-    expect(() => parseScope(text, 'scopes[3]')).toThrow(ValidationError);
-    try {
-      parseScope(text, 'scopes[3]');
-    } catch (error) {
-      expect((error as ValidationError).field).toBe('scopes[3]');
-    }
+  it.each<[string, string, 'unknown' | 'restriction']>([
+    ['an unknown scope', 'groups:admin', 'unknown'],
+    ['an unknown namespace', 'teams:read', 'unknown'],
+    ['an empty string', '', 'unknown'],
+    ['a bare name', 'groups', 'unknown'],
+    ['upper case', 'GROUPS:READ', 'unknown'],
+    ['surrounding spaces', ' groups:read', 'unknown'],
+    ['a trailing colon', 'groups:read:', 'unknown'],
+    ['group 0', 'groups:read@0', 'unknown'],
+    ['a leading zero', 'groups:read@012', 'unknown'],
+    ['a negative group', 'groups:read@-1', 'unknown'],
+    ['a non-numeric group', 'groups:read@abc', 'unknown'],
+    ['an empty restriction', 'groups:read@', 'unknown'],
+    ['two restrictions', 'groups:read@1@2', 'unknown'],
+    ['a group beyond 32 bits', 'groups:read@2147483648', 'restriction'],
+    ['a wildcard', 'groups:*', 'unknown'],
+    ['a restricted non-groups scope (users:read)', 'users:read@12', 'restriction'],
+    ['a restricted non-groups scope (roles:write)', 'roles:write@12', 'restriction'],
+    ['a restricted non-groups scope (apikeys:write)', 'apikeys:write@3', 'restriction'],
+  ])('rejects %s, saying why', (_, text, kind) => {
+    const scope = text.split('@')[0];
+    const problem = kind === 'unknown' ? `unknown scope "${text}"; known scopes: ${KNOWN}` : `scope "${scope}" cannot be restricted to a group ("${text}")`;
+    expect(parseScope(text)).toEqual({ ok: false, problem });
+  });
+});
+
+describe('knownGrants', () => {
+  it('keeps the scopes this version knows, unexpanded, and drops the others', () => {
+    expect(knownGrants(['groups:write@12', 'openid', 'legacy:admin', 'users:read', 'users:read@3'])).toEqual([
+      { scope: 'groups:write', group: 12 },
+      { scope: 'users:read', group: null },
+    ]);
   });
 });
 
@@ -125,9 +135,9 @@ describe('expandGrants (implications)', () => {
     expect(formatted(grants(...given))).toEqual(expected.sort());
   });
 
-  it('never lets a scope imply one outside the groups:* family with a restriction', () => {
-    for (const scope of ALL_SCOPES.filter((s) => SCOPE_CATALOG[s].restrictable)) {
-      for (const g of grants(`${scope}@7`)) expect(SCOPE_CATALOG[g.scope].restrictable).toBe(true);
+  it('never lets a restricted scope imply one outside the groups:* family', () => {
+    for (const scope of ['groups:read', 'groups:members:write', 'groups:write']) {
+      for (const g of grants(`${scope}@7`)) expect(g).toEqual({ scope: expect.stringMatching(/^groups:/), group: 7 });
     }
   });
 });
@@ -236,6 +246,6 @@ describe('grantCovers (no escalation)', () => {
     ['a non-groups scope', ['apikeys:write'], 'apikeys:read', true],
     ['apikeys:write from apikeys:read', ['apikeys:read'], 'apikeys:write', false],
   ])('%s', (_, held, wanted, expected) => {
-    expect(grantCovers(grants(...held), parseScope(wanted), pathOf)).toBe(expected);
+    expect(grantCovers(grants(...held), grantOf(wanted), pathOf)).toBe(expected);
   });
 });

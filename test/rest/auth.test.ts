@@ -1,7 +1,7 @@
 // REST authentication (401) and scopes (403, RFC 6750), restricted scopes included:
 // the same rules as GraphQL, enforced by the same auth and domain code.
 import { makePrincipal } from '../../src/auth/principal';
-import { ALL_SCOPES } from '../../src/auth/scopes';
+import { ALL_SCOPES } from '../../src/policy/scopes';
 import { createApiKey, revokeApiKey } from '../../src/domain/apikeys';
 import { type Workspace, eachBackend } from '../support/harness';
 import { Rest, type RestErrorBody, errorCode } from '../support/rest';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { makePrincipal } from '../../src/auth/principal';
-import { ALL_SCOPES } from '../../src/auth/scopes';
+import { ALL_SCOPES } from '../../src/policy/scopes';
 import { type Database, openDatabase } from '../../src/db';
 import { createApiKey } from '../../src/domain/apikeys';
 import { type DomainContext, fullAccessContext } from '../../src/domain/context';

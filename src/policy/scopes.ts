@@ -1,6 +1,6 @@
-// The scope catalog, what each scope implies, and subtree restrictions (`<scope>@<groupId>`).
-// Every authorization question in the service is answered by the functions in this file.
-import { ValidationError } from '../domain/errors';
+// The scope catalog, what each scope implies, subtree restrictions (`<scope>@<groupId>`), and
+// what the object types mean to them. Every authorization question in the service is answered
+// by the functions in this file. Policy only: no I/O and no imports, so every layer can use it.
 
 export const SCOPE_CATALOG = {
   'groups:read': { grants: 'groups, the tree, members (id and name)', implies: [], restrictable: true },
@@ -38,18 +38,28 @@ export function isScopeName(value: string): value is ScopeName {
   return Object.prototype.hasOwnProperty.call(SCOPE_CATALOG, value);
 }
 
-/** Parses `groups:write` or `groups:write@12`; unknown or malformed scopes are a ValidationError. */
-export function parseScope(text: string, field = 'scopes'): Grant {
+export type ParsedScope = { ok: true; grant: Grant } | { ok: false; problem: string };
+
+/** Parses `groups:write` or `groups:write@12`; an unknown or malformed scope comes back with the problem. */
+export function parseScope(text: string): ParsedScope {
   const match = SCOPE_FORMAT.exec(text);
   if (!match || !isScopeName(match[1])) {
-    throw new ValidationError(field, `unknown scope "${text}"; known scopes: ${ALL_SCOPES.join(', ')}`);
+    return { ok: false, problem: `unknown scope "${text}"; known scopes: ${ALL_SCOPES.join(', ')}` };
   }
   const scope = match[1];
   const group = match[2] === undefined ? null : Number(match[2]);
   if (group !== null && (!SCOPE_CATALOG[scope].restrictable || group > 2_147_483_647)) {
-    throw new ValidationError(field, `scope "${scope}" cannot be restricted to a group ("${text}")`);
+    return { ok: false, problem: `scope "${scope}" cannot be restricted to a group ("${text}")` };
   }
-  return { scope, group };
+  return { ok: true, grant: { scope, group } };
+}
+
+/** The grants of the scopes this version knows; others (another service's, or since dropped) grant nothing. */
+export function knownGrants(texts: readonly string[]): Grant[] {
+  return texts.flatMap((text) => {
+    const parsed = parseScope(text);
+    return parsed.ok ? [parsed.grant] : [];
+  });
 }
 
 export function formatGrant(grant: Grant): string {
@@ -123,4 +133,30 @@ export function grantCovers(held: readonly Grant[], wanted: Grant, pathOf: (grou
   if (wanted.group === null) return held.some((g) => g.scope === wanted.scope && g.group === null);
   const path = pathOf(wanted.group);
   return path !== null && coversGroup(held, wanted.scope, path);
+}
+
+/** Whose key an ApiKey-like object is, and the credential asking. */
+interface KeyHolder {
+  apiKey: { id: number } | null;
+}
+
+/**
+ * What an object type means to the scope model beyond its @requiresScope, by GraphQL type name.
+ * `groupPath`: the object is a group, so restricted scopes on its fields are checked against its
+ * path (root..self). `readableBy`: who may read the object's fields without the type's scopes.
+ */
+export interface ObjectRule {
+  groupPath?: (object: unknown) => readonly number[];
+  readableBy?: (object: unknown, holder: KeyHolder) => boolean;
+}
+
+export const OBJECT_RULES: Readonly<Record<string, ObjectRule>> = {
+  Group: { groupPath: (group) => (group as { path: readonly number[] }).path },
+  // A credential may always read its own key (viewer.apiKey), even without apikeys:read.
+  ApiKey: { readableBy: (key, holder) => holder.apiKey !== null && (key as { id: number }).id === holder.apiKey.id },
+};
+
+/** The rule of an object type; a type the table does not name has none. */
+export function objectRuleOf(typeName: string): ObjectRule {
+  return Object.prototype.hasOwnProperty.call(OBJECT_RULES, typeName) ? OBJECT_RULES[typeName] : {};
 }
