@@ -1,4 +1,5 @@
 import { createTenant } from '../src/domain/tenants';
+import { Prisma } from '../src/generated/prisma/client';
 import { codes, eachBackend, uniqueSlug } from './support/harness';
 
 eachBackend('tenant isolation', (h) => {
@@ -45,12 +46,24 @@ eachBackend('tenant isolation', (h) => {
     const b = await h.workspace();
     const ga = Number(await a.group('A'));
     const ub = Number(await b.user('B'));
-    await expect(
-      h.db.prisma.groupMember.create({ data: { tenantId: a.tenant.id, groupId: ga, userId: ub } }),
-    ).rejects.toThrow();
-    await expect(
-      h.db.prisma.groupMember.create({ data: { tenantId: b.tenant.id, groupId: ga, userId: ub } }),
-    ).rejects.toThrow();
+    const memberOf = (tenantId: number) =>
+      h.db.prisma.groupMember.create({ data: { tenantId, groupId: ga, userId: ub } }).then(
+        () => null,
+        (error: unknown) => error,
+      );
+    // PostgreSQL's foreign_key_violation on the composite (tenant_id, …) key, as Prisma reports it.
+    const violationOf = (constraint: string) => ({
+      code: 'P2003',
+      meta: { driverAdapterError: { cause: { originalCode: '23503', kind: 'ForeignKeyConstraintViolation', constraint: { index: constraint } } } },
+    });
+
+    const userElsewhere = await memberOf(a.tenant.id);
+    expect(userElsewhere).toBeInstanceOf(Prisma.PrismaClientKnownRequestError);
+    expect(userElsewhere).toMatchObject(violationOf('group_members_tenant_id_user_id_fkey'));
+    const groupElsewhere = await memberOf(b.tenant.id);
+    expect(groupElsewhere).toBeInstanceOf(Prisma.PrismaClientKnownRequestError);
+    expect(groupElsewhere).toMatchObject(violationOf('group_members_tenant_id_group_id_fkey'));
+    expect(await h.db.prisma.groupMember.count({ where: { userId: ub } })).toBe(0);
   });
 });
 
