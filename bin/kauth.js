@@ -2,32 +2,35 @@
 // The `kauth` command. Runs the compiled dist/cli.js (`npm run build`), which needs only the
 // production dependencies; falls back to the TypeScript source through tsx (a dev dependency),
 // so `npx kauth …` also works right after `npm ci` with no build step.
-// dist/cli.js is used when it exists and no file under src/ is newer than the last build (a
-// production install without src/ always uses dist); a stale dist is still used if tsx is absent.
+// dist/cli.js is used when it exists and every module under src/ has been compiled since it last
+// changed (a production install without src/ always uses dist); a stale dist is still used if tsx
+// is absent. The check is per file: tsc's incremental build rewrites only the outputs of changed
+// files, and its build-info file is also rewritten by a `tsc --noEmit` that compiles nothing.
 'use strict';
 const { existsSync, readdirSync, statSync } = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const distCli = path.join(root, 'dist', 'cli.js');
+const distDir = path.join(root, 'dist');
+const distCli = path.join(distDir, 'cli.js');
 const srcDir = path.join(root, 'src');
 
-function newestMtime(dir) {
-  let newest = 0;
+/** True if some .ts module below `dir` has no compiled .js in dist/ at least as new as itself. */
+function hasStaleModule(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
-    const mtime = entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs;
-    if (mtime > newest) newest = mtime;
+    if (entry.isDirectory()) {
+      if (hasStaleModule(full)) return true;
+    } else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
+      const compiled = path.join(distDir, path.relative(srcDir, full)).replace(/\.ts$/, '.js');
+      if (!existsSync(compiled) || statSync(compiled).mtimeMs < statSync(full).mtimeMs) return true;
+    }
   }
-  return newest;
+  return false;
 }
 
 function distIsCurrent() {
-  if (!existsSync(srcDir)) return true;
-  // tsc's incremental build rewrites only changed outputs, but always its build-info file.
-  const buildInfo = path.join(root, 'dist', '.tsbuildinfo');
-  const built = statSync(existsSync(buildInfo) ? buildInfo : distCli).mtimeMs;
-  return newestMtime(srcDir) <= built;
+  return !existsSync(srcDir) || !hasStaleModule(srcDir);
 }
 
 function tsxApi() {
