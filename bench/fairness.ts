@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { runBench } from './support';
 
 const DURATION_MS = Number(process.env.DURATION_S ?? 15) * 1000;
 const FLOOD = 60;
@@ -116,7 +117,4 @@ async function main() {
   for (const [i, mode] of MODES.entries()) if (!ONLY || ONLY.has(i)) await run({ ...mode, env: { ...mode.env, ...(process.env.EXTRA_ENV ? JSON.parse(process.env.EXTRA_ENV) : {}) } });
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

@@ -2,30 +2,21 @@
 // normal request, sequentially, in-process: wall time and this process's CPU time per request.
 //   npx tsx bench/refusal.ts                      # embedded PGlite in a temporary directory
 //   DATABASE_URL=postgres://…/scratch npx tsx bench/refusal.ts
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { makePrincipal } from '../src/auth/principal';
 import { ALL_SCOPES } from '../src/policy/scopes';
-import { databaseConfig, trafficLimits, treeLimits } from '../src/config';
-import { openDatabase } from '../src/db';
+import { trafficLimits } from '../src/config';
 import { createApiKey } from '../src/domain/apikeys';
-import { fullAccessContext } from '../src/domain/context';
 import { createGroup } from '../src/domain/groups';
-import { createTenant } from '../src/domain/tenants';
 import { buildApp } from '../src/http/app';
+import { openBenchWorkspace, runBench } from './support';
 
 const RUNS = 200;
 const REFUSED = `{ ${Array.from({ length: 2000 }, (_, i) => `a${i}: viewer { scopes }`).join(' ')} }`;
 const NORMAL = (id: number) => `{ group(id: "${id}") { id name depth ancestors { id name } children { id name } } }`;
 
 async function main() {
-  const tmp = process.env.DATABASE_URL ? null : mkdtempSync(path.join(tmpdir(), 'kauth-bench-'));
-  const config = tmp ? { kind: 'pglite' as const, dataDir: tmp } : databaseConfig();
-  const db = await openDatabase(config);
-  const tenant = await createTenant(db.prisma, { slug: `bench-${Date.now().toString(36)}` });
-  const limits = treeLimits();
-  const ctx = fullAccessContext(db.prisma, tenant.id, limits);
+  const bench = await openBenchWorkspace();
+  const { config, db, tenant, limits, ctx } = bench;
   const root = await createGroup(ctx, { name: 'root' });
   const child = await createGroup(ctx, { name: 'child', parentId: root.id });
   for (let i = 0; i < 5; i += 1) await createGroup(ctx, { name: `leaf ${i}`, parentId: child.id });
@@ -56,12 +47,7 @@ async function main() {
   await measure('normal: group with ancestors/children', NORMAL(child.id), 200);
   await measure('refused: 2,000 aliases', REFUSED, 400);
   await app.close();
-  await db.prisma.tenant.delete({ where: { id: tenant.id } });
-  await db.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await bench.close();
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);

@@ -1,21 +1,15 @@
 // Benchmark: SQL statements and latency of the N+1 query at limit 5 and 100.
 //   npm run bench                      # embedded PGlite in a temporary directory
-//   DATABASE_URL=postgres://… npm run bench   # PostgreSQL (uses that database; creates a fresh workspace)
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+//   DATABASE_URL=postgres://…/kauth_bench npm run bench   # a scratch PostgreSQL database (a fresh workspace in it)
 import { makePrincipal } from '../src/auth/principal';
 import { ALL_SCOPES } from '../src/policy/scopes';
-import { databaseConfig, treeLimits } from '../src/config';
-import { openDatabase } from '../src/db';
 import { createApiKey } from '../src/domain/apikeys';
-import { fullAccessContext } from '../src/domain/context';
 import { createGroup } from '../src/domain/groups';
 import { addGroupMember } from '../src/domain/members';
 import { createRole, setGroupRole } from '../src/domain/roles';
-import { createTenant } from '../src/domain/tenants';
 import { createUser } from '../src/domain/users';
 import { buildApp } from '../src/http/app';
+import { openBenchWorkspace, runBench } from './support';
 
 const GROUPS = 200;
 const RUNS = 30;
@@ -23,12 +17,8 @@ const QUERY = (limit: number) =>
   `{ groups(limit: ${limit}) { nodes { parent { id } children { id } ancestors { id } members { id } effectiveRoles { id } } } }`;
 
 async function main() {
-  const tmp = process.env.DATABASE_URL ? null : mkdtempSync(path.join(tmpdir(), 'kauth-bench-'));
-  const config = tmp ? { kind: 'pglite' as const, dataDir: tmp } : databaseConfig();
-  const db = await openDatabase(config);
-  const tenant = await createTenant(db.prisma, { slug: `bench-${Date.now().toString(36)}` });
-  const limits = treeLimits();
-  const ctx = fullAccessContext(db.prisma, tenant.id, limits);
+  const bench = await openBenchWorkspace();
+  const { config, db, tenant, limits, ctx } = bench;
   const roles = await Promise.all([0, 1, 2, 3].map((i) => createRole(ctx, { name: `role-${i}` })));
   const users = [];
   for (let i = 0; i < 20; i += 1) users.push(await createUser(ctx, { email: `u${i}@bench.example` }));
@@ -50,7 +40,7 @@ async function main() {
     return { statements: db.statements.total - before, ms };
   };
   await run(5); // warm-up (also records the key's first use)
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await app.settled();
   console.log(`backend: ${config.kind}; ${GROUPS} groups; ${RUNS} runs per limit; in-process HTTP (inject)`);
   for (const limit of [5, 100]) {
     const results = [];
@@ -62,12 +52,7 @@ async function main() {
     );
   }
   await app.close();
-  await db.prisma.tenant.delete({ where: { id: tenant.id } });
-  await db.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await bench.close();
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runBench(main);
