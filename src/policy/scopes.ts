@@ -48,8 +48,11 @@ export function parseScope(text: string): ParsedScope {
   }
   const scope = match[1];
   const group = match[2] === undefined ? null : Number(match[2]);
-  if (group !== null && (!SCOPE_CATALOG[scope].restrictable || group > 2_147_483_647)) {
+  if (group !== null && !SCOPE_CATALOG[scope].restrictable) {
     return { ok: false, problem: `scope "${scope}" cannot be restricted to a group ("${text}")` };
+  }
+  if (group !== null && group > 2_147_483_647) {
+    return { ok: false, problem: `"${text}" names no group: group ids go up to 2147483647` };
   }
   return { ok: true, grant: { scope, group } };
 }

@@ -79,7 +79,7 @@ describe('parseScope', () => {
     expect(formatGrant(grantOf(text))).toBe(text);
   });
 
-  it.each<[string, string, 'unknown' | 'restriction']>([
+  it.each<[string, string, 'unknown' | 'restriction' | 'no group']>([
     ['an unknown scope', 'groups:admin', 'unknown'],
     ['an unknown namespace', 'teams:read', 'unknown'],
     ['an empty string', '', 'unknown'],
@@ -93,14 +93,19 @@ describe('parseScope', () => {
     ['a non-numeric group', 'groups:read@abc', 'unknown'],
     ['an empty restriction', 'groups:read@', 'unknown'],
     ['two restrictions', 'groups:read@1@2', 'unknown'],
-    ['a group beyond 32 bits', 'groups:read@2147483648', 'restriction'],
+    ['a group beyond 32 bits', 'groups:read@2147483648', 'no group'],
     ['a wildcard', 'groups:*', 'unknown'],
     ['a restricted non-groups scope (users:read)', 'users:read@12', 'restriction'],
     ['a restricted non-groups scope (roles:write)', 'roles:write@12', 'restriction'],
     ['a restricted non-groups scope (apikeys:write)', 'apikeys:write@3', 'restriction'],
   ])('rejects %s, saying why', (_, text, kind) => {
     const scope = text.split('@')[0];
-    const problem = kind === 'unknown' ? `unknown scope "${text}"; known scopes: ${KNOWN}` : `scope "${scope}" cannot be restricted to a group ("${text}")`;
+    const problems: Record<typeof kind, string> = {
+      unknown: `unknown scope "${text}"; known scopes: ${KNOWN}`,
+      restriction: `scope "${scope}" cannot be restricted to a group ("${text}")`,
+      'no group': `"${text}" names no group: group ids go up to 2147483647`,
+    };
+    const problem = problems[kind];
     expect(parseScope(text)).toEqual({ ok: false, problem });
   });
 });
