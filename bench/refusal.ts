@@ -2,10 +2,8 @@
 // normal request, sequentially, in-process: wall time and this process's CPU time per request.
 //   npx tsx bench/refusal.ts                      # embedded PGlite in a temporary directory
 //   DATABASE_URL=postgres://…/scratch npx tsx bench/refusal.ts
-import { makePrincipal } from '../src/auth/principal';
-import { ALL_SCOPES } from '../src/policy/scopes';
 import { trafficLimits } from '../src/config';
-import { createApiKey } from '../src/domain/apikeys';
+import { OPERATOR, createApiKey } from '../src/domain/apikeys';
 import { createGroup } from '../src/domain/groups';
 import { buildApp } from '../src/http/app';
 import { openBenchWorkspace, runBench } from './support';
@@ -16,11 +14,11 @@ const NORMAL = (id: number) => `{ group(id: "${id}") { id name depth ancestors {
 
 async function main() {
   const bench = await openBenchWorkspace();
-  const { config, db, tenant, limits, ctx } = bench;
+  const { config, db, limits, ctx } = bench;
   const root = await createGroup(ctx, { name: 'root' });
   const child = await createGroup(ctx, { name: 'child', parentId: root.id });
   for (let i = 0; i < 5; i += 1) await createGroup(ctx, { name: `leaf ${i}`, parentId: child.id });
-  const { key } = await createApiKey(ctx, makePrincipal(tenant, ALL_SCOPES), { name: 'bench', scopes: ['groups:read'] });
+  const { key } = await createApiKey(ctx, OPERATOR, { name: 'bench', scopes: ['groups:read'] });
   const app = await buildApp({ db: db.prisma, maxGroupDepth: limits.maxGroupDepth, jwt: null, traffic: { ...trafficLimits(), pointsPerWindow: 1e9, requestsPerAddress: 1e9 } });
 
   const measure = async (label: string, query: string, expectStatus: number) => {

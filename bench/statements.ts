@@ -1,9 +1,7 @@
 // Benchmark: SQL statements and latency of the N+1 query at limit 5 and 100.
 //   npm run bench                      # embedded PGlite in a temporary directory
 //   DATABASE_URL=postgres://…/kauth_bench npm run bench   # a scratch PostgreSQL database (a fresh workspace in it)
-import { makePrincipal } from '../src/auth/principal';
-import { ALL_SCOPES } from '../src/policy/scopes';
-import { createApiKey } from '../src/domain/apikeys';
+import { OPERATOR, createApiKey } from '../src/domain/apikeys';
 import { createGroup } from '../src/domain/groups';
 import { addGroupMember } from '../src/domain/members';
 import { createRole, setGroupRole } from '../src/domain/roles';
@@ -18,7 +16,7 @@ const QUERY = (limit: number) =>
 
 async function main() {
   const bench = await openBenchWorkspace();
-  const { config, db, tenant, limits, ctx } = bench;
+  const { config, db, limits, ctx } = bench;
   const roles = await Promise.all([0, 1, 2, 3].map((i) => createRole(ctx, { name: `role-${i}` })));
   const users = [];
   for (let i = 0; i < 20; i += 1) users.push(await createUser(ctx, { email: `u${i}@bench.example` }));
@@ -29,7 +27,7 @@ async function main() {
     await addGroupMember(ctx, group.id, users[i % users.length].id);
     if (i % 3 === 0) await setGroupRole(ctx, group.id, roles[i % roles.length].id, true);
   }
-  const { key } = await createApiKey(ctx, makePrincipal(tenant, ALL_SCOPES), { name: 'bench', scopes: ['groups:read', 'roles:read'] });
+  const { key } = await createApiKey(ctx, OPERATOR, { name: 'bench', scopes: ['groups:read', 'roles:read'] });
   const app = await buildApp({ db: db.prisma, maxGroupDepth: limits.maxGroupDepth, jwt: null });
   const run = async (limit: number) => {
     const before = db.statements.total;

@@ -1,18 +1,16 @@
 // The `kauth` command: operator tasks against the configured database (DATA_DIR or
 // DATABASE_URL). Each command prints one JSON document on stdout.
 import { parseArgs } from 'node:util';
-import { makePrincipal } from './auth/principal';
 import { explain } from './bootstrap';
 import { databaseConfig, treeLimits } from './config';
 import { type Database, migrate, openDatabase } from './db';
-import { createApiKey, listApiKeys, revokeApiKey } from './domain/apikeys';
+import { OPERATOR, createApiKey, listApiKeys, revokeApiKey } from './domain/apikeys';
 import { type DomainContext, fullAccessContext } from './domain/context';
 import { type TreeFinding, checkTree } from './domain/doctor';
 import { DomainError, NotFoundError, ValidationError } from './domain/errors';
 import { type Tenant, createTenant, tenantBySlug } from './domain/tenants';
 import { createUser } from './domain/users';
 import { parseId } from './domain/validate';
-import { ALL_SCOPES } from './policy/scopes';
 
 const USAGE = `usage:
   kauth migrate
@@ -66,7 +64,7 @@ async function run(db: Database, command: string, positionals: string[], values:
     case 'key create': {
       const ctx = await tenantContext(db, slug);
       const expiresIn = values['expires-in'];
-      const { key, apiKey } = await createApiKey(ctx, makePrincipal(ctx.tenant, ALL_SCOPES), {
+      const { key, apiKey } = await createApiKey(ctx, OPERATOR, {
         name: values.name ?? 'cli',
         scopes: values.scope ?? [],
         expiresAt: expiresIn ? new Date(Date.now() + parseDuration(expiresIn)) : null,
@@ -79,7 +77,7 @@ async function run(db: Database, command: string, positionals: string[], values:
       const ctx = await tenantContext(db, slug);
       if (!id) throw new UsageError('missing <id>');
       // The operator acts with every scope, so any key of the workspace can be revoked.
-      const { secretHash: _, ...key } = await revokeApiKey(ctx, makePrincipal(ctx.tenant, ALL_SCOPES), parseId(id, 'id'));
+      const { secretHash: _, ...key } = await revokeApiKey(ctx, OPERATOR, parseId(id, 'id'));
       return key;
     }
     case 'doctor':

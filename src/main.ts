@@ -1,10 +1,9 @@
 // config → database → app → listen; nothing else.
-import { makePrincipal } from './auth/principal';
 import { fail } from './bootstrap';
 import { loadConfig } from './config';
 import { openDatabase } from './db';
 import { writeDemoKey } from './demo-key';
-import { createApiKey } from './domain/apikeys';
+import { OPERATOR, createApiKey } from './domain/apikeys';
 import { fullAccessContext } from './domain/context';
 import { isEmpty, seedDemo } from './domain/demo';
 import { buildApp } from './http/app';
@@ -32,7 +31,7 @@ async function main(): Promise<void> {
   if (config.database.kind === 'pglite' && config.demo && (await isEmpty(db.prisma))) {
     const tenant = await seedDemo(db.prisma, config);
     const ctx = fullAccessContext(db.prisma, tenant.id, config);
-    const { key } = await createApiKey(ctx, makePrincipal(tenant, ALL_SCOPES), { name: 'demo admin', scopes: ALL_SCOPES });
+    const { key } = await createApiKey(ctx, OPERATOR, { name: 'demo admin', scopes: ALL_SCOPES });
     // The key never goes through the logger (log storage keeps secrets): only the file's path does.
     const keyFile = writeDemoKey(config.database.dataDir, key);
     app.log.info(

@@ -7,10 +7,8 @@ import { Client } from 'pg';
 import { trafficLimits } from '../src/config';
 import { CredentialGate } from '../src/http/traffic';
 import { RateLimitedError } from '../src/domain/errors';
-import { makePrincipal } from '../src/auth/principal';
-import { ALL_SCOPES } from '../src/policy/scopes';
 import { openDatabase } from '../src/db';
-import { createApiKey } from '../src/domain/apikeys';
+import { OPERATOR, createApiKey } from '../src/domain/apikeys';
 import { fullAccessContext } from '../src/domain/context';
 import { createTenant } from '../src/domain/tenants';
 import { type Harness, codes, eachBackend, postgresOnly, uniqueSlug } from './support/harness';
@@ -183,7 +181,7 @@ describe('one budget across two server processes (PostgreSQL and Redis)', () => 
     const db = await openDatabase({ kind: 'postgres', url });
     const tenant = await createTenant(db.prisma, { slug: uniqueSlug('rl') });
     const ctx = fullAccessContext(db.prisma, tenant.id, { maxGroupDepth: 8 });
-    const { key } = await createApiKey(ctx, makePrincipal(tenant, ALL_SCOPES), { name: 'shared', scopes: ['groups:read'] });
+    const { key } = await createApiKey(ctx, OPERATOR, { name: 'shared', scopes: ['groups:read'] });
     await db.close();
 
     const env = { DATABASE_URL: url, REDIS_URL, REDIS_KEY_PREFIX: `kauth-test-${randomBytes(4).toString('hex')}`, RATE_LIMIT_POINTS: '30' };

@@ -2,7 +2,7 @@
 // prefix are stored; the full key is returned once, at creation.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ApiKey, Tenant } from '../generated/prisma/client';
-import { type Grant, formatGrant, grantCovers, knownGrants, parseScope } from '../policy/scopes';
+import { ALL_SCOPES, type Grant, formatGrant, grantCovers, knownGrants, parseScope } from '../policy/scopes';
 import type { Db, DomainContext } from './context';
 import { ForbiddenError, NotFoundError, ValidationError } from './errors';
 import { findGroupsForWrite } from './groups';
@@ -44,6 +44,12 @@ export interface KeyHolder {
   /** When the credential stops working; null if never. A key it creates may not outlive it. */
   expiresAt: Date | null;
 }
+
+/** The operator (the CLI, start-up, tests, benches): every scope, unrestricted, never expiring. */
+export const OPERATOR: KeyHolder = {
+  grants: ALL_SCOPES.map((scope) => ({ scope, group: null })),
+  expiresAt: null,
+};
 
 export interface CreateApiKeyInput {
   name: unknown;

@@ -1,8 +1,6 @@
 // REST authentication (401) and scopes (403, RFC 6750), restricted scopes included:
 // the same rules as GraphQL, enforced by the same auth and domain code.
-import { makePrincipal } from '../../src/auth/principal';
-import { ALL_SCOPES } from '../../src/policy/scopes';
-import { createApiKey, revokeApiKey } from '../../src/domain/apikeys';
+import { OPERATOR, createApiKey, revokeApiKey } from '../../src/domain/apikeys';
 import { type Workspace, eachBackend } from '../support/harness';
 import { Rest, type RestErrorBody, errorCode } from '../support/rest';
 import type { Response } from '../support/harness';
@@ -41,7 +39,7 @@ async function expectSameAsUnknown(api: Rest, hidden: number, requestFor: Reques
 }
 
 async function keyWithRecord(ws: Workspace, scopes: string[]) {
-  return createApiKey(ws.ctx, makePrincipal(ws.tenant, ALL_SCOPES), { name: 'test', scopes });
+  return createApiKey(ws.ctx, OPERATOR, { name: 'test', scopes });
 }
 
 eachBackend('REST authentication and scopes', (h) => {
@@ -61,7 +59,7 @@ eachBackend('REST authentication and scopes', (h) => {
       const revoked = await keyWithRecord(ws, ['groups:read']);
       const api = new Rest(ws, revoked.key);
       expect((await api.get('/groups')).status).toBe(200);
-      await revokeApiKey(ws.ctx, makePrincipal(ws.tenant, ALL_SCOPES), revoked.apiKey.id);
+      await revokeApiKey(ws.ctx, OPERATOR, revoked.apiKey.id);
       expectUnauthenticated(await api.get('/groups'));
       expectUnauthenticated(await api.as(expired.key).get('/groups'));
     });

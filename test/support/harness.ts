@@ -5,10 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { makePrincipal } from '../../src/auth/principal';
 import { ALL_SCOPES } from '../../src/policy/scopes';
 import { type Database, openDatabase } from '../../src/db';
-import { createApiKey } from '../../src/domain/apikeys';
+import { OPERATOR, createApiKey } from '../../src/domain/apikeys';
 import { type DomainContext, fullAccessContext } from '../../src/domain/context';
 import { createTenant } from '../../src/domain/tenants';
 import type { Tenant } from '../../src/generated/prisma/client';
@@ -140,7 +139,7 @@ export class Workspace {
 
   /** Creates an API key with exactly these scopes. */
   async key(scopes: string[], options: { expiresAt?: Date } = {}): Promise<string> {
-    const { key } = await createApiKey(this.ctx, makePrincipal(this.tenant, ALL_SCOPES), {
+    const { key } = await createApiKey(this.ctx, OPERATOR, {
       name: `test ${scopes.join(' ')}`,
       scopes,
       expiresAt: options.expiresAt,
