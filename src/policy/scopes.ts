@@ -138,8 +138,8 @@ export function grantCovers(held: readonly Grant[], wanted: Grant, pathOf: (grou
   return path !== null && coversGroup(held, wanted.scope, path);
 }
 
-/** Whose key an ApiKey-like object is, and the credential asking. */
-interface KeyHolder {
+/** The credential reading an object: its API key, or null for a JWT. */
+interface Reader {
   apiKey: { id: number } | null;
 }
 
@@ -150,13 +150,13 @@ interface KeyHolder {
  */
 export interface ObjectRule {
   groupPath?: (object: unknown) => readonly number[];
-  readableBy?: (object: unknown, holder: KeyHolder) => boolean;
+  readableBy?: (object: unknown, reader: Reader) => boolean;
 }
 
 export const OBJECT_RULES: Readonly<Record<string, ObjectRule>> = {
   Group: { groupPath: (group) => (group as { path: readonly number[] }).path },
   // A credential may always read its own key (viewer.apiKey), even without apikeys:read.
-  ApiKey: { readableBy: (key, holder) => holder.apiKey !== null && (key as { id: number }).id === holder.apiKey.id },
+  ApiKey: { readableBy: (key, reader) => reader.apiKey !== null && (key as { id: number }).id === reader.apiKey.id },
 };
 
 /** The rule of an object type; a type the table does not name has none. */
