@@ -72,6 +72,8 @@ export interface Config {
   redisPrefix: string;
   metricsToken: string | null;
   trustProxy: boolean;
+  /** Audit events older than this many days are pruned in the background (AUDIT_RETENTION_DAYS). */
+  auditRetentionDays: number;
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -201,5 +203,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisPrefix: env.REDIS_KEY_PREFIX || 'kauth',
     metricsToken: metricsTokenFrom(env),
     trustProxy: flagFrom(env, 'TRUST_PROXY', false),
+    auditRetentionDays: auditRetentionDays(env),
   };
+}
+
+/** AUDIT_RETENTION_DAYS: 1 to 36500, default 365. */
+export function auditRetentionDays(env: NodeJS.ProcessEnv = process.env): number {
+  return intFrom(env, 'AUDIT_RETENTION_DAYS', 365, 1, 36_500);
 }

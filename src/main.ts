@@ -25,6 +25,8 @@ async function main(): Promise<void> {
     trustProxy: config.trustProxy,
     readiness: () => db.readiness(),
     poolStats: () => db.poolStats(),
+    listen: db.listen,
+    auditRetentionDays: config.auditRetentionDays,
   });
   app.addHook('onClose', () => db.close());
 

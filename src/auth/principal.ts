@@ -1,5 +1,6 @@
 // Who is making a request: a tenant, the credential's scopes, and what they allow on the tree.
 import type { ApiKey, Tenant } from '../generated/prisma/client';
+import type { Actor } from '../domain/audit';
 import type { Db, DomainContext, GroupAccess } from '../domain/context';
 import { ForbiddenError } from '../domain/errors';
 import { type Grant, type ScopeName, coveredRoots, coversGroup, expandGrants, knownGrants } from '../policy/scopes';
@@ -35,15 +36,22 @@ function describeTarget(path: readonly number[] | null): string {
   return path === null ? 'at the top level (a root group)' : `on group ${path[path.length - 1]}`;
 }
 
+/** Who the audit trail names for the principal's writes. */
+export function actorOf(principal: Principal): Actor {
+  if (principal.apiKey) return { kind: 'apikey', id: principal.apiKey.id, name: principal.apiKey.name };
+  return { kind: 'jwt', subject: principal.subject ?? '-' };
+}
+
 /** What a request of this principal runs the domain with (GraphQL and REST alike). */
-export function domainContextOf(db: Db, principal: Principal, maxGroupDepth: number): DomainContext {
-  return { db, tenantId: principal.tenant.id, access: groupAccessOf(principal), maxGroupDepth };
+export function domainContextOf(db: Db, principal: Principal, maxGroupDepth: number, requestId: string | null): DomainContext {
+  return { db, tenantId: principal.tenant.id, access: groupAccessOf(principal), maxGroupDepth, actor: actorOf(principal), requestId };
 }
 
 /** The principal's group access, as the domain layer consults it inside transactions. */
 export function groupAccessOf(principal: Principal): GroupAccess {
   return {
     visibleRoots: coveredRoots(principal.grants, 'groups:read'),
+    auditRoots: coveredRoots(principal.grants, 'audit:read'),
     requireGroupWrite(scope: ScopeName, path, options = {}) {
       if (coversGroup(principal.grants, scope, path, options.strictlyBelow)) return;
       const where = options.strictlyBelow && path ? `group ${path[path.length - 1]} itself or outside its subtree` : describeTarget(path);

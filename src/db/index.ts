@@ -3,7 +3,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { SqlDriverAdapterFactory } from '@prisma/driver-adapter-utils';
-import { Pool } from 'pg';
+import { Client, Pool } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { DatabaseConfig, PoolConfig } from '../config';
 import { PrismaClient } from '../generated/prisma/client';
@@ -40,10 +40,18 @@ export interface Database {
   raw: RawSql;
   statements: StatementCounter;
   poolStats(): PoolStats | null;
+  /**
+   * Calls `onPayload` with each NOTIFY on `channel` (committed transactions only), from this
+   * process or any other on the same database; `onReconnect` after notifications may have been
+   * missed (a dropped listening connection). Resolves to a function that stops listening.
+   */
+  listen: Listen;
   /** Reachable, and every migration this version knows is applied. */
   readiness(timeoutMs?: number): Promise<Readiness>;
   close(): Promise<void>;
 }
+
+export type Listen = (channel: string, onPayload: (payload: string) => void, onReconnect?: () => void) => Promise<() => Promise<void>>;
 
 export const DEFAULT_POOL: PoolConfig = {
   size: 10,
@@ -106,6 +114,7 @@ async function openPGlite(dataDir: string) {
       raw: pgliteRaw(pglite),
       factory: new PrismaPGlite(pglite) as SqlDriverAdapterFactory,
       poolStats: () => null,
+      listen: (async (channel, onPayload) => pglite.listen(channel, onPayload)) as Listen,
       close: async () => {
         await pglite.close();
         release();
@@ -140,10 +149,51 @@ async function openPostgres(url: string, config: PoolConfig) {
     raw: pgRaw(pool),
     factory: new PrismaPg(pool) as SqlDriverAdapterFactory,
     poolStats: (): PoolStats => ({ inUse: pool.totalCount - pool.idleCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    listen: (channel: string, onPayload: (payload: string) => void, onReconnect?: () => void) => listenPostgres(url, channel, onPayload, onReconnect),
     close: () => {
       stopWatching();
       return pool.end();
     },
+  };
+}
+
+/**
+ * LISTEN on a connection of its own (a pooled one would be handed to other work). A dropped
+ * connection is re-opened after a second, then `onReconnect` tells the listener it may have
+ * missed notifications meanwhile.
+ */
+async function listenPostgres(url: string, channel: string, onPayload: (payload: string) => void, onReconnect?: () => void) {
+  let client: Client | null = null;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async (): Promise<void> => {
+    const next = new Client({ connectionString: url });
+    next.on('notification', (message) => {
+      if (message.channel === channel && message.payload !== undefined) onPayload(message.payload);
+    });
+    next.on('error', () => {
+      if (client === next) client = null;
+      next.end().catch(() => undefined);
+      if (!stopped) retry = setTimeout(() => void reconnect(), 1000).unref();
+    });
+    await next.connect();
+    await next.query(`LISTEN ${Client.prototype.escapeIdentifier(channel)}`);
+    client = next;
+  };
+  const reconnect = async () => {
+    if (stopped) return;
+    try {
+      await connect();
+      onReconnect?.();
+    } catch {
+      retry = setTimeout(() => void reconnect(), 1000).unref();
+    }
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    await client?.end().catch(() => undefined);
   };
 }
 
@@ -190,6 +240,7 @@ export async function openDatabase(
     raw: opened.raw,
     statements,
     poolStats: opened.poolStats,
+    listen: opened.listen,
     readiness: (timeoutMs = 1000) => checkReadiness(opened.raw, timeoutMs),
     close: async () => {
       await prisma.$disconnect();

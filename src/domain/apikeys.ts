@@ -3,6 +3,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ApiKey, Tenant } from '../generated/prisma/client';
 import { ALL_SCOPES, type Grant, formatGrant, grantCovers, knownGrants, parseScope } from '../policy/scopes';
+import { recordEvents } from './audit';
 import type { Db, DomainContext } from './context';
 import { ForbiddenError, NotFoundError, ValidationError } from './errors';
 import { findGroupsForWrite } from './groups';
@@ -101,16 +102,31 @@ export async function createApiKey(
     throw new ForbiddenError(`a key cannot be given scopes its creator does not hold: ${names.join(', ')}`, [names]);
   }
   const secret = generateSecret();
-  const { tenant, ...apiKey } = await ctx.db.apiKey.create({
-    data: {
-      tenantId: ctx.tenantId,
-      name,
-      prefix: secret.slice(0, PREFIX_LENGTH),
-      secretHash: hashSecret(secret),
-      scopes: [...new Set(wanted.map(formatGrant))],
-      expiresAt: input.expiresAt ?? null,
-    },
-    include: { tenant: { select: { slug: true } } },
+  const { tenant, ...apiKey } = await ctx.db.$transaction(async (tx) => {
+    const created = await tx.apiKey.create({
+      data: {
+        tenantId: ctx.tenantId,
+        name,
+        prefix: secret.slice(0, PREFIX_LENGTH),
+        secretHash: hashSecret(secret),
+        scopes: [...new Set(wanted.map(formatGrant))],
+        expiresAt: input.expiresAt ?? null,
+      },
+      include: { tenant: { select: { slug: true } } },
+    });
+    // Never the secret, its hash or its prefix: the trail is readable by more than the key's owner.
+    await recordEvents(tx, ctx, [
+      {
+        action: 'API_KEY_CREATED',
+        target: { type: 'ApiKey', id: created.id },
+        changes: {
+          name: { before: null, after: created.name },
+          scopes: { before: null, after: created.scopes },
+          expiresAt: { before: null, after: created.expiresAt },
+        },
+      },
+    ]);
+    return created;
   });
   return { key: `kauth_${tenant.slug}_${secret}`, apiKey };
 }
@@ -143,7 +159,13 @@ export async function revokeApiKey(ctx: DomainContext, revoker: Pick<KeyHolder, 
     throw new ForbiddenError(`revoking key ${id} requires holding its scopes; the credential lacks: ${beyond.join(', ')}`, [beyond]);
   }
   if (key.revokedAt) return key;
-  return ctx.db.apiKey.update({ where: { id }, data: { revokedAt: now } });
+  return ctx.db.$transaction(async (tx) => {
+    const revoked = await tx.apiKey.update({ where: { id }, data: { revokedAt: now } });
+    await recordEvents(tx, ctx, [
+      { action: 'API_KEY_REVOKED', target: { type: 'ApiKey', id }, changes: { revokedAt: { before: null, after: now } } },
+    ]);
+    return revoked;
+  });
 }
 
 /** The live key (not revoked, not expired at `now`) and its tenant for a presented key string, or null. */

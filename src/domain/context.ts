@@ -2,6 +2,7 @@
 // principal's group access (decided by src/auth, consulted here inside transactions).
 import type { PrismaClient } from '../generated/prisma/client';
 import type { Prisma } from '../generated/prisma/client';
+import { type Actor, type AuditSource, CLI_ACTOR } from './audit';
 
 export type Db = PrismaClient;
 export type Tx = Prisma.TransactionClient;
@@ -11,6 +12,8 @@ export type GroupWriteScope = 'groups:write' | 'groups:members:write';
 export interface GroupAccess {
   /** Roots of the subtrees the principal may read; null means every group of the tenant. */
   readonly visibleRoots: readonly number[] | null;
+  /** Roots of the subtrees whose audit events the principal may read (`audit:read@…`); null: every event. */
+  readonly auditRoots: readonly number[] | null;
   /**
    * Throws ForbiddenError unless the principal may use `scope` on a group with this
    * path (root..self). `null` is the top level (creating a root). With `strictlyBelow`,
@@ -19,32 +22,47 @@ export interface GroupAccess {
   requireGroupWrite(scope: GroupWriteScope, path: readonly number[] | null, options?: { strictlyBelow?: boolean }): void;
 }
 
-export interface DomainContext {
+export interface DomainContext extends AuditSource {
   db: Db;
   tenantId: number;
   access: GroupAccess;
   maxGroupDepth: number;
+  /** Who the audit trail names for this context's writes. */
+  actor: Actor;
+  /** The request the writes belong to, recorded with their events; null outside a request. */
+  requestId: string | null;
 }
 
 const FULL_ACCESS: GroupAccess = {
   visibleRoots: null,
+  auditRoots: null,
   requireGroupWrite: () => undefined,
 };
 
 /**
  * The context of an operator who may do everything in the tenant (CLI, demo seed, tests,
  * benches). The depth limit comes from the configuration (MAX_GROUP_DEPTH), never a literal.
+ * The trail names the operator `cli` unless told otherwise.
  */
-export function fullAccessContext(db: Db, tenantId: number, limits: Pick<DomainContext, 'maxGroupDepth'>): DomainContext {
-  const { maxGroupDepth } = limits;
+export function fullAccessContext(
+  db: Db,
+  tenantId: number,
+  options: Pick<DomainContext, 'maxGroupDepth'> & Partial<Pick<DomainContext, 'actor' | 'requestId'>>,
+): DomainContext {
+  const { maxGroupDepth, actor = CLI_ACTOR, requestId = null } = options;
   // 0 or NaN would refuse every group with a misleading "nested at most 0 levels".
   if (!Number.isInteger(maxGroupDepth) || maxGroupDepth < 1) {
     throw new RangeError(`maxGroupDepth must be a positive integer, got ${maxGroupDepth}`);
   }
-  return { db, tenantId, access: FULL_ACCESS, maxGroupDepth };
+  return { db, tenantId, access: FULL_ACCESS, maxGroupDepth, actor, requestId };
+}
+
+/** True if a path lies inside one of the subtrees (null: every subtree). */
+export function withinRoots(roots: readonly number[] | null, path: readonly number[]): boolean {
+  return roots === null || roots.some((root) => path.includes(root));
 }
 
 /** True if a group with this path lies inside one of the visible subtrees. */
 export function isVisible(access: GroupAccess, path: readonly number[]): boolean {
-  return access.visibleRoots === null || access.visibleRoots.some((root) => path.includes(root));
+  return withinRoots(access.visibleRoots, path);
 }

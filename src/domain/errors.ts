@@ -8,7 +8,8 @@ export type ErrorCode =
   | 'UNAVAILABLE'
   | 'TIMEOUT'
   | 'RATE_LIMITED'
-  | 'LIST_TOO_LARGE';
+  | 'LIST_TOO_LARGE'
+  | 'SLOW_SUBSCRIBER';
 
 export abstract class DomainError extends Error {
   abstract readonly code: ErrorCode;

@@ -2,6 +2,7 @@
 // materialised path (`path` = ids root..self) consistent inside one transaction.
 import type { Group } from '../generated/prisma/client';
 import type { Prisma } from '../generated/prisma/client';
+import { type AuditEntry, changed, recordEvents } from './audit';
 import type { DomainContext, Tx } from './context';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { lockTree } from './tree-lock';
@@ -131,7 +132,20 @@ export async function createGroup(ctx: DomainContext, input: CreateGroupInput): 
              ${parentPath}::int[] || next.id
       FROM next
       RETURNING id`;
-    return tx.group.findUniqueOrThrow({ where: { id: created.id } });
+    const group = await tx.group.findUniqueOrThrow({ where: { id: created.id } });
+    await recordEvents(tx, ctx, [
+      {
+        action: 'GROUP_CREATED',
+        target: { type: 'Group', id: group.id },
+        group: { id: group.id, paths: [group.path] },
+        changes: changed({
+          name: { before: null, after: name },
+          description: { before: null, after: description },
+          parentId: { before: null, after: group.parentGroupId },
+        }),
+      },
+    ]);
+    return group;
   });
 }
 
@@ -169,6 +183,31 @@ async function moveGroup(tx: Tx, ctx: DomainContext, group: Group, parentId: num
     WHERE tenant_id = ${ctx.tenantId}::int AND path @> ARRAY[${group.id}::int]`;
 }
 
+/** One event per kind of change an update made (rename, new description, move); none if nothing changed. */
+function updateEvents(before: Group, after: Group): AuditEntry[] {
+  const about = { target: { type: 'Group' as const, id: after.id }, group: { id: after.id, paths: [after.path] } };
+  const entries: AuditEntry[] = [];
+  if (before.name !== after.name) {
+    entries.push({ ...about, action: 'GROUP_RENAMED', changes: { name: { before: before.name, after: after.name } } });
+  }
+  if (before.description !== after.description) {
+    entries.push({
+      ...about,
+      action: 'GROUP_DESCRIPTION_CHANGED',
+      changes: { description: { before: before.description, after: after.description } },
+    });
+  }
+  if (before.parentGroupId !== after.parentGroupId) {
+    entries.push({
+      ...about,
+      action: 'GROUP_MOVED',
+      group: { id: after.id, paths: [before.path, after.path] },
+      changes: { parentId: { before: before.parentGroupId, after: after.parentGroupId } },
+    });
+  }
+  return entries;
+}
+
 export async function updateGroup(ctx: DomainContext, id: number, input: UpdateGroupInput): Promise<Group> {
   const name = input.name === undefined ? undefined : requiredName(input.name, 'name', MAX_GROUP_NAME);
   const description = optionalText(input.description, 'description', MAX_DESCRIPTION);
@@ -182,7 +221,9 @@ export async function updateGroup(ctx: DomainContext, id: number, input: UpdateG
     if (name !== undefined || description !== undefined) {
       await tx.group.update({ where: { id }, data: { name, description, updatedAt: new Date() } });
     }
-    return tx.group.findUniqueOrThrow({ where: { id } });
+    const after = await tx.group.findUniqueOrThrow({ where: { id } });
+    await recordEvents(tx, ctx, updateEvents(group, after));
+    return after;
   });
 }
 
@@ -192,13 +233,29 @@ export async function deleteGroup(ctx: DomainContext, id: number): Promise<numbe
     await lockTree(tx, ctx.tenantId, 'exclusive');
     const group = await findGroupForWrite(tx, ctx, id, 'id');
     ctx.access.requireGroupWrite('groups:write', group.path, { strictlyBelow: true });
-    await tx.$executeRaw`
+    const rerooted = await tx.$queryRaw<{ id: number; wasChild: boolean }[]>`
       UPDATE groups
       SET path = path[${group.path.length + 1}:],
           parent_group_id = CASE WHEN parent_group_id = ${id}::int THEN NULL ELSE parent_group_id END,
           updated_at = CASE WHEN parent_group_id = ${id}::int THEN now() ELSE updated_at END
-      WHERE tenant_id = ${ctx.tenantId}::int AND path @> ARRAY[${id}::int] AND id <> ${id}::int`;
+      WHERE tenant_id = ${ctx.tenantId}::int AND path @> ARRAY[${id}::int] AND id <> ${id}::int
+      RETURNING id, (parent_group_id IS NULL AND cardinality(path) = 1) AS "wasChild"`;
     await tx.group.delete({ where: { id } });
+    const children = rerooted.filter((row) => row.wasChild).map((row) => row.id).sort((a, b) => a - b);
+    await recordEvents(tx, ctx, [
+      {
+        action: 'GROUP_DELETED',
+        target: { type: 'Group', id },
+        group: { id, paths: [group.path] },
+        changes: {
+          name: { before: group.name, after: null },
+          description: { before: group.description, after: null },
+          parentId: { before: group.parentGroupId, after: null },
+          // The children it had, now roots (each with its subtree).
+          rerootedChildren: { before: null, after: children },
+        },
+      },
+    ]);
     return id;
   });
 }

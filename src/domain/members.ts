@@ -1,5 +1,6 @@
 // Group membership: idempotent add/remove, an atomic sync, and batched reads.
 import type { Group, User } from '../generated/prisma/client';
+import { type AuditAction, type Changes, recordEvents } from './audit';
 import type { DomainContext, Tx } from './context';
 import { NotFoundError } from './errors';
 import { findGroupForWrite } from './groups';
@@ -14,6 +15,10 @@ async function groupForMemberWrite(tx: Tx, ctx: DomainContext, groupId: number):
   return group;
 }
 
+function recordMembers(tx: Tx, ctx: DomainContext, group: Group, action: AuditAction, changes: Changes): Promise<void> {
+  return recordEvents(tx, ctx, [{ action, target: { type: 'Group', id: group.id }, group: { id: group.id, paths: [group.path] }, changes }]);
+}
+
 async function requireUser(tx: Tx, ctx: DomainContext, userId: number): Promise<void> {
   const user = await tx.user.findFirst({ where: { tenantId: ctx.tenantId, id: userId }, select: { id: true } });
   if (!user) throw new NotFoundError('User', userId, 'userId');
@@ -23,9 +28,10 @@ export async function addGroupMember(ctx: DomainContext, groupId: number, userId
   return ctx.db.$transaction(async (tx) => {
     const group = await groupForMemberWrite(tx, ctx, groupId);
     await requireUser(tx, ctx, userId);
-    await tx.$executeRaw`
+    const added = await tx.$executeRaw`
       INSERT INTO group_members (tenant_id, group_id, user_id) VALUES (${ctx.tenantId}::int, ${groupId}::int, ${userId}::int)
       ON CONFLICT DO NOTHING`;
+    if (added > 0) await recordMembers(tx, ctx, group, 'MEMBER_ADDED', { userId: { before: null, after: userId } });
     return group;
   });
 }
@@ -34,7 +40,8 @@ export async function removeGroupMember(ctx: DomainContext, groupId: number, use
   return ctx.db.$transaction(async (tx) => {
     const group = await groupForMemberWrite(tx, ctx, groupId);
     await requireUser(tx, ctx, userId);
-    await tx.groupMember.deleteMany({ where: { tenantId: ctx.tenantId, groupId, userId } });
+    const { count } = await tx.groupMember.deleteMany({ where: { tenantId: ctx.tenantId, groupId, userId } });
+    if (count > 0) await recordMembers(tx, ctx, group, 'MEMBER_REMOVED', { userId: { before: userId, after: null } });
     return group;
   });
 }
@@ -65,6 +72,12 @@ export async function setGroupMembers(ctx: DomainContext, groupId: number, userI
       await tx.groupMember.createMany({
         data: added.map((userId) => ({ tenantId: ctx.tenantId, groupId, userId })),
         skipDuplicates: true,
+      });
+    }
+    if (added.length > 0 || removed.length > 0) {
+      await recordMembers(tx, ctx, group, 'MEMBERS_SYNCED', {
+        added: { before: null, after: added },
+        removed: { before: removed, after: null },
       });
     }
     return { group, added, removed };

@@ -2,6 +2,7 @@
 // from the tree: a group has the roles of itself and every ancestor; a user has
 // their direct roles plus the effective roles of every group they are a member of.
 import type { Group, Role, User } from '../generated/prisma/client';
+import { recordEvents } from './audit';
 import type { DomainContext, Tx } from './context';
 import { NotFoundError } from './errors';
 import { findGroupForWrite } from './groups';
@@ -25,7 +26,17 @@ export async function createRole(ctx: DomainContext, input: { name: unknown; des
   const name = requiredName(input.name, 'name', 255);
   const description = optionalText(input.description, 'description', 4000) ?? null;
   return conflictOnDuplicate(
-    ctx.db.role.create({ data: { tenantId: ctx.tenantId, name, description } }),
+    ctx.db.$transaction(async (tx) => {
+      const role = await tx.role.create({ data: { tenantId: ctx.tenantId, name, description } });
+      await recordEvents(tx, ctx, [
+        {
+          action: 'ROLE_CREATED',
+          target: { type: 'Role', id: role.id },
+          changes: { name: { before: null, after: name }, description: { before: null, after: description } },
+        },
+      ]);
+      return role;
+    }),
     `a role named "${name}" already exists in this workspace`,
     'name',
   );
@@ -42,11 +53,19 @@ export async function setGroupRole(ctx: DomainContext, groupId: number, roleId: 
     // A group the credential cannot read is not found, or roles:write alone would probe group ids.
     const group = await findGroupForWrite(tx, ctx, groupId, 'groupId');
     await requireRole(tx, ctx, roleId);
-    if (assigned) {
-      await tx.$executeRaw`INSERT INTO group_roles (tenant_id, group_id, role_id)
-        VALUES (${ctx.tenantId}::int, ${groupId}::int, ${roleId}::int) ON CONFLICT DO NOTHING`;
-    } else {
-      await tx.groupRole.deleteMany({ where: { tenantId: ctx.tenantId, groupId, roleId } });
+    const count = assigned
+      ? await tx.$executeRaw`INSERT INTO group_roles (tenant_id, group_id, role_id)
+          VALUES (${ctx.tenantId}::int, ${groupId}::int, ${roleId}::int) ON CONFLICT DO NOTHING`
+      : (await tx.groupRole.deleteMany({ where: { tenantId: ctx.tenantId, groupId, roleId } })).count;
+    if (count > 0) {
+      await recordEvents(tx, ctx, [
+        {
+          action: assigned ? 'GROUP_ROLE_ASSIGNED' : 'GROUP_ROLE_UNASSIGNED',
+          target: { type: 'Group', id: groupId },
+          group: { id: groupId, paths: [group.path] },
+          changes: { roleId: assigned ? { before: null, after: roleId } : { before: roleId, after: null } },
+        },
+      ]);
     }
     return group;
   });
@@ -57,11 +76,18 @@ export async function setUserRole(ctx: DomainContext, userId: number, roleId: nu
     const user = await tx.user.findFirst({ where: { tenantId: ctx.tenantId, id: userId } });
     if (!user) throw new NotFoundError('User', userId, 'userId');
     await requireRole(tx, ctx, roleId);
-    if (assigned) {
-      await tx.$executeRaw`INSERT INTO user_roles (tenant_id, user_id, role_id)
-        VALUES (${ctx.tenantId}::int, ${userId}::int, ${roleId}::int) ON CONFLICT DO NOTHING`;
-    } else {
-      await tx.userRole.deleteMany({ where: { tenantId: ctx.tenantId, userId, roleId } });
+    const count = assigned
+      ? await tx.$executeRaw`INSERT INTO user_roles (tenant_id, user_id, role_id)
+          VALUES (${ctx.tenantId}::int, ${userId}::int, ${roleId}::int) ON CONFLICT DO NOTHING`
+      : (await tx.userRole.deleteMany({ where: { tenantId: ctx.tenantId, userId, roleId } })).count;
+    if (count > 0) {
+      await recordEvents(tx, ctx, [
+        {
+          action: assigned ? 'USER_ROLE_ASSIGNED' : 'USER_ROLE_UNASSIGNED',
+          target: { type: 'User', id: userId },
+          changes: { roleId: assigned ? { before: null, after: roleId } : { before: roleId, after: null } },
+        },
+      ]);
     }
     return user;
   });

@@ -1,4 +1,5 @@
 import type { Tenant } from '../generated/prisma/client';
+import { type Actor, CLI_ACTOR, recordEvents } from './audit';
 import type { Db } from './context';
 import { ValidationError } from './errors';
 import { conflictOnDuplicate } from './unique';
@@ -12,7 +13,8 @@ export function tenantBySlug(db: Db, slug: string): Promise<Tenant | null> {
   return db.tenant.findUnique({ where: { slug } });
 }
 
-export async function createTenant(db: Db, input: { slug: unknown; name?: unknown }): Promise<Tenant> {
+/** Workspaces are created by an operator (the CLI, start-up's demo); the trail names `actor`. */
+export async function createTenant(db: Db, input: { slug: unknown; name?: unknown }, actor: Actor = CLI_ACTOR): Promise<Tenant> {
   if (typeof input.slug !== 'string' || !SLUG_PATTERN.test(input.slug)) {
     throw new ValidationError(
       'slug',
@@ -20,8 +22,19 @@ export async function createTenant(db: Db, input: { slug: unknown; name?: unknow
     );
   }
   const name = input.name === undefined ? input.slug : requiredName(input.name, 'name', 255);
+  const slug = input.slug;
   return conflictOnDuplicate(
-    db.tenant.create({ data: { slug: input.slug, name } }),
+    db.$transaction(async (tx) => {
+      const tenant = await tx.tenant.create({ data: { slug, name } });
+      await recordEvents(tx, { tenantId: tenant.id, actor, requestId: null }, [
+        {
+          action: 'WORKSPACE_CREATED',
+          target: { type: 'Workspace', id: tenant.id },
+          changes: { slug: { before: null, after: slug }, name: { before: null, after: name } },
+        },
+      ]);
+      return tenant;
+    }),
     `a workspace with slug "${input.slug}" already exists`,
     'slug',
   );

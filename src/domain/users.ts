@@ -1,4 +1,5 @@
 import type { User } from '../generated/prisma/client';
+import { recordEvents } from './audit';
 import type { DomainContext } from './context';
 import { conflictOnDuplicate } from './unique';
 import { type PageArgs, containsText, normaliseEmail, optionalName } from './validate';
@@ -38,7 +39,17 @@ export async function createUser(ctx: DomainContext, input: { email: unknown; na
   const email = normaliseEmail(input.email);
   const name = optionalName(input.name, 'name', 255) ?? null;
   return conflictOnDuplicate(
-    ctx.db.user.create({ data: { tenantId: ctx.tenantId, email, name } }),
+    ctx.db.$transaction(async (tx) => {
+      const user = await tx.user.create({ data: { tenantId: ctx.tenantId, email, name } });
+      await recordEvents(tx, ctx, [
+        {
+          action: 'USER_CREATED',
+          target: { type: 'User', id: user.id },
+          changes: { email: { before: null, after: email }, name: { before: null, after: name } },
+        },
+      ]);
+      return user;
+    }),
     `a user with email ${email} already exists in this workspace`,
     'email',
   );

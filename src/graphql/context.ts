@@ -4,7 +4,7 @@ import { domainContextOf } from '../auth/principal';
 import type { Clock } from '../clock';
 import type { Db, DomainContext } from '../domain/context';
 import type { Group, User } from '../generated/prisma/client';
-import type { ApiKey } from '../generated/prisma/client';
+import type { ApiKey, AuditEvent } from '../generated/prisma/client';
 import type { RequestWork } from '../http/request-work';
 import { type BatchObserver, type Loaders, createLoaders } from './loaders';
 
@@ -24,9 +24,10 @@ export function createContext(
   maxGroupDepth: number,
   work: RequestWork,
   clock: Clock,
+  requestId: string | null,
   onBatch?: BatchObserver,
 ): GraphQLContext {
-  const domain = domainContextOf(db, principal, maxGroupDepth);
+  const domain = domainContextOf(db, principal, maxGroupDepth, requestId);
   return { principal, domain, loaders: createLoaders(domain, onBatch), work, clock };
 }
 
@@ -51,4 +52,19 @@ export interface SetGroupMembersModel {
 export interface CreatedApiKeyModel {
   key: string;
   apiKey: ApiKey;
+}
+export interface PageInfoModel {
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+  startCursor: string | null;
+  endCursor: string | null;
+}
+export interface AuditEventConnectionModel {
+  events: AuditEvent[];
+  pageInfo: PageInfoModel;
+}
+export interface AuditChangeModel {
+  field: string;
+  before: unknown;
+  after: unknown;
 }

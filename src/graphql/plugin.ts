@@ -7,12 +7,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../clock';
 import type { QueryLimits } from '../config';
 import type { Db } from '../domain/context';
+import type { ChangeHub } from '../feed/hub';
 import { type Admission, admitRequest } from '../http/admission';
 import { type GraphQLContext, createContext } from './context';
 import { costModel } from './cost';
 import { formatGraphQLError } from './errors';
 import { limitsPlugin, validationRules } from './limits';
 import { buildSchema, listSizeOverrides } from './schema';
+import { mountSubscriptions } from './websocket';
 
 export interface GraphQLPluginOptions {
   db: Db;
@@ -20,6 +22,8 @@ export interface GraphQLPluginOptions {
   maxGroupDepth: number;
   limits: QueryLimits;
   clock: Clock;
+  hub: ChangeHub;
+  requestTimeoutMs: number;
 }
 
 export async function graphqlPlugin(app: FastifyInstance, options: GraphQLPluginOptions): Promise<void> {
@@ -43,6 +47,7 @@ export async function graphqlPlugin(app: FastifyInstance, options: GraphQLPlugin
     ],
   });
   await apollo.start();
+  mountSubscriptions(app, { ...options, schema, eventDeadlineMs: options.requestTimeoutMs });
   app.addHook('preHandler', admitRequest(admission));
   // The cost bounds what a query may return; this bounds what one response may weigh.
   app.addHook('onSend', async (request, reply, payload) => {
@@ -58,6 +63,6 @@ export async function graphqlPlugin(app: FastifyInstance, options: GraphQLPlugin
   await app.register(fastifyApollo(apollo), {
     path: '/graphql',
     method: ['GET', 'POST'],
-    context: async (request) => createContext(options.db, request.principal!, options.maxGroupDepth, request.work, options.clock, observeBatch),
+    context: async (request) => createContext(options.db, request.principal!, options.maxGroupDepth, request.work, options.clock, request.id, observeBatch),
   });
 }

@@ -1,8 +1,10 @@
 // Resolvers: one or two lines each, calling the domain. Authorization is not here: it is
 // applied to every field by the @requiresScope directive (src/graphql/scope-directive.ts)
 // and, for subtree restrictions on writes, by the domain inside its transactions.
-import { DateTimeResolver, EmailAddressResolver } from 'graphql-scalars';
+import { DateTimeResolver, EmailAddressResolver, JSONResolver } from 'graphql-scalars';
 import * as apiKeys from '../domain/apikeys';
+import * as audit from '../domain/audit';
+import { withinRoots } from '../domain/context';
 import * as groups from '../domain/groups';
 import * as members from '../domain/members';
 import * as roles from '../domain/roles';
@@ -10,6 +12,7 @@ import * as users from '../domain/users';
 import { pageArgs, parseId, parseIds } from '../domain/validate';
 import type { Resolvers } from '../generated/graphql';
 import { loadPresent } from './loaders';
+import { auditPage, groupChanges } from './audit';
 
 const optionalId = (value: string | null | undefined, field: string) =>
   value === undefined ? undefined : value === null ? null : parseId(value, field);
@@ -17,6 +20,7 @@ const optionalId = (value: string | null | undefined, field: string) =>
 export const resolvers: Resolvers = {
   DateTime: DateTimeResolver,
   EmailAddress: EmailAddressResolver,
+  JSON: JSONResolver,
 
   Query: {
     viewer: (_, __, { principal }) => principal,
@@ -39,6 +43,52 @@ export const resolvers: Resolvers = {
     role: (_, { id }, { loaders }) => loaders.roleById.load(parseId(id, 'id')),
     roles: (_, __, { domain }) => roles.listRoles(domain),
     apiKeys: (_, __, { domain }) => apiKeys.listApiKeys(domain),
+    auditEvents: (_, args, { domain }) => auditPage(domain, args),
+  },
+
+  Subscription: {
+    groupChanges: {
+      subscribe: (_, { root }, ctx) => groupChanges(ctx, optionalId(root, 'root') ?? null),
+      resolve: (event: audit.AuditEvent) => event,
+    },
+  },
+
+  AuditEventConnection: {
+    edges: (page) => page.events,
+    nodes: (page) => page.events,
+    pageInfo: (page) => page.pageInfo,
+  },
+  AuditEventEdge: {
+    cursor: (event) => audit.encodeCursor(event.seq),
+    node: (event) => event,
+  },
+  AuditEvent: {
+    cursor: (event) => audit.encodeCursor(event.seq),
+    sequence: (event) => String(event.seq),
+    at: (event) => event.occurredAt,
+    actor: (event) => event,
+    action: (event) => event.action as audit.AuditAction,
+    target: (event) => event,
+    changes: (event) =>
+      Object.entries(event.changes as audit.Changes).map(([field, { before, after }]) => ({ field, before, after })),
+  },
+  AuditActor: {
+    kind: (event) => (event.actor === 'cli' ? 'CLI' : event.actor.startsWith('jwt:') ? 'JWT' : 'API_KEY'),
+    ref: (event) => event.actor,
+    name: (event) => event.actorName,
+  },
+  AuditTarget: {
+    type: (event) => event.targetType,
+    id: (event) => event.targetId,
+  },
+  GroupChange: {
+    cursor: (event) => audit.encodeCursor(event.seq),
+    action: (event) => event.action as audit.AuditAction,
+    at: (event) => event.occurredAt,
+    groupId: (event) => String(event.groupId),
+    group: (event, _, { loaders }) => (event.groupId === null ? null : loaders.groupById.load(event.groupId)),
+    // audit:read restricted to a subtree covers only events about groups inside it.
+    event: (event, _, { domain }) => (withinRoots(domain.access.auditRoots, event.groupPath) ? event : null),
   },
 
   Viewer: {

@@ -5,7 +5,9 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import { Authenticator } from '../auth/authenticate';
 import { type Clock, systemClock } from '../clock';
 import { type JwtConfig, type QueryLimits, type TrafficLimits, queryLimits, trafficLimits } from '../config';
-import type { PoolStats, Readiness } from '../db';
+import type { Listen, PoolStats, Readiness } from '../db';
+import { pruneAuditEvents } from '../domain/audit';
+import { ChangeHub, DEFAULT_HUB_OPTIONS, type HubOptions } from '../feed/hub';
 import type { Db } from '../domain/context';
 import { RateLimitedError } from '../domain/errors';
 import { graphqlPlugin } from '../graphql/plugin';
@@ -34,6 +36,30 @@ export interface AppOptions {
   poolStats?: () => PoolStats | null;
   /** The time key expiry and lastUsedAt are judged by; tests set it. */
   clock?: Clock;
+  /** LISTEN for committed audit events (every process's); without it the change hub polls each second. */
+  listen?: Listen | null;
+  hub?: Partial<HubOptions>;
+  /** Days audit events are kept (AUDIT_RETENTION_DAYS); pruned once an hour. */
+  auditRetentionDays?: number;
+}
+
+const PRUNE_EVERY_MS = 60 * 60 * 1000;
+
+/** Prunes the trail now and then once an hour (the first run is a minute after start-up). */
+function pruneInBackground(app: FastifyInstance, db: Db, days: number, clock: Clock): void {
+  const prune = () => {
+    const before = new Date(clock.now().getTime() - days * 86_400_000);
+    pruneAuditEvents(db, before).then(
+      (count) => count > 0 && app.log.info({ count, before }, 'pruned audit events past retention'),
+      (error) => app.log.warn({ err: error }, 'pruning audit events failed; trying again in an hour'),
+    );
+  };
+  const first = setTimeout(prune, 60_000).unref();
+  const every = setInterval(prune, PRUNE_EVERY_MS).unref();
+  app.addHook('onClose', async () => {
+    clearTimeout(first);
+    clearInterval(every);
+  });
 }
 
 declare module 'fastify' {
@@ -145,7 +171,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', () => authenticator.settled());
   const gate = new CredentialGate(traffic.concurrentPerCredential, traffic.concurrencyWaitMs);
   const admission: Admission = { authenticator, rateLimits, gate, metrics };
-  await app.register(graphqlPlugin, { db: options.db, admission, maxGroupDepth: options.maxGroupDepth, limits: query, clock });
+  const hub = new ChangeHub(options.db, { ...DEFAULT_HUB_OPTIONS, ...options.hub });
+  await hub.start(options.listen ?? null);
+  app.addHook('onClose', () => hub.stop());
+  if (options.auditRetentionDays) pruneInBackground(app, options.db, options.auditRetentionDays, clock);
+  await app.register(graphqlPlugin, {
+    db: options.db,
+    admission,
+    maxGroupDepth: options.maxGroupDepth,
+    limits: query,
+    clock,
+    hub,
+    requestTimeoutMs: traffic.requestTimeoutMs,
+  });
   await app.register(restPlugin, { prefix: '/t/:slug/api/v1', db: options.db, admission, maxGroupDepth: options.maxGroupDepth });
   return app;
 }

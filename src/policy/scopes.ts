@@ -20,6 +20,11 @@ export const SCOPE_CATALOG = {
   'roles:write': { grants: 'create roles, assign and unassign them', implies: ['roles:read'], restrictable: false },
   'apikeys:read': { grants: 'list API keys (never secrets)', implies: [], restrictable: false },
   'apikeys:write': { grants: 'create and revoke API keys', implies: ['apikeys:read'], restrictable: false },
+  'audit:read': {
+    grants: 'the audit trail: who changed what, when (restricted: events about groups in the subtree)',
+    implies: [],
+    restrictable: true,
+  },
 } as const satisfies Record<string, { grants: string; implies: readonly string[]; restrictable: boolean }>;
 
 export type ScopeName = keyof typeof SCOPE_CATALOG;

@@ -95,5 +95,5 @@ export async function restPlugin(app: FastifyInstance, options: RestPluginOption
   // telling which workspaces exist.
   app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
 
-  groupRoutes(app, (request) => domainContextOf(options.db, request.principal!, options.maxGroupDepth));
+  groupRoutes(app, (request) => domainContextOf(options.db, request.principal!, options.maxGroupDepth, request.id));
 }

@@ -80,6 +80,7 @@ export class Harness {
       traffic: { ...trafficLimits({}), ...GENEROUS_TRAFFIC, ...this.options.traffic },
       readiness: () => this.db.readiness(),
       poolStats: () => this.db.poolStats(),
+      listen: this.db.listen,
       ...this.options.app,
       ...(await this.options.setup?.(this)),
     });

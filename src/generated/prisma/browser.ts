@@ -57,3 +57,13 @@ export type UserRole = Prisma.UserRoleModel
  * 
  */
 export type ApiKey = Prisma.ApiKeyModel
+/**
+ * Model AuditSequence
+ * The next event number of each workspace (see the audit migration and src/domain/audit.ts).
+ */
+export type AuditSequence = Prisma.AuditSequenceModel
+/**
+ * Model AuditEvent
+ * One write: who, what, when, the fields before and after. Appended in the write's transaction.
+ */
+export type AuditEvent = Prisma.AuditEventModel

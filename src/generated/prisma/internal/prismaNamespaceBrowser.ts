@@ -58,7 +58,9 @@ export const ModelName = {
   GroupMember: 'GroupMember',
   GroupRole: 'GroupRole',
   UserRole: 'UserRole',
-  ApiKey: 'ApiKey'
+  ApiKey: 'ApiKey',
+  AuditSequence: 'AuditSequence',
+  AuditEvent: 'AuditEvent'
 } as const
 
 export type ModelName = (typeof ModelName)[keyof typeof ModelName]
@@ -167,12 +169,45 @@ export const ApiKeyScalarFieldEnum = {
 export type ApiKeyScalarFieldEnum = (typeof ApiKeyScalarFieldEnum)[keyof typeof ApiKeyScalarFieldEnum]
 
 
+export const AuditSequenceScalarFieldEnum = {
+  tenantId: 'tenantId',
+  lastSeq: 'lastSeq'
+} as const
+
+export type AuditSequenceScalarFieldEnum = (typeof AuditSequenceScalarFieldEnum)[keyof typeof AuditSequenceScalarFieldEnum]
+
+
+export const AuditEventScalarFieldEnum = {
+  tenantId: 'tenantId',
+  seq: 'seq',
+  occurredAt: 'occurredAt',
+  actor: 'actor',
+  actorName: 'actorName',
+  action: 'action',
+  targetType: 'targetType',
+  targetId: 'targetId',
+  groupId: 'groupId',
+  groupPath: 'groupPath',
+  changes: 'changes',
+  requestId: 'requestId'
+} as const
+
+export type AuditEventScalarFieldEnum = (typeof AuditEventScalarFieldEnum)[keyof typeof AuditEventScalarFieldEnum]
+
+
 export const SortOrder = {
   asc: 'asc',
   desc: 'desc'
 } as const
 
 export type SortOrder = (typeof SortOrder)[keyof typeof SortOrder]
+
+
+export const JsonNullValueInput = {
+  JsonNull: JsonNull
+} as const
+
+export type JsonNullValueInput = (typeof JsonNullValueInput)[keyof typeof JsonNullValueInput]
 
 
 export const QueryMode = {
@@ -189,4 +224,13 @@ export const NullsOrder = {
 } as const
 
 export type NullsOrder = (typeof NullsOrder)[keyof typeof NullsOrder]
+
+
+export const JsonNullValueFilter = {
+  DbNull: DbNull,
+  JsonNull: JsonNull,
+  AnyNull: AnyNull
+} as const
+
+export type JsonNullValueFilter = (typeof JsonNullValueFilter)[keyof typeof JsonNullValueFilter]
 

@@ -212,6 +212,8 @@ export type TenantWhereInput = {
   roles?: Prisma.RoleListRelationFilter
   groups?: Prisma.GroupListRelationFilter
   keys?: Prisma.ApiKeyListRelationFilter
+  auditSequence?: Prisma.XOR<Prisma.AuditSequenceNullableScalarRelationFilter, Prisma.AuditSequenceWhereInput> | null
+  auditEvents?: Prisma.AuditEventListRelationFilter
 }
 
 export type TenantOrderByWithRelationInput = {
@@ -223,6 +225,8 @@ export type TenantOrderByWithRelationInput = {
   roles?: Prisma.RoleOrderByRelationAggregateInput
   groups?: Prisma.GroupOrderByRelationAggregateInput
   keys?: Prisma.ApiKeyOrderByRelationAggregateInput
+  auditSequence?: Prisma.AuditSequenceOrderByWithRelationInput
+  auditEvents?: Prisma.AuditEventOrderByRelationAggregateInput
 }
 
 export type TenantWhereUniqueInput = Prisma.AtLeast<{
@@ -237,6 +241,8 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   roles?: Prisma.RoleListRelationFilter
   groups?: Prisma.GroupListRelationFilter
   keys?: Prisma.ApiKeyListRelationFilter
+  auditSequence?: Prisma.XOR<Prisma.AuditSequenceNullableScalarRelationFilter, Prisma.AuditSequenceWhereInput> | null
+  auditEvents?: Prisma.AuditEventListRelationFilter
 }, "id" | "slug">
 
 export type TenantOrderByWithAggregationInput = {
@@ -269,6 +275,8 @@ export type TenantCreateInput = {
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  auditSequence?: Prisma.AuditSequenceCreateNestedOneWithoutTenantInput
+  auditEvents?: Prisma.AuditEventCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateInput = {
@@ -280,6 +288,8 @@ export type TenantUncheckedCreateInput = {
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  auditSequence?: Prisma.AuditSequenceUncheckedCreateNestedOneWithoutTenantInput
+  auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUpdateInput = {
@@ -290,6 +300,8 @@ export type TenantUpdateInput = {
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  auditSequence?: Prisma.AuditSequenceUpdateOneWithoutTenantNestedInput
+  auditEvents?: Prisma.AuditEventUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateInput = {
@@ -301,6 +313,8 @@ export type TenantUncheckedUpdateInput = {
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  auditSequence?: Prisma.AuditSequenceUncheckedUpdateOneWithoutTenantNestedInput
+  auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateManyInput = {
@@ -429,6 +443,34 @@ export type TenantUpdateOneRequiredWithoutKeysNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutKeysInput, Prisma.TenantUpdateWithoutKeysInput>, Prisma.TenantUncheckedUpdateWithoutKeysInput>
 }
 
+export type TenantCreateNestedOneWithoutAuditSequenceInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutAuditSequenceInput, Prisma.TenantUncheckedCreateWithoutAuditSequenceInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutAuditSequenceInput
+  connect?: Prisma.TenantWhereUniqueInput
+}
+
+export type TenantUpdateOneRequiredWithoutAuditSequenceNestedInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutAuditSequenceInput, Prisma.TenantUncheckedCreateWithoutAuditSequenceInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutAuditSequenceInput
+  upsert?: Prisma.TenantUpsertWithoutAuditSequenceInput
+  connect?: Prisma.TenantWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutAuditSequenceInput, Prisma.TenantUpdateWithoutAuditSequenceInput>, Prisma.TenantUncheckedUpdateWithoutAuditSequenceInput>
+}
+
+export type TenantCreateNestedOneWithoutAuditEventsInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutAuditEventsInput, Prisma.TenantUncheckedCreateWithoutAuditEventsInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutAuditEventsInput
+  connect?: Prisma.TenantWhereUniqueInput
+}
+
+export type TenantUpdateOneRequiredWithoutAuditEventsNestedInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutAuditEventsInput, Prisma.TenantUncheckedCreateWithoutAuditEventsInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutAuditEventsInput
+  upsert?: Prisma.TenantUpsertWithoutAuditEventsInput
+  connect?: Prisma.TenantWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutAuditEventsInput, Prisma.TenantUpdateWithoutAuditEventsInput>, Prisma.TenantUncheckedUpdateWithoutAuditEventsInput>
+}
+
 export type TenantCreateWithoutUsersInput = {
   slug: string
   name: string
@@ -436,6 +478,8 @@ export type TenantCreateWithoutUsersInput = {
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  auditSequence?: Prisma.AuditSequenceCreateNestedOneWithoutTenantInput
+  auditEvents?: Prisma.AuditEventCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutUsersInput = {
@@ -446,6 +490,8 @@ export type TenantUncheckedCreateWithoutUsersInput = {
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  auditSequence?: Prisma.AuditSequenceUncheckedCreateNestedOneWithoutTenantInput
+  auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutUsersInput = {
@@ -471,6 +517,8 @@ export type TenantUpdateWithoutUsersInput = {
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  auditSequence?: Prisma.AuditSequenceUpdateOneWithoutTenantNestedInput
+  auditEvents?: Prisma.AuditEventUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutUsersInput = {
@@ -481,6 +529,8 @@ export type TenantUncheckedUpdateWithoutUsersInput = {
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  auditSequence?: Prisma.AuditSequenceUncheckedUpdateOneWithoutTenantNestedInput
+  auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutRolesInput = {
@@ -490,6 +540,8 @@ export type TenantCreateWithoutRolesInput = {
   users?: Prisma.UserCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  auditSequence?: Prisma.AuditSequenceCreateNestedOneWithoutTenantInput
+  auditEvents?: Prisma.AuditEventCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutRolesInput = {
@@ -500,6 +552,8 @@ export type TenantUncheckedCreateWithoutRolesInput = {
   users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  auditSequence?: Prisma.AuditSequenceUncheckedCreateNestedOneWithoutTenantInput
+  auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutRolesInput = {
@@ -525,6 +579,8 @@ export type TenantUpdateWithoutRolesInput = {
   users?: Prisma.UserUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  auditSequence?: Prisma.AuditSequenceUpdateOneWithoutTenantNestedInput
+  auditEvents?: Prisma.AuditEventUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutRolesInput = {
@@ -535,6 +591,8 @@ export type TenantUncheckedUpdateWithoutRolesInput = {
   users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  auditSequence?: Prisma.AuditSequenceUncheckedUpdateOneWithoutTenantNestedInput
+  auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutGroupsInput = {
@@ -544,6 +602,8 @@ export type TenantCreateWithoutGroupsInput = {
   users?: Prisma.UserCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  auditSequence?: Prisma.AuditSequenceCreateNestedOneWithoutTenantInput
+  auditEvents?: Prisma.AuditEventCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutGroupsInput = {
@@ -554,6 +614,8 @@ export type TenantUncheckedCreateWithoutGroupsInput = {
   users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  auditSequence?: Prisma.AuditSequenceUncheckedCreateNestedOneWithoutTenantInput
+  auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutGroupsInput = {
@@ -579,6 +641,8 @@ export type TenantUpdateWithoutGroupsInput = {
   users?: Prisma.UserUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  auditSequence?: Prisma.AuditSequenceUpdateOneWithoutTenantNestedInput
+  auditEvents?: Prisma.AuditEventUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutGroupsInput = {
@@ -589,6 +653,8 @@ export type TenantUncheckedUpdateWithoutGroupsInput = {
   users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  auditSequence?: Prisma.AuditSequenceUncheckedUpdateOneWithoutTenantNestedInput
+  auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutKeysInput = {
@@ -598,6 +664,8 @@ export type TenantCreateWithoutKeysInput = {
   users?: Prisma.UserCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
+  auditSequence?: Prisma.AuditSequenceCreateNestedOneWithoutTenantInput
+  auditEvents?: Prisma.AuditEventCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutKeysInput = {
@@ -608,6 +676,8 @@ export type TenantUncheckedCreateWithoutKeysInput = {
   users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
+  auditSequence?: Prisma.AuditSequenceUncheckedCreateNestedOneWithoutTenantInput
+  auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutKeysInput = {
@@ -633,6 +703,8 @@ export type TenantUpdateWithoutKeysInput = {
   users?: Prisma.UserUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
+  auditSequence?: Prisma.AuditSequenceUpdateOneWithoutTenantNestedInput
+  auditEvents?: Prisma.AuditEventUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutKeysInput = {
@@ -643,6 +715,132 @@ export type TenantUncheckedUpdateWithoutKeysInput = {
   users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
+  auditSequence?: Prisma.AuditSequenceUncheckedUpdateOneWithoutTenantNestedInput
+  auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantCreateWithoutAuditSequenceInput = {
+  slug: string
+  name: string
+  createdAt?: Date | string
+  users?: Prisma.UserCreateNestedManyWithoutTenantInput
+  roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
+  groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
+  keys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  auditEvents?: Prisma.AuditEventCreateNestedManyWithoutTenantInput
+}
+
+export type TenantUncheckedCreateWithoutAuditSequenceInput = {
+  id?: number
+  slug: string
+  name: string
+  createdAt?: Date | string
+  users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
+  roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
+  groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
+  keys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutTenantInput
+}
+
+export type TenantCreateOrConnectWithoutAuditSequenceInput = {
+  where: Prisma.TenantWhereUniqueInput
+  create: Prisma.XOR<Prisma.TenantCreateWithoutAuditSequenceInput, Prisma.TenantUncheckedCreateWithoutAuditSequenceInput>
+}
+
+export type TenantUpsertWithoutAuditSequenceInput = {
+  update: Prisma.XOR<Prisma.TenantUpdateWithoutAuditSequenceInput, Prisma.TenantUncheckedUpdateWithoutAuditSequenceInput>
+  create: Prisma.XOR<Prisma.TenantCreateWithoutAuditSequenceInput, Prisma.TenantUncheckedCreateWithoutAuditSequenceInput>
+  where?: Prisma.TenantWhereInput
+}
+
+export type TenantUpdateToOneWithWhereWithoutAuditSequenceInput = {
+  where?: Prisma.TenantWhereInput
+  data: Prisma.XOR<Prisma.TenantUpdateWithoutAuditSequenceInput, Prisma.TenantUncheckedUpdateWithoutAuditSequenceInput>
+}
+
+export type TenantUpdateWithoutAuditSequenceInput = {
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  users?: Prisma.UserUpdateManyWithoutTenantNestedInput
+  roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
+  groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
+  keys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  auditEvents?: Prisma.AuditEventUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantUncheckedUpdateWithoutAuditSequenceInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
+  roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
+  groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
+  keys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantCreateWithoutAuditEventsInput = {
+  slug: string
+  name: string
+  createdAt?: Date | string
+  users?: Prisma.UserCreateNestedManyWithoutTenantInput
+  roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
+  groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
+  keys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  auditSequence?: Prisma.AuditSequenceCreateNestedOneWithoutTenantInput
+}
+
+export type TenantUncheckedCreateWithoutAuditEventsInput = {
+  id?: number
+  slug: string
+  name: string
+  createdAt?: Date | string
+  users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
+  roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
+  groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
+  keys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  auditSequence?: Prisma.AuditSequenceUncheckedCreateNestedOneWithoutTenantInput
+}
+
+export type TenantCreateOrConnectWithoutAuditEventsInput = {
+  where: Prisma.TenantWhereUniqueInput
+  create: Prisma.XOR<Prisma.TenantCreateWithoutAuditEventsInput, Prisma.TenantUncheckedCreateWithoutAuditEventsInput>
+}
+
+export type TenantUpsertWithoutAuditEventsInput = {
+  update: Prisma.XOR<Prisma.TenantUpdateWithoutAuditEventsInput, Prisma.TenantUncheckedUpdateWithoutAuditEventsInput>
+  create: Prisma.XOR<Prisma.TenantCreateWithoutAuditEventsInput, Prisma.TenantUncheckedCreateWithoutAuditEventsInput>
+  where?: Prisma.TenantWhereInput
+}
+
+export type TenantUpdateToOneWithWhereWithoutAuditEventsInput = {
+  where?: Prisma.TenantWhereInput
+  data: Prisma.XOR<Prisma.TenantUpdateWithoutAuditEventsInput, Prisma.TenantUncheckedUpdateWithoutAuditEventsInput>
+}
+
+export type TenantUpdateWithoutAuditEventsInput = {
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  users?: Prisma.UserUpdateManyWithoutTenantNestedInput
+  roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
+  groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
+  keys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  auditSequence?: Prisma.AuditSequenceUpdateOneWithoutTenantNestedInput
+}
+
+export type TenantUncheckedUpdateWithoutAuditEventsInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
+  roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
+  groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
+  keys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
+  auditSequence?: Prisma.AuditSequenceUncheckedUpdateOneWithoutTenantNestedInput
 }
 
 
@@ -655,6 +853,7 @@ export type TenantCountOutputType = {
   roles: number
   groups: number
   keys: number
+  auditEvents: number
 }
 
 export type TenantCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -662,6 +861,7 @@ export type TenantCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions
   roles?: boolean | TenantCountOutputTypeCountRolesArgs
   groups?: boolean | TenantCountOutputTypeCountGroupsArgs
   keys?: boolean | TenantCountOutputTypeCountKeysArgs
+  auditEvents?: boolean | TenantCountOutputTypeCountAuditEventsArgs
 }
 
 /**
@@ -702,6 +902,13 @@ export type TenantCountOutputTypeCountKeysArgs<ExtArgs extends runtime.Types.Ext
   where?: Prisma.ApiKeyWhereInput
 }
 
+/**
+ * TenantCountOutputType without action
+ */
+export type TenantCountOutputTypeCountAuditEventsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.AuditEventWhereInput
+}
+
 
 export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -712,6 +919,8 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   roles?: boolean | Prisma.Tenant$rolesArgs<ExtArgs>
   groups?: boolean | Prisma.Tenant$groupsArgs<ExtArgs>
   keys?: boolean | Prisma.Tenant$keysArgs<ExtArgs>
+  auditSequence?: boolean | Prisma.Tenant$auditSequenceArgs<ExtArgs>
+  auditEvents?: boolean | Prisma.Tenant$auditEventsArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["tenant"]>
 
@@ -742,6 +951,8 @@ export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   roles?: boolean | Prisma.Tenant$rolesArgs<ExtArgs>
   groups?: boolean | Prisma.Tenant$groupsArgs<ExtArgs>
   keys?: boolean | Prisma.Tenant$keysArgs<ExtArgs>
+  auditSequence?: boolean | Prisma.Tenant$auditSequenceArgs<ExtArgs>
+  auditEvents?: boolean | Prisma.Tenant$auditEventsArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type TenantIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
@@ -754,6 +965,8 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     roles: Prisma.$RolePayload<ExtArgs>[]
     groups: Prisma.$GroupPayload<ExtArgs>[]
     keys: Prisma.$ApiKeyPayload<ExtArgs>[]
+    auditSequence: Prisma.$AuditSequencePayload<ExtArgs> | null
+    auditEvents: Prisma.$AuditEventPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
@@ -1158,6 +1371,8 @@ export interface Prisma__TenantClient<T, Null = never, ExtArgs extends runtime.T
   roles<T extends Prisma.Tenant$rolesArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$rolesArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$RolePayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   groups<T extends Prisma.Tenant$groupsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$groupsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$GroupPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   keys<T extends Prisma.Tenant$keysArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$keysArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ApiKeyPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  auditSequence<T extends Prisma.Tenant$auditSequenceArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$auditSequenceArgs<ExtArgs>>): Prisma.Prisma__AuditSequenceClient<runtime.Types.Result.GetResult<Prisma.$AuditSequencePayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
+  auditEvents<T extends Prisma.Tenant$auditEventsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$auditEventsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AuditEventPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -1677,6 +1892,49 @@ export type Tenant$keysArgs<ExtArgs extends runtime.Types.Extensions.InternalArg
   take?: number
   skip?: number
   distinct?: Prisma.ApiKeyScalarFieldEnum | Prisma.ApiKeyScalarFieldEnum[]
+}
+
+/**
+ * Tenant.auditSequence
+ */
+export type Tenant$auditSequenceArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the AuditSequence
+   */
+  select?: Prisma.AuditSequenceSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the AuditSequence
+   */
+  omit?: Prisma.AuditSequenceOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.AuditSequenceInclude<ExtArgs> | null
+  where?: Prisma.AuditSequenceWhereInput
+}
+
+/**
+ * Tenant.auditEvents
+ */
+export type Tenant$auditEventsArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the AuditEvent
+   */
+  select?: Prisma.AuditEventSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the AuditEvent
+   */
+  omit?: Prisma.AuditEventOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.AuditEventInclude<ExtArgs> | null
+  where?: Prisma.AuditEventWhereInput
+  orderBy?: Prisma.AuditEventOrderByWithRelationInput | Prisma.AuditEventOrderByWithRelationInput[]
+  cursor?: Prisma.AuditEventWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.AuditEventScalarFieldEnum | Prisma.AuditEventScalarFieldEnum[]
 }
 
 /**
