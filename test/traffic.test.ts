@@ -1,8 +1,6 @@
 // Fair share between clients: points per credential, requests per address, requests in flight.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
-import path from 'node:path';
 import { Client } from 'pg';
 import { trafficLimits } from '../src/config';
 import { CredentialGate } from '../src/http/traffic';
@@ -13,6 +11,7 @@ import { fullAccessContext } from '../src/domain/context';
 import { createTenant } from '../src/domain/tenants';
 import { type Harness, codes, eachBackend, postgresOnly, uniqueSlug } from './support/harness';
 import { redisReachable } from './support/redis';
+import { freePort, startServer } from './support/servers';
 
 const TRAFFIC = { ...trafficLimits({}), pointsPerWindow: 10, requestsPerAddress: 1e9, windowSeconds: 60 };
 
@@ -134,37 +133,6 @@ postgresOnly('requests in flight per credential, over HTTP', (h) => {
 }, { traffic: { ...TRAFFIC, pointsPerWindow: 1e9, concurrentPerCredential: 1, concurrencyWaitMs: 200 } });
 
 // Two server processes on one PostgreSQL and one Redis spend from one budget.
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function startServer(env: Record<string, string>): { child: ChildProcess; ready: Promise<void> } {
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts'], {
-    cwd: path.resolve(__dirname, '..'),
-    env: { ...process.env, LOG_LEVEL: 'warn', KAUTH_DEMO: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const ready = (async () => {
-    const until = Date.now() + 60_000;
-    while (Date.now() < until) {
-      if (child.exitCode !== null) throw new Error(`server exited: ${output}`);
-      const ok = await fetch(`http://127.0.0.1:${env.PORT}/readyz`).then((r) => r.ok, () => false);
-      if (ok) return;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    throw new Error(`server did not become ready: ${output}`);
-  })();
-  return { child, ready };
-}
-
 const REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 
 describe('one budget across two server processes (PostgreSQL and Redis)', () => {
@@ -186,7 +154,7 @@ describe('one budget across two server processes (PostgreSQL and Redis)', () => 
 
     const env = { DATABASE_URL: url, REDIS_URL, REDIS_KEY_PREFIX: `kauth-test-${randomBytes(4).toString('hex')}`, RATE_LIMIT_POINTS: '30' };
     const ports = [await freePort(), await freePort()];
-    const servers = ports.map((port) => startServer({ ...env, PORT: String(port) }));
+    const servers = await Promise.all(ports.map((port) => startServer({ ...env, PORT: String(port) })));
     children.push(...servers.map((s) => s.child));
     await Promise.all(servers.map((s) => s.ready));
 

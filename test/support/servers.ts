@@ -1,0 +1,46 @@
+// Real server processes (`src/main.ts` through tsx) for what only several processes on one
+// database can show: shared budgets, feeds and subscriptions across processes.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServerProcess {
+  child: ChildProcess;
+  port: number;
+  baseUrl: string;
+  /** Resolves once /readyz answers 200; rejects with the process's output if it exits first. */
+  ready: Promise<void>;
+}
+
+/** Starts `src/main.ts` on `env.PORT` (a free port if not given), without the demo workspace. */
+export async function startServer(env: Record<string, string>): Promise<ServerProcess> {
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts'], {
+    cwd: path.resolve(__dirname, '../..'),
+    env: { ...process.env, LOG_LEVEL: 'warn', KAUTH_DEMO: '0', ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const ready = (async () => {
+    const until = Date.now() + 60_000;
+    while (Date.now() < until) {
+      if (child.exitCode !== null) throw new Error(`server exited: ${output}`);
+      const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+      if (ok) return;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error(`server did not become ready: ${output}`);
+  })();
+  return { child, port, baseUrl: `http://127.0.0.1:${port}`, ready };
+}
