@@ -7,6 +7,7 @@ import { type Database, migrate, openDatabase } from './db';
 import { OPERATOR, createApiKey, listApiKeys, revokeApiKey } from './domain/apikeys';
 import { type DomainContext, fullAccessContext } from './domain/context';
 import { type TreeFinding, checkTree } from './domain/doctor';
+import { type AuditFilter, decodeCursor, encodeCursor, eventJson, latestSeq, listAuditEvents } from './domain/audit';
 import { DomainError, NotFoundError, ValidationError } from './domain/errors';
 import { type Tenant, createTenant, tenantBySlug } from './domain/tenants';
 import { createUser } from './domain/users';
@@ -20,17 +21,24 @@ const USAGE = `usage:
   kauth key list <slug>
   kauth key revoke <slug> <id>
   kauth doctor [<slug>]          check each group's path against its parent links; exits 1 on any finding
+  kauth audit <slug> [--since <2026-11-01T00:00Z | 24h>] [--after <cursor>] [--limit <n>] [--follow]
+                                 the audit trail, oldest first: {"events":[…],"endCursor":…}; with
+                                 --follow, one JSON line per event as it commits (Ctrl-C to stop)
 environment: DATA_DIR (embedded database, default ./data) or DATABASE_URL (postgres://…)`;
 
 class UsageError extends Error {}
 
-const ONE_WORD_COMMANDS = ['migrate', 'doctor'];
+const ONE_WORD_COMMANDS = ['migrate', 'doctor', 'audit'];
 
 const OPTIONS = {
   name: { type: 'string' },
   email: { type: 'string' },
   scope: { type: 'string', multiple: true },
   'expires-in': { type: 'string' },
+  since: { type: 'string' },
+  after: { type: 'string' },
+  limit: { type: 'string' },
+  follow: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -48,6 +56,41 @@ async function tenantContext(db: Database, slug: string | undefined): Promise<Do
   if (!tenant) throw new NotFoundError('Workspace', slug);
   return { ...fullAccessContext(db.prisma, tenant.id, treeLimits()), tenant };
 }
+
+/** --since: an ISO time, or a duration back from now (24h, 7d). */
+function sinceFrom(text: string | undefined): Date | null {
+  if (text === undefined) return null;
+  if (/^[1-9][0-9]*[smhdw]$/.test(text)) return new Date(Date.now() - parseDuration(text));
+  const at = new Date(text);
+  if (Number.isNaN(at.getTime())) throw new ValidationError('since', `--since must be an ISO time or a duration such as 24h, got "${text}"`);
+  return at;
+}
+
+function limitFrom(text: string | undefined): number {
+  if (text === undefined) return 100;
+  const limit = Number(text);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new ValidationError('limit', '--limit must be between 1 and 10000');
+  return limit;
+}
+
+const FOLLOW_POLL_MS = 1000;
+
+/** Prints every event after the cursor as one JSON line each, polling, until interrupted. */
+async function followAudit(ctx: DomainContext, after: bigint | null, filter: AuditFilter): Promise<never> {
+  let cursor = after;
+  let stop = false;
+  process.once('SIGINT', () => (stop = true));
+  process.once('SIGTERM', () => (stop = true));
+  while (!stop) {
+    const { events, hasNextPage } = await listAuditEvents(ctx, { after: cursor, first: 500 }, filter);
+    for (const event of events) process.stdout.write(`${JSON.stringify(eventJson(event))}\n`);
+    if (events.length > 0) cursor = events[events.length - 1].seq;
+    if (!hasNextPage) await new Promise((resolve) => setTimeout(resolve, FOLLOW_POLL_MS));
+  }
+  throw new Interrupted();
+}
+
+class Interrupted extends Error {}
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
@@ -82,6 +125,16 @@ async function run(db: Database, command: string, positionals: string[], values:
     }
     case 'doctor':
       return { findings: await checkTree(db.prisma, { slug }) };
+    case 'audit': {
+      const ctx = await tenantContext(db, slug);
+      const after = values.after === undefined ? null : decodeCursor(values.after, 'after');
+      const filter: AuditFilter = { since: sinceFrom(values.since) };
+      // Following without a starting point starts from now, like `tail -f` on a long log.
+      if (values.follow) return followAudit(ctx, after ?? (filter.since ? null : await latestSeq(db.prisma, ctx.tenantId)), filter);
+      const { events } = await listAuditEvents(ctx, { after, first: limitFrom(values.limit) }, filter);
+      const last = events.at(-1);
+      return { events: events.map(eventJson), endCursor: last ? encodeCursor(last.seq) : (values.after ?? null) };
+    }
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
@@ -111,6 +164,7 @@ async function main(argv: string[]): Promise<number> {
     // doctor prints its findings like any result, and fails when there are any.
     return command === 'doctor' && (result as { findings: TreeFinding[] }).findings.length > 0 ? 1 : 0;
   } catch (error) {
+    if (error instanceof Interrupted) return 0;
     if (error instanceof UsageError) {
       process.stderr.write(`kauth: ${error.message}\n${USAGE}\n`);
       return 2;

@@ -1,7 +1,6 @@
 // Who is making a request: a tenant, the credential's scopes, and what they allow on the tree.
 import type { ApiKey, Tenant } from '../generated/prisma/client';
-import type { Actor } from '../domain/audit';
-import type { Db, DomainContext, GroupAccess } from '../domain/context';
+import type { Actor, Db, DomainContext, GroupAccess } from '../domain/context';
 import { ForbiddenError } from '../domain/errors';
 import { type Grant, type ScopeName, coveredRoots, coversGroup, expandGrants, knownGrants } from '../policy/scopes';
 

@@ -12,15 +12,10 @@
 // The cost is that a workspace's writes serialise on that row for the time between their last
 // statement and their commit; writes of different workspaces never wait for each other.
 import type { AuditEvent, Prisma } from '../generated/prisma/client';
-import type { Db, DomainContext, Tx } from './context';
+import type { Actor, AuditSource, Db, DomainContext, Tx } from './context';
 import { ValidationError } from './errors';
 
 export type { AuditEvent } from '../generated/prisma/client';
-
-/** Who made a change: an API key, a JWT's subject, or an operator at the command line. */
-export type Actor = { kind: 'apikey'; id: number; name: string } | { kind: 'jwt'; subject: string } | { kind: 'cli' };
-
-export const CLI_ACTOR: Actor = { kind: 'cli' };
 
 /** The stable reference stored with each event and matched by the `actor` filter. */
 export function actorRef(actor: Actor): string {
@@ -68,13 +63,6 @@ export interface AuditEntry {
   /** For events about a group: its id and its path(s), before and after (a move has two). */
   group?: { id: number; paths: readonly (readonly number[])[] };
   changes: Changes;
-}
-
-/** What the trail records of the request making a write. */
-export interface AuditSource {
-  tenantId: number;
-  actor: Actor;
-  requestId: string | null;
 }
 
 /** The channel every process LISTENs on; the payload is `<tenantId>:<last seq>` (src/feed). */
@@ -164,6 +152,20 @@ export function eventsAfter(db: Db, tenantId: number, after: bigint, limit: numb
 export async function latestSeq(db: Db, tenantId: number): Promise<bigint> {
   const row = await db.auditSequence.findUnique({ where: { tenantId } });
   return row?.lastSeq ?? 0n;
+}
+
+/** An event as the CLI prints it (the GraphQL AuditEvent's fields, in JSON). */
+export function eventJson(event: AuditEvent) {
+  return {
+    cursor: encodeCursor(event.seq),
+    sequence: String(event.seq),
+    at: event.occurredAt,
+    actor: { ref: event.actor, name: event.actorName },
+    action: event.action,
+    target: { type: event.targetType, id: event.targetId },
+    changes: event.changes,
+    requestId: event.requestId,
+  };
 }
 
 const CURSOR_PREFIX = 'audit:';

@@ -2,10 +2,21 @@
 // principal's group access (decided by src/auth, consulted here inside transactions).
 import type { PrismaClient } from '../generated/prisma/client';
 import type { Prisma } from '../generated/prisma/client';
-import { type Actor, type AuditSource, CLI_ACTOR } from './audit';
 
 export type Db = PrismaClient;
 export type Tx = Prisma.TransactionClient;
+
+/** Who made a change: an API key, a JWT's subject, or an operator at the command line. */
+export type Actor = { kind: 'apikey'; id: number; name: string } | { kind: 'jwt'; subject: string } | { kind: 'cli' };
+
+export const CLI_ACTOR: Actor = { kind: 'cli' };
+
+/** What the audit trail records of the request making a write (src/domain/audit.ts). */
+export interface AuditSource {
+  tenantId: number;
+  actor: Actor;
+  requestId: string | null;
+}
 
 export type GroupWriteScope = 'groups:write' | 'groups:members:write';
 

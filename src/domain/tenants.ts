@@ -1,6 +1,6 @@
 import type { Tenant } from '../generated/prisma/client';
-import { type Actor, CLI_ACTOR, recordEvents } from './audit';
-import type { Db } from './context';
+import { recordEvents } from './audit';
+import { type Db, CLI_ACTOR } from './context';
 import { ValidationError } from './errors';
 import { conflictOnDuplicate } from './unique';
 import { requiredName } from './validate';
@@ -13,8 +13,8 @@ export function tenantBySlug(db: Db, slug: string): Promise<Tenant | null> {
   return db.tenant.findUnique({ where: { slug } });
 }
 
-/** Workspaces are created by an operator (the CLI, start-up's demo); the trail names `actor`. */
-export async function createTenant(db: Db, input: { slug: unknown; name?: unknown }, actor: Actor = CLI_ACTOR): Promise<Tenant> {
+/** Workspaces are created by an operator (the CLI, start-up's demo): the trail names `cli`. */
+export async function createTenant(db: Db, input: { slug: unknown; name?: unknown }): Promise<Tenant> {
   if (typeof input.slug !== 'string' || !SLUG_PATTERN.test(input.slug)) {
     throw new ValidationError(
       'slug',
@@ -26,7 +26,7 @@ export async function createTenant(db: Db, input: { slug: unknown; name?: unknow
   return conflictOnDuplicate(
     db.$transaction(async (tx) => {
       const tenant = await tx.tenant.create({ data: { slug, name } });
-      await recordEvents(tx, { tenantId: tenant.id, actor, requestId: null }, [
+      await recordEvents(tx, { tenantId: tenant.id, actor: CLI_ACTOR, requestId: null }, [
         {
           action: 'WORKSPACE_CREATED',
           target: { type: 'Workspace', id: tenant.id },

@@ -198,10 +198,13 @@ export function applyScopeDirective(schema: GraphQLSchema): GraphQLSchema {
       const label = `${typeName}.${fieldName}`;
       const guard = guards.get(label)!;
       const note = guard.public ? 'Public: any valid credential.' : guard.requirement ? describeRequirement(guard.requirement) : '';
+      const guarded = (resolve: GraphQLFieldResolver<unknown, GraphQLContext>) => guardResolver(guard, typeName, label, stoppable(resolve));
       return {
         ...field,
         description: [field.description, note].filter(Boolean).join('\n\n'),
-        resolve: guardResolver(guard, typeName, label, stoppable((field.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<unknown, GraphQLContext>)),
+        resolve: guarded((field.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<unknown, GraphQLContext>),
+        // A subscription is refused when it starts, not only on each event it would deliver.
+        ...(field.subscribe ? { subscribe: guarded(field.subscribe as GraphQLFieldResolver<unknown, GraphQLContext>) } : {}),
       };
     },
   });

@@ -14,8 +14,23 @@ import { ALL_SCOPES } from '../../src/policy/scopes';
 
 const SDL = readFileSync(SCHEMA_PATH, 'utf8');
 
-/** What the issue makes public: the viewer and what hangs off it. */
-const PUBLIC_FIELDS = ['Query.viewer', 'Tenant.id', 'Tenant.name', 'Tenant.slug', 'Viewer.apiKey', 'Viewer.scopes', 'Viewer.tenant'];
+/**
+ * What the issue makes public: the viewer and what hangs off it; and Relay's PageInfo, which says
+ * nothing of its own and is reached only through a guarded connection.
+ */
+const PUBLIC_FIELDS = [
+  'PageInfo.endCursor',
+  'PageInfo.hasNextPage',
+  'PageInfo.hasPreviousPage',
+  'PageInfo.startCursor',
+  'Query.viewer',
+  'Tenant.id',
+  'Tenant.name',
+  'Tenant.slug',
+  'Viewer.apiKey',
+  'Viewer.scopes',
+  'Viewer.tenant',
+];
 
 const sdlSchema = (sdl: string) => makeExecutableSchema({ typeDefs: sdl });
 const objectType = (schema: GraphQLSchema, name: string): GraphQLObjectType => schema.getType(name) as GraphQLObjectType;

@@ -212,6 +212,47 @@ const TABLE: Record<string, Row> = {
     otherTenant: (data, w) => expect(idsOf(data.apiKeys)).not.toContain(w.ids.spareKey),
   },
 
+  'Query.auditEvents': {
+    requires: 'audit:read',
+    op: () => ({ query: '{ auditEvents(first: 100) { nodes { action target { type id } } pageInfo { hasNextPage } } }' }),
+    works: (data, w) => {
+      expect(data.auditEvents.pageInfo.hasNextPage).toBe(false);
+      expect(data.auditEvents.nodes).toContainEqual({ action: 'GROUP_CREATED', target: { type: 'Group', id: w.ids.A11 } });
+      expect(data.auditEvents.nodes).toContainEqual({ action: 'USER_CREATED', target: { type: 'User', id: w.ids.alice } });
+    },
+    otherTenant: (data, w) =>
+      expect(data.auditEvents.nodes).not.toContainEqual({ action: 'GROUP_CREATED', target: { type: 'Group', id: w.ids.A1 } }),
+    restricted: {
+      scope: 'audit:read',
+      inside: [
+        {
+          name: 'the events about groups of the subtree, and no others',
+          op: () => ({ query: '{ auditEvents(first: 100) { nodes { action target { type id } } } }' }),
+          check: (data, w) =>
+            expect(data.auditEvents.nodes).toEqual([
+              { action: 'GROUP_CREATED', target: { type: 'Group', id: w.ids.A } },
+              { action: 'GROUP_CREATED', target: { type: 'Group', id: w.ids.A1 } },
+              { action: 'GROUP_CREATED', target: { type: 'Group', id: w.ids.A11 } },
+              { action: 'MEMBER_ADDED', target: { type: 'Group', id: w.ids.A1 } },
+              { action: 'GROUP_ROLE_ASSIGNED', target: { type: 'Group', id: w.ids.A1 } },
+            ]),
+        },
+      ],
+      outside: [
+        {
+          name: 'events about a sibling subtree (none)',
+          op: (ids) => ({ query: 'query($g: ID!) { auditEvents(filter: { group: $g, includeSubtree: true }) { nodes { action } } }', variables: { g: ids.B } }),
+          check: (data) => expect(data.auditEvents.nodes).toEqual([]),
+        },
+        {
+          name: 'events about the parent of the restriction root (none)',
+          op: (ids) => ({ query: 'query($g: ID!) { auditEvents(filter: { group: $g }) { nodes { action } } }', variables: { g: ids.R } }),
+          check: (data) => expect(data.auditEvents.nodes).toEqual([]),
+        },
+      ],
+    },
+  },
+
   'Mutation.createGroup': {
     requires: 'groups:write',
     op: (ids) => createGroupOp(ids.A1),
@@ -481,10 +522,10 @@ eachBackend('authorization table', (h) => {
     expect(Object.keys(TABLE).sort()).toEqual(ROOT_FIELDS.map((f) => f.key).sort());
   });
 
-  it('has restricted cases for every mutation whose requirement names a group argument, and for the group reads', () => {
+  it('has restricted cases for every mutation whose requirement names a group argument, and for the group and audit reads', () => {
     const withGroupArg = ROOT_FIELDS.filter((f) => declared(f.typeName, f.field).groupArg).map((f) => f.key);
     const withCases = Object.entries(TABLE).filter(([, row]) => row.restricted).map(([key]) => key);
-    expect(withCases.sort()).toEqual([...withGroupArg, 'Query.group', 'Query.groups'].sort());
+    expect(withCases.sort()).toEqual([...withGroupArg, 'Query.group', 'Query.groups', 'Query.auditEvents'].sort());
   });
 
   describe.each(ROOT_FIELDS)('$key', ({ typeName, field, key }) => {

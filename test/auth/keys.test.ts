@@ -161,7 +161,7 @@ eachBackend('API keys', (h) => {
       expect(codes(res.body)).toEqual(['FORBIDDEN']);
       expect(res.body.data).toBeNull();
       expect(res.body.errors![0].extensions.requiredScopes).toEqual([
-        ['groups:read', 'groups:members:write', 'groups:write', 'users:read', 'users:write', 'roles:read', 'roles:write'],
+        ['groups:read', 'groups:members:write', 'groups:write', 'users:read', 'users:write', 'roles:read', 'roles:write', 'audit:read'],
       ]);
       expect(await isRevoked(apiKey.id)).toBe(false);
       expect((await ws.gql(VIEWER)).status).toBe(200);

@@ -21,7 +21,7 @@ function grantOf(text: string): Grant {
 }
 
 /** The scopes of the issue, as an unknown scope's refusal lists them. */
-const KNOWN = 'groups:read, groups:members:write, groups:write, users:read, users:write, roles:read, roles:write, apikeys:read, apikeys:write';
+const KNOWN = 'groups:read, groups:members:write, groups:write, users:read, users:write, roles:read, roles:write, apikeys:read, apikeys:write, audit:read';
 
 const grants = (...scopes: string[]): Grant[] => expandGrants(scopes.map(grantOf));
 const formatted = (list: Grant[]): string[] => list.map(formatGrant).sort();
@@ -55,7 +55,8 @@ describe('the scope catalog', () => {
     ['roles:write', false],
     ['apikeys:read', false],
     ['apikeys:write', false],
-  ])('parses %s, and a restriction of it to a subtree only if it is a groups:* scope (%s)', (scope, restrictable) => {
+    ['audit:read', true],
+  ])('parses %s, and a restriction of it to a subtree only if it is a groups:* or audit scope (%s)', (scope, restrictable) => {
     expect(parseScope(scope)).toEqual({ ok: true, grant: { scope, group: null } });
     expect(parseScope(`${scope}@7`)).toEqual(
       restrictable
@@ -74,6 +75,7 @@ describe('parseScope', () => {
     ['groups:members:write@2147483647', { scope: 'groups:members:write', group: 2147483647 }],
     ['users:read', { scope: 'users:read', group: null }],
     ['apikeys:write', { scope: 'apikeys:write', group: null }],
+    ['audit:read@12', { scope: 'audit:read', group: 12 }],
   ])('parses %s', (text, expected) => {
     expect(parseScope(text)).toEqual({ ok: true, grant: expected });
     expect(formatGrant(grantOf(text))).toBe(text);
@@ -130,6 +132,8 @@ describe('expandGrants (implications)', () => {
     [['roles:write'], ['roles:read', 'roles:write']],
     [['apikeys:read'], ['apikeys:read']],
     [['apikeys:write'], ['apikeys:read', 'apikeys:write']],
+    [['audit:read'], ['audit:read']],
+    [['audit:read@12'], ['audit:read@12']],
     [['groups:write@12'], ['groups:members:write@12', 'groups:read@12', 'groups:write@12']],
     [['groups:members:write@12'], ['groups:members:write@12', 'groups:read@12']],
     [['groups:write@12', 'groups:read'], ['groups:members:write@12', 'groups:read', 'groups:read@12', 'groups:write@12']],
