@@ -80,7 +80,8 @@ export class ChangeHub {
 
   async stop(): Promise<void> {
     if (this.sweeper) clearInterval(this.sweeper);
-    await this.stopListening?.();
+    // The database may already be closed (onClose hooks of the app and of main.ts): nothing to undo then.
+    await this.stopListening?.().catch(() => undefined);
     for (const workspace of this.workspaces.values()) {
       for (const subscriber of workspace.subscribers) this.end(subscriber, null);
     }
