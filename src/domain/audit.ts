@@ -169,6 +169,8 @@ export function eventJson(event: AuditEvent) {
 }
 
 const CURSOR_PREFIX = 'audit:';
+/** The largest PostgreSQL bigint: no sequence number goes beyond it. */
+const MAX_SEQ = 9_223_372_036_854_775_807n;
 
 export function encodeCursor(seq: bigint): string {
   return Buffer.from(`${CURSOR_PREFIX}${seq}`).toString('base64url');
@@ -178,7 +180,7 @@ export function encodeCursor(seq: bigint): string {
 export function decodeCursor(cursor: string, field: string): bigint {
   const text = Buffer.from(cursor, 'base64url').toString();
   const match = /^audit:(0|[1-9][0-9]{0,18})$/.exec(text);
-  if (!match) throw new ValidationError(field, `"${cursor}" is not a cursor this API handed out`);
+  if (!match || BigInt(match[1]) > MAX_SEQ) throw new ValidationError(field, `"${cursor}" is not a cursor this API handed out`);
   return BigInt(match[1]);
 }
 

@@ -185,7 +185,9 @@ async function moveGroup(tx: Tx, ctx: DomainContext, group: Group, parentId: num
 
 /** One event per kind of change an update made (rename, new description, move); none if nothing changed. */
 function updateEvents(before: Group, after: Group): AuditEntry[] {
-  const about = { target: { type: 'Group' as const, id: after.id }, group: { id: after.id, paths: [after.path] } };
+  // Every event of the write is about the group where it was and where it is now: a rename made
+  // while moving the group out of a subtree is still an event about that subtree.
+  const about = { target: { type: 'Group' as const, id: after.id }, group: { id: after.id, paths: [before.path, after.path] } };
   const entries: AuditEntry[] = [];
   if (before.name !== after.name) {
     entries.push({ ...about, action: 'GROUP_RENAMED', changes: { name: { before: before.name, after: after.name } } });
@@ -201,7 +203,6 @@ function updateEvents(before: Group, after: Group): AuditEntry[] {
     entries.push({
       ...about,
       action: 'GROUP_MOVED',
-      group: { id: after.id, paths: [before.path, after.path] },
       changes: { parentId: { before: before.parentGroupId, after: after.parentGroupId } },
     });
   }
