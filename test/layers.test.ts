@@ -77,8 +77,13 @@ describe('import layers of src/', () => {
     expect(graph.get('http/app.ts')).toEqual(expect.arrayContaining(['auth/authenticate.ts', 'http/admission.ts']));
   });
 
-  it('keeps the domain free of credentials and transports: no import of src/auth, graphql, rest or http', () => {
-    expect(importsAcross(graph, 'domain', ['auth', 'graphql', 'rest', 'http'])).toEqual([]);
+  it('keeps the domain free of credentials and transports: no import of src/auth, graphql, rest, http or feed', () => {
+    expect(importsAcross(graph, 'domain', ['auth', 'graphql', 'rest', 'http', 'feed'])).toEqual([]);
+  });
+
+  it('keeps the change hub below the transports: src/feed imports no src/auth, graphql, rest or http', () => {
+    expect(graph.get('feed/hub.ts')).toEqual(expect.arrayContaining(['domain/audit.ts']));
+    expect(importsAcross(graph, 'feed', ['auth', 'graphql', 'rest', 'http'])).toEqual([]);
   });
 
   it('keeps the scope policy free of every other module', () => {
