@@ -31,6 +31,8 @@ import { createLoaders } from './loaders';
 import { validationRules } from './limits';
 
 export const SUBSCRIPTIONS_PATH = '/graphql/ws';
+/** Subscriptions one connection may hold at once: each may hold up to the hub's queue of events. */
+export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 20;
 
 export interface WebSocketOptions {
   schema: GraphQLSchema;
@@ -79,6 +81,14 @@ export function mountSubscriptions(app: FastifyInstance, options: WebSocketOptio
       },
       onSubscribe: async (ctx, _id, payload) => {
         const principal = ctx.extra.principal!;
+        // graphql-ws has already registered this one.
+        if (Object.keys(ctx.subscriptions).length > MAX_SUBSCRIPTIONS_PER_CONNECTION) {
+          return [
+            new GraphQLError(`a connection may hold at most ${MAX_SUBSCRIPTIONS_PER_CONNECTION} subscriptions at once`, {
+              extensions: { code: 'TOO_MANY_SUBSCRIPTIONS', maximum: MAX_SUBSCRIPTIONS_PER_CONNECTION },
+            }),
+          ];
+        }
         let document;
         try {
           document = parse(payload.query, { maxTokens: limits.maxTokens });
