@@ -13,7 +13,7 @@
 // and charged. Each subscription is checked by the same validation rules (depth, aliases,
 // directives) and the same @requiresScope guards as any query, and costs one rate-limit point.
 import type { FastifyInstance } from 'fastify';
-import { GraphQLError, getOperationAST, parse, specifiedRules, validate, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema, getOperationAST, parse, specifiedRules, validate } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Principal } from '../auth/principal';
@@ -57,6 +57,16 @@ export function mountSubscriptions(app: FastifyInstance, options: WebSocketOptio
   const { admission, limits, schema } = options;
   const rules = [...specifiedRules, ...validationRules(limits, admission.metrics)];
   const format = formatGraphQLError(app.log);
+  /**
+   * A parse or validation error (no error underneath: the client's document) keeps its message,
+   * with the code Apollo would give it over HTTP; what a resolver threw is mapped as over HTTP.
+   */
+  const formatError = (error: GraphQLError): GraphQLFormattedError => {
+    if (error.originalError) return format(error.toJSON(), error);
+    const { http: _, ...extensions } = error.extensions ?? {};
+    const code = extensions.code ?? (error.message.startsWith('Syntax Error') ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED');
+    return { ...error.toJSON(), extensions: { ...extensions, code } };
+  };
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
 
   app.server.on('upgrade', (request, socket, head) => {
@@ -119,9 +129,9 @@ export function mountSubscriptions(app: FastifyInstance, options: WebSocketOptio
         };
         return { schema, document, operationName: payload.operationName, variableValues: payload.variables ?? undefined, contextValue: context };
       },
-      onError: (_ctx, _id, _payload, errors) => errors.map((error) => format(error.toJSON(), error)),
+      onError: (_ctx, _id, _payload, errors) => errors.map(formatError),
       onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? { ...result, errors: result.errors.map((error) => format(error.toJSON(), error)) as never } : undefined,
+        result.errors ? { ...result, errors: result.errors.map(formatError) as never } : undefined,
     },
     wss,
   );
