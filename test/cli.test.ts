@@ -1,5 +1,5 @@
 // The `kauth` command and the server's start-up, run as real processes.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,18 +7,9 @@ import path from 'node:path';
 import { type Database, openDatabase } from '../src/db';
 import { fullAccessContext } from '../src/domain/context';
 import { tenantBySlug } from '../src/domain/tenants';
+import { ROOT, kauth } from './support/kauth';
 import { buildTree, numericIds } from './support/tree-fixture';
 
-const ROOT = path.resolve(__dirname, '..');
-const KAUTH = path.join(ROOT, 'bin/kauth.js');
-
-function kauth(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [KAUTH, ...args], { cwd: ROOT, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 function startServer(env: Record<string, string>): { child: ChildProcess; output: Promise<{ code: number | null; text: string }>; text: () => string } {
   const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts'], {

@@ -2,7 +2,7 @@
 // from the tree: a group has the roles of itself and every ancestor; a user has
 // their direct roles plus the effective roles of every group they are a member of.
 import type { Group, Role, User } from '../generated/prisma/client';
-import { recordEvents } from './audit';
+import { type AuditEntry, recordEvents } from './audit';
 import type { DomainContext, Tx } from './context';
 import { NotFoundError } from './errors';
 import { findGroupForWrite } from './groups';
@@ -47,6 +47,12 @@ async function requireRole(tx: Tx, ctx: DomainContext, roleId: number): Promise<
   if (!role) throw new NotFoundError('Role', roleId, 'roleId');
 }
 
+/** The event of a role (un)assignment that changed something: the role id appears or goes. */
+function recordAssignment(tx: Tx, ctx: DomainContext, assigned: boolean, roleId: number, about: Omit<AuditEntry, 'changes'>) {
+  const roleChange = assigned ? { before: null, after: roleId } : { before: roleId, after: null };
+  return recordEvents(tx, ctx, [{ ...about, changes: { roleId: roleChange } }]);
+}
+
 /** Assigning twice or unassigning what is not assigned is not an error: the end state is what was asked. */
 export async function setGroupRole(ctx: DomainContext, groupId: number, roleId: number, assigned: boolean): Promise<Group> {
   return ctx.db.$transaction(async (tx) => {
@@ -58,14 +64,11 @@ export async function setGroupRole(ctx: DomainContext, groupId: number, roleId: 
           VALUES (${ctx.tenantId}::int, ${groupId}::int, ${roleId}::int) ON CONFLICT DO NOTHING`
       : (await tx.groupRole.deleteMany({ where: { tenantId: ctx.tenantId, groupId, roleId } })).count;
     if (count > 0) {
-      await recordEvents(tx, ctx, [
-        {
-          action: assigned ? 'GROUP_ROLE_ASSIGNED' : 'GROUP_ROLE_UNASSIGNED',
-          target: { type: 'Group', id: groupId },
-          group: { id: groupId, paths: [group.path] },
-          changes: { roleId: assigned ? { before: null, after: roleId } : { before: roleId, after: null } },
-        },
-      ]);
+      await recordAssignment(tx, ctx, assigned, roleId, {
+        action: assigned ? 'GROUP_ROLE_ASSIGNED' : 'GROUP_ROLE_UNASSIGNED',
+        target: { type: 'Group', id: groupId },
+        group: { id: groupId, paths: [group.path] },
+      });
     }
     return group;
   });
@@ -81,13 +84,10 @@ export async function setUserRole(ctx: DomainContext, userId: number, roleId: nu
           VALUES (${ctx.tenantId}::int, ${userId}::int, ${roleId}::int) ON CONFLICT DO NOTHING`
       : (await tx.userRole.deleteMany({ where: { tenantId: ctx.tenantId, userId, roleId } })).count;
     if (count > 0) {
-      await recordEvents(tx, ctx, [
-        {
-          action: assigned ? 'USER_ROLE_ASSIGNED' : 'USER_ROLE_UNASSIGNED',
-          target: { type: 'User', id: userId },
-          changes: { roleId: assigned ? { before: null, after: roleId } : { before: roleId, after: null } },
-        },
-      ]);
+      await recordAssignment(tx, ctx, assigned, roleId, {
+        action: assigned ? 'USER_ROLE_ASSIGNED' : 'USER_ROLE_UNASSIGNED',
+        target: { type: 'User', id: userId },
+      });
     }
     return user;
   });

@@ -1,5 +1,5 @@
 // `kauth audit` as a real process, and pruning past AUDIT_RETENTION_DAYS.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,17 +7,8 @@ import { auditRetentionDays } from '../../src/config';
 import { pruneAuditEvents } from '../../src/domain/audit';
 import { createUser } from '../../src/domain/users';
 import { eachBackend, postgresOnly } from '../support/harness';
+import { KAUTH, ROOT, kauth } from '../support/kauth';
 
-const ROOT = path.resolve(__dirname, '../..');
-const KAUTH = path.join(ROOT, 'bin/kauth.js');
-
-function kauth(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [KAUTH, ...args], { cwd: ROOT, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 describe('kauth audit (embedded database)', () => {
   let dataDir: string;
