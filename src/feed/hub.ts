@@ -18,11 +18,13 @@ import { DomainError } from '../domain/errors';
 export interface HubOptions {
   /** Events a subscriber may fall behind before it is ended. */
   queueLimit: number;
+  /** How long the hub waits for subscribers to make room before handing out more (a burst). */
+  graceMs: number;
   /** Re-read every workspace with subscribers this often, in case a notification was lost. */
   sweepMs: number;
 }
 
-export const DEFAULT_HUB_OPTIONS: HubOptions = { queueLimit: 1000, sweepMs: 5000 };
+export const DEFAULT_HUB_OPTIONS: HubOptions = { queueLimit: 1000, graceMs: 2000, sweepMs: 5000 };
 
 const READ_BATCH = 500;
 
@@ -149,11 +151,13 @@ export class ChangeHub {
     workspace.pumping = (async () => {
       do {
         workspace.again = false;
+        const batch = Math.min(READ_BATCH, this.options.queueLimit);
         for (;;) {
-          const events = await eventsAfter(this.db, tenantId, workspace.delivered, READ_BATCH);
+          const events = await eventsAfter(this.db, tenantId, workspace.delivered, batch);
+          await this.roomFor(workspace, events.length);
           for (const event of events) this.deliver(workspace, event);
           if (events.length > 0) workspace.delivered = events[events.length - 1].seq;
-          if (events.length < READ_BATCH) break;
+          if (events.length < batch) break;
         }
       } while (workspace.again);
     })()
@@ -162,6 +166,18 @@ export class ChangeHub {
         workspace.pumping = null;
         if (workspace.subscribers.size === 0) this.workspaces.delete(tenantId);
       });
+  }
+
+  /**
+   * A burst (a backlog read in several batches) must not end subscribers that are reading: before
+   * handing out a batch, wait up to `graceMs` for every queue to have room for it. Only a
+   * subscriber still too far behind after that is ended, so one that stops reading delays its
+   * workspace's delivery once, by the grace period.
+   */
+  private async roomFor(workspace: Workspace, count: number): Promise<void> {
+    const crowded = () => [...workspace.subscribers].some((s) => !s.ended && s.queue.length + count > this.options.queueLimit);
+    const until = Date.now() + this.options.graceMs;
+    while (count > 0 && crowded() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 10));
   }
 
   private deliver(workspace: Workspace, event: AuditEvent): void {

@@ -62,6 +62,9 @@ export function mountSubscriptions(app: FastifyInstance, options: WebSocketOptio
    * with the code Apollo would give it over HTTP; what a resolver threw is mapped as over HTTP.
    */
   const formatError = (error: GraphQLError): GraphQLFormattedError => {
+    // graphql-ws wraps what a subscription's stream throws (the hub ending it) without a path, where
+    // Apollo's unwrapping does not look: hand the domain error over as it is.
+    if (error.originalError instanceof DomainError) return format(error.toJSON(), error.originalError);
     if (error.originalError) return format(error.toJSON(), error);
     const { http: _, ...extensions } = error.extensions ?? {};
     const code = extensions.code ?? (error.message.startsWith('Syntax Error') ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED');

@@ -553,4 +553,28 @@ eachBackend('a subscriber that stops reading', (h) => {
       reader.socket.terminate();
     }
   }, 120_000);
+
+  it('does not end a reader when more events than its queue holds commit at once: the hub waits for room', async () => {
+    const ws = await h.workspace();
+    const group = await ws.group('g');
+    const reader = await rawSubscriber(h, ws.adminKey, 'subscription { groupChanges { cursor } }');
+    try {
+      let live = false;
+      for (let i = 0; i < 30 && !live; i += 1) {
+        await rename(ws, group, `warm-${i}`);
+        const cursor = await latestCursor(h, ws);
+        live = await waitFor('the warm-up event', async () => (reader.cursors().includes(cursor) ? true : undefined), 1000).then(() => true, () => false);
+      }
+      expect(live).toBe(true);
+      const warm = reader.nexts().length;
+      const first = decodeCursor(await latestCursor(h, ws), 'cursor') + 1n;
+      await appendBigEvents(h, ws.tenant.id, Number(group), 40, 10); // one commit, 8 times the queue
+      const last = await latestCursor(h, ws);
+      await waitFor('the reader to receive the burst', async () => (reader.cursors().includes(last) || reader.ended() ? true : undefined), 20_000);
+      expect(reader.ended()).toBeUndefined();
+      expect(reader.cursors().slice(warm)).toEqual(Array.from({ length: 40 }, (_, i) => encodeCursor(first + BigInt(i))));
+    } finally {
+      reader.socket.terminate();
+    }
+  }, 60_000);
 }, { app: { hub: { queueLimit: 5 } } });
