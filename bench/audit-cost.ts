@@ -55,6 +55,24 @@ runBench(async () => {
       times.sort((a, b) => a - b);
       console.log(`| ${name} | ${statements / RUNS} | ${percentile(times, 50).toFixed(2)} | ${percentile(times, 95).toFixed(2)} |`);
     }
+
+    // Concurrent writers of one workspace: each adds and removes a member of its own group, so
+    // nothing but the workspace's event numbering (and the tree lock, shared) is in common.
+    const writers = Number(process.env.WRITERS ?? 8);
+    const groups = [];
+    for (let i = 0; i < writers; i += 1) groups.push(await createGroup(ctx, { name: `w${i}` }));
+    const perWriter = Math.max(10, Math.floor(RUNS / 2));
+    const started = performance.now();
+    await Promise.all(
+      groups.map(async (g) => {
+        for (let i = 0; i < perWriter; i += 1) {
+          await addGroupMember(ctx, g.id, u0);
+          await removeGroupMember(ctx, g.id, u0);
+        }
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    console.log(`\n${writers} writers in parallel, ${writers * perWriter * 2} member writes: ${((writers * perWriter * 2) / seconds).toFixed(0)} writes/s`);
   } finally {
     await bench.close();
   }
