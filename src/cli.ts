@@ -44,8 +44,10 @@ const OPTIONS = {
 
 const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
 
+const DURATION = /^([1-9][0-9]*)([smhdw])$/;
+
 export function parseDuration(text: string): number {
-  const match = /^([1-9][0-9]*)([smhdw])$/.exec(text);
+  const match = DURATION.exec(text);
   if (!match) throw new ValidationError('expires-in', `--expires-in must look like 30d, 12h, 90m or 2w, got "${text}"`);
   return Number(match[1]) * DURATION_UNITS[match[2]] * 1000;
 }
@@ -60,7 +62,7 @@ async function tenantContext(db: Database, slug: string | undefined): Promise<Do
 /** --since: an ISO time, or a duration back from now (24h, 7d). */
 function sinceFrom(text: string | undefined): Date | null {
   if (text === undefined) return null;
-  if (/^[1-9][0-9]*[smhdw]$/.test(text)) return new Date(Date.now() - parseDuration(text));
+  if (DURATION.test(text)) return new Date(Date.now() - parseDuration(text));
   const at = new Date(text);
   if (Number.isNaN(at.getTime())) throw new ValidationError('since', `--since must be an ISO time or a duration such as 24h, got "${text}"`);
   return at;

@@ -177,7 +177,7 @@ async function listenPostgres(url: string, channel: string, onPayload: (payload:
       if (!stopped) retry = setTimeout(() => void reconnect(), 1000).unref();
     });
     await next.connect();
-    await next.query(`LISTEN ${Client.prototype.escapeIdentifier(channel)}`);
+    await next.query(`LISTEN ${next.escapeIdentifier(channel)}`);
     client = next;
   };
   const reconnect = async () => {

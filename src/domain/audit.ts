@@ -179,7 +179,7 @@ export function encodeCursor(seq: bigint): string {
 /** The seq a cursor stands for; anything else is a ValidationError naming `field`. */
 export function decodeCursor(cursor: string, field: string): bigint {
   const text = Buffer.from(cursor, 'base64url').toString();
-  const match = /^audit:(0|[1-9][0-9]{0,18})$/.exec(text);
+  const match = text.startsWith(CURSOR_PREFIX) ? /^(0|[1-9][0-9]{0,18})$/.exec(text.slice(CURSOR_PREFIX.length)) : null;
   if (!match || BigInt(match[1]) > MAX_SEQ) throw new ValidationError(field, `"${cursor}" is not a cursor this API handed out`);
   return BigInt(match[1]);
 }

@@ -14,7 +14,9 @@ export const CLI_ACTOR: Actor = { kind: 'cli' };
 /** What the audit trail records of the request making a write (src/domain/audit.ts). */
 export interface AuditSource {
   tenantId: number;
+  /** Who the trail names for the writes. */
   actor: Actor;
+  /** The request the writes belong to, recorded with their events; null outside a request. */
   requestId: string | null;
 }
 
@@ -35,13 +37,8 @@ export interface GroupAccess {
 
 export interface DomainContext extends AuditSource {
   db: Db;
-  tenantId: number;
   access: GroupAccess;
   maxGroupDepth: number;
-  /** Who the audit trail names for this context's writes. */
-  actor: Actor;
-  /** The request the writes belong to, recorded with their events; null outside a request. */
-  requestId: string | null;
 }
 
 const FULL_ACCESS: GroupAccess = {
@@ -53,19 +50,15 @@ const FULL_ACCESS: GroupAccess = {
 /**
  * The context of an operator who may do everything in the tenant (CLI, demo seed, tests,
  * benches). The depth limit comes from the configuration (MAX_GROUP_DEPTH), never a literal.
- * The trail names the operator `cli` unless told otherwise.
+ * The trail names the operator `cli`.
  */
-export function fullAccessContext(
-  db: Db,
-  tenantId: number,
-  options: Pick<DomainContext, 'maxGroupDepth'> & Partial<Pick<DomainContext, 'actor' | 'requestId'>>,
-): DomainContext {
-  const { maxGroupDepth, actor = CLI_ACTOR, requestId = null } = options;
+export function fullAccessContext(db: Db, tenantId: number, limits: Pick<DomainContext, 'maxGroupDepth'>): DomainContext {
+  const { maxGroupDepth } = limits;
   // 0 or NaN would refuse every group with a misleading "nested at most 0 levels".
   if (!Number.isInteger(maxGroupDepth) || maxGroupDepth < 1) {
     throw new RangeError(`maxGroupDepth must be a positive integer, got ${maxGroupDepth}`);
   }
-  return { db, tenantId, access: FULL_ACCESS, maxGroupDepth, actor, requestId };
+  return { db, tenantId, access: FULL_ACCESS, maxGroupDepth, actor: CLI_ACTOR, requestId: null };
 }
 
 /** True if a path lies inside one of the subtrees (null: every subtree). */

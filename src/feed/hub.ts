@@ -14,7 +14,6 @@ import { AUDIT_CHANNEL, type AuditEvent, encodeCursor, eventsAfter, latestSeq } 
 import type { Db } from '../domain/context';
 import { DomainError } from '../domain/errors';
 
-
 export interface HubOptions {
   /** Events a subscriber may fall behind before it is ended. */
   queueLimit: number;
@@ -90,12 +89,6 @@ export class ChangeHub {
     this.workspaces.clear();
   }
 
-  /** Subscribers in this process, for metrics and tests. */
-  get subscriberCount(): number {
-    let count = 0;
-    for (const workspace of this.workspaces.values()) count += workspace.subscribers.size;
-    return count;
-  }
 
   /**
    * Every event of the workspace committed from now on that `accepts` lets through, in commit
@@ -212,7 +205,7 @@ export class ChangeHub {
   }
 
   /** Ends a subscriber; with a reason, that is the last thing it is handed. */
-  end(subscriber: Subscriber, reason: Error | null): void {
+  private end(subscriber: Subscriber, reason: Error | null): void {
     if (subscriber.ended) return;
     subscriber.ended = true;
     const workspace = this.workspaces.get(subscriber.tenantId);

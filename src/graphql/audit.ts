@@ -4,7 +4,7 @@ import * as audit from '../domain/audit';
 import { type DomainContext, withinRoots } from '../domain/context';
 import { NotFoundError, UnauthenticatedError, ValidationError } from '../domain/errors';
 import { parseId } from '../domain/validate';
-import type { Delivery } from '../feed/hub';
+import type { ChangeHub } from '../feed/hub';
 import type { AuditEventFilter } from '../generated/graphql';
 import type { AuditEventConnectionModel, GraphQLContext } from './context';
 
@@ -36,9 +36,7 @@ export async function auditPage(
 
 /** What a subscription's context holds beyond a request's: the process's change hub. */
 export interface SubscriptionContext extends GraphQLContext {
-  feed: {
-    subscribe(tenantId: number, accepts: (event: audit.AuditEvent) => boolean | Error): Promise<AsyncIterableIterator<Delivery>>;
-  };
+  feed: Pick<ChangeHub, 'subscribe'>;
   /** Called before each event is resolved: fresh loaders (the tree has changed) and a fresh deadline. */
   renew(): void;
 }

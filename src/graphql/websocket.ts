@@ -48,11 +48,6 @@ export interface WebSocketOptions {
 
 type Extra = { principal?: Principal } & Record<PropertyKey, unknown>;
 
-function asGraphQLError(error: unknown): GraphQLError {
-  if (error instanceof DomainError) return new GraphQLError(error.message, { extensions: { code: error.code, ...error.details } });
-  return new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
-}
-
 export function mountSubscriptions(app: FastifyInstance, options: WebSocketOptions): void {
   const { admission, limits, schema } = options;
   const rules = [...specifiedRules, ...validationRules(limits, admission.metrics)];
@@ -117,7 +112,8 @@ export function mountSubscriptions(app: FastifyInstance, options: WebSocketOptio
         try {
           await admission.rateLimits.charge(credentialOf(principal), 1);
         } catch (error) {
-          return [asGraphQLError(error)];
+          // Formatted by onError like any error with an error underneath (RATE_LIMITED, UNAVAILABLE).
+          return [new GraphQLError((error as Error).message, { originalError: error as Error })];
         }
         let work = new RequestWork(options.eventDeadlineMs);
         const context: SubscriptionContext = {

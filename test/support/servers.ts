@@ -44,3 +44,15 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
   })();
   return { child, port, baseUrl: `http://127.0.0.1:${port}`, ready };
 }
+
+/**
+ * The run's PostgreSQL URL for a test that starts server processes on it. Without PostgreSQL:
+ * null, and the skip is said loudly; under CI that is an error instead.
+ */
+export function postgresUrlFor(what: string): string | null {
+  const url = process.env.KAUTH_TEST_POSTGRES_URL;
+  if (url) return url;
+  if (process.env.CI === 'true') throw new Error('PostgreSQL is required under CI');
+  process.stderr.write(`*** skipped: ${what} needs PostgreSQL ***\n`);
+  return null;
+}
