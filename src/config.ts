@@ -74,6 +74,8 @@ export interface Config {
   trustProxy: boolean;
   /** Audit events older than this many days are pruned in the background (AUDIT_RETENTION_DAYS). */
   auditRetentionDays: number;
+  /** The GraphiQL playground at /graphql (browsers) and the tree explorer at /explorer (KAUTH_PLAYGROUND; off in production by default). */
+  playground: boolean;
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -204,6 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: metricsTokenFrom(env),
     trustProxy: flagFrom(env, 'TRUST_PROXY', false),
     auditRetentionDays: auditRetentionDays(env),
+    playground: flagFrom(env, 'KAUTH_PLAYGROUND', env.NODE_ENV !== 'production'),
   };
 }
 

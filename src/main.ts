@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     poolStats: () => db.poolStats(),
     listen: db.listen,
     auditRetentionDays: config.auditRetentionDays,
+    playground: config.playground,
   });
   app.addHook('onClose', () => db.close());
 

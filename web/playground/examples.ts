@@ -1,0 +1,75 @@
+// The saved operations the playground opens with, one tab each. Variables name ids that the demo
+// workspace (KAUTH_DEMO) has; any workspace's ids work.
+export interface Example {
+  query: string;
+  variables?: string;
+}
+
+export const EXAMPLES: Example[] = [
+  {
+    query: `# The group tree: the workspace's roots, two levels of children and member counts.
+# Put your key in the Headers tab below, then press the run button (or Ctrl-Enter).
+query GroupTree {
+  viewer { tenant { slug name } scopes }
+  groups(rootsOnly: true, limit: 20) {
+    total
+    nodes {
+      id
+      name
+      memberCount(inherited: true)
+      children {
+        id
+        name
+        memberCount
+        children { id name memberCount }
+      }
+    }
+  }
+}
+`,
+  },
+  {
+    query: `# A user's effective roles and the groups that grant each one (provenance).
+query EffectiveRoles($userId: ID!) {
+  user(id: $userId) {
+    id
+    name
+    groups { id name ancestors { name } }
+    effectiveRoles {
+      role { name }
+      direct
+      via { id name }
+    }
+  }
+}
+`,
+    variables: '{ "userId": "1" }',
+  },
+  {
+    query: `# A member sync: the group's direct members become exactly these users.
+# Answers who was added and who was removed; repeating it changes nothing.
+mutation SyncMembers($groupId: ID!, $userIds: [ID!]!) {
+  setGroupMembers(groupId: $groupId, userIds: $userIds) {
+    group { id name memberCount }
+    added { id name }
+    removed { id name }
+  }
+}
+`,
+    variables: '{ "groupId": "2", "userIds": ["1", "2"] }',
+  },
+  {
+    query: `# A narrowly scoped key: read groups, and manage members only in group 2's subtree.
+# The key is shown once, in this answer: store it now.
+mutation CreateNarrowKey($input: CreateApiKeyInput!) {
+  createApiKey(input: $input) {
+    key
+    apiKey { id name scopes expiresAt }
+  }
+}
+`,
+    variables: '{ "input": { "name": "directory sync", "scopes": ["groups:read", "groups:members:write@2"], "expiresAt": null } }',
+  },
+];
+
+export const DEFAULT_HEADERS = '{\n  "Authorization": "Bearer <paste your API key>"\n}';

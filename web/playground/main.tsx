@@ -1,0 +1,24 @@
+// GraphiQL 5, bundled (Monaco and its workers included) and served by the service itself.
+import 'graphiql/setup-workers/vite';
+import 'graphiql/style.css';
+import { createGraphiQLFetcher } from '@graphiql/toolkit';
+import { GraphiQL } from 'graphiql';
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { DEFAULT_HEADERS, EXAMPLES } from './examples';
+
+// Same origin: the page's CSP allows no other.
+const fetcher = createGraphiQLFetcher({ url: `${location.origin}/graphql` });
+
+createRoot(document.getElementById('graphiql')!).render(
+  <StrictMode>
+    <GraphiQL
+      fetcher={fetcher}
+      defaultTabs={EXAMPLES.map((example) => ({ ...example, headers: DEFAULT_HEADERS }))}
+      defaultHeaders={DEFAULT_HEADERS}
+      defaultEditorToolsVisibility="headers"
+      // A key pasted into the headers editor stays in this tab's memory, not in local storage.
+      shouldPersistHeaders={false}
+    />
+  </StrictMode>,
+);
