@@ -38,8 +38,9 @@ export NODE_ENV=production LOG_LEVEL=info
 step "building (npm run build)"
 timeout 300 npm run build --silent || fail "npm run build failed (or took over 300 s)"
 [ -f dist/main.js ] && [ -f dist/cli.js ] || fail "npm run build did not produce dist/main.js and dist/cli.js"
+[ -f dist/web/playground.html ] && [ -f dist/web/explorer.html ] || fail "npm run build did not produce the browser pages in dist/web"
 # tsc never deletes the output of a source that is gone: such a file would ship with dist/.
-orphans=$(cd dist && find . -name '*.js' | sed 's/\.js$//' | while read -r f; do [ -f "../src/$f.ts" ] || echo "dist/${f#./}.js"; done)
+orphans=$(cd dist && find . -path ./web -prune -o -name '*.js' -print | sed 's/\.js$//' | while read -r f; do [ -f "../src/$f.ts" ] || echo "dist/${f#./}.js"; done)
 [ -z "$orphans" ] || echo "warning: dist/ holds output of sources that no longer exist (rm -rf dist and rebuild):" $orphans >&2
 
 step "copying the production files to $APP"
@@ -108,6 +109,11 @@ echo "$answer" | node -e '
   if (body.errors || !Array.isArray(scopes) || !scopes.includes("groups:write")) process.exit(1);' ||
   fail "{ viewer { scopes } } with the demo admin key answered: $answer"
 step "GraphQL { viewer { scopes } } answered with the demo admin key"
+
+# NODE_ENV=production: no playground unless KAUTH_PLAYGROUND=1; a browser gets the 401 anyone gets.
+page=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Accept: text/html' "$BASE/graphql" || true)
+[ "$page" = 401 ] || fail "GET /graphql (Accept: text/html) answered $page in production, not 401"
+step "no playground in production (a browser at /graphql gets 401)"
 
 step "stopping the server (SIGTERM)"
 kill -TERM "$SERVER_PID"

@@ -16,6 +16,7 @@ import type { Admission } from './admission';
 import { sendFailure } from './failures';
 import { Metrics } from './metrics';
 import { trackRequestWork } from './request-work';
+import { mountWebPages } from './web';
 import { CredentialGate, RateLimits, connectRedis } from './traffic';
 
 export interface AppOptions {
@@ -41,6 +42,8 @@ export interface AppOptions {
   hub?: Partial<HubOptions>;
   /** Days audit events are kept (AUDIT_RETENTION_DAYS); pruned once an hour. */
   auditRetentionDays?: number;
+  /** Serve the GraphiQL playground and the tree explorer (KAUTH_PLAYGROUND); off unless asked. */
+  playground?: boolean;
 }
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
@@ -175,6 +178,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await hub.start(options.listen ?? null);
   app.addHook('onClose', () => hub.stop());
   if (options.auditRetentionDays) pruneInBackground(app, options.db, options.auditRetentionDays, clock);
+  await mountWebPages(app, { enabled: options.playground ?? false });
   await app.register(graphqlPlugin, {
     db: options.db,
     admission,

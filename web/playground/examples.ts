@@ -7,8 +7,10 @@ export interface Example {
 
 export const EXAMPLES: Example[] = [
   {
-    query: `# The group tree: the workspace's roots, two levels of children and member counts.
-# Put your key in the Headers tab below, then press the run button (or Ctrl-Enter).
+    query: `# The group tree: roots, children, member counts.
+# Put your key in the Headers tab below, then run
+# (the pink button, or Ctrl-Enter). One level deeper:
+# groups(parentId: "<id>"), page by page.
 query GroupTree {
   viewer { tenant { slug name } scopes }
   groups(rootsOnly: true, limit: 20) {
@@ -17,19 +19,15 @@ query GroupTree {
       id
       name
       memberCount(inherited: true)
-      children {
-        id
-        name
-        memberCount
-        children { id name memberCount }
-      }
+      children { id name memberCount }
     }
   }
 }
 `,
   },
   {
-    query: `# A user's effective roles and the groups that grant each one (provenance).
+    query: `# A user's effective roles, and the groups that
+# grant each one (provenance).
 query EffectiveRoles($userId: ID!) {
   user(id: $userId) {
     id
@@ -46,8 +44,9 @@ query EffectiveRoles($userId: ID!) {
     variables: '{ "userId": "1" }',
   },
   {
-    query: `# A member sync: the group's direct members become exactly these users.
-# Answers who was added and who was removed; repeating it changes nothing.
+    query: `# A member sync: the group's direct members become
+# exactly these users. Answers who was added and who
+# was removed; running it again changes nothing.
 mutation SyncMembers($groupId: ID!, $userIds: [ID!]!) {
   setGroupMembers(groupId: $groupId, userIds: $userIds) {
     group { id name memberCount }
@@ -59,8 +58,9 @@ mutation SyncMembers($groupId: ID!, $userIds: [ID!]!) {
     variables: '{ "groupId": "2", "userIds": ["1", "2"] }',
   },
   {
-    query: `# A narrowly scoped key: read groups, and manage members only in group 2's subtree.
-# The key is shown once, in this answer: store it now.
+    query: `# A narrowly scoped key: read groups, and manage
+# members only in group 2's subtree. The key is shown
+# once, in this answer: store it now.
 mutation CreateNarrowKey($input: CreateApiKeyInput!) {
   createApiKey(input: $input) {
     key

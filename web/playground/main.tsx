@@ -17,8 +17,11 @@ createRoot(document.getElementById('graphiql')!).render(
       defaultTabs={EXAMPLES.map((example) => ({ ...example, headers: DEFAULT_HEADERS }))}
       defaultHeaders={DEFAULT_HEADERS}
       defaultEditorToolsVisibility="headers"
-      // A key pasted into the headers editor stays in this tab's memory, not in local storage.
+      // A key pasted into the headers editor is never written to local storage. GraphiQL's
+      // history keeps each run's headers whatever shouldPersistHeaders says, so tabs and history
+      // live in this browser tab's session storage, gone when the tab closes.
       shouldPersistHeaders={false}
+      storage={sessionStorage}
     />
   </StrictMode>,
 );
