@@ -1,6 +1,7 @@
 // config → database → app → listen; nothing else.
 import { fail } from './bootstrap';
 import { loadConfig } from './config';
+import { type ControlSocket, listenForCommands } from './control/socket';
 import { openDatabase } from './db';
 import { writeDemoKey } from './demo-key';
 import { OPERATOR, createApiKey } from './domain/apikeys';
@@ -29,7 +30,11 @@ async function main(): Promise<void> {
     auditRetentionDays: config.auditRetentionDays,
     playground: config.playground,
   });
-  app.addHook('onClose', () => db.close());
+  let control: ControlSocket | null = null;
+  app.addHook('onClose', async () => {
+    await control?.close(); // its commands run on the database: close it first
+    await db.close();
+  });
 
   if (config.database.kind === 'pglite' && config.demo && (await isEmpty(db.prisma))) {
     const tenant = await seedDemo(db.prisma, config);
@@ -58,6 +63,8 @@ async function main(): Promise<void> {
     await app.close();
     throw error;
   }
+  // The `kauth` CLI cannot open the embedded database this process holds: it runs its commands here.
+  if (config.database.kind === 'pglite') control = await listenForCommands(db, config.database.dataDir, app.log);
 }
 
 main().catch(fail);

@@ -1,17 +1,29 @@
-// The `kauth` command: operator tasks against the configured database (DATA_DIR or
-// DATABASE_URL). Each command prints one JSON document on stdout.
+// The `kauth` commands: argument parsing and the operator tasks, run on an open database. Each
+// command prints one JSON document on stdout. The CLI (src/cli.ts) runs them on a database it
+// opens itself; a running server runs them on its own for a CLI that finds it held (./socket).
 import { parseArgs } from 'node:util';
-import { explain } from './bootstrap';
-import { databaseConfig, treeLimits } from './config';
-import { type Database, migrate, openDatabase } from './db';
-import { OPERATOR, createApiKey, listApiKeys, revokeApiKey } from './domain/apikeys';
-import { type DomainContext, fullAccessContext } from './domain/context';
-import { type TreeFinding, checkTree } from './domain/doctor';
-import { type AuditFilter, decodeCursor, encodeCursor, eventJson, latestSeq, listAuditEvents } from './domain/audit';
-import { DomainError, NotFoundError, ValidationError } from './domain/errors';
-import { type Tenant, createTenant, tenantBySlug } from './domain/tenants';
-import { createUser } from './domain/users';
-import { parseId } from './domain/validate';
+import { explain } from '../bootstrap';
+import { treeLimits } from '../config';
+import { type Database, migrate } from '../db';
+import { OPERATOR, createApiKey, listApiKeys, revokeApiKey } from '../domain/apikeys';
+import { type DomainContext, fullAccessContext } from '../domain/context';
+import { type TreeFinding, checkTree } from '../domain/doctor';
+import { type AuditFilter, decodeCursor, encodeCursor, eventJson, latestSeq, listAuditEvents } from '../domain/audit';
+import { DomainError, NotFoundError, ValidationError } from '../domain/errors';
+import { type Tenant, createTenant, tenantBySlug } from '../domain/tenants';
+import { createUser } from '../domain/users';
+import { parseId } from '../domain/validate';
+
+/** Where a command writes: a terminal, or a CLI's connection to the server. */
+export interface Output {
+  stdout(text: string): void | Promise<void>;
+  stderr(text: string): void | Promise<void>;
+}
+
+export interface CommandIO extends Output {
+  /** Aborted when whoever asked goes away (Ctrl-C, a closed connection): `audit --follow` stops. */
+  signal: AbortSignal;
+}
 
 const USAGE = `usage:
   kauth migrate
@@ -24,7 +36,8 @@ const USAGE = `usage:
   kauth audit <slug> [--since <2026-11-01T00:00Z | 24h>] [--after <cursor>] [--limit <n>] [--follow]
                                  the audit trail, oldest first: {"events":[…],"endCursor":…}; with
                                  --follow, one JSON line per event as it commits (Ctrl-C to stop)
-environment: DATA_DIR (embedded database, default ./data) or DATABASE_URL (postgres://…)`;
+environment: DATA_DIR (embedded database, default ./data) or DATABASE_URL (postgres://…);
+             while a kauth server holds DATA_DIR, commands run on it through DATA_DIR/kauth.sock`;
 
 class UsageError extends Error {}
 
@@ -77,28 +90,52 @@ function limitFrom(text: string | undefined): number {
 
 const FOLLOW_POLL_MS = 1000;
 
-/** Prints every event after the cursor as one JSON line each, polling, until interrupted. */
-async function followAudit(ctx: DomainContext, after: bigint | null, filter: AuditFilter): Promise<never> {
-  let cursor = after;
-  let stop = false;
-  process.once('SIGINT', () => (stop = true));
-  process.once('SIGTERM', () => (stop = true));
-  while (!stop) {
-    const { events, hasNextPage } = await listAuditEvents(ctx, { after: cursor, first: 500 }, filter);
-    for (const event of events) process.stdout.write(`${JSON.stringify(eventJson(event))}\n`);
-    if (events.length > 0) cursor = events[events.length - 1].seq;
-    if (!hasNextPage) await new Promise((resolve) => setTimeout(resolve, FOLLOW_POLL_MS));
-  }
-  throw new Interrupted();
+/** Resolves after `ms`, or as soon as `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
-class Interrupted extends Error {}
+/** Prints every event after the cursor as one JSON line each, polling, until the signal aborts. */
+async function followAudit(ctx: DomainContext, after: bigint | null, filter: AuditFilter, io: CommandIO): Promise<void> {
+  let cursor = after;
+  while (!io.signal.aborted) {
+    const { events, hasNextPage } = await listAuditEvents(ctx, { after: cursor, first: 500 }, filter);
+    for (const event of events) await io.stdout(`${JSON.stringify(eventJson(event))}\n`);
+    if (events.length > 0) cursor = events[events.length - 1].seq;
+    if (!hasNextPage) await pause(FOLLOW_POLL_MS, io.signal);
+  }
+}
+
+/** What `run` returns for a command that wrote its own output as it went. */
+const STREAMED = Symbol('streamed');
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
-async function run(db: Database, command: string, positionals: string[], values: Values): Promise<unknown> {
-  const [slug, id] = positionals;
+/** A command line, parsed: `kauth key list acme` is { command: 'key list', rest: ['acme'] }. */
+export interface Invocation {
+  command: string;
+  rest: string[];
+  values: Values;
+}
+
+/** `audit --follow`: runs until interrupted. */
+export function follows(invocation: Invocation): boolean {
+  return invocation.command === 'audit' && invocation.values.follow === true;
+}
+
+async function run(db: Database, { command, rest, values }: Invocation, io: CommandIO): Promise<unknown> {
+  const [slug, id] = rest;
   switch (command) {
+    case 'migrate':
+      return migrate(db.raw);
     case 'tenant create':
       if (!slug) throw new UsageError('missing <slug>');
       return createTenant(db.prisma, { slug, name: values.name });
@@ -131,8 +168,11 @@ async function run(db: Database, command: string, positionals: string[], values:
       const ctx = await tenantContext(db, slug);
       const after = values.after === undefined ? null : decodeCursor(values.after, 'after');
       const filter: AuditFilter = { since: sinceFrom(values.since) };
-      // Following without a starting point starts from now, like `tail -f` on a long log.
-      if (values.follow) return followAudit(ctx, after ?? (filter.since ? null : await latestSeq(db.prisma, ctx.tenantId)), filter);
+      if (values.follow) {
+        // Following without a starting point starts from now, like `tail -f` on a long log.
+        await followAudit(ctx, after ?? (filter.since ? null : await latestSeq(db.prisma, ctx.tenantId)), filter, io);
+        return STREAMED;
+      }
       const { events } = await listAuditEvents(ctx, { after, first: limitFrom(values.limit) }, filter);
       const last = events.at(-1);
       return { events: events.map(eventJson), endCursor: last ? encodeCursor(last.seq) : (values.after ?? null) };
@@ -142,50 +182,59 @@ async function run(db: Database, command: string, positionals: string[], values:
   }
 }
 
-async function main(argv: string[]): Promise<number> {
+/**
+ * The command `argv` names; or, when there is nothing to run (--help, no command, an unknown
+ * option), the exit code after printing the usage.
+ */
+export async function parseInvocation(argv: string[], out: Output): Promise<Invocation | number> {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
-    process.stderr.write(`kauth: ${(error as Error).message}\n${USAGE}\n`);
+    await out.stderr(`kauth: ${(error as Error).message}\n${USAGE}\n`);
     return 2;
   }
   const { values, positionals } = parsed;
   if (values.help || positionals.length === 0) {
-    process.stdout.write(`${USAGE}\n`);
+    await out.stdout(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
   const command = ONE_WORD_COMMANDS.includes(positionals[0]) ? positionals[0] : positionals.slice(0, 2).join(' ');
-  const rest = positionals.slice(command.split(' ').length);
-  let db: Database | null = null;
-  try {
-    db = await openDatabase(databaseConfig(), { migrate: false });
-    const report = await migrate(db.raw);
-    const result = command === 'migrate' ? report : await run(db, command, rest, values);
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    // doctor prints its findings like any result, and fails when there are any.
-    return command === 'doctor' && (result as { findings: TreeFinding[] }).findings.length > 0 ? 1 : 0;
-  } catch (error) {
-    if (error instanceof Interrupted) return 0;
-    if (error instanceof UsageError) {
-      process.stderr.write(`kauth: ${error.message}\n${USAGE}\n`);
-      return 2;
-    }
-    const message = explain(error);
-    if (!message) throw error;
-    const code = error instanceof DomainError ? error.code : 'ERROR';
-    process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
-    process.stderr.write(`kauth: ${message}\n`);
+  return { command, rest: positionals.slice(command.split(' ').length), values };
+}
+
+/** Prints a failure the way every command does, and returns the exit code: 2 for usage, else 1. */
+export async function reportFailure(error: unknown, out: Output): Promise<number> {
+  if (error instanceof UsageError) {
+    await out.stderr(`kauth: ${error.message}\n${USAGE}\n`);
+    return 2;
+  }
+  const message = explain(error);
+  if (!message) {
+    await out.stderr(`kauth: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
     return 1;
-  } finally {
-    await db?.close();
+  }
+  const code = error instanceof DomainError ? error.code : 'ERROR';
+  await out.stdout(`${JSON.stringify({ error: { code, message } })}\n`);
+  await out.stderr(`kauth: ${message}\n`);
+  return 1;
+}
+
+/** Runs a parsed command on `db`; never throws: every failure is printed and becomes the exit code. */
+export async function runInvocation(db: Database, invocation: Invocation, io: CommandIO): Promise<number> {
+  try {
+    const result = await run(db, invocation, io);
+    if (result === STREAMED) return 0;
+    await io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+    // doctor prints its findings like any result, and fails when there are any.
+    return invocation.command === 'doctor' && (result as { findings: TreeFinding[] }).findings.length > 0 ? 1 : 0;
+  } catch (error) {
+    return reportFailure(error, io);
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error) => {
-    process.stderr.write(`kauth: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
-    process.exit(1);
-  },
-);
+/** Parses and runs one command line on `db`, printing to `io`; resolves to the exit code. */
+export async function runCommand(db: Database, argv: string[], io: CommandIO): Promise<number> {
+  const invocation = await parseInvocation(argv, io);
+  return typeof invocation === 'number' ? invocation : runInvocation(db, invocation, io);
+}

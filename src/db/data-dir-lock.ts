@@ -6,6 +6,16 @@ import path from 'node:path';
 
 export class DataDirError extends Error {}
 
+/** The directory is locked by a live process: a running server, whose control socket may answer instead. */
+export class DataDirInUseError extends DataDirError {
+  constructor(dataDir: string, holder: number) {
+    super(
+      `the embedded database in "${dataDir}" is in use by process ${holder} (a running kauth server?). ` +
+        'Stop it first, or point DATA_DIR elsewhere.',
+    );
+  }
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -41,10 +51,7 @@ export function lockDataDir(dataDir: string): () => void {
       }
       const holder = Number(readFileSync(lockPath, 'utf8').trim());
       if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
-        throw new DataDirError(
-          `the embedded database in "${dataDir}" is in use by process ${holder} (a running kauth server?). ` +
-            'Stop it first, or point DATA_DIR elsewhere.',
-        );
+        throw new DataDirInUseError(dataDir, holder);
       }
       rmSync(lockPath, { force: true }); // left behind by a process that died
     }

@@ -16,7 +16,7 @@ import { watchPool } from './watchdog';
 export type { RawSql } from './raw';
 export { StatementCounter } from './statement-counter';
 export { migrate, MigrationError } from './migrator';
-export { DataDirError } from './data-dir-lock';
+export { DataDirError, DataDirInUseError } from './data-dir-lock';
 export { isDatabaseUnavailable } from './errors';
 export { workScope, throwIfStopped, type WorkScope } from './work-scope';
 
