@@ -19,6 +19,8 @@ export interface ServerProcess {
   baseUrl: string;
   /** Resolves once /readyz answers 200; rejects with the process's output if it exits first. */
   ready: Promise<void>;
+  /** Everything the process has written so far (stdout and stderr). */
+  output(): string;
 }
 
 /** Starts `src/main.ts` on `env.PORT` (a free port if not given), without the demo workspace. */
@@ -42,7 +44,7 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
     }
     throw new Error(`server did not become ready: ${output}`);
   })();
-  return { child, port, baseUrl: `http://127.0.0.1:${port}`, ready };
+  return { child, port, baseUrl: `http://127.0.0.1:${port}`, ready, output: () => output };
 }
 
 /**
