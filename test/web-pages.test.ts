@@ -8,7 +8,9 @@ import { loadConfig } from '../src/config';
 import Fastify from 'fastify';
 import { CONTENT_SECURITY_POLICY, WEB_ROOT, mountWebPages } from '../src/http/web';
 import { EXAMPLES } from '../web/playground/examples';
-import { Harness, type Workspace } from './support/harness';
+import { parse, validate } from 'graphql';
+import { buildSchema } from '../src/graphql/schema';
+import { Harness, MAX_GROUP_DEPTH, type Workspace } from './support/harness';
 
 const BROWSER = { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' };
 
@@ -136,13 +138,26 @@ withHarness("the playground's saved operations", {}, (h) => {
     return given;
   }
 
-  it.each(EXAMPLES.map((example, index) => [example.query.match(/(query|mutation) (\w+)/)![2], index]))(
+  const operations = EXAMPLES.map((example, index) => {
+    const [, type, name] = /(query|mutation|subscription) (\w+)/.exec(example.query)!;
+    return { index, type, name };
+  });
+
+  it.each(operations.filter((op) => op.type !== 'subscription').map((op) => [op.name, op.index]))(
     '%s runs with an all-scopes key: valid, within the cost limit, no errors',
     async (_name, index) => {
       const result = await ws.gql(EXAMPLES[index as number].query, variablesFor(index as number));
       expect(result.body.errors).toBeUndefined();
       expect(result.status).toBe(200);
       expect(result.body.data).toBeTruthy();
+    },
+  );
+
+  it.each(operations.filter((op) => op.type === 'subscription').map((op) => [op.name, op.index]))(
+    '%s is a valid subscription of the schema (it runs over the WebSocket: test/e2e)',
+    (_name, index) => {
+      const schema = buildSchema(MAX_GROUP_DEPTH);
+      expect(validate(schema, parse(EXAMPLES[index as number].query))).toEqual([]);
     },
   );
 });

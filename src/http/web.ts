@@ -3,7 +3,8 @@
 // under /ui/. Nothing loads from another origin, and the Content-Security-Policy says so.
 // KAUTH_PLAYGROUND turns both off (the default with NODE_ENV=production): then nothing here is
 // mounted and a browser at /graphql gets what any unauthenticated request gets.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -56,12 +57,12 @@ export async function mountWebPages(app: FastifyInstance, options: WebOptions): 
   const pages = { playground: path.join(root, 'playground.html'), explorer: path.join(root, 'explorer.html') };
   const built = existsSync(pages.playground) && existsSync(pages.explorer);
   if (!built) app.log.warn({ root }, 'the playground and explorer are not built: run `npm run build:web` (npm start does)');
-  // Read once: the pages are small and change only with a new build (and a restart).
-  const html = built ? { playground: readFileSync(pages.playground, 'utf8'), explorer: readFileSync(pages.explorer, 'utf8') } : null;
 
-  const sendPage = (reply: FastifyReply, page: keyof typeof pages) => {
-    if (!html) return reply.code(503).type('text/plain; charset=utf-8').send('The browser pages are not built: run `npm run build:web`.\n');
-    return reply.headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(html[page]);
+  // Read on each request (a few hundred bytes): a rebuild's new asset names show without a restart.
+  const sendPage = async (reply: FastifyReply, page: keyof typeof pages) => {
+    const html = await readFile(pages[page], 'utf8').catch(() => null);
+    if (html === null) return reply.code(503).type('text/plain; charset=utf-8').send('The browser pages are not built: run `npm run build:web`.\n');
+    return reply.headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(html);
   };
 
   // GET /graphql belongs to Apollo (for GraphQL-over-HTTP GETs); a browser's navigation is
@@ -71,18 +72,16 @@ export async function mountWebPages(app: FastifyInstance, options: WebOptions): 
   });
   app.get('/', async (request, reply) => (wantsPage(request) ? reply.redirect('/graphql') : reply.callNotFound()));
   app.get('/explorer', async (_request, reply) => sendPage(reply, 'explorer'));
-  if (built) {
-    await app.register(fastifyStatic, {
-      root: path.join(root, 'assets'),
-      prefix: '/ui/assets/',
-      index: false,
-      // File names carry a content hash: a new build has new names.
-      immutable: true,
-      maxAge: '365d',
-      setHeaders: (res) => {
-        res.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
-        res.setHeader('x-content-type-options', 'nosniff');
-      },
-    });
-  }
+  await app.register(fastifyStatic, {
+    root: path.join(root, 'assets'),
+    prefix: '/ui/assets/',
+    index: false,
+    // File names carry a content hash: a new build has new names.
+    immutable: true,
+    maxAge: '365d',
+    setHeaders: (res) => {
+      res.setHeader('content-security-policy', CONTENT_SECURITY_POLICY);
+      res.setHeader('x-content-type-options', 'nosniff');
+    },
+  });
 }

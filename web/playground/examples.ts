@@ -70,6 +70,20 @@ mutation CreateNarrowKey($input: CreateApiKeyInput!) {
 `,
     variables: '{ "input": { "name": "directory sync", "scopes": ["groups:read", "groups:members:write@2"], "expiresAt": null } }',
   },
+  {
+    query: `# Live changes to the tree as they commit (WebSocket).
+# Run it, then change a group in another tab; stop
+# with the button. Add root: "<id>" for one subtree.
+subscription GroupChanges {
+  groupChanges {
+    action
+    at
+    groupId
+    group { name parent { name } }
+  }
+}
+`,
+  },
 ];
 
 export const DEFAULT_HEADERS = '{\n  "Authorization": "Bearer <paste your API key>"\n}';

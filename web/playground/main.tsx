@@ -1,14 +1,11 @@
 // GraphiQL 5, bundled (Monaco and its workers included) and served by the service itself.
 import 'graphiql/setup-workers/vite';
 import 'graphiql/style.css';
-import { createGraphiQLFetcher } from '@graphiql/toolkit';
 import { GraphiQL } from 'graphiql';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { DEFAULT_HEADERS, EXAMPLES } from './examples';
-
-// Same origin: the page's CSP allows no other.
-const fetcher = createGraphiQLFetcher({ url: `${location.origin}/graphql` });
+import { fetcher } from './fetcher';
 
 createRoot(document.getElementById('graphiql')!).render(
   <StrictMode>
