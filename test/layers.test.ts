@@ -96,6 +96,27 @@ describe('import layers of src/', () => {
   });
 });
 
+describe('the browser pages (web/)', () => {
+  const WEB = path.resolve(__dirname, '../web');
+  const files = (function walk(dir: string): string[] {
+    return readdirSync(dir).flatMap((name) => {
+      const full = path.join(dir, name);
+      if (statSync(full).isDirectory()) return walk(full);
+      return /\.tsx?$/.test(name) ? [full] : [];
+    });
+  })(WEB);
+
+  it('use the service only through its public API: no import from outside web/', () => {
+    expect(files.map((file) => path.relative(WEB, file))).toEqual(expect.arrayContaining(['playground/main.tsx', 'playground/fetcher.ts']));
+    const outside = files.flatMap((file) =>
+      ts.preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles
+        .filter(({ fileName }) => fileName.startsWith('.') && !path.resolve(path.dirname(file), fileName).startsWith(`${WEB}/`))
+        .map(({ fileName }) => `${path.relative(WEB, file)} imports ${fileName}`),
+    );
+    expect(outside).toEqual([]);
+  });
+});
+
 describe('the checks themselves', () => {
   it('report a cycle once, whatever module the search starts from, and a module importing itself', () => {
     const graph: Graph = new Map([
