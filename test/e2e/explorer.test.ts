@@ -1,0 +1,246 @@
+// The group-tree explorer at /explorer in Debian's Chromium, against a real server: a pasted key
+// (session storage only), the roots, children loaded lazily page by page, a selected group's
+// breadcrumb, members and effective roles with the groups granting them, search, a key without
+// roles:read, a refused key; and no request leaving the server's origin.
+import type { Browser, Page } from 'playwright-core';
+import { type Site, chromiumAvailable, launchBrowser, offSite, recordRequests, screenshot, startSite, textOf, waitForText } from './support';
+
+const describeIf = chromiumAvailable('the explorer e2e test') ? describe : describe.skip;
+
+/** The explorer's page size: Engineering gets more children than two pages. */
+const PAGE_SIZE = 25;
+const TEAMS = 60;
+/** A name that would run a script if the page treated names as HTML. */
+const HTML_NAME = 'Ops <img src=x onerror="document.title=1">';
+
+const item = (id: string) => `[role="treeitem"][data-group-id="${id}"]`;
+const childrenOf = (id: string) => `${item(id)} > ul > [role="treeitem"]`;
+
+interface Session {
+  page: Page;
+  urls: string[];
+  /** The variables of every GraphQL request the page made, in order. */
+  variables: Record<string, unknown>[];
+  pageErrors: string[];
+}
+
+describeIf('the group-tree explorer at /explorer', () => {
+  let site: Site;
+  let browser: Browser;
+  const ids: Record<string, string> = {};
+  let readOnlyKey = '';
+
+  const createGroup = async (name: string, parent?: string) => {
+    const { createGroup } = await site.graphql(`mutation($input: CreateGroupInput!) { createGroup(input: $input) { id } }`, {
+      input: { name, parentId: parent ? ids[parent] : null },
+    });
+    ids[name] = createGroup.id;
+  };
+
+  /** Many children at once: aliases, up to the API's limit of 30 a request. */
+  const createTeams = async (parent: string, names: string[]) => {
+    for (let i = 0; i < names.length; i += 30) {
+      const fields = names.slice(i, i + 30).map((name, j) => `t${j}: createGroup(input: { name: "${name}", parentId: "${ids[parent]}" }) { id }`);
+      await site.graphql(`mutation { ${fields.join(' ')} }`);
+    }
+  };
+
+  const addMember = async (group: string, name: string) => {
+    const { createUser } = await site.graphql(`mutation($input: CreateUserInput!) { createUser(input: $input) { id } }`, {
+      input: { name, email: `${name.toLowerCase()}@example.com` },
+    });
+    await site.graphql(`mutation($g: ID!, $u: ID!) { addGroupMember(groupId: $g, userId: $u) { id } }`, { g: ids[group], u: createUser.id });
+  };
+
+  const grantRole = async (role: string, groups: string[]) => {
+    const { createRole } = await site.graphql(`mutation($name: String!) { createRole(input: { name: $name }) { id } }`, { name: role });
+    for (const group of groups) {
+      await site.graphql(`mutation($g: ID!, $r: ID!) { assignGroupRole(groupId: $g, roleId: $r) { id } }`, { g: ids[group], r: createRole.id });
+    }
+  };
+
+  beforeAll(async () => {
+    site = await startSite(['groups:read', 'groups:write', 'groups:members:write', 'users:read', 'users:write', 'roles:read', 'roles:write', 'apikeys:write']);
+    // Engineering › Platform › Databases › Replication, then Team 01…60 beside Platform; two more roots.
+    await createGroup('Engineering');
+    await createGroup('Platform', 'Engineering');
+    await createGroup('Databases', 'Platform');
+    await createGroup('Replication', 'Databases');
+    await createTeams('Engineering', Array.from({ length: TEAMS }, (_, i) => `Team ${String(i + 1).padStart(2, '0')}`));
+    await createGroup('Sales');
+    await createGroup('Support');
+    await createGroup(HTML_NAME);
+    await addMember('Engineering', 'Eve');
+    await addMember('Platform', 'Pat');
+    await addMember('Databases', 'Dana');
+    await addMember('Replication', 'Rita');
+    await grantRole('admin', ['Engineering', 'Platform']);
+    await grantRole('operator', ['Platform']);
+    await grantRole('dba', ['Databases']);
+    await grantRole('seller', ['Sales']);
+    const { createApiKey } = await site.graphql(`mutation { createApiKey(input: { name: "read-only", scopes: ["groups:read"] }) { key } }`);
+    readOnlyKey = createApiKey.key;
+    browser = await launchBrowser();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await site?.stop();
+  });
+
+  /** A fresh tab (its own session storage) on /explorer, with `key` pasted and submitted. */
+  async function openExplorer(key: string): Promise<Session> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const page = await context.newPage();
+    const session: Session = { page, urls: recordRequests(page), variables: [], pageErrors: [] };
+    page.on('pageerror', (error) => session.pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) session.pageErrors.push(message.text());
+    });
+    page.on('request', (request) => {
+      if (request.url().endsWith('/graphql')) session.variables.push(JSON.parse(request.postData() ?? '{}').variables ?? {});
+    });
+    const response = await page.goto(`${site.baseUrl}/explorer`);
+    expect(response!.status()).toBe(200);
+    await page.fill('#key', key);
+    await page.click('#key-form button[type="submit"]');
+    return session;
+  }
+
+  /** What every session must end with: no script error, nothing fetched from another origin. */
+  async function close({ page, urls, pageErrors }: Session): Promise<void> {
+    expect(pageErrors).toEqual([]);
+    expect(offSite(urls, site.baseUrl)).toEqual([]);
+    await page.context().close();
+  }
+
+  async function expand(page: Page, name: string): Promise<void> {
+    await page.click(`${item(ids[name])} > .row > .toggle`);
+    await page.waitForSelector(`${item(ids[name])}[aria-expanded="true"] > ul > [role="treeitem"]`);
+  }
+
+  it('shows the workspace and its roots with member counts once a key is pasted, keeping the key in session storage only', async () => {
+    const session = await openExplorer(site.key);
+    const { page } = session;
+    await waitForText(page, '#workspace', /E2E Inc \(e2e\).*roles:read/);
+    await page.waitForSelector(`#tree > ${item(ids[HTML_NAME])}`);
+    const roots = await page.locator('#tree > [role="treeitem"] > .row > .name').allTextContents();
+    expect(roots).toEqual(['Engineering', 'Sales', 'Support', HTML_NAME]);
+    expect(await page.locator('#tree img').count()).toBe(0);
+    expect(await textOf(page, `${item(ids.Engineering)} > .row > .count`)).toBe('4 members');
+    expect(await textOf(page, `${item(ids.Sales)} > .row > .count`)).toBe('0 members');
+    // Roots only: nothing below them is in the page before it is asked for.
+    expect(await page.locator(`${item(ids.Platform)}`).count()).toBe(0);
+
+    expect(await page.evaluate('Object.values(sessionStorage)')).toEqual([site.key]);
+    expect(await page.evaluate('localStorage.length')).toBe(0);
+    expect(page.url()).not.toContain(site.key);
+    expect(await page.inputValue('#key')).toBe('');
+    await close(session);
+  });
+
+  it('loads children when a group is first expanded, one page at a time, by "Show more" or by scrolling', async () => {
+    const session = await openExplorer(site.key);
+    const { page, variables } = session;
+    await page.waitForSelector(item(ids.Engineering));
+    expect(variables.some((v) => v.parentId === ids.Engineering)).toBe(false);
+
+    await expand(page, 'Engineering');
+    expect(variables.filter((v) => v.parentId === ids.Engineering)).toEqual([{ parentId: ids.Engineering, offset: 0, limit: PAGE_SIZE }]);
+    expect(await page.locator(childrenOf(ids.Engineering)).count()).toBe(PAGE_SIZE);
+    const children = TEAMS + 1;
+    expect(await textOf(page, `${item(ids.Engineering)} .more`)).toBe(`Show more (${PAGE_SIZE} of ${children})`);
+
+    // Two levels: Platform, then Databases, each asked for when expanded.
+    await expand(page, 'Platform');
+    await expand(page, 'Databases');
+    expect(await page.locator(childrenOf(ids.Databases)).allTextContents()).toEqual([expect.stringMatching(/^Replication/)]);
+    expect(variables.filter((v) => v.parentId === ids.Databases)).toHaveLength(1);
+    // Collapsing hides the children; expanding again shows them without asking again.
+    await page.click(`${item(ids.Databases)} > .row > .toggle`);
+    expect(await page.isHidden(childrenOf(ids.Databases))).toBe(true);
+    await page.click(`${item(ids.Databases)} > .row > .toggle`);
+    expect(await page.isVisible(childrenOf(ids.Databases))).toBe(true);
+    expect(variables.filter((v) => v.parentId === ids.Databases)).toHaveLength(1);
+
+    // Dispatched where it is: a real click scrolls the button into view, where it asks for the page by itself.
+    expect(await page.isVisible(`${item(ids.Engineering)} .more`)).toBe(true);
+    await page.locator(`${item(ids.Engineering)} .more`).dispatchEvent('click');
+    await waitForText(page, `${item(ids.Engineering)} .more`, new RegExp(`^Show more \\(${2 * PAGE_SIZE} of ${children}\\)$`));
+    expect(await page.locator(childrenOf(ids.Engineering)).count()).toBe(2 * PAGE_SIZE);
+    expect(variables.filter((v) => v.parentId === ids.Engineering).map((v) => v.offset)).toEqual([0, PAGE_SIZE]);
+
+    // Scrolling the last button into view asks for the last page; then there is no button.
+    await page.locator('#tree-panel').evaluate((panel) => panel.scrollTo(0, panel.scrollHeight));
+    await page.waitForSelector(`${item(ids.Engineering)} .more`, { state: 'detached' });
+    await page.locator(childrenOf(ids.Engineering)).nth(TEAMS).waitFor();
+    expect(await page.locator(childrenOf(ids.Engineering)).count()).toBe(children);
+    expect(await page.locator(`${childrenOf(ids.Engineering)} > .row > .name`).last().textContent()).toBe(`Team ${TEAMS}`);
+    expect(variables.filter((v) => v.parentId === ids.Engineering).map((v) => v.offset)).toEqual([0, PAGE_SIZE, 2 * PAGE_SIZE]);
+    await close(session);
+  });
+
+  it('shows a selected group: its ancestors, its direct and inherited members, its effective roles and the groups granting them', async () => {
+    const session = await openExplorer(site.key);
+    const { page } = session;
+    await page.waitForSelector(item(ids.Engineering));
+    await expand(page, 'Engineering');
+    await expand(page, 'Platform');
+    await page.click(`${item(ids.Databases)} > .row > .name`);
+    await waitForText(page, '#details h2', /^Databases$/);
+    expect(await page.getAttribute(item(ids.Databases), 'aria-selected')).toBe('true');
+
+    expect(await page.locator('#breadcrumb li').allTextContents()).toEqual(['Engineering', 'Platform', 'Databases']);
+    expect(await page.locator('#direct-members li').allTextContents()).toEqual(['Dana']);
+    expect(await page.locator('#inherited-members li').allTextContents()).toEqual(['Rita']);
+    const roles = await page.locator('#roles li').allTextContents();
+    expect(roles.sort()).toEqual(['admin granted by Engineering, Platform', 'dba granted by this group', 'operator granted by Platform']);
+    await screenshot(page, 'explorer');
+
+    // A granting group in the breadcrumb or the roles is a link to it.
+    await page.click('#breadcrumb [data-group-id]:text-is("Engineering")');
+    await waitForText(page, '#details h2', /^Engineering$/);
+    expect(await page.locator('#inherited-members li').allTextContents()).toEqual(['Pat', 'Dana', 'Rita']);
+    expect(await page.locator('#roles li').allTextContents()).toEqual(['admin granted by this group']);
+    expect(await page.getAttribute(item(ids.Engineering), 'aria-selected')).toBe('true');
+    expect(await page.getAttribute(item(ids.Databases), 'aria-selected')).toBe('false');
+    await close(session);
+  });
+
+  it('finds a deep group by name and says where it is', async () => {
+    const session = await openExplorer(site.key);
+    const { page } = session;
+    await page.waitForSelector(item(ids.Engineering));
+    await page.fill('#search', 'replic');
+    await waitForText(page, '#search-results', /1 group named like “replic”/);
+    expect(await textOf(page, '#search-results li')).toBe('Replication in Engineering › Platform › Databases');
+    await page.click(`#search-results [data-group-id="${ids.Replication}"]`);
+    await waitForText(page, '#details h2', /^Replication$/);
+    expect(await page.locator('#breadcrumb li').allTextContents()).toEqual(['Engineering', 'Platform', 'Databases', 'Replication']);
+    await close(session);
+  });
+
+  it('shows "needs scope roles:read" where a groups:read key may not read roles, and the rest of the page as usual', async () => {
+    const session = await openExplorer(readOnlyKey);
+    const { page } = session;
+    await page.waitForSelector(item(ids.Engineering));
+    await page.fill('#search', 'Databases');
+    await page.click(`#search-results [data-group-id="${ids.Databases}"]`);
+    await waitForText(page, '#details h2', /^Databases$/);
+    expect(await textOf(page, '#roles')).toBe('Effective roles needs scope roles:read');
+    expect(await page.locator('#breadcrumb li').allTextContents()).toEqual(['Engineering', 'Platform', 'Databases']);
+    expect(await page.locator('#direct-members li').allTextContents()).toEqual(['Dana']);
+    await screenshot(page, 'explorer-restricted');
+    await close(session);
+  });
+
+  it('says so when the service refuses the key, and forgets it', async () => {
+    const session = await openExplorer('kauth_e2e_not-a-key');
+    const { page } = session;
+    await waitForText(page, '#status', /refused this key/);
+    expect(await page.isVisible('#key-form')).toBe(true);
+    expect(await page.isHidden('#explorer')).toBe(true);
+    expect(await page.evaluate('sessionStorage.length')).toBe(0);
+    await close(session);
+  });
+});

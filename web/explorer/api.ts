@@ -1,0 +1,170 @@
+// Everything the explorer asks the service, through its public GraphQL API only: the queries, the
+// shapes they return, one small client, and how to read the errors of a partial result.
+
+/** How many groups one request asks for (the API allows at most 100). */
+export const PAGE_SIZE = 25;
+
+/** The credential: its workspace and scopes. Public: any valid key may read it. */
+export const VIEWER = /* GraphQL */ `
+  query Viewer {
+    viewer { tenant { slug name } scopes }
+  }
+`;
+
+/**
+ * One page of the tree: the roots (`rootsOnly`) or one group's children (`parentId`).
+ * The schema has no child count, so `children { id }` tells whether a group can be expanded.
+ */
+export const GROUP_PAGE = /* GraphQL */ `
+  query GroupPage($parentId: ID, $rootsOnly: Boolean, $offset: Int, $limit: Int) {
+    groups(parentId: $parentId, rootsOnly: $rootsOnly, offset: $offset, limit: $limit) {
+      total
+      nodes {
+        id
+        name
+        directMembers: memberCount
+        allMembers: memberCount(inherited: true)
+        children { id }
+      }
+    }
+  }
+`;
+
+/** Groups whose name matches, anywhere in the tree, with their ancestors to say where. */
+export const SEARCH_GROUPS = /* GraphQL */ `
+  query SearchGroups($search: String!, $limit: Int) {
+    groups(search: $search, limit: $limit) {
+      total
+      nodes { id name ancestors { id name } }
+    }
+  }
+`;
+
+/** What the details pane shows. `roles` of the group and of each ancestor say who grants what. */
+export const GROUP_DETAILS = /* GraphQL */ `
+  query GroupDetails($id: ID!) {
+    group(id: $id) {
+      id
+      name
+      description
+      ancestors { id name roles { id name } }
+      roles { id name }
+      effectiveRoles { id name }
+      directMembers: members { id name }
+      allMembers: members(inherited: true) { id name }
+    }
+  }
+`;
+
+export interface Viewer {
+  tenant: { slug: string; name: string };
+  scopes: string[];
+}
+
+export interface GroupRef {
+  id: string;
+  name: string;
+}
+
+export interface GroupRow extends GroupRef {
+  directMembers: number;
+  allMembers: number;
+  children: { id: string }[];
+}
+
+export interface Page<T> {
+  total: number;
+  nodes: T[];
+}
+
+export interface SearchHit extends GroupRef {
+  /** Nearest parent first, root last. */
+  ancestors: GroupRef[];
+}
+
+export interface Role {
+  id: string;
+  name: string;
+}
+
+export interface Member {
+  id: string;
+  name: string | null;
+}
+
+/** Role lists are null when the key may not read them (the error says which scope they need). */
+export interface GroupDetails extends GroupRef {
+  description: string | null;
+  ancestors: (GroupRef & { roles: Role[] | null })[];
+  roles: Role[] | null;
+  effectiveRoles: Role[] | null;
+  directMembers: Member[];
+  allMembers: Member[];
+}
+
+export interface GraphQLError {
+  message: string;
+  path?: (string | number)[];
+  extensions?: { code?: string; requiredScopes?: string[][] };
+}
+
+/** A GraphQL answer: `data` may be partial, with an error for each field left null. */
+export interface Result<T> {
+  data: T | null;
+  errors: GraphQLError[];
+}
+
+const KEY_STORAGE = 'kauth-explorer-key';
+
+/** Session storage only: the key is gone when the tab closes, and never reaches the URL or localStorage. */
+export const apiKey = {
+  get: (): string | null => sessionStorage.getItem(KEY_STORAGE),
+  set: (key: string): void => sessionStorage.setItem(KEY_STORAGE, key),
+  forget: (): void => sessionStorage.removeItem(KEY_STORAGE),
+};
+
+/** POST /graphql on this origin with the stored key. Never throws for an answer: a failure is an error in the result. */
+export async function graphql<T>(query: string, variables: Record<string, unknown> = {}): Promise<Result<T>> {
+  try {
+    const response = await fetch('/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey.get() ?? ''}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await response.json().catch(() => ({}))) as Partial<Result<T>>;
+    const errors = body.errors ?? (response.ok ? [] : [{ message: `HTTP ${response.status} ${response.statusText}` }]);
+    return { data: body.data ?? null, errors };
+  } catch (error) {
+    return { data: null, errors: [{ message: `The service could not be reached: ${(error as Error).message}` }] };
+  }
+}
+
+export function isUnauthenticated(result: Result<unknown>): boolean {
+  return result.errors.some((error) => error.extensions?.code === 'UNAUTHENTICATED');
+}
+
+/**
+ * The scopes a FORBIDDEN error asks for, for any field under one of `paths` (list indices are
+ * skipped, so ['group', 'ancestors', 'roles'] matches every ancestor's roles), as a reader would
+ * say them: "roles:read", or "a and b, or c" for `requiredScopes` [["a", "b"], ["c"]].
+ * Null when nothing there was refused.
+ */
+export function neededScopes(errors: GraphQLError[], ...paths: string[][]): string | null {
+  const refused = errors.find(
+    (error) =>
+      error.extensions?.code === 'FORBIDDEN' &&
+      paths.some((path) => {
+        const fields = (error.path ?? []).filter((step) => typeof step === 'string');
+        return path.every((field, i) => fields[i] === field);
+      }),
+  );
+  if (!refused) return null;
+  const anyOf = refused.extensions?.requiredScopes ?? [['a scope this key lacks']];
+  return anyOf.map((allOf) => allOf.join(' and ')).join(', or ');
+}
+
+/** Errors other than refused fields, as one line to show. */
+export function problem(result: Result<unknown>): string | null {
+  const others = result.errors.filter((error) => error.extensions?.code !== 'FORBIDDEN');
+  return others.length ? others.map((error) => error.message).join('; ') : null;
+}

@@ -1,0 +1,44 @@
+// Search by name, anywhere in the tree: each hit says where it is, and selecting it shows its details.
+import { PAGE_SIZE, SEARCH_GROUPS, type Page, type Result, type SearchHit, graphql, neededScopes, problem } from './api';
+import { h, needsScope, plural } from './dom';
+
+/** Waits for a pause in typing before asking. */
+const TYPING_PAUSE_MS = 250;
+
+export function wireSearch(input: HTMLInputElement, results: HTMLElement, onSelect: (id: string) => void): void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let latest = 0;
+  const search = async () => {
+    const request = ++latest;
+    const text = input.value.trim();
+    results.hidden = text === '';
+    if (!text) return;
+    const result = await graphql<{ groups: Page<SearchHit> }>(SEARCH_GROUPS, { search: text, limit: PAGE_SIZE });
+    if (request === latest) results.replaceChildren(...render(text, result, onSelect));
+  };
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(search, TYPING_PAUSE_MS);
+  });
+  input.form?.addEventListener('submit', (event) => {
+    event.preventDefault();
+    clearTimeout(timer);
+    void search();
+  });
+}
+
+function render(text: string, result: Result<{ groups: Page<SearchHit> }>, onSelect: (id: string) => void): HTMLElement[] {
+  const page = result.data?.groups;
+  if (!page) {
+    const scopes = neededScopes(result.errors, ['groups']);
+    return [scopes ? needsScope(scopes) : h('p', { class: 'status error' }, problem(result))];
+  }
+  const summary = page.total > page.nodes.length ? `${page.nodes.length} of ${page.total} groups` : plural(page.total, 'group');
+  const hits = page.nodes.map((hit) => {
+    const button = h('button', { type: 'button', class: 'link', 'data-group-id': hit.id }, hit.name);
+    button.addEventListener('click', () => onSelect(hit.id));
+    const where = hit.ancestors.length ? `in ${[...hit.ancestors].reverse().map((a) => a.name).join(' › ')}` : 'a root group';
+    return h('li', {}, button, ' ', h('span', { class: 'where' }, where));
+  });
+  return [h('p', { class: 'summary' }, `${summary} named like “${text}”`), h('ul', {}, ...hits)];
+}
