@@ -12,7 +12,7 @@
 // The CLI closing the connection (Ctrl-C) stops the command's streaming (`audit --follow`).
 import path from 'node:path';
 
-export const SOCKET_FILE = 'kauth.sock';
+const SOCKET_FILE = 'kauth.sock';
 
 export const MAX_REQUEST_CHARS = 64 * 1024;
 

@@ -23,7 +23,6 @@ export interface Log {
 }
 
 export interface ControlSocket {
-  path: string;
   /** Stops accepting, interrupts streaming commands, waits for running ones, removes the socket file. */
   close(): Promise<void>;
 }
@@ -163,7 +162,6 @@ export async function listenForCommands(db: Database, dataDir: string, log: Log)
   }
   log.info({ socketPath }, 'control socket: the kauth CLI runs its commands here');
   return {
-    path: socketPath,
     close: async () => {
       const closed = new Promise((resolve) => server.close(resolve));
       stopping.abort();
