@@ -7,11 +7,10 @@
 import { createGroup, updateGroup } from '../src/domain/groups';
 import { addGroupMember, removeGroupMember, setGroupMembers } from '../src/domain/members';
 import { createUser } from '../src/domain/users';
-import { openBenchWorkspace, runBench } from './support';
+import { openBenchWorkspace, percentile, runBench } from './support';
 
 const RUNS = Number(process.env.RUNS ?? 300);
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 runBench(async () => {
   const bench = await openBenchWorkspace();
@@ -52,7 +51,6 @@ runBench(async () => {
         statements += db.statements.total - before;
         if (pair && name === 'addGroupMember') await pair();
       }
-      times.sort((a, b) => a - b);
       console.log(`| ${name} | ${statements / RUNS} | ${percentile(times, 50).toFixed(2)} | ${percentile(times, 95).toFixed(2)} |`);
     }
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { type Site, launchBrowser, startSite } from '../test/e2e/support';
-import { runBench } from './support';
+import { percentile, runBench } from './support';
 
 const ROOTS = 100;
 const CHILDREN_PER_ROOT = 9;
@@ -82,11 +82,6 @@ async function openToRoots(browser: Browser, site: Site): Promise<number> {
   return shown;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
 /** The explorer's own assets, as its built page links them. */
 function bundleSize(): { files: string[]; bytes: number; gzipped: number } {
   const html = readFileSync(path.join(DIST, 'explorer.html'), 'utf8');
@@ -117,7 +112,7 @@ async function main() {
       submit.push(await submitToRoots(browser, site));
       open.push(await openToRoots(browser, site));
     }
-    const show = (values: number[]) => `median ${median(values).toFixed(0)} ms (runs: ${values.map((v) => v.toFixed(0)).join(', ')})`;
+    const show = (values: number[]) => `median ${percentile(values, 50).toFixed(0)} ms (runs: ${values.map((v) => v.toFixed(0)).join(', ')})`;
     console.log(`submit key → first page of roots rendered: ${show(submit)}`);
     console.log(`open /explorer (key in session) → roots rendered: ${show(open)}`);
     const size = bundleSize();

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runBench } from './support';
+import { percentile, runBench } from './support';
 
 const DURATION_MS = Number(process.env.DURATION_S ?? 15) * 1000;
 const FLOOD = 60;
@@ -72,7 +72,6 @@ async function start(env: Record<string, string>): Promise<{ child: ChildProcess
   return { child, base, adminKey, dataDir };
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 
 async function run(mode: (typeof MODES)[number]) {
   const server = await start(mode.env);
@@ -102,9 +101,8 @@ async function run(mode: (typeof MODES)[number]) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   await Promise.all(workers);
-  latencies.sort((a, b) => a - b);
   console.log(
-    `${mode.name.padEnd(40)} bystander viewer: median ${percentile(latencies, 0.5).toFixed(0)} ms, p95 ${percentile(latencies, 0.95).toFixed(0)} ms (${latencies.length} requests); flood answers ${JSON.stringify(flood)}`,
+    `${mode.name.padEnd(40)} bystander viewer: median ${percentile(latencies, 50).toFixed(0)} ms, p95 ${percentile(latencies, 95).toFixed(0)} ms (${latencies.length} requests); flood answers ${JSON.stringify(flood)}`,
   );
   server.child.kill('SIGTERM');
   await new Promise((resolve) => server.child.once('exit', resolve));

@@ -12,7 +12,7 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { OPERATOR, createApiKey } from '../src/domain/apikeys';
 import { createGroup } from '../src/domain/groups';
-import { openBenchWorkspace, runBench } from './support';
+import { openBenchWorkspace, percentile, runBench } from './support';
 
 const WRITES = Number(process.env.WRITES ?? 200);
 
@@ -39,11 +39,6 @@ async function startServer(url: string): Promise<{ child: ChildProcess; base: st
   }
   throw new Error('server did not start');
 }
-
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-};
 
 runBench(async () => {
   if (!process.env.DATABASE_URL) throw new Error('needs DATABASE_URL (a scratch PostgreSQL database such as kauth_bench)');

@@ -47,3 +47,9 @@ export function runBench(main: () => Promise<void>): void {
     process.exit(1);
   });
 }
+
+/** The p-th percentile (0–100) of `values`, nearest rank below: percentile(v, 50) is the median. */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}

@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KAUTH, ROOT, kauth } from './support/kauth';
-import { type ServerProcess, startServer } from './support/servers';
+import { type ServerProcess, startServer, stopServer } from './support/servers';
 
 async function waitFor(what: string, predicate: () => boolean, ms = 30_000): Promise<void> {
   const until = Date.now() + ms;
@@ -25,13 +25,6 @@ async function serverOn(dataDir: string): Promise<ServerProcess> {
   await server.ready;
   await waitFor('the control socket', () => server.output().includes('control socket: the kauth CLI runs its commands here'));
   return server;
-}
-
-async function stop(server: ServerProcess): Promise<number | null> {
-  if (server.child.exitCode !== null) return server.child.exitCode;
-  const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
-  server.child.kill('SIGTERM');
-  return exited;
 }
 
 async function viewerSlug(server: ServerProcess, key: string): Promise<{ status: number; slug?: string }> {
@@ -86,7 +79,7 @@ describe('kauth beside a running server', () => {
     server = await serverOn(dataDir);
   }, 90_000);
   afterAll(async () => {
-    await stop(server);
+    await stopServer(server);
     rmSync(path.dirname(dataDir), { recursive: true, force: true });
   });
 
@@ -208,7 +201,7 @@ describe('the control socket file', () => {
       expect(statSync(dataDir).mode & 0o777).toBe(0o700);
       expect((await kauth(['tenant', 'create', 'acme'], { DATA_DIR: dataDir })).code).toBe(0);
     } finally {
-      expect(await stop(server)).toBe(0);
+      expect(await stopServer(server)).toBe(0);
     }
     expect(statSync(socketPath, { throwIfNoEntry: false })).toBeUndefined();
   }, 90_000);
@@ -233,7 +226,7 @@ describe('the control socket file', () => {
       expect(answers[0].list.keys).toEqual([expect.arrayContaining(['id', 'name', 'scopes', 'expiresAt', 'revokedAt'])]);
       expect([answers[0].unknownWorkspace.code, answers[0].usage.code]).toEqual([1, 2]);
     } finally {
-      await stop(server);
+      await stopServer(server);
     }
   }, 120_000);
 

@@ -1,6 +1,7 @@
 // The `kauth` commands: argument parsing and the operator tasks, run on an open database. Each
 // command prints one JSON document on stdout. The CLI (src/cli.ts) runs them on a database it
 // opens itself; a running server runs them on its own for a CLI that finds it held (./socket).
+import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { explain } from '../bootstrap';
 import { treeLimits } from '../config';
@@ -90,19 +91,6 @@ function limitFrom(text: string | undefined): number {
 
 const FOLLOW_POLL_MS = 1000;
 
-/** Resolves after `ms`, or as soon as `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 /** Prints every event after the cursor as one JSON line each, polling, until the signal aborts. */
 async function followAudit(ctx: DomainContext, after: bigint | null, filter: AuditFilter, io: CommandIO): Promise<void> {
   let cursor = after;
@@ -110,7 +98,8 @@ async function followAudit(ctx: DomainContext, after: bigint | null, filter: Aud
     const { events, hasNextPage } = await listAuditEvents(ctx, { after: cursor, first: 500 }, filter);
     for (const event of events) await io.stdout(`${JSON.stringify(eventJson(event))}\n`);
     if (events.length > 0) cursor = events[events.length - 1].seq;
-    if (!hasNextPage) await pause(FOLLOW_POLL_MS, io.signal);
+    // The wait ends early (rejecting with the abort, which ends the loop) when the signal aborts.
+    if (!hasNextPage) await delay(FOLLOW_POLL_MS, undefined, { signal: io.signal }).catch(() => undefined);
   }
 }
 

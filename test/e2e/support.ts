@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { ROOT, kauth } from '../support/kauth';
-import { type ServerProcess, startServer } from '../support/servers';
+import { type ServerProcess, startServer, stopServer } from '../support/servers';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS = path.join(ROOT, 'test/e2e/artifacts');
@@ -79,9 +79,7 @@ export async function startSite(scopes: string[], env: Record<string, string> = 
       return body.data;
     },
     async stop() {
-      const exited = new Promise((resolve) => server.child.once('exit', resolve));
-      server.child.kill('SIGTERM');
-      await exited;
+      await stopServer(server);
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

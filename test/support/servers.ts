@@ -47,6 +47,14 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
   return { child, port, baseUrl: `http://127.0.0.1:${port}`, ready, output: () => output };
 }
 
+/** Stops the server with SIGTERM (as a service manager would) and resolves to its exit code. */
+export async function stopServer(server: ServerProcess): Promise<number | null> {
+  if (server.child.exitCode !== null) return server.child.exitCode;
+  const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
+  server.child.kill('SIGTERM');
+  return exited;
+}
+
 /**
  * The run's PostgreSQL URL for a test that starts server processes on it. Without PostgreSQL:
  * null, and the skip is said loudly; under CI that is an error instead.
