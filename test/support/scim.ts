@@ -82,3 +82,23 @@ export function patchOp(...Operations: Record<string, unknown>[]): { schemas: st
 export function filter(expression: string): string {
   return `filter=${encodeURIComponent(expression)}`;
 }
+
+/** What meta.created / meta.lastModified look like: an ISO 8601 instant. */
+export const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
+
+/** A SCIM id: a positive integer written as a string. */
+export const ID = /^[1-9][0-9]*$/;
+
+/** A weak ETag as meta.version and the ETag header carry it: W/"<n>". */
+export const VERSION = /^W\/"[^"]+"$/;
+
+/** Asserts a SCIM error response: status, content type and the exact error body (detail any string). */
+export function expectScimError(res: ScimResponse, status: number, scimType?: string): void {
+  expect({ status: res.status, contentType: res.headers.get('content-type') }).toEqual({ status, contentType: SCIM_CONTENT_TYPE });
+  expect(res.body).toEqual({
+    schemas: [ERROR_SCHEMA],
+    status: String(status),
+    ...(scimType ? { scimType } : {}),
+    detail: expect.any(String),
+  });
+}
