@@ -51,6 +51,7 @@ export function groupAccessOf(principal: Principal): GroupAccess {
   return {
     visibleRoots: coveredRoots(principal.grants, 'groups:read'),
     auditRoots: coveredRoots(principal.grants, 'audit:read'),
+    groupWriteRoots: coveredRoots(principal.grants, 'groups:write'),
     requireGroupWrite(scope: ScopeName, path, options = {}) {
       if (coversGroup(principal.grants, scope, path, options.strictlyBelow)) return;
       const where = options.strictlyBelow && path ? `group ${path[path.length - 1]} itself or outside its subtree` : describeTarget(path);

@@ -27,6 +27,8 @@ export interface GroupAccess {
   readonly visibleRoots: readonly number[] | null;
   /** Roots of the subtrees whose audit events the principal may read (`audit:read@…`); null: every event. */
   readonly auditRoots: readonly number[] | null;
+  /** Roots of the subtrees the principal may create groups in (`groups:write@…`); null: anywhere, roots too. */
+  readonly groupWriteRoots: readonly number[] | null;
   /**
    * Throws ForbiddenError unless the principal may use `scope` on a group with this
    * path (root..self). `null` is the top level (creating a root). With `strictlyBelow`,
@@ -44,6 +46,7 @@ export interface DomainContext extends AuditSource {
 const FULL_ACCESS: GroupAccess = {
   visibleRoots: null,
   auditRoots: null,
+  groupWriteRoots: null,
   requireGroupWrite: () => undefined,
 };
 

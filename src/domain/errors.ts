@@ -9,7 +9,8 @@ export type ErrorCode =
   | 'TIMEOUT'
   | 'RATE_LIMITED'
   | 'LIST_TOO_LARGE'
-  | 'SLOW_SUBSCRIBER';
+  | 'SLOW_SUBSCRIBER'
+  | 'PRECONDITION_FAILED';
 
 export abstract class DomainError extends Error {
   abstract readonly code: ErrorCode;
@@ -83,5 +84,13 @@ export class RateLimitedError extends DomainError {
     details: Record<string, unknown> = {},
   ) {
     super(message, { retryAfterSeconds, ...details });
+  }
+}
+
+/** A write made on the condition that the row is still at a version (SCIM's If-Match), and it is not. */
+export class PreconditionFailedError extends DomainError {
+  readonly code = 'PRECONDITION_FAILED' as const;
+  constructor(readonly entity: string, readonly id: number, readonly currentVersion: number) {
+    super(`${entity} ${id} has changed: it is at version ${currentVersion} now; read it again`, { currentVersion });
   }
 }

@@ -116,42 +116,51 @@ export interface CreateGroupInput {
   parentId?: number | null;
 }
 
-export async function createGroup(ctx: DomainContext, input: CreateGroupInput): Promise<Group> {
-  const name = requiredName(input.name, 'name', MAX_GROUP_NAME);
-  const description = optionalText(input.description, 'description', MAX_DESCRIPTION) ?? null;
+export function createGroup(ctx: DomainContext, input: CreateGroupInput): Promise<Group> {
   return ctx.db.$transaction(async (tx) => {
     await lockTree(tx, ctx.tenantId, 'exclusive');
-    const parent = input.parentId == null ? null : await findGroupForWrite(tx, ctx, input.parentId, 'parentId');
-    ctx.access.requireGroupWrite('groups:write', parent ? parent.path : null);
-    const parentPath = parent ? parent.path : [];
-    checkDepth(ctx, parentPath.length + 1);
-    const [created] = await tx.$queryRaw<{ id: number }[]>`
-      WITH next AS (SELECT nextval(pg_get_serial_sequence('groups', 'id'))::int AS id)
-      INSERT INTO groups (id, tenant_id, name, description, parent_group_id, path)
-      SELECT next.id, ${ctx.tenantId}::int, ${name}, ${description}, ${parent?.id ?? null}::int,
-             ${parentPath}::int[] || next.id
-      FROM next
-      RETURNING id`;
-    const group = await tx.group.findUniqueOrThrow({ where: { id: created.id } });
-    await recordEvents(tx, ctx, [
-      {
-        action: 'GROUP_CREATED',
-        target: { type: 'Group', id: group.id },
-        group: { id: group.id, paths: [group.path] },
-        changes: changed({
-          name: { before: null, after: name },
-          description: { before: null, after: description },
-          parentId: { before: null, after: group.parentGroupId },
-        }),
-      },
-    ]);
-    return group;
+    return insertGroup(tx, ctx, input);
   });
+}
+
+/** Creates a group inside the caller's transaction, which holds the tree lock exclusively. */
+export async function insertGroup(tx: Tx, ctx: DomainContext, input: CreateGroupInput & { externalId?: string | null }): Promise<Group> {
+  const name = requiredName(input.name, 'name', MAX_GROUP_NAME);
+  const description = optionalText(input.description, 'description', MAX_DESCRIPTION) ?? null;
+  const externalId = input.externalId ?? null;
+  const parent = input.parentId == null ? null : await findGroupForWrite(tx, ctx, input.parentId, 'parentId');
+  ctx.access.requireGroupWrite('groups:write', parent ? parent.path : null);
+  const parentPath = parent ? parent.path : [];
+  checkDepth(ctx, parentPath.length + 1);
+  const [created] = await tx.$queryRaw<{ id: number }[]>`
+    WITH next AS (SELECT nextval(pg_get_serial_sequence('groups', 'id'))::int AS id)
+    INSERT INTO groups (id, tenant_id, name, description, parent_group_id, path, external_id)
+    SELECT next.id, ${ctx.tenantId}::int, ${name}, ${description}, ${parent?.id ?? null}::int,
+           ${parentPath}::int[] || next.id, ${externalId}
+    FROM next
+    RETURNING id`;
+  const group = await tx.group.findUniqueOrThrow({ where: { id: created.id } });
+  await recordEvents(tx, ctx, [
+    {
+      action: 'GROUP_CREATED',
+      target: { type: 'Group', id: group.id },
+      group: { id: group.id, paths: [group.path] },
+      changes: changed({
+        name: { before: null, after: name },
+        description: { before: null, after: description },
+        parentId: { before: null, after: group.parentGroupId },
+        externalId: { before: null, after: externalId },
+      }),
+    },
+  ]);
+  return group;
 }
 
 export interface UpdateGroupInput {
   name?: unknown;
   description?: unknown;
+  /** An identity provider's id for the group (SCIM); undefined: unchanged. */
+  externalId?: string | null;
   /** undefined: keep the parent; null: make the group a root. */
   parentId?: number | null;
 }
@@ -175,9 +184,10 @@ async function moveGroup(tx: Tx, ctx: DomainContext, group: Group, parentId: num
     SELECT max(cardinality(path))::int AS deepest FROM groups
     WHERE tenant_id = ${ctx.tenantId}::int AND path @> ARRAY[${group.id}::int]`;
   checkDepth(ctx, newPrefix.length + deepest - group.path.length + 1);
+  // Every group of the subtree has new ancestors: a new version of what SCIM shows of it.
   await tx.$executeRaw`
     UPDATE groups
-    SET path = ${newPrefix}::int[] || path[${group.path.length}:],
+    SET path = ${newPrefix}::int[] || path[${group.path.length}:], version = version + 1,
         parent_group_id = CASE WHEN id = ${group.id}::int THEN ${parentId}::int ELSE parent_group_id END,
         updated_at = CASE WHEN id = ${group.id}::int THEN now() ELSE updated_at END
     WHERE tenant_id = ${ctx.tenantId}::int AND path @> ARRAY[${group.id}::int]`;
@@ -206,57 +216,71 @@ function updateEvents(before: Group, after: Group): AuditEntry[] {
       changes: { parentId: { before: before.parentGroupId, after: after.parentGroupId } },
     });
   }
+  if (before.externalId !== after.externalId) {
+    entries.push({ ...about, action: 'GROUP_EXTERNAL_ID_CHANGED', changes: { externalId: { before: before.externalId, after: after.externalId } } });
+  }
   return entries;
 }
 
 export async function updateGroup(ctx: DomainContext, id: number, input: UpdateGroupInput): Promise<Group> {
-  const name = input.name === undefined ? undefined : requiredName(input.name, 'name', MAX_GROUP_NAME);
-  const description = optionalText(input.description, 'description', MAX_DESCRIPTION);
   return ctx.db.$transaction(async (tx) => {
     await lockTree(tx, ctx.tenantId, 'exclusive');
-    const group = await findGroupForWrite(tx, ctx, id, 'id');
-    ctx.access.requireGroupWrite('groups:write', group.path);
-    if (input.parentId !== undefined && input.parentId !== group.parentGroupId) {
-      await moveGroup(tx, ctx, group, input.parentId);
-    }
-    if (name !== undefined || description !== undefined) {
-      await tx.group.update({ where: { id }, data: { name, description, updatedAt: new Date() } });
-    }
-    const after = await tx.group.findUniqueOrThrow({ where: { id } });
-    await recordEvents(tx, ctx, updateEvents(group, after));
-    return after;
+    return applyGroupUpdate(tx, ctx, await findGroupForWrite(tx, ctx, id, 'id'), input);
   });
+}
+
+/** Updates a group inside the caller's transaction, which holds the tree lock exclusively. */
+export async function applyGroupUpdate(tx: Tx, ctx: DomainContext, group: Group, input: UpdateGroupInput): Promise<Group> {
+  const name = input.name === undefined ? undefined : requiredName(input.name, 'name', MAX_GROUP_NAME);
+  const description = optionalText(input.description, 'description', MAX_DESCRIPTION);
+  const { id } = group;
+  ctx.access.requireGroupWrite('groups:write', group.path);
+  if (input.parentId !== undefined && input.parentId !== group.parentGroupId) {
+    await moveGroup(tx, ctx, group, input.parentId);
+  }
+  const fields = { name, description, externalId: input.externalId };
+  if (Object.entries(fields).some(([field, value]) => value !== undefined && value !== group[field as keyof typeof fields])) {
+    await tx.group.update({ where: { id }, data: { ...fields, version: { increment: 1 }, updatedAt: new Date() } });
+  }
+  const after = await tx.group.findUniqueOrThrow({ where: { id } });
+  await recordEvents(tx, ctx, updateEvents(group, after));
+  return after;
 }
 
 /** Deletes a group with its memberships and role assignments; its children become roots. */
 export async function deleteGroup(ctx: DomainContext, id: number): Promise<number> {
   return ctx.db.$transaction(async (tx) => {
     await lockTree(tx, ctx.tenantId, 'exclusive');
-    const group = await findGroupForWrite(tx, ctx, id, 'id');
-    ctx.access.requireGroupWrite('groups:write', group.path, { strictlyBelow: true });
-    const rerooted = await tx.$queryRaw<{ id: number; wasChild: boolean }[]>`
-      UPDATE groups
-      SET path = path[${group.path.length + 1}:],
-          parent_group_id = CASE WHEN parent_group_id = ${id}::int THEN NULL ELSE parent_group_id END,
-          updated_at = CASE WHEN parent_group_id = ${id}::int THEN now() ELSE updated_at END
-      WHERE tenant_id = ${ctx.tenantId}::int AND path @> ARRAY[${id}::int] AND id <> ${id}::int
-      RETURNING id, (parent_group_id IS NULL AND cardinality(path) = 1) AS "wasChild"`;
-    await tx.group.delete({ where: { id } });
-    const children = rerooted.filter((row) => row.wasChild).map((row) => row.id).sort((a, b) => a - b);
-    await recordEvents(tx, ctx, [
-      {
-        action: 'GROUP_DELETED',
-        target: { type: 'Group', id },
-        group: { id, paths: [group.path] },
-        changes: {
-          name: { before: group.name, after: null },
-          description: { before: group.description, after: null },
-          parentId: { before: group.parentGroupId, after: null },
-          // The children it had, now roots (each with its subtree).
-          rerootedChildren: { before: null, after: children },
-        },
-      },
-    ]);
-    return id;
+    return removeGroup(tx, ctx, await findGroupForWrite(tx, ctx, id, 'id'));
   });
+}
+
+/** Deletes a group inside the caller's transaction, which holds the tree lock exclusively. */
+export async function removeGroup(tx: Tx, ctx: DomainContext, group: Group): Promise<number> {
+  const { id } = group;
+  ctx.access.requireGroupWrite('groups:write', group.path, { strictlyBelow: true });
+  const rerooted = await tx.$queryRaw<{ id: number; wasChild: boolean }[]>`
+    UPDATE groups
+    SET path = path[${group.path.length + 1}:], version = version + 1,
+        parent_group_id = CASE WHEN parent_group_id = ${id}::int THEN NULL ELSE parent_group_id END,
+        updated_at = CASE WHEN parent_group_id = ${id}::int THEN now() ELSE updated_at END
+    WHERE tenant_id = ${ctx.tenantId}::int AND path @> ARRAY[${id}::int] AND id <> ${id}::int
+    RETURNING id, (parent_group_id IS NULL AND cardinality(path) = 1) AS "wasChild"`;
+  await tx.group.delete({ where: { id } });
+  const children = rerooted.filter((row) => row.wasChild).map((row) => row.id).sort((a, b) => a - b);
+  await recordEvents(tx, ctx, [
+    {
+      action: 'GROUP_DELETED',
+      target: { type: 'Group', id },
+      group: { id, paths: [group.path] },
+      changes: {
+        name: { before: group.name, after: null },
+        description: { before: group.description, after: null },
+        parentId: { before: group.parentGroupId, after: null },
+        // The children it had, now roots (each with its subtree).
+        rerootedChildren: { before: null, after: children },
+      },
+    },
+  ]);
+  return id;
 }

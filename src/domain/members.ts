@@ -7,16 +7,66 @@ import { findGroupForWrite } from './groups';
 import { groupByOwner, rowsById } from './rows';
 import { lockTree } from './tree-lock';
 
-/** Locks the tree (shared), finds the group and checks the principal may change its members. */
-async function groupForMemberWrite(tx: Tx, ctx: DomainContext, groupId: number): Promise<Group> {
+/** Locks the tree (shared), finds the group and checks the principal may change its members (inside the caller's transaction). */
+export async function groupForMemberWrite(tx: Tx, ctx: DomainContext, groupId: number): Promise<Group> {
   await lockTree(tx, ctx.tenantId, 'shared');
   const group = await findGroupForWrite(tx, ctx, groupId, 'groupId');
   ctx.access.requireGroupWrite('groups:members:write', group.path);
   return group;
 }
 
-function recordMembers(tx: Tx, ctx: DomainContext, group: Group, action: AuditAction, changes: Changes): Promise<void> {
-  return recordEvents(tx, ctx, [{ action, target: { type: 'Group', id: group.id }, group: { id: group.id, paths: [group.path] }, changes }]);
+/** Records a change of the group's members, and counts it as a new version of the group. */
+async function recordMembers(tx: Tx, ctx: DomainContext, group: Group, action: AuditAction, changes: Changes): Promise<void> {
+  await tx.$executeRaw`UPDATE groups SET version = version + 1 WHERE id = ${group.id}::int`;
+  await recordEvents(tx, ctx, [{ action, target: { type: 'Group', id: group.id }, group: { id: group.id, paths: [group.path] }, changes }]);
+}
+
+/** Unknown user ids (or another workspace's) among `userIds`: a NotFoundError naming them, in one statement. */
+async function requireUsers(tx: Tx, ctx: DomainContext, userIds: readonly number[], field: string): Promise<void> {
+  if (userIds.length === 0) return;
+  const missing = await tx.$queryRaw<{ id: number }[]>`
+    SELECT k.id FROM unnest(${[...userIds]}::int[]) AS k(id)
+    WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.tenant_id = ${ctx.tenantId}::int AND u.id = k.id)
+    ORDER BY k.id`;
+  if (missing.length > 0) throw new NotFoundError('User', missing.map((row) => row.id).join(', '), field);
+}
+
+export interface MemberDelta {
+  add: readonly number[];
+  remove: readonly number[];
+}
+
+/**
+ * Adds and removes members of a group the caller has checked (groupForMemberWrite) inside its
+ * transaction, as one delta: a fixed number of statements whatever the sizes of the group and of
+ * the delta. Adding a member already there or removing one absent changes nothing. A user both
+ * added and removed ends up removed. Recorded as MEMBERS_SYNCED with what really changed.
+ */
+export async function applyMemberDelta(tx: Tx, ctx: DomainContext, group: Group, delta: MemberDelta): Promise<MemberSync> {
+  const remove = [...new Set(delta.remove)];
+  const removing = new Set(remove);
+  const add = [...new Set(delta.add)].filter((id) => !removing.has(id));
+  await requireUsers(tx, ctx, add, 'userIds');
+  const added = add.length === 0 ? [] : await tx.$queryRaw<{ userId: number }[]>`
+    INSERT INTO group_members (tenant_id, group_id, user_id)
+    SELECT ${ctx.tenantId}::int, ${group.id}::int, k.id FROM unnest(${add}::int[]) AS k(id)
+    ON CONFLICT DO NOTHING
+    RETURNING user_id AS "userId"`;
+  const removed = remove.length === 0 ? [] : await tx.$queryRaw<{ userId: number }[]>`
+    DELETE FROM group_members WHERE group_id = ${group.id}::int AND user_id = ANY(${remove}::int[])
+    RETURNING user_id AS "userId"`;
+  const sync = {
+    group,
+    added: added.map((row) => row.userId).sort((a, b) => a - b),
+    removed: removed.map((row) => row.userId).sort((a, b) => a - b),
+  };
+  if (sync.added.length > 0 || sync.removed.length > 0) {
+    await recordMembers(tx, ctx, group, 'MEMBERS_SYNCED', {
+      added: { before: null, after: sync.added },
+      removed: { before: sync.removed, after: null },
+    });
+  }
+  return sync;
 }
 
 async function requireUser(tx: Tx, ctx: DomainContext, userId: number): Promise<void> {
@@ -53,59 +103,73 @@ export interface MemberSync {
 }
 
 /** Makes the group's direct members exactly `userIds`, or changes nothing if any id is unknown. */
-export async function setGroupMembers(ctx: DomainContext, groupId: number, userIds: readonly number[]): Promise<MemberSync> {
-  const wanted = [...new Set(userIds)];
-  return ctx.db.$transaction(async (tx) => {
-    const group = await groupForMemberWrite(tx, ctx, groupId);
-    const found = await tx.user.findMany({ where: { tenantId: ctx.tenantId, id: { in: wanted } }, select: { id: true } });
-    const foundIds = new Set(found.map((u) => u.id));
-    const missing = wanted.filter((id) => !foundIds.has(id));
-    if (missing.length > 0) throw new NotFoundError('User', missing.join(', '), 'userIds');
-    // Lock the group's membership rows so concurrent syncs of one group apply one after the other.
-    await tx.$executeRaw`SELECT id FROM groups WHERE id = ${groupId}::int FOR NO KEY UPDATE`;
-    const current = await tx.groupMember.findMany({ where: { groupId }, select: { userId: true } });
-    const currentIds = new Set(current.map((m) => m.userId));
-    const added = wanted.filter((id) => !currentIds.has(id)).sort((a, b) => a - b);
-    const removed = [...currentIds].filter((id) => !foundIds.has(id)).sort((a, b) => a - b);
-    if (removed.length > 0) await tx.groupMember.deleteMany({ where: { groupId, userId: { in: removed } } });
-    if (added.length > 0) {
-      await tx.groupMember.createMany({
-        data: added.map((userId) => ({ tenantId: ctx.tenantId, groupId, userId })),
-        skipDuplicates: true,
-      });
-    }
-    if (added.length > 0 || removed.length > 0) {
-      await recordMembers(tx, ctx, group, 'MEMBERS_SYNCED', {
-        added: { before: null, after: added },
-        removed: { before: removed, after: null },
-      });
-    }
-    return { group, added, removed };
-  });
+export function setGroupMembers(ctx: DomainContext, groupId: number, userIds: readonly number[]): Promise<MemberSync> {
+  return ctx.db.$transaction(async (tx) => replaceMembers(tx, ctx, await groupForMemberWrite(tx, ctx, groupId), userIds));
 }
 
-/** Direct members of each group, or with `inherited` members of the group and every descendant; by user id. */
-export async function membersOfGroups(ctx: DomainContext, groupIds: readonly number[], inherited: boolean): Promise<User[][]> {
+/** setGroupMembers inside the caller's transaction, for a group found by groupForMemberWrite. */
+export async function replaceMembers(tx: Tx, ctx: DomainContext, group: Group, userIds: readonly number[]): Promise<MemberSync> {
+  const wanted = [...new Set(userIds)];
+  const groupId = group.id;
+  const found = await tx.user.findMany({ where: { tenantId: ctx.tenantId, id: { in: wanted } }, select: { id: true } });
+  const foundIds = new Set(found.map((u) => u.id));
+  const missing = wanted.filter((id) => !foundIds.has(id));
+  if (missing.length > 0) throw new NotFoundError('User', missing.join(', '), 'userIds');
+  // Lock the group's membership rows so concurrent syncs of one group apply one after the other.
+  await tx.$executeRaw`SELECT id FROM groups WHERE id = ${groupId}::int FOR NO KEY UPDATE`;
+  const current = await tx.groupMember.findMany({ where: { groupId }, select: { userId: true } });
+  const currentIds = new Set(current.map((m) => m.userId));
+  const added = wanted.filter((id) => !currentIds.has(id)).sort((a, b) => a - b);
+  const removed = [...currentIds].filter((id) => !foundIds.has(id)).sort((a, b) => a - b);
+  if (removed.length > 0) await tx.groupMember.deleteMany({ where: { groupId, userId: { in: removed } } });
+  if (added.length > 0) {
+    await tx.groupMember.createMany({
+      data: added.map((userId) => ({ tenantId: ctx.tenantId, groupId, userId })),
+      skipDuplicates: true,
+    });
+  }
+  if (added.length > 0 || removed.length > 0) {
+    await recordMembers(tx, ctx, group, 'MEMBERS_SYNCED', {
+      added: { before: null, after: added },
+      removed: { before: removed, after: null },
+    });
+  }
+  return { group, added, removed };
+}
+
+/**
+ * Direct members of each group, or with `inherited` members of the group and every descendant; by
+ * user id. Deactivated users are not members for anything they would be granted, so they are left
+ * out unless `includeDeactivated` (SCIM shows an identity provider the members it set).
+ */
+export async function membersOfGroups(
+  ctx: DomainContext,
+  groupIds: readonly number[],
+  inherited: boolean,
+  options: { includeDeactivated?: boolean } = {},
+): Promise<User[][]> {
+  const anyUser = options.includeDeactivated === true;
   const links = inherited
     ? await ctx.db.$queryRaw<{ ownerId: number; userId: number }[]>`
         SELECT DISTINCT k.id AS "ownerId", gm.user_id AS "userId"
         FROM unnest(${[...groupIds]}::int[]) AS k(id)
         JOIN groups g ON g.tenant_id = ${ctx.tenantId}::int AND g.path @> ARRAY[k.id]
         JOIN group_members gm ON gm.group_id = g.id
+        JOIN users u ON u.id = gm.user_id AND (u.active OR ${anyUser})
         ORDER BY "userId"`
-    : (
-        await ctx.db.groupMember.findMany({
-          where: { tenantId: ctx.tenantId, groupId: { in: [...groupIds] } },
-          select: { groupId: true, userId: true },
-          orderBy: { userId: 'asc' },
-        })
-      ).map(({ groupId, userId }) => ({ ownerId: groupId, userId }));
+    : await ctx.db.$queryRaw<{ ownerId: number; userId: number }[]>`
+        SELECT gm.group_id AS "ownerId", gm.user_id AS "userId"
+        FROM group_members gm
+        JOIN users u ON u.id = gm.user_id AND (u.active OR ${anyUser})
+        WHERE gm.tenant_id = ${ctx.tenantId}::int AND gm.group_id = ANY(${[...groupIds]}::int[])
+        ORDER BY "userId"`;
   const users = await rowsById(links.map((link) => link.userId), (ids) =>
     ctx.db.user.findMany({ where: { tenantId: ctx.tenantId, id: { in: ids } } }),
   );
   return groupByOwner(groupIds, links, (link) => users.get(link.userId));
 }
 
+/** How many members membersOfGroups would list (deactivated users left out). */
 export async function memberCountsOfGroups(ctx: DomainContext, groupIds: readonly number[], inherited: boolean): Promise<number[]> {
   const rows = inherited
     ? await ctx.db.$queryRaw<{ groupId: number; count: number }[]>`
@@ -113,11 +177,13 @@ export async function memberCountsOfGroups(ctx: DomainContext, groupIds: readonl
         FROM unnest(${[...groupIds]}::int[]) AS k(id)
         JOIN groups g ON g.tenant_id = ${ctx.tenantId}::int AND g.path @> ARRAY[k.id]
         JOIN group_members gm ON gm.group_id = g.id
+        JOIN users u ON u.id = gm.user_id AND u.active
         GROUP BY k.id`
     : await ctx.db.$queryRaw<{ groupId: number; count: number }[]>`
-        SELECT group_id AS "groupId", count(*)::int AS count FROM group_members
-        WHERE tenant_id = ${ctx.tenantId}::int AND group_id = ANY(${[...groupIds]}::int[])
-        GROUP BY group_id`;
+        SELECT gm.group_id AS "groupId", count(*)::int AS count FROM group_members gm
+        JOIN users u ON u.id = gm.user_id AND u.active
+        WHERE gm.tenant_id = ${ctx.tenantId}::int AND gm.group_id = ANY(${[...groupIds]}::int[])
+        GROUP BY gm.group_id`;
   const byGroup = new Map(rows.map((row) => [row.groupId, row.count]));
   return groupIds.map((id) => byGroup.get(id) ?? 0);
 }

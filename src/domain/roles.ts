@@ -149,15 +149,20 @@ export interface EffectiveRole {
   viaGroupIds: number[];
 }
 
-/** For each user: direct roles plus the effective roles of every group they are a direct member of. */
+/**
+ * For each user: direct roles plus the effective roles of every group they are a direct member of.
+ * A deactivated user has none until reactivated.
+ */
 export async function effectiveRolesOfUsers(ctx: DomainContext, userIds: readonly number[]): Promise<EffectiveRole[][]> {
   const links = await ctx.db.$queryRaw<(RoleLink & { viaGroupId: number | null })[]>`
     SELECT ur.user_id AS "ownerId", ur.role_id AS "roleId", NULL::int AS "viaGroupId"
     FROM user_roles ur
+    JOIN users u ON u.id = ur.user_id AND u.active
     WHERE ur.tenant_id = ${ctx.tenantId}::int AND ur.user_id = ANY(${[...userIds]}::int[])
     UNION
     SELECT gm.user_id, gr.role_id, gr.group_id
     FROM group_members gm
+    JOIN users u ON u.id = gm.user_id AND u.active
     JOIN groups g ON g.id = gm.group_id
     JOIN group_roles gr ON gr.tenant_id = g.tenant_id AND gr.group_id = ANY(g.path)
     WHERE gm.tenant_id = ${ctx.tenantId}::int AND gm.user_id = ANY(${[...userIds]}::int[])

@@ -1,8 +1,12 @@
-import type { User } from '../generated/prisma/client';
-import { recordEvents } from './audit';
-import type { DomainContext } from './context';
+// Users: created by hand (GraphQL createUser) or provisioned by an identity provider (SCIM), with
+// the attributes IdPs push. A deactivated user (`active: false`) is kept but grants nothing.
+import type { Prisma, User } from '../generated/prisma/client';
+import { changed, recordEvents } from './audit';
+import type { DomainContext, Tx } from './context';
+import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { conflictOnDuplicate } from './unique';
-import { type PageArgs, containsText, normaliseEmail, optionalName } from './validate';
+import { lockVersion } from './versions';
+import { type PageArgs, containsText, normaliseEmail, optionalName, optionalText } from './validate';
 
 export type { User } from '../generated/prisma/client';
 
@@ -35,22 +39,157 @@ export async function listUsers(
   return { nodes, total };
 }
 
-export async function createUser(ctx: DomainContext, input: { email: unknown; name?: unknown }): Promise<User> {
-  const email = normaliseEmail(input.email);
-  const name = optionalName(input.name, 'name', 255) ?? null;
-  return conflictOnDuplicate(
+export interface UserEmail {
+  value: string;
+  type: string | null;
+  primary: boolean;
+}
+
+/** What an identity provider says about a user: every attribute the service keeps. */
+export interface UserProfile {
+  userName: string;
+  externalId: string | null;
+  givenName: string | null;
+  familyName: string | null;
+  /** The display name (`User.name` elsewhere). */
+  name: string | null;
+  emails: UserEmail[];
+  active: boolean;
+}
+
+const MAX_TEXT = 255;
+const MAX_EMAILS = 20;
+
+function checkEmails(value: unknown): UserEmail[] {
+  if (!Array.isArray(value)) throw new ValidationError('emails', 'emails must be a list');
+  if (value.length > MAX_EMAILS) throw new ValidationError('emails', `a user has at most ${MAX_EMAILS} emails`);
+  return value.map((entry: Partial<UserEmail>, i) => ({
+    value: normaliseEmail(entry?.value, `emails[${i}].value`),
+    type: optionalText(entry?.type, `emails[${i}].type`, 32) ?? null,
+    primary: entry?.primary === true,
+  }));
+}
+
+/** Checks and trims every attribute; `userName` is required, the rest may be null. */
+export function checkProfile(input: { [K in keyof UserProfile]?: unknown }): UserProfile {
+  const userName = optionalName(input.userName, 'userName', MAX_TEXT);
+  if (!userName) throw new ValidationError('userName', 'userName is required');
+  if (typeof input.active !== 'boolean' && input.active !== undefined) throw new ValidationError('active', 'active must be a boolean');
+  return {
+    userName,
+    externalId: optionalText(input.externalId, 'externalId', MAX_TEXT) ?? null,
+    givenName: optionalName(input.givenName, 'name.givenName', MAX_TEXT) ?? null,
+    familyName: optionalName(input.familyName, 'name.familyName', MAX_TEXT) ?? null,
+    name: optionalName(input.name, 'displayName', MAX_TEXT) ?? null,
+    emails: checkEmails(input.emails ?? []),
+    active: input.active ?? true,
+  };
+}
+
+/** The one address the rest of the service shows: the primary email, else the work one, else the first. */
+export function mainEmail(emails: readonly UserEmail[]): string | null {
+  return (emails.find((e) => e.primary) ?? emails.find((e) => e.type === 'work') ?? emails[0])?.value ?? null;
+}
+
+function columnsOf(profile: UserProfile) {
+  return { ...profile, email: mainEmail(profile.emails), emails: profile.emails as unknown as Prisma.InputJsonValue };
+}
+
+/** The profile a user row holds, as it is compared for changes and recorded in the trail. */
+export function profileOf(user: User): UserProfile {
+  const { userName, externalId, givenName, familyName, name, active } = user;
+  return { userName, externalId, givenName, familyName, name, emails: user.emails as unknown as UserEmail[], active };
+}
+
+/** A userName or email another user of the workspace holds (ignoring case) is a CONFLICT naming the field. */
+async function requireUnique(tx: Tx, ctx: DomainContext, profile: UserProfile, exceptId: number | null): Promise<void> {
+  const email = mainEmail(profile.emails);
+  const others = await tx.$queryRaw<{ userName: string; email: string | null }[]>`
+    SELECT user_name AS "userName", email FROM users
+    WHERE tenant_id = ${ctx.tenantId}::int AND id IS DISTINCT FROM ${exceptId}::int
+      AND (lower(user_name) = lower(${profile.userName}) OR email = ${email})`;
+  if (others.some((u) => u.userName.toLowerCase() === profile.userName.toLowerCase())) {
+    throw new ConflictError(`a user with userName ${profile.userName} already exists in this workspace`, { field: 'userName' });
+  }
+  if (others.length > 0) throw new ConflictError(`a user with email ${email} already exists in this workspace`, { field: 'email' });
+}
+
+/** Concurrent writers that both passed requireUnique: the unique index decides, and the loser is a CONFLICT too. */
+const uniqueOrConflict = <T>(write: Promise<T>) =>
+  conflictOnDuplicate(write, 'a user with this userName or email already exists in this workspace', 'userName');
+
+const created = (fields: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(fields).map(([field, after]) => [field, { before: null, after }]));
+
+async function insertUser(ctx: DomainContext, profile: UserProfile, recorded: (user: User) => Record<string, unknown>): Promise<User> {
+  return uniqueOrConflict(
     ctx.db.$transaction(async (tx) => {
-      const user = await tx.user.create({ data: { tenantId: ctx.tenantId, email, name } });
-      await recordEvents(tx, ctx, [
-        {
-          action: 'USER_CREATED',
-          target: { type: 'User', id: user.id },
-          changes: { email: { before: null, after: email }, name: { before: null, after: name } },
-        },
-      ]);
+      await requireUnique(tx, ctx, profile, null);
+      const user = await tx.user.create({ data: { tenantId: ctx.tenantId, ...columnsOf(profile) } });
+      await recordEvents(tx, ctx, [{ action: 'USER_CREATED', target: { type: 'User', id: user.id }, changes: created(recorded(user)) }]);
       return user;
     }),
-    `a user with email ${email} already exists in this workspace`,
-    'email',
   );
+}
+
+/** A user made by hand: their email is their userName too. The trail records the two fields given. */
+export function createUser(ctx: DomainContext, input: { email: unknown; name?: unknown }): Promise<User> {
+  const email = normaliseEmail(input.email);
+  const name = optionalName(input.name, 'name', MAX_TEXT) ?? null;
+  const profile = { ...checkProfile({ userName: email, name }), emails: [{ value: email, type: 'work', primary: true }] };
+  return insertUser(ctx, profile, (user) => ({ email: user.email, name: user.name }));
+}
+
+/** A user an identity provider pushes; the trail records every attribute. */
+export function provisionUser(ctx: DomainContext, input: { [K in keyof UserProfile]?: unknown }): Promise<User> {
+  return insertUser(ctx, checkProfile(input), (user) => ({ email: user.email, ...profileOf(user) }));
+}
+
+async function lockedUser(tx: Tx, ctx: DomainContext, id: number, expectedVersion: number | null): Promise<User> {
+  await lockVersion(tx, 'users', ctx.tenantId, id, expectedVersion, () => new NotFoundError('User', id));
+  return tx.user.findUniqueOrThrow({ where: { id } });
+}
+
+/**
+ * Replaces every attribute of the profile. With `expectedVersion`, a user changed since that
+ * version is refused (PreconditionFailedError) and nothing is written.
+ */
+export async function updateUser(
+  ctx: DomainContext,
+  id: number,
+  input: { [K in keyof UserProfile]?: unknown },
+  expectedVersion: number | null = null,
+): Promise<User> {
+  const profile = checkProfile(input);
+  return uniqueOrConflict(
+    ctx.db.$transaction(async (tx) => {
+      const before = await lockedUser(tx, ctx, id, expectedVersion);
+      const changes = changed(
+        Object.fromEntries(Object.entries(profile).map(([field, after]) => [field, { before: profileOf(before)[field as keyof UserProfile], after }])),
+      );
+      if (Object.keys(changes).length === 0) return before;
+      await requireUnique(tx, ctx, profile, id);
+      const after = await tx.user.update({
+        where: { id },
+        data: { ...columnsOf(profile), version: { increment: 1 }, updatedAt: new Date() },
+      });
+      await recordEvents(tx, ctx, [{ action: 'USER_UPDATED', target: { type: 'User', id }, changes }]);
+      return after;
+    }),
+  );
+}
+
+/** Deletes the user with their memberships and role assignments. */
+export async function deleteUser(ctx: DomainContext, id: number, expectedVersion: number | null = null): Promise<void> {
+  await ctx.db.$transaction(async (tx) => {
+    const user = await lockedUser(tx, ctx, id, expectedVersion);
+    await tx.user.delete({ where: { id } });
+    await recordEvents(tx, ctx, [
+      {
+        action: 'USER_DELETED',
+        target: { type: 'User', id },
+        changes: { userName: { before: user.userName, after: null }, email: { before: user.email, after: null } },
+      },
+    ]);
+  });
 }

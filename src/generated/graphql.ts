@@ -41,6 +41,8 @@ export type AuditAction =
   /** changes: the group's fields before, and `rerootedChildren`: its children, now roots. */
   | 'GROUP_DELETED'
   | 'GROUP_DESCRIPTION_CHANGED'
+  /** changes: externalId, the identity provider's id for the group (SCIM). */
+  | 'GROUP_EXTERNAL_ID_CHANGED'
   /** changes: parentId before and after. */
   | 'GROUP_MOVED'
   | 'GROUP_RENAMED'
@@ -55,9 +57,13 @@ export type AuditAction =
   | 'MEMBER_REMOVED'
   | 'ROLE_CREATED'
   | 'USER_CREATED'
+  /** changes: userName and email before. Memberships and role assignments go with the user. */
+  | 'USER_DELETED'
   /** changes: roleId. The target is the user. */
   | 'USER_ROLE_ASSIGNED'
   | 'USER_ROLE_UNASSIGNED'
+  /** changes: the attributes that changed (SCIM: `active`, `userName`, `emails`, …). */
+  | 'USER_UPDATED'
   | 'WORKSPACE_CREATED';
 
 export type AuditActor = {
@@ -181,7 +187,10 @@ export type Group = {
   effectiveRoles?: Maybe<Array<Role>>;
   id: Scalars['ID']['output'];
   memberCount: Scalars['Int']['output'];
-  /** Direct members; with `inherited`, members of this group and every descendant. */
+  /**
+   * Direct members; with `inherited`, members of this group and every descendant. Deactivated users
+   * (`active: false`) are left out, here and in `memberCount`: they grant nothing until reactivated.
+   */
   members: Array<User>;
   name: Scalars['String']['output'];
   parent?: Maybe<Group>;
@@ -458,15 +467,21 @@ export type UpdateGroupInput = {
 /** Id and name come with `groups:read` (group members); the rest needs its own scope. */
 export type User = {
   __typename?: 'User';
-  /** Direct roles plus the effective roles of every group the user is a member of. */
+  /** False once deactivated (SCIM `active`): the user is kept but has no effective roles and is nobody's member. */
+  active: Scalars['Boolean']['output'];
+  /** Direct roles plus the effective roles of every group the user is a member of; none while deactivated. */
   effectiveRoles?: Maybe<Array<EffectiveRole>>;
-  /** Personal data: needs `users:read`. */
+  /** Personal data: needs `users:read`. Null for a provisioned user without an email. */
   email?: Maybe<Scalars['EmailAddress']['output']>;
+  /** The identity provider's id for the user (SCIM `externalId`). */
+  externalId?: Maybe<Scalars['String']['output']>;
   /** Direct memberships. */
   groups?: Maybe<Array<Group>>;
   id: Scalars['ID']['output'];
   name?: Maybe<Scalars['String']['output']>;
   roles?: Maybe<Array<Role>>;
+  /** The login an identity provider matches the user by (SCIM `userName`), unique ignoring case; a hand-made user's email. */
+  userName: Scalars['String']['output'];
 };
 
 export type UserPage = {
@@ -821,12 +836,15 @@ export type TenantResolvers<ContextType = GraphQLContext, ParentType extends Res
 };
 
 export type UserResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = {
+  active?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   effectiveRoles?: Resolver<Maybe<Array<ResolversTypes['EffectiveRole']>>, ParentType, ContextType>;
   email?: Resolver<Maybe<ResolversTypes['EmailAddress']>, ParentType, ContextType>;
+  externalId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   groups?: Resolver<Maybe<Array<ResolversTypes['Group']>>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   roles?: Resolver<Maybe<Array<ResolversTypes['Role']>>, ParentType, ContextType>;
+  userName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type UserPageResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['UserPage'] = ResolversParentTypes['UserPage']> = {

@@ -31,6 +31,7 @@ export type GroupAvgAggregateOutputType = {
   tenantId: number | null
   parentGroupId: number | null
   path: number | null
+  version: number | null
 }
 
 export type GroupSumAggregateOutputType = {
@@ -38,6 +39,7 @@ export type GroupSumAggregateOutputType = {
   tenantId: number | null
   parentGroupId: number | null
   path: number[]
+  version: number | null
 }
 
 export type GroupMinAggregateOutputType = {
@@ -46,6 +48,8 @@ export type GroupMinAggregateOutputType = {
   name: string | null
   description: string | null
   parentGroupId: number | null
+  externalId: string | null
+  version: number | null
   createdAt: Date | null
   updatedAt: Date | null
 }
@@ -56,6 +60,8 @@ export type GroupMaxAggregateOutputType = {
   name: string | null
   description: string | null
   parentGroupId: number | null
+  externalId: string | null
+  version: number | null
   createdAt: Date | null
   updatedAt: Date | null
 }
@@ -67,6 +73,8 @@ export type GroupCountAggregateOutputType = {
   description: number
   parentGroupId: number
   path: number
+  externalId: number
+  version: number
   createdAt: number
   updatedAt: number
   _all: number
@@ -78,6 +86,7 @@ export type GroupAvgAggregateInputType = {
   tenantId?: true
   parentGroupId?: true
   path?: true
+  version?: true
 }
 
 export type GroupSumAggregateInputType = {
@@ -85,6 +94,7 @@ export type GroupSumAggregateInputType = {
   tenantId?: true
   parentGroupId?: true
   path?: true
+  version?: true
 }
 
 export type GroupMinAggregateInputType = {
@@ -93,6 +103,8 @@ export type GroupMinAggregateInputType = {
   name?: true
   description?: true
   parentGroupId?: true
+  externalId?: true
+  version?: true
   createdAt?: true
   updatedAt?: true
 }
@@ -103,6 +115,8 @@ export type GroupMaxAggregateInputType = {
   name?: true
   description?: true
   parentGroupId?: true
+  externalId?: true
+  version?: true
   createdAt?: true
   updatedAt?: true
 }
@@ -114,6 +128,8 @@ export type GroupCountAggregateInputType = {
   description?: true
   parentGroupId?: true
   path?: true
+  externalId?: true
+  version?: true
   createdAt?: true
   updatedAt?: true
   _all?: true
@@ -212,6 +228,8 @@ export type GroupGroupByOutputType = {
   description: string | null
   parentGroupId: number | null
   path: number[]
+  externalId: string | null
+  version: number
   createdAt: Date
   updatedAt: Date
   _count: GroupCountAggregateOutputType | null
@@ -246,6 +264,8 @@ export type GroupWhereInput = {
   description?: Prisma.StringNullableFilter<"Group"> | string | null
   parentGroupId?: Prisma.IntNullableFilter<"Group"> | number | null
   path?: Prisma.IntNullableListFilter<"Group">
+  externalId?: Prisma.StringNullableFilter<"Group"> | string | null
+  version?: Prisma.IntFilter<"Group"> | number
   createdAt?: Prisma.DateTimeFilter<"Group"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Group"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
@@ -262,6 +282,8 @@ export type GroupOrderByWithRelationInput = {
   description?: Prisma.SortOrderInput | Prisma.SortOrder
   parentGroupId?: Prisma.SortOrderInput | Prisma.SortOrder
   path?: Prisma.SortOrder
+  externalId?: Prisma.SortOrderInput | Prisma.SortOrder
+  version?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   tenant?: Prisma.TenantOrderByWithRelationInput
@@ -282,6 +304,8 @@ export type GroupWhereUniqueInput = Prisma.AtLeast<{
   description?: Prisma.StringNullableFilter<"Group"> | string | null
   parentGroupId?: Prisma.IntNullableFilter<"Group"> | number | null
   path?: Prisma.IntNullableListFilter<"Group">
+  externalId?: Prisma.StringNullableFilter<"Group"> | string | null
+  version?: Prisma.IntFilter<"Group"> | number
   createdAt?: Prisma.DateTimeFilter<"Group"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Group"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
@@ -298,6 +322,8 @@ export type GroupOrderByWithAggregationInput = {
   description?: Prisma.SortOrderInput | Prisma.SortOrder
   parentGroupId?: Prisma.SortOrderInput | Prisma.SortOrder
   path?: Prisma.SortOrder
+  externalId?: Prisma.SortOrderInput | Prisma.SortOrder
+  version?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   _count?: Prisma.GroupCountOrderByAggregateInput
@@ -317,6 +343,8 @@ export type GroupScalarWhereWithAggregatesInput = {
   description?: Prisma.StringNullableWithAggregatesFilter<"Group"> | string | null
   parentGroupId?: Prisma.IntNullableWithAggregatesFilter<"Group"> | number | null
   path?: Prisma.IntNullableListFilter<"Group">
+  externalId?: Prisma.StringNullableWithAggregatesFilter<"Group"> | string | null
+  version?: Prisma.IntWithAggregatesFilter<"Group"> | number
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Group"> | Date | string
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Group"> | Date | string
 }
@@ -325,6 +353,8 @@ export type GroupCreateInput = {
   name: string
   description?: string | null
   path?: Prisma.GroupCreatepathInput | number[]
+  externalId?: string | null
+  version?: number
   createdAt?: Date | string
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutGroupsInput
@@ -341,6 +371,8 @@ export type GroupUncheckedCreateInput = {
   description?: string | null
   parentGroupId?: number | null
   path?: Prisma.GroupCreatepathInput | number[]
+  externalId?: string | null
+  version?: number
   createdAt?: Date | string
   updatedAt?: Date | string
   children?: Prisma.GroupUncheckedCreateNestedManyWithoutParentInput
@@ -352,6 +384,8 @@ export type GroupUpdateInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   path?: Prisma.GroupUpdatepathInput | number[]
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutGroupsNestedInput
@@ -368,6 +402,8 @@ export type GroupUncheckedUpdateInput = {
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   parentGroupId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   path?: Prisma.GroupUpdatepathInput | number[]
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   children?: Prisma.GroupUncheckedUpdateManyWithoutParentNestedInput
@@ -382,6 +418,8 @@ export type GroupCreateManyInput = {
   description?: string | null
   parentGroupId?: number | null
   path?: Prisma.GroupCreatepathInput | number[]
+  externalId?: string | null
+  version?: number
   createdAt?: Date | string
   updatedAt?: Date | string
 }
@@ -390,6 +428,8 @@ export type GroupUpdateManyMutationInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   path?: Prisma.GroupUpdatepathInput | number[]
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -401,6 +441,8 @@ export type GroupUncheckedUpdateManyInput = {
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   parentGroupId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   path?: Prisma.GroupUpdatepathInput | number[]
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -440,6 +482,8 @@ export type GroupCountOrderByAggregateInput = {
   description?: Prisma.SortOrder
   parentGroupId?: Prisma.SortOrder
   path?: Prisma.SortOrder
+  externalId?: Prisma.SortOrder
+  version?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
@@ -449,6 +493,7 @@ export type GroupAvgOrderByAggregateInput = {
   tenantId?: Prisma.SortOrder
   parentGroupId?: Prisma.SortOrder
   path?: Prisma.SortOrder
+  version?: Prisma.SortOrder
 }
 
 export type GroupMaxOrderByAggregateInput = {
@@ -457,6 +502,8 @@ export type GroupMaxOrderByAggregateInput = {
   name?: Prisma.SortOrder
   description?: Prisma.SortOrder
   parentGroupId?: Prisma.SortOrder
+  externalId?: Prisma.SortOrder
+  version?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
@@ -467,6 +514,8 @@ export type GroupMinOrderByAggregateInput = {
   name?: Prisma.SortOrder
   description?: Prisma.SortOrder
   parentGroupId?: Prisma.SortOrder
+  externalId?: Prisma.SortOrder
+  version?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
@@ -476,6 +525,7 @@ export type GroupSumOrderByAggregateInput = {
   tenantId?: Prisma.SortOrder
   parentGroupId?: Prisma.SortOrder
   path?: Prisma.SortOrder
+  version?: Prisma.SortOrder
 }
 
 export type GroupScalarRelationFilter = {
@@ -632,6 +682,8 @@ export type GroupCreateWithoutTenantInput = {
   name: string
   description?: string | null
   path?: Prisma.GroupCreatepathInput | number[]
+  externalId?: string | null
+  version?: number
   createdAt?: Date | string
   updatedAt?: Date | string
   parent?: Prisma.GroupCreateNestedOneWithoutChildrenInput
@@ -646,6 +698,8 @@ export type GroupUncheckedCreateWithoutTenantInput = {
   description?: string | null
   parentGroupId?: number | null
   path?: Prisma.GroupCreatepathInput | number[]
+  externalId?: string | null
+  version?: number
   createdAt?: Date | string
   updatedAt?: Date | string
   children?: Prisma.GroupUncheckedCreateNestedManyWithoutParentInput
@@ -689,6 +743,8 @@ export type GroupScalarWhereInput = {
   description?: Prisma.StringNullableFilter<"Group"> | string | null
   parentGroupId?: Prisma.IntNullableFilter<"Group"> | number | null
   path?: Prisma.IntNullableListFilter<"Group">
+  externalId?: Prisma.StringNullableFilter<"Group"> | string | null
+  version?: Prisma.IntFilter<"Group"> | number
   createdAt?: Prisma.DateTimeFilter<"Group"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Group"> | Date | string
 }
@@ -697,6 +753,8 @@ export type GroupCreateWithoutChildrenInput = {
   name: string
   description?: string | null
   path?: Prisma.GroupCreatepathInput | number[]
+  externalId?: string | null
+  version?: number
   createdAt?: Date | string
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutGroupsInput
@@ -712,6 +770,8 @@ export type GroupUncheckedCreateWithoutChildrenInput = {
   description?: string | null
   parentGroupId?: number | null
   path?: Prisma.GroupCreatepathInput | number[]
+  externalId?: string | null
+  version?: number
   createdAt?: Date | string
   updatedAt?: Date | string
   members?: Prisma.GroupMemberUncheckedCreateNestedManyWithoutGroupInput
@@ -727,6 +787,8 @@ export type GroupCreateWithoutParentInput = {
   name: string
   description?: string | null
   path?: Prisma.GroupCreatepathInput | number[]
+  externalId?: string | null
+  version?: number
   createdAt?: Date | string
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutGroupsInput
@@ -740,6 +802,8 @@ export type GroupUncheckedCreateWithoutParentInput = {
   name: string
   description?: string | null
   path?: Prisma.GroupCreatepathInput | number[]
+  externalId?: string | null
+  version?: number
   createdAt?: Date | string
   updatedAt?: Date | string
   children?: Prisma.GroupUncheckedCreateNestedManyWithoutParentInput
@@ -772,6 +836,8 @@ export type GroupUpdateWithoutChildrenInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   path?: Prisma.GroupUpdatepathInput | number[]
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutGroupsNestedInput
@@ -787,6 +853,8 @@ export type GroupUncheckedUpdateWithoutChildrenInput = {
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   parentGroupId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   path?: Prisma.GroupUpdatepathInput | number[]
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   members?: Prisma.GroupMemberUncheckedUpdateManyWithoutGroupNestedInput
@@ -813,6 +881,8 @@ export type GroupCreateWithoutMembersInput = {
   name: string
   description?: string | null
   path?: Prisma.GroupCreatepathInput | number[]
+  externalId?: string | null
+  version?: number
   createdAt?: Date | string
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutGroupsInput
@@ -828,6 +898,8 @@ export type GroupUncheckedCreateWithoutMembersInput = {
   description?: string | null
   parentGroupId?: number | null
   path?: Prisma.GroupCreatepathInput | number[]
+  externalId?: string | null
+  version?: number
   createdAt?: Date | string
   updatedAt?: Date | string
   children?: Prisma.GroupUncheckedCreateNestedManyWithoutParentInput
@@ -854,6 +926,8 @@ export type GroupUpdateWithoutMembersInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   path?: Prisma.GroupUpdatepathInput | number[]
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutGroupsNestedInput
@@ -869,6 +943,8 @@ export type GroupUncheckedUpdateWithoutMembersInput = {
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   parentGroupId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   path?: Prisma.GroupUpdatepathInput | number[]
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   children?: Prisma.GroupUncheckedUpdateManyWithoutParentNestedInput
@@ -879,6 +955,8 @@ export type GroupCreateWithoutRolesInput = {
   name: string
   description?: string | null
   path?: Prisma.GroupCreatepathInput | number[]
+  externalId?: string | null
+  version?: number
   createdAt?: Date | string
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutGroupsInput
@@ -894,6 +972,8 @@ export type GroupUncheckedCreateWithoutRolesInput = {
   description?: string | null
   parentGroupId?: number | null
   path?: Prisma.GroupCreatepathInput | number[]
+  externalId?: string | null
+  version?: number
   createdAt?: Date | string
   updatedAt?: Date | string
   children?: Prisma.GroupUncheckedCreateNestedManyWithoutParentInput
@@ -920,6 +1000,8 @@ export type GroupUpdateWithoutRolesInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   path?: Prisma.GroupUpdatepathInput | number[]
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutGroupsNestedInput
@@ -935,6 +1017,8 @@ export type GroupUncheckedUpdateWithoutRolesInput = {
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   parentGroupId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   path?: Prisma.GroupUpdatepathInput | number[]
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   children?: Prisma.GroupUncheckedUpdateManyWithoutParentNestedInput
@@ -947,6 +1031,8 @@ export type GroupCreateManyTenantInput = {
   description?: string | null
   parentGroupId?: number | null
   path?: Prisma.GroupCreatepathInput | number[]
+  externalId?: string | null
+  version?: number
   createdAt?: Date | string
   updatedAt?: Date | string
 }
@@ -955,6 +1041,8 @@ export type GroupUpdateWithoutTenantInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   path?: Prisma.GroupUpdatepathInput | number[]
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   parent?: Prisma.GroupUpdateOneWithoutChildrenNestedInput
@@ -969,6 +1057,8 @@ export type GroupUncheckedUpdateWithoutTenantInput = {
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   parentGroupId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   path?: Prisma.GroupUpdatepathInput | number[]
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   children?: Prisma.GroupUncheckedUpdateManyWithoutParentNestedInput
@@ -982,6 +1072,8 @@ export type GroupUncheckedUpdateManyWithoutTenantInput = {
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   parentGroupId?: Prisma.NullableIntFieldUpdateOperationsInput | number | null
   path?: Prisma.GroupUpdatepathInput | number[]
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -991,6 +1083,8 @@ export type GroupCreateManyParentInput = {
   name: string
   description?: string | null
   path?: Prisma.GroupCreatepathInput | number[]
+  externalId?: string | null
+  version?: number
   createdAt?: Date | string
   updatedAt?: Date | string
 }
@@ -999,6 +1093,8 @@ export type GroupUpdateWithoutParentInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   path?: Prisma.GroupUpdatepathInput | number[]
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutGroupsNestedInput
@@ -1012,6 +1108,8 @@ export type GroupUncheckedUpdateWithoutParentInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   path?: Prisma.GroupUpdatepathInput | number[]
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   children?: Prisma.GroupUncheckedUpdateManyWithoutParentNestedInput
@@ -1024,6 +1122,8 @@ export type GroupUncheckedUpdateManyWithoutParentInput = {
   name?: Prisma.StringFieldUpdateOperationsInput | string
   description?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   path?: Prisma.GroupUpdatepathInput | number[]
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -1084,6 +1184,8 @@ export type GroupSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
   description?: boolean
   parentGroupId?: boolean
   path?: boolean
+  externalId?: boolean
+  version?: boolean
   createdAt?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
@@ -1101,6 +1203,8 @@ export type GroupSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   description?: boolean
   parentGroupId?: boolean
   path?: boolean
+  externalId?: boolean
+  version?: boolean
   createdAt?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
@@ -1114,6 +1218,8 @@ export type GroupSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   description?: boolean
   parentGroupId?: boolean
   path?: boolean
+  externalId?: boolean
+  version?: boolean
   createdAt?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
@@ -1127,11 +1233,13 @@ export type GroupSelectScalar = {
   description?: boolean
   parentGroupId?: boolean
   path?: boolean
+  externalId?: boolean
+  version?: boolean
   createdAt?: boolean
   updatedAt?: boolean
 }
 
-export type GroupOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "description" | "parentGroupId" | "path" | "createdAt" | "updatedAt", ExtArgs["result"]["group"]>
+export type GroupOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "description" | "parentGroupId" | "path" | "externalId" | "version" | "createdAt" | "updatedAt", ExtArgs["result"]["group"]>
 export type GroupInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   parent?: boolean | Prisma.Group$parentArgs<ExtArgs>
@@ -1168,6 +1276,11 @@ export type $GroupPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs 
      * Materialised path: ids from the root down to this group, inclusive.
      */
     path: number[]
+    externalId: string | null
+    /**
+     * Counts the group's states as SCIM shows them (name, members, place in the tree), for ETags.
+     */
+    version: number
     createdAt: Date
     updatedAt: Date
   }, ExtArgs["result"]["group"]>
@@ -1604,6 +1717,8 @@ export interface GroupFieldRefs {
   readonly description: Prisma.FieldRef<"Group", 'String'>
   readonly parentGroupId: Prisma.FieldRef<"Group", 'Int'>
   readonly path: Prisma.FieldRef<"Group", 'Int[]'>
+  readonly externalId: Prisma.FieldRef<"Group", 'String'>
+  readonly version: Prisma.FieldRef<"Group", 'Int'>
   readonly createdAt: Prisma.FieldRef<"Group", 'DateTime'>
   readonly updatedAt: Prisma.FieldRef<"Group", 'DateTime'>
 }

@@ -29,11 +29,13 @@ export type AggregateUser = {
 export type UserAvgAggregateOutputType = {
   id: number | null
   tenantId: number | null
+  version: number | null
 }
 
 export type UserSumAggregateOutputType = {
   id: number | null
   tenantId: number | null
+  version: number | null
 }
 
 export type UserMinAggregateOutputType = {
@@ -41,7 +43,14 @@ export type UserMinAggregateOutputType = {
   tenantId: number | null
   email: string | null
   name: string | null
+  userName: string | null
+  externalId: string | null
+  givenName: string | null
+  familyName: string | null
+  active: boolean | null
+  version: number | null
   createdAt: Date | null
+  updatedAt: Date | null
 }
 
 export type UserMaxAggregateOutputType = {
@@ -49,7 +58,14 @@ export type UserMaxAggregateOutputType = {
   tenantId: number | null
   email: string | null
   name: string | null
+  userName: string | null
+  externalId: string | null
+  givenName: string | null
+  familyName: string | null
+  active: boolean | null
+  version: number | null
   createdAt: Date | null
+  updatedAt: Date | null
 }
 
 export type UserCountAggregateOutputType = {
@@ -57,7 +73,15 @@ export type UserCountAggregateOutputType = {
   tenantId: number
   email: number
   name: number
+  userName: number
+  externalId: number
+  givenName: number
+  familyName: number
+  emails: number
+  active: number
+  version: number
   createdAt: number
+  updatedAt: number
   _all: number
 }
 
@@ -65,11 +89,13 @@ export type UserCountAggregateOutputType = {
 export type UserAvgAggregateInputType = {
   id?: true
   tenantId?: true
+  version?: true
 }
 
 export type UserSumAggregateInputType = {
   id?: true
   tenantId?: true
+  version?: true
 }
 
 export type UserMinAggregateInputType = {
@@ -77,7 +103,14 @@ export type UserMinAggregateInputType = {
   tenantId?: true
   email?: true
   name?: true
+  userName?: true
+  externalId?: true
+  givenName?: true
+  familyName?: true
+  active?: true
+  version?: true
   createdAt?: true
+  updatedAt?: true
 }
 
 export type UserMaxAggregateInputType = {
@@ -85,7 +118,14 @@ export type UserMaxAggregateInputType = {
   tenantId?: true
   email?: true
   name?: true
+  userName?: true
+  externalId?: true
+  givenName?: true
+  familyName?: true
+  active?: true
+  version?: true
   createdAt?: true
+  updatedAt?: true
 }
 
 export type UserCountAggregateInputType = {
@@ -93,7 +133,15 @@ export type UserCountAggregateInputType = {
   tenantId?: true
   email?: true
   name?: true
+  userName?: true
+  externalId?: true
+  givenName?: true
+  familyName?: true
+  emails?: true
+  active?: true
+  version?: true
   createdAt?: true
+  updatedAt?: true
   _all?: true
 }
 
@@ -186,9 +234,17 @@ export type UserGroupByArgs<ExtArgs extends runtime.Types.Extensions.InternalArg
 export type UserGroupByOutputType = {
   id: number
   tenantId: number
-  email: string
+  email: string | null
   name: string | null
+  userName: string
+  externalId: string | null
+  givenName: string | null
+  familyName: string | null
+  emails: runtime.JsonValue
+  active: boolean
+  version: number
   createdAt: Date
+  updatedAt: Date
   _count: UserCountAggregateOutputType | null
   _avg: UserAvgAggregateOutputType | null
   _sum: UserSumAggregateOutputType | null
@@ -217,9 +273,17 @@ export type UserWhereInput = {
   NOT?: Prisma.UserWhereInput | Prisma.UserWhereInput[]
   id?: Prisma.IntFilter<"User"> | number
   tenantId?: Prisma.IntFilter<"User"> | number
-  email?: Prisma.StringFilter<"User"> | string
+  email?: Prisma.StringNullableFilter<"User"> | string | null
   name?: Prisma.StringNullableFilter<"User"> | string | null
+  userName?: Prisma.StringFilter<"User"> | string
+  externalId?: Prisma.StringNullableFilter<"User"> | string | null
+  givenName?: Prisma.StringNullableFilter<"User"> | string | null
+  familyName?: Prisma.StringNullableFilter<"User"> | string | null
+  emails?: Prisma.JsonFilter<"User">
+  active?: Prisma.BoolFilter<"User"> | boolean
+  version?: Prisma.IntFilter<"User"> | number
   createdAt?: Prisma.DateTimeFilter<"User"> | Date | string
+  updatedAt?: Prisma.DateTimeFilter<"User"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
   memberships?: Prisma.GroupMemberListRelationFilter
   roles?: Prisma.UserRoleListRelationFilter
@@ -228,9 +292,17 @@ export type UserWhereInput = {
 export type UserOrderByWithRelationInput = {
   id?: Prisma.SortOrder
   tenantId?: Prisma.SortOrder
-  email?: Prisma.SortOrder
+  email?: Prisma.SortOrderInput | Prisma.SortOrder
   name?: Prisma.SortOrderInput | Prisma.SortOrder
+  userName?: Prisma.SortOrder
+  externalId?: Prisma.SortOrderInput | Prisma.SortOrder
+  givenName?: Prisma.SortOrderInput | Prisma.SortOrder
+  familyName?: Prisma.SortOrderInput | Prisma.SortOrder
+  emails?: Prisma.SortOrder
+  active?: Prisma.SortOrder
+  version?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  updatedAt?: Prisma.SortOrder
   tenant?: Prisma.TenantOrderByWithRelationInput
   memberships?: Prisma.GroupMemberOrderByRelationAggregateInput
   roles?: Prisma.UserRoleOrderByRelationAggregateInput
@@ -244,9 +316,17 @@ export type UserWhereUniqueInput = Prisma.AtLeast<{
   OR?: Prisma.UserWhereInput[]
   NOT?: Prisma.UserWhereInput | Prisma.UserWhereInput[]
   tenantId?: Prisma.IntFilter<"User"> | number
-  email?: Prisma.StringFilter<"User"> | string
+  email?: Prisma.StringNullableFilter<"User"> | string | null
   name?: Prisma.StringNullableFilter<"User"> | string | null
+  userName?: Prisma.StringFilter<"User"> | string
+  externalId?: Prisma.StringNullableFilter<"User"> | string | null
+  givenName?: Prisma.StringNullableFilter<"User"> | string | null
+  familyName?: Prisma.StringNullableFilter<"User"> | string | null
+  emails?: Prisma.JsonFilter<"User">
+  active?: Prisma.BoolFilter<"User"> | boolean
+  version?: Prisma.IntFilter<"User"> | number
   createdAt?: Prisma.DateTimeFilter<"User"> | Date | string
+  updatedAt?: Prisma.DateTimeFilter<"User"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
   memberships?: Prisma.GroupMemberListRelationFilter
   roles?: Prisma.UserRoleListRelationFilter
@@ -255,9 +335,17 @@ export type UserWhereUniqueInput = Prisma.AtLeast<{
 export type UserOrderByWithAggregationInput = {
   id?: Prisma.SortOrder
   tenantId?: Prisma.SortOrder
-  email?: Prisma.SortOrder
+  email?: Prisma.SortOrderInput | Prisma.SortOrder
   name?: Prisma.SortOrderInput | Prisma.SortOrder
+  userName?: Prisma.SortOrder
+  externalId?: Prisma.SortOrderInput | Prisma.SortOrder
+  givenName?: Prisma.SortOrderInput | Prisma.SortOrder
+  familyName?: Prisma.SortOrderInput | Prisma.SortOrder
+  emails?: Prisma.SortOrder
+  active?: Prisma.SortOrder
+  version?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  updatedAt?: Prisma.SortOrder
   _count?: Prisma.UserCountOrderByAggregateInput
   _avg?: Prisma.UserAvgOrderByAggregateInput
   _max?: Prisma.UserMaxOrderByAggregateInput
@@ -271,15 +359,31 @@ export type UserScalarWhereWithAggregatesInput = {
   NOT?: Prisma.UserScalarWhereWithAggregatesInput | Prisma.UserScalarWhereWithAggregatesInput[]
   id?: Prisma.IntWithAggregatesFilter<"User"> | number
   tenantId?: Prisma.IntWithAggregatesFilter<"User"> | number
-  email?: Prisma.StringWithAggregatesFilter<"User"> | string
+  email?: Prisma.StringNullableWithAggregatesFilter<"User"> | string | null
   name?: Prisma.StringNullableWithAggregatesFilter<"User"> | string | null
+  userName?: Prisma.StringWithAggregatesFilter<"User"> | string
+  externalId?: Prisma.StringNullableWithAggregatesFilter<"User"> | string | null
+  givenName?: Prisma.StringNullableWithAggregatesFilter<"User"> | string | null
+  familyName?: Prisma.StringNullableWithAggregatesFilter<"User"> | string | null
+  emails?: Prisma.JsonWithAggregatesFilter<"User">
+  active?: Prisma.BoolWithAggregatesFilter<"User"> | boolean
+  version?: Prisma.IntWithAggregatesFilter<"User"> | number
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"User"> | Date | string
+  updatedAt?: Prisma.DateTimeWithAggregatesFilter<"User"> | Date | string
 }
 
 export type UserCreateInput = {
-  email: string
+  email?: string | null
   name?: string | null
+  userName: string
+  externalId?: string | null
+  givenName?: string | null
+  familyName?: string | null
+  emails?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  active?: boolean
+  version?: number
   createdAt?: Date | string
+  updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutUsersInput
   memberships?: Prisma.GroupMemberCreateNestedManyWithoutUserInput
   roles?: Prisma.UserRoleCreateNestedManyWithoutUserInput
@@ -288,17 +392,33 @@ export type UserCreateInput = {
 export type UserUncheckedCreateInput = {
   id?: number
   tenantId: number
-  email: string
+  email?: string | null
   name?: string | null
+  userName: string
+  externalId?: string | null
+  givenName?: string | null
+  familyName?: string | null
+  emails?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  active?: boolean
+  version?: number
   createdAt?: Date | string
+  updatedAt?: Date | string
   memberships?: Prisma.GroupMemberUncheckedCreateNestedManyWithoutUserInput
   roles?: Prisma.UserRoleUncheckedCreateNestedManyWithoutUserInput
 }
 
 export type UserUpdateInput = {
-  email?: Prisma.StringFieldUpdateOperationsInput | string
+  email?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   name?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  userName?: Prisma.StringFieldUpdateOperationsInput | string
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  givenName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  familyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  emails?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  active?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutUsersNestedInput
   memberships?: Prisma.GroupMemberUpdateManyWithoutUserNestedInput
   roles?: Prisma.UserRoleUpdateManyWithoutUserNestedInput
@@ -307,9 +427,17 @@ export type UserUpdateInput = {
 export type UserUncheckedUpdateInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   tenantId?: Prisma.IntFieldUpdateOperationsInput | number
-  email?: Prisma.StringFieldUpdateOperationsInput | string
+  email?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   name?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  userName?: Prisma.StringFieldUpdateOperationsInput | string
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  givenName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  familyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  emails?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  active?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   memberships?: Prisma.GroupMemberUncheckedUpdateManyWithoutUserNestedInput
   roles?: Prisma.UserRoleUncheckedUpdateManyWithoutUserNestedInput
 }
@@ -317,23 +445,47 @@ export type UserUncheckedUpdateInput = {
 export type UserCreateManyInput = {
   id?: number
   tenantId: number
-  email: string
+  email?: string | null
   name?: string | null
+  userName: string
+  externalId?: string | null
+  givenName?: string | null
+  familyName?: string | null
+  emails?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  active?: boolean
+  version?: number
   createdAt?: Date | string
+  updatedAt?: Date | string
 }
 
 export type UserUpdateManyMutationInput = {
-  email?: Prisma.StringFieldUpdateOperationsInput | string
+  email?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   name?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  userName?: Prisma.StringFieldUpdateOperationsInput | string
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  givenName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  familyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  emails?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  active?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
 export type UserUncheckedUpdateManyInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   tenantId?: Prisma.IntFieldUpdateOperationsInput | number
-  email?: Prisma.StringFieldUpdateOperationsInput | string
+  email?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   name?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  userName?: Prisma.StringFieldUpdateOperationsInput | string
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  givenName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  familyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  emails?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  active?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
 export type UserListRelationFilter = {
@@ -361,12 +513,21 @@ export type UserCountOrderByAggregateInput = {
   tenantId?: Prisma.SortOrder
   email?: Prisma.SortOrder
   name?: Prisma.SortOrder
+  userName?: Prisma.SortOrder
+  externalId?: Prisma.SortOrder
+  givenName?: Prisma.SortOrder
+  familyName?: Prisma.SortOrder
+  emails?: Prisma.SortOrder
+  active?: Prisma.SortOrder
+  version?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  updatedAt?: Prisma.SortOrder
 }
 
 export type UserAvgOrderByAggregateInput = {
   id?: Prisma.SortOrder
   tenantId?: Prisma.SortOrder
+  version?: Prisma.SortOrder
 }
 
 export type UserMaxOrderByAggregateInput = {
@@ -374,7 +535,14 @@ export type UserMaxOrderByAggregateInput = {
   tenantId?: Prisma.SortOrder
   email?: Prisma.SortOrder
   name?: Prisma.SortOrder
+  userName?: Prisma.SortOrder
+  externalId?: Prisma.SortOrder
+  givenName?: Prisma.SortOrder
+  familyName?: Prisma.SortOrder
+  active?: Prisma.SortOrder
+  version?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  updatedAt?: Prisma.SortOrder
 }
 
 export type UserMinOrderByAggregateInput = {
@@ -382,12 +550,20 @@ export type UserMinOrderByAggregateInput = {
   tenantId?: Prisma.SortOrder
   email?: Prisma.SortOrder
   name?: Prisma.SortOrder
+  userName?: Prisma.SortOrder
+  externalId?: Prisma.SortOrder
+  givenName?: Prisma.SortOrder
+  familyName?: Prisma.SortOrder
+  active?: Prisma.SortOrder
+  version?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  updatedAt?: Prisma.SortOrder
 }
 
 export type UserSumOrderByAggregateInput = {
   id?: Prisma.SortOrder
   tenantId?: Prisma.SortOrder
+  version?: Prisma.SortOrder
 }
 
 export type UserScalarRelationFilter = {
@@ -441,6 +617,10 @@ export type NullableStringFieldUpdateOperationsInput = {
   set?: string | null
 }
 
+export type BoolFieldUpdateOperationsInput = {
+  set?: boolean
+}
+
 export type UserCreateNestedOneWithoutMembershipsInput = {
   create?: Prisma.XOR<Prisma.UserCreateWithoutMembershipsInput, Prisma.UserUncheckedCreateWithoutMembershipsInput>
   connectOrCreate?: Prisma.UserCreateOrConnectWithoutMembershipsInput
@@ -470,18 +650,34 @@ export type UserUpdateOneRequiredWithoutRolesNestedInput = {
 }
 
 export type UserCreateWithoutTenantInput = {
-  email: string
+  email?: string | null
   name?: string | null
+  userName: string
+  externalId?: string | null
+  givenName?: string | null
+  familyName?: string | null
+  emails?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  active?: boolean
+  version?: number
   createdAt?: Date | string
+  updatedAt?: Date | string
   memberships?: Prisma.GroupMemberCreateNestedManyWithoutUserInput
   roles?: Prisma.UserRoleCreateNestedManyWithoutUserInput
 }
 
 export type UserUncheckedCreateWithoutTenantInput = {
   id?: number
-  email: string
+  email?: string | null
   name?: string | null
+  userName: string
+  externalId?: string | null
+  givenName?: string | null
+  familyName?: string | null
+  emails?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  active?: boolean
+  version?: number
   createdAt?: Date | string
+  updatedAt?: Date | string
   memberships?: Prisma.GroupMemberUncheckedCreateNestedManyWithoutUserInput
   roles?: Prisma.UserRoleUncheckedCreateNestedManyWithoutUserInput
 }
@@ -518,15 +714,31 @@ export type UserScalarWhereInput = {
   NOT?: Prisma.UserScalarWhereInput | Prisma.UserScalarWhereInput[]
   id?: Prisma.IntFilter<"User"> | number
   tenantId?: Prisma.IntFilter<"User"> | number
-  email?: Prisma.StringFilter<"User"> | string
+  email?: Prisma.StringNullableFilter<"User"> | string | null
   name?: Prisma.StringNullableFilter<"User"> | string | null
+  userName?: Prisma.StringFilter<"User"> | string
+  externalId?: Prisma.StringNullableFilter<"User"> | string | null
+  givenName?: Prisma.StringNullableFilter<"User"> | string | null
+  familyName?: Prisma.StringNullableFilter<"User"> | string | null
+  emails?: Prisma.JsonFilter<"User">
+  active?: Prisma.BoolFilter<"User"> | boolean
+  version?: Prisma.IntFilter<"User"> | number
   createdAt?: Prisma.DateTimeFilter<"User"> | Date | string
+  updatedAt?: Prisma.DateTimeFilter<"User"> | Date | string
 }
 
 export type UserCreateWithoutMembershipsInput = {
-  email: string
+  email?: string | null
   name?: string | null
+  userName: string
+  externalId?: string | null
+  givenName?: string | null
+  familyName?: string | null
+  emails?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  active?: boolean
+  version?: number
   createdAt?: Date | string
+  updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutUsersInput
   roles?: Prisma.UserRoleCreateNestedManyWithoutUserInput
 }
@@ -534,9 +746,17 @@ export type UserCreateWithoutMembershipsInput = {
 export type UserUncheckedCreateWithoutMembershipsInput = {
   id?: number
   tenantId: number
-  email: string
+  email?: string | null
   name?: string | null
+  userName: string
+  externalId?: string | null
+  givenName?: string | null
+  familyName?: string | null
+  emails?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  active?: boolean
+  version?: number
   createdAt?: Date | string
+  updatedAt?: Date | string
   roles?: Prisma.UserRoleUncheckedCreateNestedManyWithoutUserInput
 }
 
@@ -557,9 +777,17 @@ export type UserUpdateToOneWithWhereWithoutMembershipsInput = {
 }
 
 export type UserUpdateWithoutMembershipsInput = {
-  email?: Prisma.StringFieldUpdateOperationsInput | string
+  email?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   name?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  userName?: Prisma.StringFieldUpdateOperationsInput | string
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  givenName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  familyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  emails?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  active?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutUsersNestedInput
   roles?: Prisma.UserRoleUpdateManyWithoutUserNestedInput
 }
@@ -567,16 +795,32 @@ export type UserUpdateWithoutMembershipsInput = {
 export type UserUncheckedUpdateWithoutMembershipsInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   tenantId?: Prisma.IntFieldUpdateOperationsInput | number
-  email?: Prisma.StringFieldUpdateOperationsInput | string
+  email?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   name?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  userName?: Prisma.StringFieldUpdateOperationsInput | string
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  givenName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  familyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  emails?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  active?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   roles?: Prisma.UserRoleUncheckedUpdateManyWithoutUserNestedInput
 }
 
 export type UserCreateWithoutRolesInput = {
-  email: string
+  email?: string | null
   name?: string | null
+  userName: string
+  externalId?: string | null
+  givenName?: string | null
+  familyName?: string | null
+  emails?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  active?: boolean
+  version?: number
   createdAt?: Date | string
+  updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutUsersInput
   memberships?: Prisma.GroupMemberCreateNestedManyWithoutUserInput
 }
@@ -584,9 +828,17 @@ export type UserCreateWithoutRolesInput = {
 export type UserUncheckedCreateWithoutRolesInput = {
   id?: number
   tenantId: number
-  email: string
+  email?: string | null
   name?: string | null
+  userName: string
+  externalId?: string | null
+  givenName?: string | null
+  familyName?: string | null
+  emails?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  active?: boolean
+  version?: number
   createdAt?: Date | string
+  updatedAt?: Date | string
   memberships?: Prisma.GroupMemberUncheckedCreateNestedManyWithoutUserInput
 }
 
@@ -607,9 +859,17 @@ export type UserUpdateToOneWithWhereWithoutRolesInput = {
 }
 
 export type UserUpdateWithoutRolesInput = {
-  email?: Prisma.StringFieldUpdateOperationsInput | string
+  email?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   name?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  userName?: Prisma.StringFieldUpdateOperationsInput | string
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  givenName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  familyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  emails?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  active?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutUsersNestedInput
   memberships?: Prisma.GroupMemberUpdateManyWithoutUserNestedInput
 }
@@ -617,41 +877,81 @@ export type UserUpdateWithoutRolesInput = {
 export type UserUncheckedUpdateWithoutRolesInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
   tenantId?: Prisma.IntFieldUpdateOperationsInput | number
-  email?: Prisma.StringFieldUpdateOperationsInput | string
+  email?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   name?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  userName?: Prisma.StringFieldUpdateOperationsInput | string
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  givenName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  familyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  emails?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  active?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   memberships?: Prisma.GroupMemberUncheckedUpdateManyWithoutUserNestedInput
 }
 
 export type UserCreateManyTenantInput = {
   id?: number
-  email: string
+  email?: string | null
   name?: string | null
+  userName: string
+  externalId?: string | null
+  givenName?: string | null
+  familyName?: string | null
+  emails?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  active?: boolean
+  version?: number
   createdAt?: Date | string
+  updatedAt?: Date | string
 }
 
 export type UserUpdateWithoutTenantInput = {
-  email?: Prisma.StringFieldUpdateOperationsInput | string
+  email?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   name?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  userName?: Prisma.StringFieldUpdateOperationsInput | string
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  givenName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  familyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  emails?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  active?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   memberships?: Prisma.GroupMemberUpdateManyWithoutUserNestedInput
   roles?: Prisma.UserRoleUpdateManyWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateWithoutTenantInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
-  email?: Prisma.StringFieldUpdateOperationsInput | string
+  email?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   name?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  userName?: Prisma.StringFieldUpdateOperationsInput | string
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  givenName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  familyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  emails?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  active?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   memberships?: Prisma.GroupMemberUncheckedUpdateManyWithoutUserNestedInput
   roles?: Prisma.UserRoleUncheckedUpdateManyWithoutUserNestedInput
 }
 
 export type UserUncheckedUpdateManyWithoutTenantInput = {
   id?: Prisma.IntFieldUpdateOperationsInput | number
-  email?: Prisma.StringFieldUpdateOperationsInput | string
+  email?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   name?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  userName?: Prisma.StringFieldUpdateOperationsInput | string
+  externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  givenName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  familyName?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
+  emails?: Prisma.JsonNullValueInput | runtime.InputJsonValue
+  active?: Prisma.BoolFieldUpdateOperationsInput | boolean
+  version?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
 
 
@@ -699,7 +999,15 @@ export type UserSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = r
   tenantId?: boolean
   email?: boolean
   name?: boolean
+  userName?: boolean
+  externalId?: boolean
+  givenName?: boolean
+  familyName?: boolean
+  emails?: boolean
+  active?: boolean
+  version?: boolean
   createdAt?: boolean
+  updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   memberships?: boolean | Prisma.User$membershipsArgs<ExtArgs>
   roles?: boolean | Prisma.User$rolesArgs<ExtArgs>
@@ -711,7 +1019,15 @@ export type UserSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensio
   tenantId?: boolean
   email?: boolean
   name?: boolean
+  userName?: boolean
+  externalId?: boolean
+  givenName?: boolean
+  familyName?: boolean
+  emails?: boolean
+  active?: boolean
+  version?: boolean
   createdAt?: boolean
+  updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["user"]>
 
@@ -720,7 +1036,15 @@ export type UserSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensio
   tenantId?: boolean
   email?: boolean
   name?: boolean
+  userName?: boolean
+  externalId?: boolean
+  givenName?: boolean
+  familyName?: boolean
+  emails?: boolean
+  active?: boolean
+  version?: boolean
   createdAt?: boolean
+  updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["user"]>
 
@@ -729,10 +1053,18 @@ export type UserSelectScalar = {
   tenantId?: boolean
   email?: boolean
   name?: boolean
+  userName?: boolean
+  externalId?: boolean
+  givenName?: boolean
+  familyName?: boolean
+  emails?: boolean
+  active?: boolean
+  version?: boolean
   createdAt?: boolean
+  updatedAt?: boolean
 }
 
-export type UserOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "email" | "name" | "createdAt", ExtArgs["result"]["user"]>
+export type UserOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "email" | "name" | "userName" | "externalId" | "givenName" | "familyName" | "emails" | "active" | "version" | "createdAt" | "updatedAt", ExtArgs["result"]["user"]>
 export type UserInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   memberships?: boolean | Prisma.User$membershipsArgs<ExtArgs>
@@ -756,9 +1088,35 @@ export type $UserPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
     tenantId: number
-    email: string
+    /**
+     * The address the service shows (SCIM: the primary email, else the work one, else the first); may be absent.
+     */
+    email: string | null
+    /**
+     * The display name (SCIM displayName).
+     */
     name: string | null
+    /**
+     * SCIM userName: unique per tenant ignoring case (a unique index on lower(user_name), see the scim migration).
+     */
+    userName: string
+    externalId: string | null
+    givenName: string | null
+    familyName: string | null
+    /**
+     * Every email as SCIM sent it: [{ value, type, primary }].
+     */
+    emails: runtime.JsonValue
+    /**
+     * A deactivated user is kept but grants nothing (no effective roles, not a member for authorization).
+     */
+    active: boolean
+    /**
+     * Counts the user's states, for SCIM ETags.
+     */
+    version: number
     createdAt: Date
+    updatedAt: Date
   }, ExtArgs["result"]["user"]>
   composites: {}
 }
@@ -1189,7 +1547,15 @@ export interface UserFieldRefs {
   readonly tenantId: Prisma.FieldRef<"User", 'Int'>
   readonly email: Prisma.FieldRef<"User", 'String'>
   readonly name: Prisma.FieldRef<"User", 'String'>
+  readonly userName: Prisma.FieldRef<"User", 'String'>
+  readonly externalId: Prisma.FieldRef<"User", 'String'>
+  readonly givenName: Prisma.FieldRef<"User", 'String'>
+  readonly familyName: Prisma.FieldRef<"User", 'String'>
+  readonly emails: Prisma.FieldRef<"User", 'Json'>
+  readonly active: Prisma.FieldRef<"User", 'Boolean'>
+  readonly version: Prisma.FieldRef<"User", 'Int'>
   readonly createdAt: Prisma.FieldRef<"User", 'DateTime'>
+  readonly updatedAt: Prisma.FieldRef<"User", 'DateTime'>
 }
     
 
