@@ -50,7 +50,7 @@ for (const backend of backends()) {
     it('matches the Prisma schema: every model is written and read back through the generated client', async () => {
       const p = db.prisma;
       const tenant = await p.tenant.create({ data: { slug: `drift-${Date.now().toString(36)}`, name: 'Drift' } });
-      const user = await p.user.create({ data: { tenantId: tenant.id, email: 'drift@example.com', name: 'D' } });
+      const user = await p.user.create({ data: { tenantId: tenant.id, email: 'drift@example.com', userName: 'drift@example.com', name: 'D' } });
       const role = await p.role.create({ data: { tenantId: tenant.id, name: 'r', description: 'd' } });
       const [created] = await p.$queryRaw<{ id: number }[]>`
         WITH n AS (SELECT nextval(pg_get_serial_sequence('groups', 'id'))::int AS id)

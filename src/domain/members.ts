@@ -17,7 +17,7 @@ export async function groupForMemberWrite(tx: Tx, ctx: DomainContext, groupId: n
 
 /** Records a change of the group's members, and counts it as a new version of the group. */
 async function recordMembers(tx: Tx, ctx: DomainContext, group: Group, action: AuditAction, changes: Changes): Promise<void> {
-  await tx.$executeRaw`UPDATE groups SET version = version + 1 WHERE id = ${group.id}::int`;
+  await tx.$executeRaw`UPDATE groups SET version = version + 1, updated_at = now() WHERE id = ${group.id}::int`;
   await recordEvents(tx, ctx, [{ action, target: { type: 'Group', id: group.id }, group: { id: group.id, paths: [group.path] }, changes }]);
 }
 

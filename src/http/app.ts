@@ -12,6 +12,7 @@ import type { Db } from '../domain/context';
 import { RateLimitedError } from '../domain/errors';
 import { graphqlPlugin } from '../graphql/plugin';
 import { restPlugin } from '../rest/plugin';
+import { scimPlugin } from '../scim/plugin';
 import type { Admission } from './admission';
 import { sendFailure } from './failures';
 import { Metrics } from './metrics';
@@ -189,5 +190,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     requestTimeoutMs: traffic.requestTimeoutMs,
   });
   await app.register(restPlugin, { prefix: '/t/:slug/api/v1', db: options.db, admission, maxGroupDepth: options.maxGroupDepth });
+  await app.register(scimPlugin, { prefix: '/t/:slug/scim/v2', db: options.db, admission, maxGroupDepth: options.maxGroupDepth });
   return app;
 }
