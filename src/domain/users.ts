@@ -108,7 +108,9 @@ async function requireUnique(tx: Tx, ctx: DomainContext, profile: UserProfile, e
     SELECT user_name AS "userName", email FROM users
     WHERE tenant_id = ${ctx.tenantId}::int AND id IS DISTINCT FROM ${exceptId}::int
       AND (lower(user_name) = lower(${profile.userName}) OR email = ${email})`;
-  if (others.some((u) => u.userName.toLowerCase() === profile.userName.toLowerCase())) {
+  const userNameTaken = others.some((u) => u.userName.toLowerCase() === profile.userName.toLowerCase());
+  // A hand-made user's userName is their email: a clash of the two is about the email.
+  if (userNameTaken && profile.userName.toLowerCase() !== email) {
     throw new ConflictError(`a user with userName ${profile.userName} already exists in this workspace`, { field: 'userName' });
   }
   if (others.length > 0) throw new ConflictError(`a user with email ${email} already exists in this workspace`, { field: 'email' });

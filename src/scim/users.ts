@@ -109,10 +109,9 @@ function applyToUser(state: UserState, operation: PatchOperation): void {
       if (!parts || typeof parts !== 'object') throw new ScimError(400, 'name must be an object', 'invalidValue');
       const given = attribute(parts, 'givenName');
       const family = attribute(parts, 'familyName');
+      // Sub-attributes a value does not name stay as they are (RFC 7644 §3.5.2.3).
       if (given !== undefined) state.givenName = given;
-      else if (sub === null && op === 'replace') state.givenName = null;
       if (family !== undefined) state.familyName = family;
-      else if (sub === null && op === 'replace') state.familyName = null;
       return;
     }
     case 'emails':

@@ -505,11 +505,13 @@ eachBackend('SCIM: Microsoft Entra ID provisioning', (h) => {
       expect((await admin.get(`/Groups/${other.body.id}`)).body[TREE_SCHEMA]).toEqual({ parentId: g, ancestorIds: [g, root] });
     });
 
-    it('shows the restricted key the whole ancestry as the spec defines it: nearest parent first, root last', async () => {
-      const { root, g, scim } = await subtree();
+    it('shows the restricted key only the ancestors it can read, nearest first: the groups above G stay unknown to it', async () => {
+      const { ws, root, g, scim } = await subtree();
       const created = await provisionGroup(scim, entraGroup('Engineering'));
-      expect(created[TREE_SCHEMA]).toEqual({ parentId: g, ancestorIds: [g, root] });
-      expect((await scim.get(`/Groups/${g}`)).body[TREE_SCHEMA]).toEqual({ parentId: root, ancestorIds: [root] });
+      expect(created[TREE_SCHEMA]).toEqual({ parentId: g, ancestorIds: [g] });
+      expect((await scim.get(`/Groups/${g}`)).body[TREE_SCHEMA]).toEqual({ parentId: null, ancestorIds: [] });
+      const admin = new Scim(h.baseUrl, ws.tenant.slug, ws.adminKey);
+      expect((await admin.get(`/Groups/${created.id}`)).body[TREE_SCHEMA]).toEqual({ parentId: g, ancestorIds: [g, root] });
     });
 
     it('provisions users and their memberships in its groups', async () => {
