@@ -86,9 +86,12 @@ export function updateProvisionedGroup(
     await lockTree(tx, ctx.tenantId, renames ? 'exclusive' : 'shared');
     let group = await findGroupForWrite(tx, ctx, id, 'id');
     await lockVersion(tx, 'groups', ctx.tenantId, id, expectedVersion, () => new Error('unreachable: the group was just found'));
-    if (renames) {
+    const externalId = externalIdOf(change.externalId);
+    // The same name and externalId again (a PUT of the members, say) is no rename and needs no groups:write.
+    const sameName = change.name === undefined || (typeof change.name === 'string' && change.name.trim() === group.name);
+    if (renames && !(sameName && (externalId === undefined || externalId === group.externalId))) {
       if (typeof change.name === 'string') await requireUniqueName(tx, ctx, group.parentGroupId, change.name, id);
-      group = await applyGroupUpdate(tx, ctx, group, { name: change.name, externalId: externalIdOf(change.externalId) });
+      group = await applyGroupUpdate(tx, ctx, group, { name: change.name, externalId });
     }
     const members = change.members;
     if (members) {

@@ -181,10 +181,19 @@ export async function updateUser(
   );
 }
 
-/** Deletes the user with their memberships and role assignments. */
+/**
+ * Deletes the user with their memberships and role assignments. Each group they leave records a
+ * MEMBER_REMOVED event and a new version, as if the membership had been removed on its own, so
+ * readers of a subtree's trail and feed see the member go.
+ */
 export async function deleteUser(ctx: DomainContext, id: number, expectedVersion: number | null = null): Promise<void> {
   await ctx.db.$transaction(async (tx) => {
     const user = await lockedUser(tx, ctx, id, expectedVersion);
+    const left = await tx.$queryRaw<{ id: number; path: number[] }[]>`
+      UPDATE groups g SET version = g.version + 1, updated_at = now()
+      FROM group_members gm
+      WHERE gm.tenant_id = ${ctx.tenantId}::int AND gm.user_id = ${id}::int AND g.id = gm.group_id
+      RETURNING g.id, g.path`;
     await tx.user.delete({ where: { id } });
     await recordEvents(tx, ctx, [
       {
@@ -192,6 +201,14 @@ export async function deleteUser(ctx: DomainContext, id: number, expectedVersion
         target: { type: 'User', id },
         changes: { userName: { before: user.userName, after: null }, email: { before: user.email, after: null } },
       },
+      ...left
+        .sort((a, b) => a.id - b.id)
+        .map((group) => ({
+          action: 'MEMBER_REMOVED' as const,
+          target: { type: 'Group' as const, id: group.id },
+          group: { id: group.id, paths: [group.path] },
+          changes: { userId: { before: id, after: null } },
+        })),
     ]);
   });
 }
