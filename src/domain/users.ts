@@ -143,7 +143,7 @@ export function createUser(ctx: DomainContext, input: { email: unknown; name?: u
 }
 
 /** A user an identity provider pushes; the trail records every attribute. */
-export function provisionUser(ctx: DomainContext, input: { [K in keyof UserProfile]?: unknown }): Promise<User> {
+export function provisionUser(ctx: DomainContext, input: ProfileInput): Promise<User> {
   return insertUser(ctx, checkProfile(input), (user) => ({ email: user.email, ...profileOf(user) }));
 }
 
@@ -156,16 +156,31 @@ async function lockedUser(tx: Tx, ctx: DomainContext, id: number, expectedVersio
  * Replaces every attribute of the profile. With `expectedVersion`, a user changed since that
  * version is refused (PreconditionFailedError) and nothing is written.
  */
-export async function updateUser(
+export function updateUser(
   ctx: DomainContext,
   id: number,
-  input: { [K in keyof UserProfile]?: unknown },
+  input: ProfileInput,
   expectedVersion: number | null = null,
 ): Promise<User> {
-  const profile = checkProfile(input);
+  return changeUser(ctx, id, () => input, expectedVersion);
+}
+
+type ProfileInput = { [K in keyof UserProfile]?: unknown };
+
+/**
+ * Sets the profile `change` makes of the user as it is, read with the row locked: concurrent
+ * changes of one user apply one after the other, none lost (SCIM's PATCH without If-Match).
+ */
+export async function changeUser(
+  ctx: DomainContext,
+  id: number,
+  change: (user: User) => ProfileInput,
+  expectedVersion: number | null = null,
+): Promise<User> {
   return uniqueOrConflict(
     ctx.db.$transaction(async (tx) => {
       const before = await lockedUser(tx, ctx, id, expectedVersion);
+      const profile = checkProfile(change(before));
       const changes = changed(
         Object.fromEntries(Object.entries(profile).map(([field, after]) => [field, { before: profileOf(before)[field as keyof UserProfile], after }])),
       );

@@ -1,7 +1,6 @@
 // /Users: identity providers create, find, update, deactivate and delete the workspace's users.
 import type { FastifyInstance } from 'fastify';
 import type { DomainContext } from '../domain/context';
-import { PreconditionFailedError } from '../domain/errors';
 import { searchUsers } from '../domain/search';
 import * as users from '../domain/users';
 import { ScimError } from './errors';
@@ -137,18 +136,6 @@ async function findUser(ctx: DomainContext, id: number): Promise<users.User> {
   return user;
 }
 
-/** Read, change, write back on the condition that nobody wrote in between; without If-Match, a lost race is tried again. */
-async function patchUser(ctx: DomainContext, id: number, body: unknown, ifMatch: number | null): Promise<users.User> {
-  for (let attempt = 1; ; attempt += 1) {
-    const user = await findUser(ctx, id);
-    try {
-      return await users.updateUser(ctx, id, patched(user, body), ifMatch ?? user.version);
-    } catch (error) {
-      if (!(error instanceof PreconditionFailedError) || ifMatch !== null || attempt === 3) throw error;
-    }
-  }
-}
-
 export function userRoutes(app: FastifyInstance, routes: ScimRoutes): void {
   const read = { scope: 'users:read' } as const;
   const write = { scope: 'users:write' } as const;
@@ -172,15 +159,14 @@ export function userRoutes(app: FastifyInstance, routes: ScimRoutes): void {
   });
 
   app.put('/Users/:id', { config: write }, async (request, reply) => {
-    const ctx = domainOf(request);
-    const id = resourceId(request, 'User');
-    const user = await users.updateUser(ctx, id, stateFromBody(request.body), expectedVersion(request.headers['if-match']));
+    const ifMatch = expectedVersion(request.headers['if-match']);
+    const user = await users.updateUser(domainOf(request), resourceId(request, 'User'), stateFromBody(request.body), ifMatch);
     return respond(reply, request, userResource(user, base(request)), USER_SCHEMA);
   });
 
   app.patch('/Users/:id', { config: write }, async (request, reply) => {
-    const ctx = domainOf(request);
-    const user = await patchUser(ctx, resourceId(request, 'User'), request.body, expectedVersion(request.headers['if-match']));
+    const ifMatch = expectedVersion(request.headers['if-match']);
+    const user = await users.changeUser(domainOf(request), resourceId(request, 'User'), (current) => patched(current, request.body), ifMatch);
     return respond(reply, request, userResource(user, base(request)), USER_SCHEMA);
   });
 
