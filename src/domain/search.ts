@@ -120,6 +120,8 @@ function compile(table: Table, columns: Record<string, Column>, condition: Condi
     case 'or':
       return Prisma.sql`(${Prisma.join(condition.of.map((c) => compile(table, columns, c, inList)), condition.op === 'and' ? ' AND ' : ' OR ')})`;
     case 'not':
+      // An absent attribute compares as unknown (NULL), which `not` must turn into a match.
+      // Only here: a bare comparison keeps its index (WHERE treats NULL as false anyway).
       return Prisma.sql`NOT coalesce(${compile(table, columns, condition.of, inList)}, false)`;
     case 'some': {
       const list = table.lists[condition.list];
@@ -129,7 +131,7 @@ function compile(table: Table, columns: Record<string, Column>, condition: Condi
     default: {
       const column = columns[condition.field];
       if (!column) problem(`cannot filter on ${condition.field}`);
-      return Prisma.sql`coalesce(${compare(column, condition.cmp, condition.value, condition.field)}, false)`;
+      return compare(column, condition.cmp, condition.value, condition.field);
     }
   }
 }

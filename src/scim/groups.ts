@@ -70,6 +70,8 @@ function patchChange(body: unknown): provisioning.ProvisionedGroupChange {
 export function groupRoutes(app: FastifyInstance, routes: ScimRoutes): void {
   const read = { scope: 'groups:read' } as const;
   const write = { scope: 'groups:write' } as const;
+  // Member changes need groups:members:write; a rename in the same request needs groups:write too (the domain checks it against the group).
+  const change = { scope: 'groups:members:write' } as const;
   const { domainOf, base } = routes;
   const answer = async (request: FastifyRequest, ctx: DomainContext, group: groups.Group) => groupResource((await viewsOf(ctx, request, [group]))[0], base(request));
 
@@ -100,7 +102,7 @@ export function groupRoutes(app: FastifyInstance, routes: ScimRoutes): void {
     return respond(reply, request, await answer(request, ctx, await findGroup(ctx, resourceId(request, 'Group'))), GROUP_SCHEMA);
   });
 
-  app.put('/Groups/:id', { config: read }, async (request, reply) => {
+  app.put('/Groups/:id', { config: change }, async (request, reply) => {
     const ctx = domainOf(request);
     const body = requireBody(request.body);
     const name = attribute(body, 'displayName');
@@ -114,7 +116,7 @@ export function groupRoutes(app: FastifyInstance, routes: ScimRoutes): void {
     return respond(reply, request, await answer(request, ctx, group), GROUP_SCHEMA);
   });
 
-  app.patch('/Groups/:id', { config: read }, async (request, reply) => {
+  app.patch('/Groups/:id', { config: change }, async (request, reply) => {
     const ctx = domainOf(request);
     const change = patchChange(request.body);
     const group = await provisioning.updateProvisionedGroup(ctx, resourceId(request, 'Group'), change, expectedVersion(request.headers['if-match']));
