@@ -98,7 +98,9 @@ function columnsOf(profile: UserProfile) {
 /** The profile a user row holds, as it is compared for changes and recorded in the trail. */
 export function profileOf(user: User): UserProfile {
   const { userName, externalId, givenName, familyName, name, active } = user;
-  return { userName, externalId, givenName, familyName, name, emails: user.emails as unknown as UserEmail[], active };
+  // jsonb keeps an object's keys in its own order: rebuilt in ours, so equal emails compare equal.
+  const emails = (user.emails as unknown as UserEmail[]).map(({ value, type, primary }) => ({ value, type, primary }));
+  return { userName, externalId, givenName, familyName, name, emails, active };
 }
 
 /** A userName or email another user of the workspace holds (ignoring case) is a CONFLICT naming the field. */
