@@ -7,6 +7,7 @@ import { Client, Pool } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { DatabaseConfig, PoolConfig } from '../config';
 import { PrismaClient } from '../generated/prisma/client';
+import { analyzeInBackground } from './analyze';
 import { lockDataDir } from './data-dir-lock';
 import { migrate, readMigrations } from './migrator';
 import type { RawSql } from './raw';
@@ -15,6 +16,7 @@ import { watchPool } from './watchdog';
 
 export type { RawSql } from './raw';
 export { StatementCounter } from './statement-counter';
+export { analyzeStaleTables } from './analyze';
 export { migrate, MigrationError } from './migrator';
 export { DataDirError, DataDirInUseError } from './data-dir-lock';
 export { isDatabaseUnavailable } from './errors';
@@ -110,12 +112,15 @@ async function openPGlite(dataDir: string) {
   const release = lockDataDir(dataDir);
   try {
     const pglite = await PGlite.create(dataDir);
+    const raw = pgliteRaw(pglite);
+    const stopAnalyzing = analyzeInBackground(raw);
     return {
-      raw: pgliteRaw(pglite),
+      raw,
       factory: new PrismaPGlite(pglite) as SqlDriverAdapterFactory,
       poolStats: () => null,
       listen: (async (channel, onPayload) => pglite.listen(channel, onPayload)) as Listen,
       close: async () => {
+        await stopAnalyzing();
         await pglite.close();
         release();
       },

@@ -162,16 +162,17 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): /Groups', (h) => {
       expect((await k.delete(`/Groups/${created.body.id}`)).status).toBe(204);
     });
 
-    it('a restricted key reads the whole ancestor chain, root last (spec: ancestorIds "nearest parent first, root last")', async () => {
+    it('a restricted key reads only the ancestors inside its subtree, nearest first; the admin key the whole chain, root last', async () => {
       const { ws, scim } = await setup(h);
       const r = await ws.group('R');
       const g = await ws.group('G', r);
       const g1 = await ws.group('G1', g);
       const k = scim.as(await ws.key([`groups:read@${g}`, `groups:write@${g}`]));
-      expect((await get(k, `/Groups/${g1}`))[TREE_SCHEMA]).toEqual({ parentId: g, ancestorIds: [g, r] });
-      expect((await get(k, `/Groups/${g}`))[TREE_SCHEMA]).toEqual({ parentId: r, ancestorIds: [r] });
+      expect((await get(k, `/Groups/${g1}`))[TREE_SCHEMA]).toEqual({ parentId: g, ancestorIds: [g] });
+      expect((await get(k, `/Groups/${g}`))[TREE_SCHEMA]).toEqual({ parentId: null, ancestorIds: [] });
       const created = await postGroup(k, { displayName: 'New' });
-      expect(created[TREE_SCHEMA]).toEqual({ parentId: g, ancestorIds: [g, r] });
+      expect(created[TREE_SCHEMA]).toEqual({ parentId: g, ancestorIds: [g] });
+      expect((await get(scim, `/Groups/${created.id}`))[TREE_SCHEMA]).toEqual({ parentId: g, ancestorIds: [g, r] });
     });
 
     it('groups:write restricted to two different groups cannot POST (403)', async () => {
@@ -588,6 +589,10 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): /Groups', (h) => {
       }
       const everyone = await bulkUsers(h, ws, 10_000);
       expect(everyone).toHaveLength(10_000);
+      // An IdP sends these users over minutes, in which autovacuum (PostgreSQL) and the embedded
+      // database's analyzer (src/db/analyze.ts) bring the statistics, and the foreign-key checks
+      // planned when the table was small, up to date: what they would do, done now.
+      await h.db.raw.exec('ANALYZE users');
       const g = await postGroup(scim, { displayName: 'Big' });
       const count = async () => (await ws.ok('query($id: ID!) { group(id: $id) { memberCount } }', { id: g.id })).group.memberCount;
       const patch = async (op: Record<string, unknown>) => {
