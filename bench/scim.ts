@@ -1,4 +1,4 @@
-// SCIM provisioning on PostgreSQL (/t/{slug}/scim/v2, see /work/scim-spec.md for the contract).
+// SCIM provisioning on PostgreSQL (/t/{slug}/scim/v2: README, "SCIM provisioning").
 //
 //   1. Microsoft Entra ID's provisioning cycle replayed over real HTTP against a server process
 //      (src/main.ts, as in production): for each user GET /Users?filter=userName eq "…" (not
