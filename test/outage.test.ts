@@ -1,6 +1,7 @@
 // PostgreSQL cut off behind a loopback TCP proxy, for real: the service answers 503 with
-// Retry-After within 2 s, stays live, says it is not ready, loses no write half-way, and
-// recovers by itself once the database is back. (The embedded database cannot be cut off.)
+// Retry-After within 2 s (REST, GraphQL and SCIM each in its own error shape), stays live, says it
+// is not ready, loses no write half-way, and recovers by itself once the database is back. (The
+// embedded database cannot be cut off.)
 import { DEFAULT_POOL, type Database, openDatabase } from '../src/db';
 import { type Harness, postgresOnly } from './support/harness';
 import { TcpProxy } from './support/tcp-proxy';
@@ -57,6 +58,12 @@ postgresOnly('PostgreSQL unreachable', (h: Harness) => {
       expect(gql.value.status).toBe(503);
       expect(gql.value.body.errors![0].extensions.code).toBe('UNAVAILABLE');
       expect(gql.ms).toBeLessThan(2000);
+
+      const scim = await timed(h.request('GET', `/t/${ws.tenant.slug}/scim/v2/Users`, { headers: auth }));
+      expect(scim.value.status).toBe(503);
+      expect(scim.value.body).toEqual({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: '503', detail: expect.any(String) });
+      expect(Number(scim.value.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(scim.ms).toBeLessThan(2000);
 
       const write = await timed(h.request('POST', groups, { headers: auth, body: { name: 'written during the outage' } }));
       expect(write.value.status).toBe(503);
