@@ -2,23 +2,15 @@
 // statement at a time, so nothing races there): uniqueness holds, member deltas add up, PATCHes of
 // one user without If-Match all land, and If-Match lets exactly one of two writers through.
 import { postgresOnly } from '../support/harness';
-import { Scim, USER_SCHEMA, filter, patchOp } from '../support/scim';
+import { Scim, USER_SCHEMA, connectScim, created, filter, patchOp } from '../support/scim';
 
 const ROUNDS = 12;
 
 postgresOnly('SCIM under concurrent requests', (h) => {
-  const fresh = async () => {
-    const ws = await h.workspace();
-    return { ws, scim: new Scim(h.baseUrl, ws.tenant.slug, ws.adminKey) };
-  };
-  const newUser = async (scim: Scim, userName: string) => {
-    const res = await scim.post('/Users', { schemas: [USER_SCHEMA], userName });
-    expect(res.status).toBe(201);
-    return res.body.id as string;
-  };
+  const newUser = async (scim: Scim, userName: string) => (await created(scim.post('/Users', { schemas: [USER_SCHEMA], userName }))).id as string;
 
   it('creates one user of a userName sent many times at once, in different cases; the others are 409 uniqueness', async () => {
-    const { scim } = await fresh();
+    const { scim } = await connectScim(h);
     const results = await Promise.all(
       Array.from({ length: ROUNDS }, (_, i) => scim.post('/Users', { schemas: [USER_SCHEMA], userName: i % 2 ? 'Race@Example.com' : 'race@example.COM' })),
     );
@@ -29,7 +21,7 @@ postgresOnly('SCIM under concurrent requests', (h) => {
   });
 
   it('creates one group of a displayName sent many times at once under one parent', async () => {
-    const { scim } = await fresh();
+    const { scim } = await connectScim(h);
     const results = await Promise.all(Array.from({ length: ROUNDS }, () => scim.post('/Groups', { displayName: 'Racers', members: [] })));
     expect(results.map((r) => r.status).sort()).toEqual([201, ...Array(ROUNDS - 1).fill(409)]);
     const found = await scim.get(`/Groups?${filter('displayName eq "racers"')}&excludedAttributes=members`);
@@ -37,7 +29,7 @@ postgresOnly('SCIM under concurrent requests', (h) => {
   });
 
   it('applies concurrent member deltas to one group without losing any, and moves its version once per delta', async () => {
-    const { scim } = await fresh();
+    const { scim } = await connectScim(h);
     const users = await Promise.all(Array.from({ length: ROUNDS * 2 }, (_, i) => newUser(scim, `m${i}@example.com`)));
     const group = (await scim.post('/Groups', { displayName: 'Busy', members: [{ value: users[0] }] })).body;
     // Each request adds two users; the first also removes the founding member.
@@ -59,7 +51,7 @@ postgresOnly('SCIM under concurrent requests', (h) => {
   });
 
   it('lands every concurrent PATCH of one user sent without If-Match (each re-reads the user)', async () => {
-    const { scim } = await fresh();
+    const { scim } = await connectScim(h);
     const id = await newUser(scim, 'many@example.com');
     const fields = ['externalId', 'displayName', 'name.givenName', 'name.familyName'];
     const results = await Promise.all(fields.map((path) => scim.patch(`/Users/${id}`, patchOp({ op: 'replace', path, value: `set-${path}` }))));
@@ -74,7 +66,7 @@ postgresOnly('SCIM under concurrent requests', (h) => {
   });
 
   it('lets exactly one of several writers holding the same ETag through; the others get 412 and change nothing', async () => {
-    const { scim } = await fresh();
+    const { scim } = await connectScim(h);
     const id = await newUser(scim, 'etag@example.com');
     const { version } = (await scim.get(`/Users/${id}`)).body.meta;
     const results = await Promise.all(

@@ -7,7 +7,7 @@
 // member lists and renamed with {id, displayName}; users deleted. Each answer is checked exactly,
 // and its effect through the rest of the service (GraphQL).
 import { randomUUID } from 'node:crypto';
-import { type Harness, type Workspace, eachBackend } from '../support/harness';
+import { eachBackend } from '../support/harness';
 import {
   ENTERPRISE_USER_SCHEMA,
   GROUP_SCHEMA,
@@ -15,14 +15,22 @@ import {
   LIST_SCHEMA,
   SCIM_CONTENT_TYPE,
   Scim,
-  type ScimResponse,
   TIMESTAMP,
   TREE_SCHEMA,
+  USER_GQL,
   USER_SCHEMA,
   VERSION,
+  byNumber,
+  connectScim,
+  created,
+  expectNoContent,
+  expectResource,
   expectScimError,
   filter,
+  memberValues,
   patchOp,
+  restrictedSubtree,
+  sortedIds,
 } from '../support/scim';
 
 /** The schema URN Entra puts beside the core Group schema when it creates a group. */
@@ -63,42 +71,12 @@ function entraGroup(displayName = `Group ${randomUUID()}`) {
   };
 }
 
-/** The SCIM client of a fresh workspace, with its admin key (the "secret token" Entra is given). */
-async function connect(h: Harness): Promise<{ ws: Workspace; scim: Scim }> {
-  const ws = await h.workspace();
-  return { ws, scim: new Scim(h.baseUrl, ws.tenant.slug, ws.adminKey) };
-}
-
 /** POSTs Entra's user; fails the test unless it answers 201. */
-async function provisionUser(scim: Scim, body: object = entraUser()): Promise<any> {
-  const res = await scim.post('/Users', body);
-  if (res.status !== 201) throw new Error(`POST /Users answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
-}
+const provisionUser = (scim: Scim, body: object = entraUser()): Promise<any> => created(scim.post('/Users', body));
 
 /** POSTs Entra's group; fails the test unless it answers 201. */
-async function provisionGroup(scim: Scim, body: object = entraGroup()): Promise<any> {
-  const res = await scim.post('/Groups', body);
-  if (res.status !== 201) throw new Error(`POST /Groups answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
-}
+const provisionGroup = (scim: Scim, body: object = entraGroup()): Promise<any> => created(scim.post('/Groups', body));
 
-/** Asserts a 200/201 single-resource answer: status, SCIM content type, ETag = meta.version. */
-function expectResource(res: ScimResponse, status = 200): void {
-  expect({ status: res.status, contentType: res.headers.get('content-type') }).toEqual({ status, contentType: SCIM_CONTENT_TYPE });
-  expect(res.headers.get('etag')).toBe(res.body.meta.version);
-}
-
-/** Asserts a 204 answer without a body. */
-function expectNoContent(res: ScimResponse): void {
-  expect({ status: res.status, body: res.body }).toEqual({ status: 204, body: '' });
-}
-
-const ids = (list: { id: string }[]) => list.map((x) => x.id).sort((a, b) => Number(a) - Number(b));
-const memberValues = (group: any) => (group.members ?? []).map((m: { value: string }) => m.value).sort((a: string, b: string) => Number(a) - Number(b));
-const byNumber = (a: string, b: string) => Number(a) - Number(b);
-
-const USER_GQL = 'query($id: ID!) { user(id: $id) { id name email userName externalId active effectiveRoles { role { name } } } }';
 const GROUP_GQL = `query($id: ID!) { group(id: $id) {
   id name parent { id }
   members { id } memberCount
@@ -107,7 +85,7 @@ const GROUP_GQL = `query($id: ID!) { group(id: $id) {
 eachBackend('SCIM: Microsoft Entra ID provisioning', (h) => {
   describe('Test connection', () => {
     it('answers Test connection (a random userName) with an empty list', async () => {
-      const { scim } = await connect(h);
+      const { scim } = await connectScim(h);
       const res = await scim.get(`/Users?${filter(`userName eq "${randomUUID()}"`)}`);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe(SCIM_CONTENT_TYPE);
@@ -115,7 +93,7 @@ eachBackend('SCIM: Microsoft Entra ID provisioning', (h) => {
     });
 
     it('understands the query as Entra encodes it (spaces as +, quotes and @ escaped)', async () => {
-      const { scim } = await connect(h);
+      const { scim } = await connectScim(h);
       const user = await provisionUser(scim, { ...entraUser(), userName: 'dale.mohr@romaguera.uk' });
       const res = await scim.get('/Users?filter=userName+eq+%22dale.mohr%40romaguera.uk%22');
       expect(res.status).toBe(200);
@@ -124,7 +102,7 @@ eachBackend('SCIM: Microsoft Entra ID provisioning', (h) => {
     });
 
     it('fails Test connection with a wrong secret token: 401 SCIM error', async () => {
-      const { scim } = await connect(h);
+      const { scim } = await connectScim(h);
       for (const key of ['not-a-key', null]) {
         const res = await scim.as(key).get(`/Users?${filter(`userName eq "${randomUUID()}"`)}`);
         expectScimError(res, 401);
@@ -134,7 +112,7 @@ eachBackend('SCIM: Microsoft Entra ID provisioning', (h) => {
 
   describe('users', () => {
     it('creates the user of Microsoft’s example: 201 with Location and ETag, unstored attributes and the enterprise extension ignored', async () => {
-      const { ws, scim } = await connect(h);
+      const { ws, scim } = await connectScim(h);
       const request = entraUser();
       const res = await scim.post('/Users', request);
       expectResource(res, 201);
@@ -171,7 +149,7 @@ eachBackend('SCIM: Microsoft Entra ID provisioning', (h) => {
     });
 
     it('accepts active as the string "True" and answers a boolean', async () => {
-      const { ws, scim } = await connect(h);
+      const { ws, scim } = await connectScim(h);
       const res = await scim.post('/Users', { ...entraUser(), active: 'True' });
       expectResource(res, 201);
       expect(res.body.active).toBe(true);
@@ -179,7 +157,7 @@ eachBackend('SCIM: Microsoft Entra ID provisioning', (h) => {
     });
 
     it('keeps the userName as given and the GraphQL email lower-cased (Entra sends mixed case)', async () => {
-      const { ws, scim } = await connect(h);
+      const { ws, scim } = await connectScim(h);
       const tag = randomUUID();
       const request = { ...entraUser(tag), emails: [{ primary: true, type: 'work', value: `Test_User_${tag}@TestUser.com` }] };
       const user = await provisionUser(scim, request);
@@ -191,7 +169,7 @@ eachBackend('SCIM: Microsoft Entra ID provisioning', (h) => {
     });
 
     it('finds the user with filter=userName eq "...", case-insensitively, integers in the list', async () => {
-      const { scim } = await connect(h);
+      const { scim } = await connectScim(h);
       const other = await provisionUser(scim);
       const user = await provisionUser(scim);
       for (const userName of [user.userName, user.userName.toUpperCase(), user.userName.toLowerCase()]) {
@@ -204,7 +182,7 @@ eachBackend('SCIM: Microsoft Entra ID provisioning', (h) => {
     });
 
     it('reads the user by id with its ETag', async () => {
-      const { scim } = await connect(h);
+      const { scim } = await connectScim(h);
       const user = await provisionUser(scim);
       const res = await scim.get(`/Users/${user.id}`);
       expectResource(res);
@@ -212,7 +190,7 @@ eachBackend('SCIM: Microsoft Entra ID provisioning', (h) => {
     });
 
     it('shows a disabled user as active false in a filtered GET', async () => {
-      const { scim } = await connect(h);
+      const { scim } = await connectScim(h);
       const user = await provisionUser(scim, { ...entraUser(), active: false });
       expect(user.active).toBe(false);
       const res = await scim.get(`/Users?${filter(`userName eq "${user.userName}"`)}`);
@@ -221,7 +199,7 @@ eachBackend('SCIM: Microsoft Entra ID provisioning', (h) => {
     });
 
     it('answers a second user with the same userName in another case with 409 uniqueness, writing nothing', async () => {
-      const { scim } = await connect(h);
+      const { scim } = await connectScim(h);
       const user = await provisionUser(scim);
       const res = await scim.post('/Users', { ...entraUser(), userName: user.userName.toUpperCase() });
       expectScimError(res, 409, 'uniqueness');
@@ -230,7 +208,7 @@ eachBackend('SCIM: Microsoft Entra ID provisioning', (h) => {
     });
 
     it('updates multi-valued and single-valued attributes with "op":"Replace"', async () => {
-      const { ws, scim } = await connect(h);
+      const { ws, scim } = await connectScim(h);
       const user = await provisionUser(scim);
       const multi = await scim.patch(
         `/Users/${user.id}`,
@@ -262,7 +240,7 @@ eachBackend('SCIM: Microsoft Entra ID provisioning', (h) => {
     });
 
     it('sets attributes the user did not have with "op":"Add" and a path', async () => {
-      const { ws, scim } = await connect(h);
+      const { ws, scim } = await connectScim(h);
       const { externalId: _externalId, emails: _emails, ...bare } = entraUser();
       const user = await provisionUser(scim, bare);
       expect(user.externalId ?? null).toBeNull();
@@ -280,7 +258,7 @@ eachBackend('SCIM: Microsoft Entra ID provisioning', (h) => {
     });
 
     it('disables the user with "value":"False" (no roles, out of Group.members) and enables it with "True"', async () => {
-      const { ws, scim } = await connect(h);
+      const { ws, scim } = await connectScim(h);
       const user = await provisionUser(scim);
       const stays = await provisionUser(scim);
       const parent = await ws.group('Parent');
@@ -311,12 +289,12 @@ eachBackend('SCIM: Microsoft Entra ID provisioning', (h) => {
       expect(on.body.active).toBe(true);
       expect((await ws.ok(USER_GQL, { id: user.id })).user).toMatchObject({ active: true, effectiveRoles: [{ role: { name: 'Reader' } }] });
       const group = (await ws.ok(GROUP_GQL, { id: child })).group;
-      expect({ members: ids(group.members), count: group.memberCount }).toEqual({ members: [user.id, stays.id].sort(byNumber), count: 2 });
+      expect({ members: sortedIds(group.members), count: group.memberCount }).toEqual({ members: [user.id, stays.id].sort(byNumber), count: 2 });
       expect((await ws.ok(GROUP_GQL, { id: parent })).group.inheritedCount).toBe(2);
     });
 
     it('applies a value object without a path (the compliant form: dotted and nested names)', async () => {
-      const { ws, scim } = await connect(h);
+      const { ws, scim } = await connectScim(h);
       const user = await provisionUser(scim);
       const externalId = randomUUID();
       const res = await scim.patch(
@@ -334,7 +312,7 @@ eachBackend('SCIM: Microsoft Entra ID provisioning', (h) => {
     });
 
     it('replaces with a nested value object only the sub-attributes it names (RFC 7644 §3.5.2.3)', async () => {
-      const { ws, scim } = await connect(h);
+      const { ws, scim } = await connectScim(h);
       const user = await provisionUser(scim, { ...entraUser(), active: false, name: { givenName: 'Barbara', familyName: 'familyName' }, displayName: 'Babs Jensen' });
       const nested = await scim.patch(`/Users/${user.id}`, patchOp({ op: 'Replace', value: { name: { familyName: 'Jensen' }, active: 'True' } }));
       expectResource(nested);
@@ -344,7 +322,7 @@ eachBackend('SCIM: Microsoft Entra ID provisioning', (h) => {
     });
 
     it('deletes the user: 204, then 404, gone from its groups and from the service', async () => {
-      const { ws, scim } = await connect(h);
+      const { ws, scim } = await connectScim(h);
       const user = await provisionUser(scim);
       const group = await provisionGroup(scim, { ...entraGroup(), members: [{ value: user.id }] });
       expect(memberValues(group)).toEqual([user.id]);
@@ -361,7 +339,7 @@ eachBackend('SCIM: Microsoft Entra ID provisioning', (h) => {
 
   describe('groups', () => {
     it('creates a group with members: [] as a root: 201 with Location and ETag, the AD schema ignored', async () => {
-      const { ws, scim } = await connect(h);
+      const { ws, scim } = await connectScim(h);
       const request = entraGroup('Sales');
       const res = await scim.post('/Groups', request);
       expectResource(res, 201);
@@ -388,7 +366,7 @@ eachBackend('SCIM: Microsoft Entra ID provisioning', (h) => {
     });
 
     it('finds the group with excludedAttributes=members&filter=displayName eq "..."', async () => {
-      const { ws, scim } = await connect(h);
+      const { ws, scim } = await connectScim(h);
       const user = await provisionUser(scim);
       await provisionGroup(scim, entraGroup('Other'));
       const group = await provisionGroup(scim, { ...entraGroup('Marketing'), members: [{ value: user.id }] });
@@ -404,7 +382,7 @@ eachBackend('SCIM: Microsoft Entra ID provisioning', (h) => {
     });
 
     it('adds members with "op":"Add" (204), a present member again without error', async () => {
-      const { ws, scim } = await connect(h);
+      const { ws, scim } = await connectScim(h);
       const [alice, bob] = [await provisionUser(scim), await provisionUser(scim)];
       const group = await provisionGroup(scim);
       const add = (value: string) => patchOp({ op: 'Add', path: 'members', value: [{ $ref: null, value }] });
@@ -421,11 +399,11 @@ eachBackend('SCIM: Microsoft Entra ID provisioning', (h) => {
       );
       expect(res.body.meta.version).not.toBe(group.meta.version);
       const data = (await ws.ok(GROUP_GQL, { id: group.id })).group;
-      expect({ members: ids(data.members), count: data.memberCount }).toEqual({ members: [alice.id, bob.id].sort(byNumber), count: 2 });
+      expect({ members: sortedIds(data.members), count: data.memberCount }).toEqual({ members: [alice.id, bob.id].sort(byNumber), count: 2 });
     });
 
     it('removes only the listed members with "op":"Remove" and a value list', async () => {
-      const { ws, scim } = await connect(h);
+      const { ws, scim } = await connectScim(h);
       const users = [await provisionUser(scim), await provisionUser(scim), await provisionUser(scim)];
       const group = await provisionGroup(scim, { ...entraGroup(), members: users.map((u) => ({ value: u.id })) });
       expect(memberValues(group)).toEqual(users.map((u) => u.id).sort(byNumber));
@@ -433,14 +411,14 @@ eachBackend('SCIM: Microsoft Entra ID provisioning', (h) => {
       expectNoContent(res);
       const left = [users[0].id, users[2].id].sort(byNumber);
       expect(memberValues((await scim.get(`/Groups/${group.id}`)).body)).toEqual(left);
-      expect(ids((await ws.ok(GROUP_GQL, { id: group.id })).group.members)).toEqual(left);
+      expect(sortedIds((await ws.ok(GROUP_GQL, { id: group.id })).group.members)).toEqual(left);
       // removing an absent member is not an error
       expectNoContent(await scim.patch(`/Groups/${group.id}`, patchOp({ op: 'Remove', path: 'members', value: [{ $ref: null, value: users[1].id }] })));
       expect(memberValues((await scim.get(`/Groups/${group.id}`)).body)).toEqual(left);
     });
 
     it('renames the group with "op":"Replace" of displayName and with a {id, displayName} value object', async () => {
-      const { ws, scim } = await connect(h);
+      const { ws, scim } = await connectScim(h);
       const group = await provisionGroup(scim, entraGroup('Before'));
       const byPath = await scim.patch(`/Groups/${group.id}`, patchOp({ op: 'Replace', path: 'displayName', value: `${group.id}updatedDisplayName` }));
       expectNoContent(byPath);
@@ -457,7 +435,7 @@ eachBackend('SCIM: Microsoft Entra ID provisioning', (h) => {
     });
 
     it('answers a group with the displayName of a sibling (another case) with 409 uniqueness', async () => {
-      const { scim } = await connect(h);
+      const { scim } = await connectScim(h);
       await provisionGroup(scim, entraGroup('Finance'));
       expectScimError(await scim.post('/Groups', entraGroup('FINANCE')), 409, 'uniqueness');
       const other = await provisionGroup(scim, entraGroup('Legal'));
@@ -466,7 +444,7 @@ eachBackend('SCIM: Microsoft Entra ID provisioning', (h) => {
     });
 
     it('deletes the group: 204, then 404', async () => {
-      const { ws, scim } = await connect(h);
+      const { ws, scim } = await connectScim(h);
       const user = await provisionUser(scim);
       const group = await provisionGroup(scim, { ...entraGroup(), members: [{ value: user.id }] });
       expectNoContent(await scim.delete(`/Groups/${group.id}`));
@@ -478,15 +456,7 @@ eachBackend('SCIM: Microsoft Entra ID provisioning', (h) => {
 
   describe('a secret token restricted to a subtree', () => {
     /** Root R with children G and Sibling; Outside another root; a key restricted to G. */
-    async function subtree() {
-      const { ws } = await connect(h);
-      const root = await ws.group('R');
-      const g = await ws.group('G', root);
-      const sibling = await ws.group('Sibling', root);
-      const outside = await ws.group('Outside');
-      const key = await ws.key(['users:write', 'users:read', `groups:write@${g}`, `groups:members:write@${g}`, `groups:read@${g}`]);
-      return { ws, root, g, sibling, outside, scim: new Scim(h.baseUrl, ws.tenant.slug, key) };
-    }
+    const subtree = () => restrictedSubtree(h);
 
     it('provisions groups as children of G, with their place in the tree in the extension', async () => {
       const { ws, root, g, scim } = await subtree();

@@ -3,12 +3,11 @@
 // a request past its deadline. IdPs read `status` and `Retry-After` to back off.
 import { trafficLimits } from '../../src/config';
 import { eachBackend } from '../support/harness';
-import { ERROR_SCHEMA, SCIM_CONTENT_TYPE, Scim } from '../support/scim';
+import { ERROR_SCHEMA, SCIM_CONTENT_TYPE, Scim, connectScim } from '../support/scim';
 
 eachBackend('SCIM: a credential over its points', (h) => {
   it('spends one point per request and then answers 429 in SCIM form with Retry-After; discovery costs nothing', async () => {
-    const ws = await h.workspace();
-    const scim = new Scim(h.baseUrl, ws.tenant.slug, ws.adminKey);
+    const { scim } = await connectScim(h);
     const first = await scim.get('/Users?count=1');
     expect(first.status).toBe(200);
     expect([first.headers.get('x-ratelimit-limit'), first.headers.get('x-ratelimit-remaining')]).toEqual(['5', '4']);
@@ -36,8 +35,7 @@ eachBackend('SCIM: an address over its requests', (h) => {
 
 eachBackend('SCIM: a request past its deadline', (h) => {
   it('answers 504 in SCIM form and writes nothing', async () => {
-    const ws = await h.workspace();
-    const scim = new Scim(h.baseUrl, ws.tenant.slug, ws.adminKey);
+    const { ws, scim } = await connectScim(h);
     const late = await scim.post('/Users', { userName: 'late@example.com' });
     expect(late.status).toBe(504);
     expect(late.body).toEqual({ schemas: [ERROR_SCHEMA], status: '504', detail: expect.stringMatching(/deadline/) });

@@ -14,13 +14,21 @@ import {
   LIST_SCHEMA,
   SCIM_CONTENT_TYPE,
   Scim,
-  type ScimResponse,
   TIMESTAMP,
   TREE_SCHEMA,
+  USER_GQL,
   USER_SCHEMA,
   VERSION,
+  connectScim,
+  created,
+  expectNoContent,
+  expectResource,
   expectScimError,
+  memberValues,
   patchOp,
+  restrictedSubtree,
+  sorted,
+  sortedIds,
 } from '../support/scim';
 
 const OKTA_HEADERS = {
@@ -75,31 +83,18 @@ function oktaUser(login = `test.user.${randomUUID().slice(0, 8)}@okta.local`, gi
 /** The existence check Okta makes before creating a user. */
 const existence = (userName: string) => `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}&startIndex=1&count=100`;
 
+/** A fresh workspace and its admin key's SCIM client as Okta uses it. */
 async function connect(h: Harness): Promise<{ ws: Workspace; okta: Okta }> {
-  const ws = await h.workspace();
-  return { ws, okta: new Okta(new Scim(h.baseUrl, ws.tenant.slug, ws.adminKey)) };
+  const { ws, scim } = await connectScim(h);
+  return { ws, okta: new Okta(scim) };
 }
 
-async function provisionUser(okta: Okta, body: object = oktaUser()): Promise<any> {
-  const res = await okta.post('/Users', body);
-  if (res.status !== 201) throw new Error(`POST /Users answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
-}
+/** POSTs Okta's user; fails the test unless it answers 201. */
+const provisionUser = (okta: Okta, body: object = oktaUser()): Promise<any> => created(okta.post('/Users', body));
 
-async function pushGroup(okta: Okta, displayName = `Group ${randomUUID().slice(0, 8)}`, members: { value: string; display?: string }[] = []): Promise<any> {
-  const res = await okta.post('/Groups', { schemas: [GROUP_SCHEMA], displayName, members });
-  if (res.status !== 201) throw new Error(`POST /Groups answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
-}
-
-function expectResource(res: ScimResponse, status = 200): void {
-  expect({ status: res.status, contentType: res.headers.get('content-type') }).toEqual({ status, contentType: SCIM_CONTENT_TYPE });
-  expect(res.headers.get('etag')).toBe(res.body.meta.version);
-}
-
-function expectNoContent(res: ScimResponse): void {
-  expect({ status: res.status, body: res.body }).toEqual({ status: 204, body: '' });
-}
+/** Group Push: POSTs a group as Okta does; fails the test unless it answers 201. */
+const pushGroup = (okta: Okta, displayName = `Group ${randomUUID().slice(0, 8)}`, members: { value: string; display?: string }[] = []): Promise<any> =>
+  created(okta.post('/Groups', { schemas: [GROUP_SCHEMA], displayName, members }));
 
 /** The resource without unassigned attributes (null, [], {}), which RFC 7643 §2.5 treats as absent. */
 function assigned(resource: Record<string, unknown>): Record<string, unknown> {
@@ -107,12 +102,6 @@ function assigned(resource: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(resource).filter(([, v]) => !empty(v)));
 }
 
-const byNumber = (a: string, b: string) => Number(a) - Number(b);
-const sorted = (values: string[]) => [...values].sort(byNumber);
-const memberValues = (group: any): string[] => sorted((group.members ?? []).map((m: { value: string }) => m.value));
-const gqlIds = (list: { id: string }[]): string[] => sorted(list.map((x) => x.id));
-
-const USER_GQL = 'query($id: ID!) { user(id: $id) { id name email userName externalId active effectiveRoles { role { name } } } }';
 const GROUP_GQL = 'query($id: ID!) { group(id: $id) { id name parent { id } members { id } memberCount } }';
 
 eachBackend('SCIM: Okta provisioning', (h) => {
@@ -270,7 +259,7 @@ eachBackend('SCIM: Okta provisioning', (h) => {
       expect(on.body.active).toBe(true);
       expect((await ws.ok(USER_GQL, { id: user.id })).user).toMatchObject({ active: true, effectiveRoles: [{ role: { name: 'Agent' } }] });
       const data = (await ws.ok(GROUP_GQL, { id: group })).group;
-      expect({ members: gqlIds(data.members), count: data.memberCount }).toEqual({ members: sorted([user.id, other.id]), count: 2 });
+      expect({ members: sortedIds(data.members), count: data.memberCount }).toEqual({ members: sorted([user.id, other.id]), count: 2 });
     });
 
     it('accepts a password change as an ignored attribute (never returned)', async () => {
@@ -317,7 +306,7 @@ eachBackend('SCIM: Okta provisioning', (h) => {
         { value: b.id, display: b.userName },
       ]);
       expect(memberValues(group)).toEqual(sorted([a.id, b.id]));
-      expect(gqlIds((await ws.ok(GROUP_GQL, { id: group.id })).group.members)).toEqual(sorted([a.id, b.id]));
+      expect(sortedIds((await ws.ok(GROUP_GQL, { id: group.id })).group.members)).toEqual(sorted([a.id, b.id]));
     });
 
     it('reads the pushed group by id, also with excludedAttributes=members', async () => {
@@ -379,7 +368,7 @@ eachBackend('SCIM: Okta provisioning', (h) => {
       const expected = sorted([stays.id, joins.id]);
       expect(memberValues((await okta.get(`/Groups/${group.id}`)).body)).toEqual(expected);
       const data = (await ws.ok(GROUP_GQL, { id: group.id })).group;
-      expect({ members: gqlIds(data.members), count: data.memberCount }).toEqual({ members: expected, count: 2 });
+      expect({ members: sortedIds(data.members), count: data.memberCount }).toEqual({ members: expected, count: 2 });
     });
 
     it('applies none of a membership PATCH when one member is not a user: 400 invalidValue', async () => {
@@ -392,7 +381,7 @@ eachBackend('SCIM: Okta provisioning', (h) => {
       );
       expectScimError(res, 400, 'invalidValue');
       expect(memberValues((await okta.get(`/Groups/${group.id}`)).body)).toEqual(sorted([stays.id, leaves.id]));
-      expect(gqlIds((await ws.ok(GROUP_GQL, { id: group.id })).group.members)).toEqual(sorted([stays.id, leaves.id]));
+      expect(sortedIds((await ws.ok(GROUP_GQL, { id: group.id })).group.members)).toEqual(sorted([stays.id, leaves.id]));
     });
 
     it('replaces the member list with "op":"replace","path":"members": exactly the list', async () => {
@@ -402,7 +391,7 @@ eachBackend('SCIM: Okta provisioning', (h) => {
       const res = await okta.patch(`/Groups/${group.id}`, patchOp({ op: 'replace', path: 'members', value: [{ value: b.id }, { value: c.id }] }));
       expectNoContent(res);
       expect(memberValues((await okta.get(`/Groups/${group.id}`)).body)).toEqual(sorted([b.id, c.id]));
-      expect(gqlIds((await ws.ok(GROUP_GQL, { id: group.id })).group.members)).toEqual(sorted([b.id, c.id]));
+      expect(sortedIds((await ws.ok(GROUP_GQL, { id: group.id })).group.members)).toEqual(sorted([b.id, c.id]));
       expectNoContent(await okta.patch(`/Groups/${group.id}`, patchOp({ op: 'replace', path: 'members', value: [] })));
       expect(memberValues((await okta.get(`/Groups/${group.id}`)).body)).toEqual([]);
     });
@@ -427,7 +416,7 @@ eachBackend('SCIM: Okta provisioning', (h) => {
       expect(res.body.meta.version).not.toBe(group.meta.version);
       expect((await okta.get(`/Groups/${group.id}`)).body).toEqual(res.body);
       const data = (await ws.ok(GROUP_GQL, { id: group.id })).group;
-      expect({ name: data.name, members: gqlIds(data.members) }).toEqual({ name: 'Put you', members: [b.id] });
+      expect({ name: data.name, members: sortedIds(data.members) }).toEqual({ name: 'Put you', members: [b.id] });
     });
 
     it('deletes the group: 204, then 404; its children become roots, its users stay', async () => {
@@ -446,14 +435,10 @@ eachBackend('SCIM: Okta provisioning', (h) => {
   });
 
   describe('Group Push with a key restricted to a subtree', () => {
+    /** Root R with children G and Sibling; Outside another root; Okta with a key restricted to G. */
     async function subtree() {
-      const { ws } = await connect(h);
-      const root = await ws.group('R');
-      const g = await ws.group('G', root);
-      const sibling = await ws.group('Sibling', root);
-      const outside = await ws.group('Outside');
-      const key = await ws.key(['users:write', 'users:read', `groups:write@${g}`, `groups:members:write@${g}`, `groups:read@${g}`]);
-      return { ws, root, g, sibling, outside, okta: new Okta(new Scim(h.baseUrl, ws.tenant.slug, key)) };
+      const { scim, ...tree } = await restrictedSubtree(h);
+      return { ...tree, okta: new Okta(scim) };
     }
 
     it('pushes groups as children of G and manages their members', async () => {

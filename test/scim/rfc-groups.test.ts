@@ -1,9 +1,32 @@
-// SCIM 2.0 (RFC 7643/7644) /Groups as /work/scim-spec.md documents it, over real HTTP on both
-// backends: scopes (restricted to a subtree too), the resource and the tree extension, members,
+// SCIM 2.0 (RFC 7643/7644) /Groups as the README's SCIM section documents it, over real HTTP on
+// both backends: scopes (restricted to a subtree too), the resource and the tree extension, members,
 // PATCH (atomic), PUT, DELETE, uniqueness among siblings, filters, paging, attributes, ETags, the
 // audit trail, and a 10,000-member PATCH. Discovery, auth and /Users are in rfc-users.test.ts.
-import { type Harness, type Workspace, eachBackend } from '../support/harness';
-import { ERROR_SCHEMA, GROUP_SCHEMA, LIST_SCHEMA, SCIM_CONTENT_TYPE, Scim, type ScimResponse, TIMESTAMP, VERSION, expectScimError, TREE_SCHEMA, USER_SCHEMA, filter, patchOp } from '../support/scim';
+import { type Harness, eachBackend } from '../support/harness';
+import {
+  AUDIT,
+  ERROR_SCHEMA,
+  GROUP_SCHEMA,
+  LIST_SCHEMA,
+  SCIM_CONTENT_TYPE,
+  Scim,
+  TIMESTAMP,
+  VERSION,
+  expectScimError,
+  TREE_SCHEMA,
+  USER_SCHEMA,
+  bulkUsers,
+  changesOf,
+  connectScim,
+  created,
+  filter,
+  keyRef,
+  ok,
+  patchOp,
+  resourceIds,
+  scimError,
+  sorted,
+} from '../support/scim';
 
 // ─── helpers ────────────────────────────────────────────────────────────────────────────────────
 
@@ -11,49 +34,29 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** An id no workspace has. */
 const UNKNOWN_ID = '2147483000';
 
-async function setup(h: Harness): Promise<{ ws: Workspace; scim: Scim }> {
-  const ws = await h.workspace();
-  return { ws, scim: new Scim(h.baseUrl, ws.tenant.slug, ws.adminKey) };
-}
-
-function scimError(status: number, scimType?: string) {
-  return { schemas: [ERROR_SCHEMA], status: String(status), ...(scimType ? { scimType } : {}), detail: expect.any(String) };
-}
-
-const expectError = expectScimError;
-
 let counter = 0;
 /** A user created through SCIM (admin key). */
 async function user(scim: Scim, displayName?: string): Promise<{ id: string; displayName: string }> {
   counter += 1;
   const n = `${counter}-${Date.now().toString(36)}`;
-  const res = await scim.post('/Users', {
-    schemas: [USER_SCHEMA],
-    userName: `member${n}`,
-    displayName: displayName ?? `Member ${n}`,
-    emails: [{ value: `member${n}@example.com`, type: 'work', primary: true }],
-  });
-  if (res.status !== 201) throw new Error(`POST /Users answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
+  return created(
+    scim.post('/Users', {
+      schemas: [USER_SCHEMA],
+      userName: `member${n}`,
+      displayName: displayName ?? `Member ${n}`,
+      emails: [{ value: `member${n}@example.com`, type: 'work', primary: true }],
+    }),
+  );
 }
 
-async function postGroup(scim: Scim, body: Record<string, unknown>): Promise<any> {
-  const res = await scim.post('/Groups', { schemas: [GROUP_SCHEMA], ...body });
-  if (res.status !== 201) throw new Error(`POST /Groups answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
+/** POSTs a group (schemas added); fails the test unless 201. */
+function postGroup(scim: Scim, body: Record<string, unknown>): Promise<any> {
+  return created(scim.post('/Groups', { schemas: [GROUP_SCHEMA], ...body }));
 }
-
-async function get(scim: Scim, path: string): Promise<any> {
-  const res = await scim.get(path);
-  if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
-}
-
-const ids = (res: ScimResponse) => res.body.Resources.map((r: { id: string }) => r.id);
 
 /** The group's SCIM member ids, in the order given (an absent `members` is none). */
 async function scimMembers(scim: Scim, groupId: string): Promise<string[]> {
-  return ((await get(scim, `/Groups/${groupId}`)).members ?? []).map((m: { value: string }) => m.value);
+  return ((await ok(scim.get(`/Groups/${groupId}`))).members ?? []).map((m: { value: string }) => m.value);
 }
 
 /** Direct member ids in the database, ascending. */
@@ -62,70 +65,44 @@ async function dbMembers(h: Harness, groupId: string): Promise<string[]> {
   return rows.map((r) => String(r.userId));
 }
 
-const sorted = (values: string[]) => [...values].sort((a, b) => Number(a) - Number(b));
-
-/** The actor ref an API key is recorded as. */
-async function keyRef(ws: Workspace, key: string): Promise<string> {
-  const res = await ws.gql('{ viewer { apiKey { id } } }', {}, key);
-  return `apikey:${res.body.data.viewer.apiKey.id}`;
-}
-
-const AUDIT = `query($filter: AuditEventFilter) { auditEvents(first: 100, filter: $filter) {
-  nodes { action actor { kind ref } target { type id } changes { field before after } } } }`;
-
-const changesOf = (node: any): Record<string, [unknown, unknown]> =>
-  Object.fromEntries(node.changes.map((c: any) => [c.field, [c.before, c.after]]));
-
-/** `n` users inserted straight into the database; ids ascending. */
-async function bulkUsers(h: Harness, ws: Workspace, n: number): Promise<string[]> {
-  const tag = `${ws.tenant.id}-${Date.now().toString(36)}`;
-  // One statement: Prisma's createMany of 10,000 rows takes seconds on PGlite.
-  await h.db.prisma.$executeRaw`
-    INSERT INTO users (tenant_id, email, user_name, name)
-    SELECT ${ws.tenant.id}::int, 'bulk-' || ${tag}::text || '-' || i || '@example.com', 'bulk-' || ${tag}::text || '-' || i, 'Bulk ' || i
-    FROM generate_series(0, ${n - 1}::int) AS i`;
-  const rows = await h.db.prisma.user.findMany({ where: { tenantId: ws.tenant.id, email: { startsWith: `bulk-${tag}-` } }, select: { id: true }, orderBy: { id: 'asc' } });
-  return rows.map((r) => String(r.id));
-}
-
 // ─── the suite ──────────────────────────────────────────────────────────────────────────────────
 
 eachBackend('SCIM 2.0 (RFC 7643/7644): /Groups', (h) => {
   describe('scopes', () => {
     it('users:read cannot read groups; groups:read reads but cannot POST, PUT, rename, change members or DELETE (403, nothing changes)', async () => {
-      const { ws, scim } = await setup(h);
+      const { ws, scim } = await connectScim(h);
       const u = await user(scim);
       const g = await postGroup(scim, { displayName: 'G' });
-      expectError(await scim.as(await ws.key(['users:read'])).get('/Groups'), 403);
+      expectScimError(await scim.as(await ws.key(['users:read'])).get('/Groups'), 403);
       const reader = scim.as(await ws.key(['groups:read']));
       expect((await reader.get('/Groups')).status).toBe(200);
       expect((await reader.get(`/Groups/${g.id}`)).status).toBe(200);
-      expectError(await reader.patch(`/Groups/${g.id}`, patchOp({ op: 'add', path: 'members', value: [{ value: u.id }] })), 403);
-      expectError(await reader.patch(`/Groups/${g.id}`, patchOp({ op: 'replace', path: 'displayName', value: 'New' })), 403);
-      expectError(await reader.post('/Groups', { schemas: [GROUP_SCHEMA], displayName: 'Nope' }), 403);
-      expectError(await reader.put(`/Groups/${g.id}`, { schemas: [GROUP_SCHEMA], displayName: 'New' }), 403);
-      expectError(await reader.delete(`/Groups/${g.id}`), 403);
-      const now = await get(scim, `/Groups/${g.id}`);
+      expectScimError(await reader.patch(`/Groups/${g.id}`, patchOp({ op: 'add', path: 'members', value: [{ value: u.id }] })), 403);
+      expectScimError(await reader.patch(`/Groups/${g.id}`, patchOp({ op: 'replace', path: 'displayName', value: 'New' })), 403);
+      expectScimError(await reader.post('/Groups', { schemas: [GROUP_SCHEMA], displayName: 'Nope' }), 403);
+      expectScimError(await reader.put(`/Groups/${g.id}`, { schemas: [GROUP_SCHEMA], displayName: 'New' }), 403);
+      expectScimError(await reader.delete(`/Groups/${g.id}`), 403);
+      const now = await ok(scim.get(`/Groups/${g.id}`));
       expect([now.displayName, now.members ?? [], now.meta.version]).toEqual(['G', [], g.meta.version]);
-      expect((await get(scim, '/Groups')).totalResults).toBe(1);
+      expect((await ok(scim.get('/Groups'))).totalResults).toBe(1);
     });
 
     it('groups:members:write changes members but cannot rename, POST or DELETE (a PATCH mixing both changes nothing)', async () => {
-      const { ws, scim } = await setup(h);
+      const { ws, scim } = await connectScim(h);
       const [u1, u2] = [await user(scim), await user(scim)];
       const g = await postGroup(scim, { displayName: 'G' });
       const members = scim.as(await ws.key(['groups:members:write']));
       const add = await members.patch(`/Groups/${g.id}`, patchOp({ op: 'add', path: 'members', value: [{ value: u1.id }] }));
       expect(add.status).toBe(204);
-      expectError(await members.patch(`/Groups/${g.id}`, patchOp({ op: 'add', path: 'members', value: [{ value: u2.id }] }, { op: 'replace', path: 'displayName', value: 'New' })), 403);
-      expectError(await members.post('/Groups', { schemas: [GROUP_SCHEMA], displayName: 'Nope' }), 403);
-      expectError(await members.delete(`/Groups/${g.id}`), 403);
+      expectScimError(await members.patch(`/Groups/${g.id}`, patchOp({ op: 'add', path: 'members', value: [{ value: u2.id }] }, { op: 'replace', path: 'displayName', value: 'New' })), 403);
+      expectScimError(await members.post('/Groups', { schemas: [GROUP_SCHEMA], displayName: 'Nope' }), 403);
+      expectScimError(await members.delete(`/Groups/${g.id}`), 403);
       expect(await scimMembers(scim, g.id)).toEqual([u1.id]);
-      expect((await get(scim, `/Groups/${g.id}`)).displayName).toBe('G');
+      expect((await ok(scim.get(`/Groups/${g.id}`))).displayName).toBe('G');
     });
 
     it('groups:read@G groups:write@G groups:members:write@G: only G’s subtree; creates under G; 404 outside; 403 deleting G', async () => {
-      const { ws, scim } = await setup(h);
+      const { ws, scim } = await connectScim(h);
       const r = await ws.group('R');
       const g = await ws.group('G', r);
       const g1 = await ws.group('G1', g);
@@ -136,16 +113,16 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): /Groups', (h) => {
       const k = scim.as(await ws.key([`groups:read@${g}`, `groups:write@${g}`, `groups:members:write@${g}`]));
 
       const list = await k.get('/Groups');
-      expect([list.status, list.body.totalResults, ids(list)]).toEqual([200, 3, [g, g1, g2]]);
-      expect((await get(k, `/Groups/${g2}`))[TREE_SCHEMA].parentId).toBe(g1);
-      expect((await get(k, `/Groups?${filter('displayName eq "Outside" or displayName eq "R" or displayName eq "G1"')}`)).Resources.map((x: any) => x.id)).toEqual([g1]);
+      expect([list.status, list.body.totalResults, resourceIds(list)]).toEqual([200, 3, [g, g1, g2]]);
+      expect((await ok(k.get(`/Groups/${g2}`)))[TREE_SCHEMA].parentId).toBe(g1);
+      expect((await ok(k.get(`/Groups?${filter('displayName eq "Outside" or displayName eq "R" or displayName eq "G1"')}`))).Resources.map((x: any) => x.id)).toEqual([g1]);
 
       // Outside the subtree: 404, exactly like an unknown id.
       for (const hidden of [r, s, o, UNKNOWN_ID]) {
-        expectError(await k.get(`/Groups/${hidden}`), 404);
-        expectError(await k.patch(`/Groups/${hidden}`, patchOp({ op: 'add', path: 'members', value: [{ value: u.id }] })), 404);
-        expectError(await k.put(`/Groups/${hidden}`, { schemas: [GROUP_SCHEMA], displayName: 'X' }), 404);
-        expectError(await k.delete(`/Groups/${hidden}`), 404);
+        expectScimError(await k.get(`/Groups/${hidden}`), 404);
+        expectScimError(await k.patch(`/Groups/${hidden}`, patchOp({ op: 'add', path: 'members', value: [{ value: u.id }] })), 404);
+        expectScimError(await k.put(`/Groups/${hidden}`, { schemas: [GROUP_SCHEMA], displayName: 'X' }), 404);
+        expectScimError(await k.delete(`/Groups/${hidden}`), 404);
       }
       for (const hidden of [r, s, o]) expect(await scimMembers(scim, hidden)).toEqual([]);
 
@@ -157,37 +134,37 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): /Groups', (h) => {
       expect(data.group.parent).toEqual({ id: g });
 
       expect((await k.patch(`/Groups/${g1}`, patchOp({ op: 'add', path: 'members', value: [{ value: u.id }] }))).status).toBe(204);
-      expectError(await k.delete(`/Groups/${g}`), 403);
-      expect((await get(scim, `/Groups/${g}`)).displayName).toBe('G');
+      expectScimError(await k.delete(`/Groups/${g}`), 403);
+      expect((await ok(scim.get(`/Groups/${g}`))).displayName).toBe('G');
       expect((await k.delete(`/Groups/${created.body.id}`)).status).toBe(204);
     });
 
     it('a restricted key reads only the ancestors inside its subtree, nearest first; the admin key the whole chain, root last', async () => {
-      const { ws, scim } = await setup(h);
+      const { ws, scim } = await connectScim(h);
       const r = await ws.group('R');
       const g = await ws.group('G', r);
       const g1 = await ws.group('G1', g);
       const k = scim.as(await ws.key([`groups:read@${g}`, `groups:write@${g}`]));
-      expect((await get(k, `/Groups/${g1}`))[TREE_SCHEMA]).toEqual({ parentId: g, ancestorIds: [g] });
-      expect((await get(k, `/Groups/${g}`))[TREE_SCHEMA]).toEqual({ parentId: null, ancestorIds: [] });
+      expect((await ok(k.get(`/Groups/${g1}`)))[TREE_SCHEMA]).toEqual({ parentId: g, ancestorIds: [g] });
+      expect((await ok(k.get(`/Groups/${g}`)))[TREE_SCHEMA]).toEqual({ parentId: null, ancestorIds: [] });
       const created = await postGroup(k, { displayName: 'New' });
       expect(created[TREE_SCHEMA]).toEqual({ parentId: g, ancestorIds: [g] });
-      expect((await get(scim, `/Groups/${created.id}`))[TREE_SCHEMA]).toEqual({ parentId: g, ancestorIds: [g, r] });
+      expect((await ok(scim.get(`/Groups/${created.id}`)))[TREE_SCHEMA]).toEqual({ parentId: g, ancestorIds: [g, r] });
     });
 
     it('groups:write restricted to two different groups cannot POST (403)', async () => {
-      const { ws, scim } = await setup(h);
+      const { ws, scim } = await connectScim(h);
       const a = await ws.group('A');
       const b = await ws.group('B');
       const k = scim.as(await ws.key([`groups:write@${a}`, `groups:write@${b}`]));
-      expectError(await k.post('/Groups', { schemas: [GROUP_SCHEMA], displayName: 'Where' }), 403);
-      expect((await get(scim, '/Groups')).totalResults).toBe(2);
+      expectScimError(await k.post('/Groups', { schemas: [GROUP_SCHEMA], displayName: 'Where' }), 403);
+      expect((await ok(scim.get('/Groups'))).totalResults).toBe(2);
     });
   });
 
   describe('POST and GET /Groups', () => {
     it('the documented resource: core + tree schemas, members with display/type/$ref, Location and ETag', async () => {
-      const { ws, scim } = await setup(h);
+      const { ws, scim } = await connectScim(h);
       const alice = await user(scim, 'Alice Ng');
       const res = await scim.post('/Groups', { schemas: [GROUP_SCHEMA], externalId: 'x', displayName: 'Sales', members: [{ value: alice.id }] });
       expect(res.status).toBe(201);
@@ -218,19 +195,19 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): /Groups', (h) => {
     });
 
     it('the tree extension: parentId and ancestorIds nearest first; read-only (ignored in a POST)', async () => {
-      const { ws, scim } = await setup(h);
+      const { ws, scim } = await connectScim(h);
       const a = await ws.group('A');
       const b = await ws.group('B', a);
       const c = await ws.group('C', b);
-      expect((await get(scim, `/Groups/${c}`))[TREE_SCHEMA]).toEqual({ parentId: b, ancestorIds: [b, a] });
-      expect((await get(scim, `/Groups/${a}`))[TREE_SCHEMA]).toEqual({ parentId: null, ancestorIds: [] });
+      expect((await ok(scim.get(`/Groups/${c}`)))[TREE_SCHEMA]).toEqual({ parentId: b, ancestorIds: [b, a] });
+      expect((await ok(scim.get(`/Groups/${a}`)))[TREE_SCHEMA]).toEqual({ parentId: null, ancestorIds: [] });
       const res = await scim.post('/Groups', { schemas: [GROUP_SCHEMA, TREE_SCHEMA], displayName: 'Root?', [TREE_SCHEMA]: { parentId: c, ancestorIds: [c, b, a] } });
       expect(res.status).toBe(201);
       expect(res.body[TREE_SCHEMA]).toEqual({ parentId: null, ancestorIds: [] });
     });
 
     it('members: [] → 201 with none; application/json accepted', async () => {
-      const { scim } = await setup(h);
+      const { scim } = await connectScim(h);
       const res = await scim.post('/Groups', JSON.stringify({ schemas: [GROUP_SCHEMA], displayName: 'Empty', members: [] }), { 'content-type': 'application/json' });
       expect(res.status).toBe(201);
       expect(res.body.members ?? []).toEqual([]);
@@ -238,35 +215,35 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): /Groups', (h) => {
     });
 
     it('members are users of the workspace only: type Group, an unknown id or another workspace’s user → 400 invalidValue, nothing written', async () => {
-      const { ws, scim } = await setup(h);
+      const { ws, scim } = await connectScim(h);
       const u = await user(scim);
-      const other = await setup(h);
+      const other = await connectScim(h);
       const theirs = await user(other.scim);
       const nested = await ws.group('Nested');
       for (const bad of [{ value: nested, type: 'Group' }, { value: UNKNOWN_ID }, { value: theirs.id }, { value: 'abc' }]) {
-        expectError(await scim.post('/Groups', { schemas: [GROUP_SCHEMA], displayName: 'Bad', members: [{ value: u.id }, bad] }), 400, 'invalidValue');
+        expectScimError(await scim.post('/Groups', { schemas: [GROUP_SCHEMA], displayName: 'Bad', members: [{ value: u.id }, bad] }), 400, 'invalidValue');
       }
-      expect((await get(scim, '/Groups')).Resources.map((g: any) => g.id)).toEqual([nested]);
+      expect((await ok(scim.get('/Groups'))).Resources.map((g: any) => g.id)).toEqual([nested]);
       expect(await h.db.prisma.groupMember.count({ where: { tenantId: ws.tenant.id } })).toBe(0);
     });
 
     it('404 for unknown, non-numeric and another workspace’s group ids', async () => {
-      const { scim } = await setup(h);
-      const other = await setup(h);
+      const { scim } = await connectScim(h);
+      const other = await connectScim(h);
       const theirs = await postGroup(other.scim, { displayName: 'Theirs' });
-      expectError(await scim.get(`/Groups/${UNKNOWN_ID}`), 404);
-      expectError(await scim.get('/Groups/abc'), 404);
-      expectError(await scim.get(`/Groups/${theirs.id}`), 404);
-      expectError(await scim.delete(`/Groups/${theirs.id}`), 404);
-      expect((await get(other.scim, `/Groups/${theirs.id}`)).displayName).toBe('Theirs');
+      expectScimError(await scim.get(`/Groups/${UNKNOWN_ID}`), 404);
+      expectScimError(await scim.get('/Groups/abc'), 404);
+      expectScimError(await scim.get(`/Groups/${theirs.id}`), 404);
+      expectScimError(await scim.delete(`/Groups/${theirs.id}`), 404);
+      expect((await ok(other.scim.get(`/Groups/${theirs.id}`))).displayName).toBe('Theirs');
     });
   });
 
   describe('uniqueness of displayName among siblings', () => {
     it('duplicate (any case) under the same parent on POST or rename → 409 uniqueness; same name under other parents is fine', async () => {
-      const { ws, scim } = await setup(h);
+      const { ws, scim } = await connectScim(h);
       await postGroup(scim, { displayName: 'Team' });
-      expectError(await scim.post('/Groups', { schemas: [GROUP_SCHEMA], displayName: 'TEAM' }), 409, 'uniqueness');
+      expectScimError(await scim.post('/Groups', { schemas: [GROUP_SCHEMA], displayName: 'TEAM' }), 409, 'uniqueness');
       const a = await ws.group('A');
       const b = await ws.group('B');
       const underA = scim.as(await ws.key([`groups:write@${a}`]));
@@ -274,11 +251,11 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): /Groups', (h) => {
       const ta = await postGroup(underA, { displayName: 'Team' });
       const tb = await postGroup(underB, { displayName: 'team' });
       expect([ta[TREE_SCHEMA].parentId, tb[TREE_SCHEMA].parentId]).toEqual([a, b]);
-      expectError(await underA.post('/Groups', { schemas: [GROUP_SCHEMA], displayName: 'tEAM' }), 409, 'uniqueness');
+      expectScimError(await underA.post('/Groups', { schemas: [GROUP_SCHEMA], displayName: 'tEAM' }), 409, 'uniqueness');
       const other = await postGroup(underA, { displayName: 'Other' });
-      expectError(await scim.patch(`/Groups/${other.id}`, patchOp({ op: 'replace', path: 'displayName', value: 'TEAM' })), 409, 'uniqueness');
-      expectError(await scim.put(`/Groups/${other.id}`, { schemas: [GROUP_SCHEMA], displayName: 'team' }), 409, 'uniqueness');
-      expect((await get(scim, `/Groups/${other.id}`)).displayName).toBe('Other');
+      expectScimError(await scim.patch(`/Groups/${other.id}`, patchOp({ op: 'replace', path: 'displayName', value: 'TEAM' })), 409, 'uniqueness');
+      expectScimError(await scim.put(`/Groups/${other.id}`, { schemas: [GROUP_SCHEMA], displayName: 'team' }), 409, 'uniqueness');
+      expect((await ok(scim.get(`/Groups/${other.id}`))).displayName).toBe('Other');
       // Its own name in another case is not a conflict; a root may be called like A's child.
       expect((await scim.patch(`/Groups/${other.id}`, patchOp({ op: 'replace', path: 'displayName', value: 'OTHER' }))).status).toBe(204);
       expect((await postGroup(scim, { displayName: 'Other' }))[TREE_SCHEMA].parentId).toBeNull();
@@ -287,7 +264,7 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): /Groups', (h) => {
 
   describe('PATCH /Groups', () => {
     it('members: Add, idempotent re-add, Remove a value list, members[value eq], absent removal, remove all, replace exact; 204', async () => {
-      const { scim } = await setup(h);
+      const { scim } = await connectScim(h);
       const [u1, u2, u3, u4] = [await user(scim), await user(scim), await user(scim), await user(scim)];
       const g = await postGroup(scim, { displayName: 'G' });
       const patch = (...ops: Record<string, unknown>[]) => scim.patch(`/Groups/${g.id}`, patchOp(...ops));
@@ -319,13 +296,13 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): /Groups', (h) => {
     });
 
     it('rename by value object (with id) or path; externalId; with attributes → 200 and the resource', async () => {
-      const { ws, scim } = await setup(h);
+      const { ws, scim } = await connectScim(h);
       const g = await postGroup(scim, { displayName: 'Old', externalId: 'e1' });
       expect((await scim.patch(`/Groups/${g.id}`, patchOp({ op: 'replace', value: { id: g.id, displayName: 'New' } }))).status).toBe(204);
-      expect((await get(scim, `/Groups/${g.id}`)).displayName).toBe('New');
+      expect((await ok(scim.get(`/Groups/${g.id}`))).displayName).toBe('New');
       expect((await scim.patch(`/Groups/${g.id}`, patchOp({ op: 'Replace', path: 'displayName', value: 'Newer' }))).status).toBe(204);
       expect((await scim.patch(`/Groups/${g.id}`, patchOp({ op: 'replace', path: 'externalId', value: 'e2' }))).status).toBe(204);
-      const full = await get(scim, `/Groups/${g.id}`);
+      const full = await ok(scim.get(`/Groups/${g.id}`));
       expect([full.displayName, full.externalId]).toEqual(['Newer', 'e2']);
       expect((await ws.ok('query($id: ID!) { group(id: $id) { name } }', { id: g.id })).group.name).toBe('Newer');
       const withAttrs = await scim.patch(`/Groups/${g.id}?attributes=displayName`, patchOp({ op: 'replace', path: 'displayName', value: 'Last' }));
@@ -333,11 +310,11 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): /Groups', (h) => {
       expect(withAttrs.headers.get('content-type')).toBe(SCIM_CONTENT_TYPE);
       expect(withAttrs.body).toEqual({ schemas: [GROUP_SCHEMA, TREE_SCHEMA], id: g.id, displayName: 'Last' });
       expect((await scim.patch(`/Groups/${g.id}`, patchOp({ op: 'remove', path: 'externalId' }))).status).toBe(204);
-      expect(await get(scim, `/Groups/${g.id}`)).not.toHaveProperty('externalId');
+      expect(await ok(scim.get(`/Groups/${g.id}`))).not.toHaveProperty('externalId');
     });
 
     it('is atomic: a bad op, a nested group or an unknown user anywhere in the request changes nothing', async () => {
-      const { ws, scim } = await setup(h);
+      const { ws, scim } = await connectScim(h);
       const [u1, u2] = [await user(scim), await user(scim)];
       const g = await postGroup(scim, { displayName: 'G', members: [{ value: u1.id }] });
       const other = await ws.group('Other');
@@ -349,11 +326,11 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): /Groups', (h) => {
       );
       expect(bad.status).toBe(400);
       expect(bad.body).toMatchObject({ schemas: [ERROR_SCHEMA], status: '400' });
-      expectError(await patch({ op: 'replace', path: 'displayName', value: 'Renamed' }, { op: 'add', path: 'members', value: [{ value: other, type: 'Group' }] }), 400, 'invalidValue');
-      expectError(await patch({ op: 'remove', path: 'members', value: [{ value: u1.id }] }, { op: 'add', path: 'members', value: [{ value: u2.id }, { value: UNKNOWN_ID }] }), 400, 'invalidValue');
-      expectError(await patch({ op: 'replace', path: 'members', value: [{ value: u2.id }, { value: UNKNOWN_ID }] }), 400, 'invalidValue');
-      expectError(await patch({ op: 'add', path: 'members', value: [{ value: u2.id }] }, { op: 'replace', path: 'bogusAttribute', value: 'x' }), 400, 'invalidPath');
-      const now = await get(scim, `/Groups/${g.id}`);
+      expectScimError(await patch({ op: 'replace', path: 'displayName', value: 'Renamed' }, { op: 'add', path: 'members', value: [{ value: other, type: 'Group' }] }), 400, 'invalidValue');
+      expectScimError(await patch({ op: 'remove', path: 'members', value: [{ value: u1.id }] }, { op: 'add', path: 'members', value: [{ value: u2.id }, { value: UNKNOWN_ID }] }), 400, 'invalidValue');
+      expectScimError(await patch({ op: 'replace', path: 'members', value: [{ value: u2.id }, { value: UNKNOWN_ID }] }), 400, 'invalidValue');
+      expectScimError(await patch({ op: 'add', path: 'members', value: [{ value: u2.id }] }, { op: 'replace', path: 'bogusAttribute', value: 'x' }), 400, 'invalidPath');
+      const now = await ok(scim.get(`/Groups/${g.id}`));
       expect([now.displayName, now.members.map((m: any) => m.value), now.meta.version]).toEqual(['G', [u1.id], g.meta.version]);
       expect(await dbMembers(h, g.id)).toEqual([u1.id]);
     });
@@ -361,12 +338,12 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): /Groups', (h) => {
 
   describe('PUT and DELETE /Groups', () => {
     it('PUT replaces displayName, externalId and members (absent → cleared); the place in the tree stays', async () => {
-      const { ws, scim } = await setup(h);
+      const { ws, scim } = await connectScim(h);
       const [u1, u2] = [await user(scim), await user(scim)];
       const parent = await ws.group('Parent');
       const g = await ws.group('G', parent);
       await scim.patch(`/Groups/${g}`, patchOp({ op: 'add', path: 'members', value: [{ value: u1.id }] }, { op: 'add', path: 'externalId', value: 'e1' }));
-      const before = await get(scim, `/Groups/${g}`);
+      const before = await ok(scim.get(`/Groups/${g}`));
       const res = await scim.put(`/Groups/${g}`, { schemas: [GROUP_SCHEMA], displayName: 'G2', members: [{ value: u2.id }] });
       expect(res.status).toBe(200);
       expect(res.headers.get('etag')).toBe(res.body.meta.version);
@@ -387,7 +364,7 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): /Groups', (h) => {
     });
 
     it('DELETE: 204, then 404; children become roots', async () => {
-      const { ws, scim } = await setup(h);
+      const { ws, scim } = await connectScim(h);
       const top = await ws.group('Top');
       const p = await ws.group('P', top);
       const c = await ws.group('C', p);
@@ -395,11 +372,11 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): /Groups', (h) => {
       await scim.patch(`/Groups/${p}`, patchOp({ op: 'add', path: 'members', value: [{ value: (await user(scim)).id }] }));
       const res = await scim.delete(`/Groups/${p}`);
       expect([res.status, res.body]).toEqual([204, '']);
-      expectError(await scim.get(`/Groups/${p}`), 404);
-      expectError(await scim.delete(`/Groups/${p}`), 404);
-      expect((await get(scim, `/Groups/${c}`))[TREE_SCHEMA]).toEqual({ parentId: null, ancestorIds: [] });
-      expect((await get(scim, `/Groups/${gc}`))[TREE_SCHEMA]).toEqual({ parentId: c, ancestorIds: [c] });
-      expect((await get(scim, '/Groups')).Resources.map((g: any) => g.id)).toEqual([top, c, gc]);
+      expectScimError(await scim.get(`/Groups/${p}`), 404);
+      expectScimError(await scim.delete(`/Groups/${p}`), 404);
+      expect((await ok(scim.get(`/Groups/${c}`)))[TREE_SCHEMA]).toEqual({ parentId: null, ancestorIds: [] });
+      expect((await ok(scim.get(`/Groups/${gc}`)))[TREE_SCHEMA]).toEqual({ parentId: c, ancestorIds: [c] });
+      expect((await ok(scim.get('/Groups'))).Resources.map((g: any) => g.id)).toEqual([top, c, gc]);
     });
   });
 
@@ -411,12 +388,12 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): /Groups', (h) => {
       const res = await scim.get(`/Groups?${filter(expression)}`);
       if (res.status !== 200) throw new Error(`${expression}: ${res.status} ${JSON.stringify(res.body)}`);
       expect(res.body.totalResults).toBe(res.body.Resources.length);
-      return ids(res);
+      return resourceIds(res);
     };
     const of = (...indexes: number[]) => indexes.map((i) => g[i].id);
 
     beforeAll(async () => {
-      ({ scim } = await setup(h));
+      ({ scim } = await connectScim(h));
       u = [await user(scim), await user(scim)];
       g = [];
       for (const body of [
@@ -462,33 +439,33 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): /Groups', (h) => {
     });
 
     it('paging 1-based by id; matching nothing → totalResults 0, Resources []', async () => {
-      const page = await get(scim, '/Groups?startIndex=2&count=2');
+      const page = await ok(scim.get('/Groups?startIndex=2&count=2'));
       expect({ ...page, Resources: page.Resources.map((r: any) => r.id) }).toEqual({ schemas: [LIST_SCHEMA], totalResults: 4, itemsPerPage: 2, startIndex: 2, Resources: of(1, 2) });
-      expect(await get(scim, '/Groups?startIndex=5')).toEqual({ schemas: [LIST_SCHEMA], totalResults: 4, itemsPerPage: 0, startIndex: 5, Resources: [] });
-      const zero = await get(scim, '/Groups?count=0');
+      expect(await ok(scim.get('/Groups?startIndex=5'))).toEqual({ schemas: [LIST_SCHEMA], totalResults: 4, itemsPerPage: 0, startIndex: 5, Resources: [] });
+      const zero = await ok(scim.get('/Groups?count=0'));
       expect([zero.totalResults, zero.Resources ?? []]).toEqual([4, []]);
-      expect(await get(scim, `/Groups?${filter('displayName eq "Nobody"')}`)).toEqual({ schemas: [LIST_SCHEMA], totalResults: 0, itemsPerPage: 0, startIndex: 1, Resources: [] });
+      expect(await ok(scim.get(`/Groups?${filter('displayName eq "Nobody"')}`))).toEqual({ schemas: [LIST_SCHEMA], totalResults: 0, itemsPerPage: 0, startIndex: 1, Resources: [] });
     });
 
     it('attributes / excludedAttributes with sub-attributes; id and schemas always', async () => {
-      const one = await get(scim, `/Groups/${g[1].id}?attributes=members.value`);
+      const one = await ok(scim.get(`/Groups/${g[1].id}?attributes=members.value`));
       expect(one).toEqual({ schemas: [GROUP_SCHEMA, TREE_SCHEMA], id: g[1].id, members: [{ value: u[0].id }, { value: u[1].id }] });
-      const list = await get(scim, `/Groups?attributes=DisplayName&${filter('displayName sw "Sales"')}`);
+      const list = await ok(scim.get(`/Groups?attributes=DisplayName&${filter('displayName sw "Sales"')}`));
       expect(list.Resources).toEqual([
         { schemas: [GROUP_SCHEMA, TREE_SCHEMA], id: g[0].id, displayName: 'Sales' },
         { schemas: [GROUP_SCHEMA, TREE_SCHEMA], id: g[1].id, displayName: 'Sales EMEA' },
       ]);
-      const excluded = await get(scim, `/Groups/${g[0].id}?excludedAttributes=members,meta,id,schemas`);
+      const excluded = await ok(scim.get(`/Groups/${g[0].id}?excludedAttributes=members,meta,id,schemas`));
       expect(excluded).toEqual({ schemas: [GROUP_SCHEMA, TREE_SCHEMA], id: g[0].id, displayName: 'Sales', externalId: 'x-1', [TREE_SCHEMA]: { parentId: null, ancestorIds: [] } });
-      const full = await get(scim, `/Groups/${g[3].id}`);
+      const full = await ok(scim.get(`/Groups/${g[3].id}`));
       const { members: _m, ...withoutMembers } = full;
-      expect((await get(scim, `/Groups?excludedAttributes=members&${filter(`id eq "${g[3].id}"`)}`)).Resources).toEqual([withoutMembers]);
+      expect((await ok(scim.get(`/Groups?excludedAttributes=members&${filter(`id eq "${g[3].id}"`)}`))).Resources).toEqual([withoutMembers]);
     });
   });
 
   describe('ETags', () => {
     it('meta.version changes with members, name, externalId and a move; If-Match stale → 412, nothing changes; * matches', async () => {
-      const { ws, scim } = await setup(h);
+      const { ws, scim } = await connectScim(h);
       const [u1, u2] = [await user(scim), await user(scim)];
       const elsewhere = await ws.group('Elsewhere');
       const g = await postGroup(scim, { displayName: 'G' });
@@ -517,9 +494,9 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): /Groups', (h) => {
 
       const latest = versions[versions.length - 1];
       const stale = versions[versions.length - 2];
-      expectError(await scim.patch(`/Groups/${g.id}`, patchOp({ op: 'add', path: 'members', value: [{ value: u1.id }, { value: u2.id }] }, { op: 'replace', path: 'displayName', value: 'Stale' }), { 'if-match': stale }), 412);
-      expectError(await scim.put(`/Groups/${g.id}`, { schemas: [GROUP_SCHEMA], displayName: 'Stale' }, { 'if-match': versions[0] }), 412);
-      expectError(await scim.delete(`/Groups/${g.id}`, { 'if-match': stale }), 412);
+      expectScimError(await scim.patch(`/Groups/${g.id}`, patchOp({ op: 'add', path: 'members', value: [{ value: u1.id }, { value: u2.id }] }, { op: 'replace', path: 'displayName', value: 'Stale' }), { 'if-match': stale }), 412);
+      expectScimError(await scim.put(`/Groups/${g.id}`, { schemas: [GROUP_SCHEMA], displayName: 'Stale' }, { 'if-match': versions[0] }), 412);
+      expectScimError(await scim.delete(`/Groups/${g.id}`, { 'if-match': stale }), 412);
       const after = await current();
       expect([after.meta.version, after.displayName, sorted(after.members.map((m: any) => m.value))]).toEqual([latest, 'G2', sorted([u1.id, u2.id])]);
       const star = await scim.patch(`/Groups/${g.id}?attributes=displayName`, patchOp({ op: 'replace', path: 'displayName', value: 'Star' }), { 'if-match': '*' });
@@ -532,7 +509,7 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): /Groups', (h) => {
 
   describe('audit', () => {
     it('SCIM group writes are in the trail with the key as actor', async () => {
-      const { ws, scim: admin } = await setup(h);
+      const { ws, scim: admin } = await connectScim(h);
       const [u1, u2] = [await user(admin), await user(admin)];
       const key = await ws.key(['groups:write']);
       const ref = await keyRef(ws, key);
@@ -567,7 +544,7 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): /Groups', (h) => {
 
   describe('a 10,000-member PATCH', () => {
     it('Add 10,000 (on a server that served small member PATCHes before the users existed), Remove 6,000, Remove all 10,000: exact members each time', async () => {
-      const { ws, scim } = await setup(h);
+      const { ws, scim } = await connectScim(h);
       // First the ordinary member PATCHes of a running server, on a small group, before the users arrive.
       const [u1, u2, u3, u4] = [await user(scim), await user(scim), await user(scim), await user(scim)];
       const small = await postGroup(scim, { displayName: 'Small' });

@@ -1,9 +1,10 @@
-// SCIM 2.0 (RFC 7643/7644) as /work/scim-spec.md documents it, over real HTTP on both backends:
+// SCIM 2.0 (RFC 7643/7644) as the README's SCIM section documents it, over real HTTP on both backends:
 // discovery, authentication, scopes, errors, and everything about /Users (filters, paging,
 // attributes, PATCH, PUT, uniqueness, ETags, deactivation, deletion, the audit trail).
 // The /Groups side is in rfc-groups.test.ts.
-import { type Harness, type Workspace, eachBackend } from '../support/harness';
+import { type Workspace, eachBackend } from '../support/harness';
 import {
+  AUDIT,
   ERROR_SCHEMA,
   GROUP_SCHEMA,
   LIST_SCHEMA,
@@ -12,34 +13,27 @@ import {
   TIMESTAMP,
   VERSION,
   expectScimError,
-  type ScimResponse,
   TREE_SCHEMA,
   USER_SCHEMA,
+  bulkUsers,
+  changesOf,
+  connectScim,
+  created,
   filter,
+  keyRef,
+  ok,
   patchOp,
+  resourceIds,
+  scimError,
 } from '../support/scim';
 
 // ─── helpers ────────────────────────────────────────────────────────────────────────────────────
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function setup(h: Harness): Promise<{ ws: Workspace; scim: Scim }> {
-  const ws = await h.workspace();
-  return { ws, scim: new Scim(h.baseUrl, ws.tenant.slug, ws.adminKey) };
-}
-
-/** The SCIM error body (no scimType unless given). */
-function scimError(status: number, scimType?: string) {
-  return { schemas: [ERROR_SCHEMA], status: String(status), ...(scimType ? { scimType } : {}), detail: expect.any(String) };
-}
-
-const expectError = expectScimError;
-
 /** POSTs a user (schemas added); fails the test unless 201. */
-async function postUser(scim: Scim, body: Record<string, unknown>): Promise<any> {
-  const res = await scim.post('/Users', { schemas: [USER_SCHEMA], ...body });
-  if (res.status !== 201) throw new Error(`POST /Users answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
+function postUser(scim: Scim, body: Record<string, unknown>): Promise<any> {
+  return created(scim.post('/Users', { schemas: [USER_SCHEMA], ...body }));
 }
 
 /** A simple user with a unique userName and work email. */
@@ -50,35 +44,15 @@ async function someUser(scim: Scim, extra: Record<string, unknown> = {}): Promis
   return postUser(scim, { userName: `user${n}`, emails: [{ value: `user${n}@example.com`, type: 'work', primary: true }], ...extra });
 }
 
-async function get(scim: Scim, path: string): Promise<any> {
-  const res = await scim.get(path);
-  if (res.status !== 200) throw new Error(`GET ${path} answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
-}
-
-const ids = (res: ScimResponse) => res.body.Resources.map((r: { id: string }) => r.id);
-
 /** The user as GraphQL reads it. */
 async function gqlUser(ws: Workspace, id: string): Promise<any> {
   const data = await ws.ok('query($id: ID!) { user(id: $id) { id name email userName externalId active } }', { id });
   return data.user;
 }
 
-/** The actor ref an API key is recorded as. */
-async function keyRef(ws: Workspace, key: string): Promise<string> {
-  const res = await ws.gql('{ viewer { apiKey { id } } }', {}, key);
-  return `apikey:${res.body.data.viewer.apiKey.id}`;
-}
-
-const AUDIT = `query($filter: AuditEventFilter) { auditEvents(first: 100, filter: $filter) {
-  nodes { action actor { kind ref } target { type id } changes { field before after } } } }`;
-
 async function audit(ws: Workspace, filterArg: Record<string, unknown>): Promise<any[]> {
   return (await ws.ok(AUDIT, { filter: filterArg })).auditEvents.nodes;
 }
-
-const changesOf = (node: any): Record<string, [unknown, unknown]> =>
-  Object.fromEntries(node.changes.map((c: any) => [c.field, [c.before, c.after]]));
 
 const SPC_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig';
 
@@ -87,7 +61,7 @@ const SPC_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig'
 eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
   describe('discovery, without credentials', () => {
     it('ServiceProviderConfig: patch, filter (max 200), etag; no bulk, sort or changePassword; oauthbearertoken; the same for every slug', async () => {
-      const { ws } = await setup(h);
+      const { ws } = await connectScim(h);
       const res = await new Scim(h.baseUrl, ws.tenant.slug, null).get('/ServiceProviderConfig');
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe(SCIM_CONTENT_TYPE);
@@ -109,7 +83,7 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
     });
 
     it('ResourceTypes: a ListResponse of User and Group (with the tree extension); each by id', async () => {
-      const { ws } = await setup(h);
+      const { ws } = await connectScim(h);
       const anon = new Scim(h.baseUrl, ws.tenant.slug, null);
       const res = await anon.get('/ResourceTypes');
       expect(res.status).toBe(200);
@@ -131,7 +105,7 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
     });
 
     it('Schemas: core User, core Group and the tree extension (parentId, ancestorIds read-only); each by URN', async () => {
-      const { ws } = await setup(h);
+      const { ws } = await connectScim(h);
       const anon = new Scim(h.baseUrl, ws.tenant.slug, null);
       const res = await anon.get('/Schemas');
       expect(res.status).toBe(200);
@@ -157,35 +131,35 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
 
   describe('authentication: 401 SCIM error', () => {
     it('without credentials, with a bad key, with another workspace’s key', async () => {
-      const { ws, scim } = await setup(h);
+      const { ws, scim } = await connectScim(h);
       const other = await h.workspace();
       await someUser(scim);
       for (const path of ['/Users', '/Groups']) {
-        expectError(await scim.as(null).get(path), 401);
-        expectError(await scim.as('not-a-key').get(path), 401);
-        expectError(await scim.as(`kauth_${ws.tenant.slug}_not-a-real-secret`).get(path), 401);
-        expectError(await scim.as(other.adminKey).get(path), 401);
+        expectScimError(await scim.as(null).get(path), 401);
+        expectScimError(await scim.as('not-a-key').get(path), 401);
+        expectScimError(await scim.as(`kauth_${ws.tenant.slug}_not-a-real-secret`).get(path), 401);
+        expectScimError(await scim.as(other.adminKey).get(path), 401);
       }
-      expectError(await scim.as(other.adminKey).post('/Users', { schemas: [USER_SCHEMA], userName: 'intruder' }), 401);
-      expect((await get(scim, '/Users')).totalResults).toBe(1);
+      expectScimError(await scim.as(other.adminKey).post('/Users', { schemas: [USER_SCHEMA], userName: 'intruder' }), 401);
+      expect((await ok(scim.get('/Users'))).totalResults).toBe(1);
     });
   });
 
   describe('scopes: 403 SCIM error', () => {
     it('users:read reads but cannot POST, PUT, PATCH or DELETE; groups:read cannot read users', async () => {
-      const { ws, scim } = await setup(h);
+      const { ws, scim } = await connectScim(h);
       const user = await someUser(scim, { displayName: 'Kept' });
       const reader = scim.as(await ws.key(['users:read']));
       expect((await reader.get('/Users')).status).toBe(200);
       expect((await reader.get(`/Users/${user.id}`)).status).toBe(200);
-      expectError(await reader.post('/Users', { schemas: [USER_SCHEMA], userName: 'nope', emails: [{ value: 'nope@example.com' }] }), 403);
-      expectError(await reader.put(`/Users/${user.id}`, { schemas: [USER_SCHEMA], userName: 'nope' }), 403);
-      expectError(await reader.patch(`/Users/${user.id}`, patchOp({ op: 'replace', path: 'displayName', value: 'Changed' })), 403);
-      expectError(await reader.delete(`/Users/${user.id}`), 403);
+      expectScimError(await reader.post('/Users', { schemas: [USER_SCHEMA], userName: 'nope', emails: [{ value: 'nope@example.com' }] }), 403);
+      expectScimError(await reader.put(`/Users/${user.id}`, { schemas: [USER_SCHEMA], userName: 'nope' }), 403);
+      expectScimError(await reader.patch(`/Users/${user.id}`, patchOp({ op: 'replace', path: 'displayName', value: 'Changed' })), 403);
+      expectScimError(await reader.delete(`/Users/${user.id}`), 403);
       const groupsOnly = scim.as(await ws.key(['groups:read']));
-      expectError(await groupsOnly.get('/Users'), 403);
-      expectError(await groupsOnly.get(`/Users/${user.id}`), 403);
-      const after = await get(scim, '/Users');
+      expectScimError(await groupsOnly.get('/Users'), 403);
+      expectScimError(await groupsOnly.get(`/Users/${user.id}`), 403);
+      const after = await ok(scim.get('/Users'));
       expect(after.totalResults).toBe(1);
       expect(after.Resources[0].displayName).toBe('Kept');
     });
@@ -193,7 +167,7 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
 
   describe('POST and GET /Users', () => {
     it('creates the documented resource: 201, Location = meta.location, ETag = meta.version, scim+json', async () => {
-      const { ws, scim } = await setup(h);
+      const { ws, scim } = await connectScim(h);
       const res = await scim.post('/Users', {
         schemas: [USER_SCHEMA],
         externalId: 'abc',
@@ -235,7 +209,7 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
     });
 
     it('displayName defaults to "givenName familyName"; GraphQL email is the primary, else work, else first, lower-cased', async () => {
-      const { ws, scim } = await setup(h);
+      const { ws, scim } = await connectScim(h);
       const a = await postUser(scim, {
         userName: 'a',
         name: { givenName: 'Ann', familyName: 'Lee' },
@@ -254,7 +228,7 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
     });
 
     it('accepts application/json and ignores attributes it does not store (title, phoneNumbers, enterprise extension)', async () => {
-      const { scim } = await setup(h);
+      const { scim } = await connectScim(h);
       const enterprise = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
       const res = await scim.post(
         '/Users',
@@ -277,59 +251,59 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
     });
 
     it('GET of an unknown id, a non-numeric id or another workspace’s user: 404', async () => {
-      const { scim } = await setup(h);
-      const other = await setup(h);
+      const { scim } = await connectScim(h);
+      const other = await connectScim(h);
       const theirs = await someUser(other.scim);
-      expectError(await scim.get('/Users/2147483000'), 404);
-      expectError(await scim.get('/Users/not-an-id'), 404);
-      expectError(await scim.get(`/Users/${theirs.id}`), 404);
-      expectError(await scim.patch(`/Users/${theirs.id}`, patchOp({ op: 'replace', path: 'active', value: false })), 404);
-      expectError(await scim.delete(`/Users/${theirs.id}`), 404);
-      expect((await get(other.scim, `/Users/${theirs.id}`)).active).toBe(true);
+      expectScimError(await scim.get('/Users/2147483000'), 404);
+      expectScimError(await scim.get('/Users/not-an-id'), 404);
+      expectScimError(await scim.get(`/Users/${theirs.id}`), 404);
+      expectScimError(await scim.patch(`/Users/${theirs.id}`, patchOp({ op: 'replace', path: 'active', value: false })), 404);
+      expectScimError(await scim.delete(`/Users/${theirs.id}`), 404);
+      expect((await ok(other.scim.get(`/Users/${theirs.id}`))).active).toBe(true);
     });
   });
 
   describe('errors', () => {
     it('a body over 1 MiB: 413 SCIM error, nothing created', async () => {
-      const { scim } = await setup(h);
+      const { scim } = await connectScim(h);
       const res = await scim.post('/Users', { schemas: [USER_SCHEMA], userName: 'big', title: 'x'.repeat(1_100_000) });
-      expectError(res, 413);
-      expect((await get(scim, '/Users')).totalResults).toBe(0);
+      expectScimError(res, 413);
+      expect((await ok(scim.get('/Users'))).totalResults).toBe(0);
     });
 
     it('malformed JSON: 400 invalidSyntax', async () => {
-      const { scim } = await setup(h);
-      expectError(await scim.post('/Users', '{"schemas": ['), 400, 'invalidSyntax');
+      const { scim } = await connectScim(h);
+      expectScimError(await scim.post('/Users', '{"schemas": ['), 400, 'invalidSyntax');
     });
 
     it('POST without userName: 400 invalidValue', async () => {
-      const { scim } = await setup(h);
-      expectError(await scim.post('/Users', { schemas: [USER_SCHEMA], emails: [{ value: 'x@example.com' }] }), 400, 'invalidValue');
+      const { scim } = await connectScim(h);
+      expectScimError(await scim.post('/Users', { schemas: [USER_SCHEMA], emails: [{ value: 'x@example.com' }] }), 400, 'invalidValue');
     });
   });
 
   describe('uniqueness', () => {
     it('userName is unique case-insensitively (stored as given): POST, PUT and PATCH → 409 uniqueness', async () => {
-      const { scim } = await setup(h);
+      const { scim } = await connectScim(h);
       const alice = await postUser(scim, { userName: 'Alice@Example.com', emails: [{ value: 'a1@example.com' }] });
-      expectError(await scim.post('/Users', { schemas: [USER_SCHEMA], userName: 'alice@example.COM', emails: [{ value: 'a2@example.com' }] }), 409, 'uniqueness');
+      expectScimError(await scim.post('/Users', { schemas: [USER_SCHEMA], userName: 'alice@example.COM', emails: [{ value: 'a2@example.com' }] }), 409, 'uniqueness');
       const bob = await postUser(scim, { userName: 'bob', emails: [{ value: 'b@example.com' }] });
-      expectError(await scim.patch(`/Users/${bob.id}`, patchOp({ op: 'replace', path: 'userName', value: 'ALICE@example.com' })), 409, 'uniqueness');
-      expectError(await scim.put(`/Users/${bob.id}`, { schemas: [USER_SCHEMA], userName: 'alice@EXAMPLE.com', emails: [{ value: 'b@example.com' }] }), 409, 'uniqueness');
-      expect((await get(scim, `/Users/${bob.id}`)).userName).toBe('bob');
-      expect((await get(scim, `/Users/${alice.id}`)).userName).toBe('Alice@Example.com');
+      expectScimError(await scim.patch(`/Users/${bob.id}`, patchOp({ op: 'replace', path: 'userName', value: 'ALICE@example.com' })), 409, 'uniqueness');
+      expectScimError(await scim.put(`/Users/${bob.id}`, { schemas: [USER_SCHEMA], userName: 'alice@EXAMPLE.com', emails: [{ value: 'b@example.com' }] }), 409, 'uniqueness');
+      expect((await ok(scim.get(`/Users/${bob.id}`))).userName).toBe('bob');
+      expect((await ok(scim.get(`/Users/${alice.id}`))).userName).toBe('Alice@Example.com');
       // Its own name in another case is not a conflict.
       const renamed = await scim.patch(`/Users/${alice.id}`, patchOp({ op: 'replace', path: 'userName', value: 'ALICE@EXAMPLE.COM' }));
       expect(renamed.status).toBe(200);
       expect(renamed.body.userName).toBe('ALICE@EXAMPLE.COM');
-      expect((await get(scim, '/Users')).totalResults).toBe(2);
+      expect((await ok(scim.get('/Users'))).totalResults).toBe(2);
     });
 
     it('emails are unique per workspace: 409 uniqueness; another workspace may reuse both', async () => {
-      const { scim } = await setup(h);
+      const { scim } = await connectScim(h);
       await postUser(scim, { userName: 'one', emails: [{ value: 'same@example.com', primary: true }] });
-      expectError(await scim.post('/Users', { schemas: [USER_SCHEMA], userName: 'two', emails: [{ value: 'SAME@example.com', primary: true }] }), 409, 'uniqueness');
-      const other = await setup(h);
+      expectScimError(await scim.post('/Users', { schemas: [USER_SCHEMA], userName: 'two', emails: [{ value: 'SAME@example.com', primary: true }] }), 409, 'uniqueness');
+      const other = await connectScim(h);
       await postUser(other.scim, { userName: 'one', emails: [{ value: 'same@example.com', primary: true }] });
     });
   });
@@ -341,12 +315,12 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
       const res = await scim.get(`/Users?${filter(expression)}`);
       if (res.status !== 200) throw new Error(`${expression}: ${res.status} ${JSON.stringify(res.body)}`);
       expect(res.body.totalResults).toBe(res.body.Resources.length);
-      return ids(res);
+      return resourceIds(res);
     };
     const of = (...indexes: number[]) => indexes.map((i) => u[i].id);
 
     beforeAll(async () => {
-      ({ scim } = await setup(h));
+      ({ scim } = await connectScim(h));
       u = [];
       const bodies = [
         { userName: 'alice@example.com', externalId: 'ext-1', name: { givenName: 'Alice', familyName: 'Ng' }, emails: [{ value: 'alice@example.com', type: 'work', primary: true }] },
@@ -445,43 +419,43 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
 
   describe('pagination and attributes', () => {
     it('startIndex (1-based) and count: integers, stable order by id, clamping, past the end, count=0', async () => {
-      const { scim } = await setup(h);
+      const { scim } = await connectScim(h);
       const all: string[] = [];
       for (let i = 0; i < 5; i += 1) all.push((await someUser(scim)).id);
       expect(all.map(Number)).toEqual([...all.map(Number)].sort((a, b) => a - b));
       const page = await scim.get('/Users?startIndex=2&count=2');
       expect(page.status).toBe(200);
-      expect({ ...page.body, Resources: ids(page) }).toEqual({ schemas: [LIST_SCHEMA], totalResults: 5, itemsPerPage: 2, startIndex: 2, Resources: all.slice(1, 3) });
+      expect({ ...page.body, Resources: resourceIds(page) }).toEqual({ schemas: [LIST_SCHEMA], totalResults: 5, itemsPerPage: 2, startIndex: 2, Resources: all.slice(1, 3) });
       const pages: string[] = [];
-      for (let start = 1; start <= 5; start += 2) pages.push(...ids(await scim.get(`/Users?startIndex=${start}&count=2`)));
+      for (let start = 1; start <= 5; start += 2) pages.push(...resourceIds(await scim.get(`/Users?startIndex=${start}&count=2`)));
       expect(pages).toEqual(all);
-      const last = await get(scim, '/Users?startIndex=5&count=10');
+      const last = await ok(scim.get('/Users?startIndex=5&count=10'));
       expect({ n: last.itemsPerPage, ids: last.Resources.map((r: any) => r.id) }).toEqual({ n: 1, ids: [all[4]] });
-      const past = await get(scim, '/Users?startIndex=6');
+      const past = await ok(scim.get('/Users?startIndex=6'));
       expect(past).toEqual({ schemas: [LIST_SCHEMA], totalResults: 5, itemsPerPage: 0, startIndex: 6, Resources: [] });
-      const zero = await get(scim, '/Users?count=0');
+      const zero = await ok(scim.get('/Users?count=0'));
       expect(zero.totalResults).toBe(5);
       expect(zero.itemsPerPage).toBe(0);
       expect(zero.Resources ?? []).toEqual([]);
-      const negative = await get(scim, '/Users?count=-4');
+      const negative = await ok(scim.get('/Users?count=-4'));
       expect(negative.totalResults).toBe(5);
       expect(negative.Resources ?? []).toEqual([]);
-      const below = await get(scim, '/Users?startIndex=0&count=1');
+      const below = await ok(scim.get('/Users?startIndex=0&count=1'));
       expect({ s: below.startIndex, ids: below.Resources.map((r: any) => r.id) }).toEqual({ s: 1, ids: [all[0]] });
-      const negStart = await get(scim, '/Users?startIndex=-7&count=1');
+      const negStart = await ok(scim.get('/Users?startIndex=-7&count=1'));
       expect(negStart.startIndex).toBe(1);
-      const filtered = await get(scim, `/Users?${filter('userName pr')}&startIndex=3&count=1`);
+      const filtered = await ok(scim.get(`/Users?${filter('userName pr')}&startIndex=3&count=1`));
       expect({ t: filtered.totalResults, ids: filtered.Resources.map((r: any) => r.id) }).toEqual({ t: 5, ids: [all[2]] });
     });
 
     it('count defaults to 100 and is capped at 200', async () => {
-      const { ws, scim } = await setup(h);
+      const { ws, scim } = await connectScim(h);
       await bulkUsers(h, ws, 230);
-      const byDefault = await get(scim, '/Users?attributes=userName');
+      const byDefault = await ok(scim.get('/Users?attributes=userName'));
       expect([byDefault.totalResults, byDefault.itemsPerPage, byDefault.Resources.length]).toEqual([230, 100, 100]);
-      const capped = await get(scim, '/Users?count=500&attributes=userName');
+      const capped = await ok(scim.get('/Users?count=500&attributes=userName'));
       expect([capped.totalResults, capped.itemsPerPage, capped.Resources.length, capped.startIndex]).toEqual([230, 200, 200, 1]);
-      const rest = await get(scim, '/Users?startIndex=201&count=200&attributes=userName');
+      const rest = await ok(scim.get('/Users?startIndex=201&count=200&attributes=userName'));
       expect(rest.Resources.length).toBe(30);
       const every = [...capped.Resources, ...rest.Resources].map((r: any) => Number(r.id));
       expect(every).toEqual([...every].sort((a, b) => a - b));
@@ -489,7 +463,7 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
     });
 
     it('attributes / excludedAttributes: case-insensitive, sub-attributes, id and schemas always; on lists, GET, POST, PUT, PATCH', async () => {
-      const { scim } = await setup(h);
+      const { scim } = await connectScim(h);
       const body = {
         userName: 'attr',
         externalId: 'e1',
@@ -498,19 +472,19 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
         emails: [{ value: 'attr@example.com', type: 'work', primary: true }],
       };
       const full = await postUser(scim, body);
-      const listed = await get(scim, '/Users?attributes=userName');
+      const listed = await ok(scim.get('/Users?attributes=userName'));
       expect(listed.Resources).toEqual([{ schemas: [USER_SCHEMA], id: full.id, userName: 'attr' }]);
-      expect(await get(scim, `/Users/${full.id}?attributes=NAME.givenName,Emails`)).toEqual({
+      expect(await ok(scim.get(`/Users/${full.id}?attributes=NAME.givenName,Emails`))).toEqual({
         schemas: [USER_SCHEMA],
         id: full.id,
         name: { givenName: 'At' },
         emails: full.emails,
       });
-      expect(await get(scim, `/Users/${full.id}?attributes=emails.value`)).toEqual({ schemas: [USER_SCHEMA], id: full.id, emails: [{ value: 'attr@example.com' }] });
+      expect(await ok(scim.get(`/Users/${full.id}?attributes=emails.value`))).toEqual({ schemas: [USER_SCHEMA], id: full.id, emails: [{ value: 'attr@example.com' }] });
       const { emails: _e, ...withoutEmails } = full;
-      expect(await get(scim, `/Users/${full.id}?excludedAttributes=EMAILS,name.familyName`)).toEqual({ ...withoutEmails, name: { givenName: 'At' } });
-      expect(await get(scim, `/Users/${full.id}?excludedAttributes=id,schemas,meta`)).toEqual((({ meta: _m, ...rest }) => rest)(full));
-      expect(await get(scim, `/Users/${full.id}?attributes=${encodeURIComponent(`${USER_SCHEMA}:userName`)}`)).toEqual({ schemas: [USER_SCHEMA], id: full.id, userName: 'attr' });
+      expect(await ok(scim.get(`/Users/${full.id}?excludedAttributes=EMAILS,name.familyName`))).toEqual({ ...withoutEmails, name: { givenName: 'At' } });
+      expect(await ok(scim.get(`/Users/${full.id}?excludedAttributes=id,schemas,meta`))).toEqual((({ meta: _m, ...rest }) => rest)(full));
+      expect(await ok(scim.get(`/Users/${full.id}?attributes=${encodeURIComponent(`${USER_SCHEMA}:userName`)}`))).toEqual({ schemas: [USER_SCHEMA], id: full.id, userName: 'attr' });
       const created = await scim.post('/Users?attributes=userName', { schemas: [USER_SCHEMA], userName: 'attr2', emails: [{ value: 'attr2@example.com' }] });
       expect(created.status).toBe(201);
       expect(created.body).toEqual({ schemas: [USER_SCHEMA], id: expect.any(String), userName: 'attr2' });
@@ -536,7 +510,7 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
     };
 
     it('ops in any case, with paths: active, userName, displayName, externalId, name.*, emails[type eq "work"].value, urn-prefixed; 200 with the resource', async () => {
-      const { ws, scim } = await setup(h);
+      const { ws, scim } = await connectScim(h);
       const user = await postUser(scim, base);
       const patch = (...ops: Record<string, unknown>[]) => scim.patch(`/Users/${user.id}`, patchOp(...ops));
       let res = await patch({ op: 'Replace', path: 'active', value: false });
@@ -565,7 +539,7 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
         { value: 'patty@corp.test', type: 'work', primary: true },
         { value: 'pat@home.test', type: 'home' },
       ]);
-      expect(await get(scim, `/Users/${user.id}`)).toEqual(res.body);
+      expect(await ok(scim.get(`/Users/${user.id}`))).toEqual(res.body);
       expect(await gqlUser(ws, user.id)).toEqual({ id: user.id, name: 'Patricia', email: 'patty@corp.test', userName: 'Pat2', externalId: 'p-2', active: true });
       res = await patch({ op: 'Remove', path: 'externalId' });
       expect(res.status).toBe(200);
@@ -577,7 +551,7 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
     });
 
     it('without a path: a value object, dotted or nested (unnamed sub-attributes kept); string booleans', async () => {
-      const { scim } = await setup(h);
+      const { scim } = await connectScim(h);
       const user = await postUser(scim, base);
       const patch = (...ops: Record<string, unknown>[]) => scim.patch(`/Users/${user.id}`, patchOp(...ops));
       let res = await patch({ op: 'replace', value: { active: false, 'name.givenName': 'X' } });
@@ -595,9 +569,9 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
     });
 
     it('is atomic: a bad op after good ones changes nothing (400); bad path 400 invalidPath; remove without path 400 noTarget', async () => {
-      const { ws, scim } = await setup(h);
+      const { ws, scim } = await connectScim(h);
       const user = await postUser(scim, base);
-      const before = await get(scim, `/Users/${user.id}`);
+      const before = await ok(scim.get(`/Users/${user.id}`));
       const bad = await scim.patch(
         `/Users/${user.id}`,
         patchOp({ op: 'replace', path: 'displayName', value: 'Changed' }, { op: 'explode', path: 'active', value: false }, { op: 'replace', path: 'userName', value: 'changed' }),
@@ -608,12 +582,12 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
         `/Users/${user.id}`,
         patchOp({ op: 'replace', path: 'displayName', value: 'Changed' }, { op: 'replace', path: 'noSuchAttribute', value: 'x' }),
       );
-      expectError(invalidPath, 400, 'invalidPath');
+      expectScimError(invalidPath, 400, 'invalidPath');
       const noTarget = await scim.patch(`/Users/${user.id}`, patchOp({ op: 'replace', path: 'active', value: false }, { op: 'remove' }));
-      expectError(noTarget, 400, 'noTarget');
+      expectScimError(noTarget, 400, 'noTarget');
       const badBool = await scim.patch(`/Users/${user.id}`, patchOp({ op: 'replace', path: 'displayName', value: 'Changed' }, { op: 'replace', path: 'active', value: 'maybe' }));
-      expectError(badBool, 400, 'invalidValue');
-      expect(await get(scim, `/Users/${user.id}`)).toEqual(before);
+      expectScimError(badBool, 400, 'invalidValue');
+      expect(await ok(scim.get(`/Users/${user.id}`))).toEqual(before);
       expect(await gqlUser(ws, user.id)).toMatchObject({ name: 'Pat Doe', active: true, userName: 'pat' });
       expect(await audit(ws, { action: 'USER_UPDATED' })).toEqual([]);
     });
@@ -621,7 +595,7 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
 
   describe('PUT /Users', () => {
     it('replaces every mutable attribute: absent ones cleared, active absent → true; id and created kept', async () => {
-      const { ws, scim } = await setup(h);
+      const { ws, scim } = await connectScim(h);
       const user = await postUser(scim, {
         userName: 'put',
         externalId: 'x-1',
@@ -642,15 +616,15 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
         meta: { ...user.meta, lastModified: expect.stringMatching(TIMESTAMP), version: expect.stringMatching(VERSION) },
       });
       expect(res.body.meta.version).not.toBe(user.meta.version);
-      expect(await get(scim, `/Users/${user.id}`)).toEqual(res.body);
+      expect(await ok(scim.get(`/Users/${user.id}`))).toEqual(res.body);
       expect(await gqlUser(ws, user.id)).toEqual({ id: user.id, name: null, email: 'put2@example.com', userName: 'Put2', externalId: null, active: true });
-      expectError(await scim.put('/Users/2147483000', { schemas: [USER_SCHEMA], userName: 'ghost' }), 404);
+      expectScimError(await scim.put('/Users/2147483000', { schemas: [USER_SCHEMA], userName: 'ghost' }), 404);
     });
   });
 
   describe('ETags', () => {
     it('meta.version changes with every write; If-Match stale → 412 and nothing changes; * and the current version match', async () => {
-      const { scim } = await setup(h);
+      const { scim } = await connectScim(h);
       const user = await someUser(scim, { displayName: 'V1' });
       const v1 = user.meta.version;
       expect(v1).toMatch(VERSION);
@@ -667,9 +641,9 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
       expect(new Set([v1, v2, v3, v4]).size).toBe(4);
       for (const v of [v2, v3, v4]) expect(v).toMatch(VERSION);
 
-      expectError(await scim.patch(`/Users/${user.id}`, patchOp({ op: 'replace', path: 'displayName', value: 'Stale' }), { 'if-match': v3 }), 412);
-      expectError(await scim.put(`/Users/${user.id}`, { schemas: [USER_SCHEMA], userName: 'stale', emails: user.emails }, { 'if-match': v1 }), 412);
-      expectError(await scim.delete(`/Users/${user.id}`, { 'if-match': v2 }), 412);
+      expectScimError(await scim.patch(`/Users/${user.id}`, patchOp({ op: 'replace', path: 'displayName', value: 'Stale' }), { 'if-match': v3 }), 412);
+      expectScimError(await scim.put(`/Users/${user.id}`, { schemas: [USER_SCHEMA], userName: 'stale', emails: user.emails }, { 'if-match': v1 }), 412);
+      expectScimError(await scim.delete(`/Users/${user.id}`, { 'if-match': v2 }), 412);
       const now = await scim.get(`/Users/${user.id}`);
       expect([now.status, now.headers.get('etag'), now.body.displayName, now.body.userName, now.body.active]).toEqual([200, v4, 'V3', user.userName, false]);
 
@@ -682,7 +656,7 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
 
   describe('deactivation and deletion', () => {
     it('active false grants nothing and leaves the user out of GraphQL members/memberCount (direct and inherited); reactivation restores', async () => {
-      const { ws, scim } = await setup(h);
+      const { ws, scim } = await connectScim(h);
       const parent = await ws.group('Parent');
       const child = await ws.group('Child', parent);
       const viaGroup = await ws.role('via-group');
@@ -721,15 +695,15 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
         parent: { members: [{ id: peer.id }], memberCount: 1 },
       });
       // Still returned by SCIM, and still a member there.
-      expect((await get(scim, `/Users/${user.id}`)).active).toBe(false);
-      expect((await get(scim, `/Groups/${child}`)).members.map((m: any) => m.value)).toEqual([user.id, peer.id]);
+      expect((await ok(scim.get(`/Users/${user.id}`))).active).toBe(false);
+      expect((await ok(scim.get(`/Groups/${child}`))).members.map((m: any) => m.value)).toEqual([user.id, peer.id]);
       const on = await scim.patch(`/Users/${user.id}`, patchOp({ op: 'replace', value: { active: 'True' } }));
       expect([on.status, on.body.active]).toEqual([200, true]);
       expect(await view()).toEqual(before);
     });
 
     it('DELETE: 204, then 404; memberships and role assignments gone', async () => {
-      const { ws, scim } = await setup(h);
+      const { ws, scim } = await connectScim(h);
       const g1 = await ws.group('G1');
       const g2 = await ws.group('G2');
       const role = await ws.role('r');
@@ -743,23 +717,23 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
       const res = await scim.delete(`/Users/${user.id}`);
       expect(res.status).toBe(204);
       expect(res.body).toBe('');
-      expectError(await scim.get(`/Users/${user.id}`), 404);
-      expectError(await scim.delete(`/Users/${user.id}`), 404);
+      expectScimError(await scim.get(`/Users/${user.id}`), 404);
+      expectScimError(await scim.delete(`/Users/${user.id}`), 404);
       const data = await ws.ok('query($a: ID!, $b: ID!, $u: ID!) { a: group(id: $a) { members { id } memberCount } b: group(id: $b) { members { id } } user(id: $u) { id } }', {
         a: g1,
         b: g2,
         u: user.id,
       });
       expect(data).toEqual({ a: { members: [{ id: peer.id }], memberCount: 1 }, b: { members: [{ id: peer.id }] }, user: null });
-      expect((await get(scim, `/Groups/${g1}`)).members.map((m: any) => m.value)).toEqual([peer.id]);
+      expect((await ok(scim.get(`/Groups/${g1}`))).members.map((m: any) => m.value)).toEqual([peer.id]);
       expect(await h.db.prisma.userRole.count({ where: { userId: Number(user.id) } })).toBe(0);
-      expect((await get(scim, '/Users')).Resources.map((r: any) => r.id)).toEqual([peer.id]);
+      expect((await ok(scim.get('/Users'))).Resources.map((r: any) => r.id)).toEqual([peer.id]);
     });
   });
 
   describe('audit', () => {
     it('SCIM user writes are in the trail with the key as actor: USER_CREATED, USER_UPDATED (changed fields), USER_DELETED', async () => {
-      const { ws, scim: admin } = await setup(h);
+      const { ws, scim: admin } = await connectScim(h);
       const key = await ws.key(['users:write']);
       const ref = await keyRef(ws, key);
       const scim = admin.as(key);
@@ -786,15 +760,3 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
     });
   });
 });
-
-/** `n` users inserted straight into the database (for paging and big member lists). Ids ascending. */
-async function bulkUsers(h: Harness, ws: Workspace, n: number): Promise<string[]> {
-  const tag = `${ws.tenant.id}-${Date.now().toString(36)}`;
-  // One statement: Prisma's createMany of 10,000 rows takes seconds on PGlite.
-  await h.db.prisma.$executeRaw`
-    INSERT INTO users (tenant_id, email, user_name, name)
-    SELECT ${ws.tenant.id}::int, 'bulk-' || ${tag}::text || '-' || i || '@example.com', 'bulk-' || ${tag}::text || '-' || i, 'Bulk ' || i
-    FROM generate_series(0, ${n - 1}::int) AS i`;
-  const rows = await h.db.prisma.user.findMany({ where: { tenantId: ws.tenant.id, email: { startsWith: `bulk-${tag}-` } }, select: { id: true }, orderBy: { id: 'asc' } });
-  return rows.map((r) => String(r.id));
-}
