@@ -65,10 +65,13 @@ function stateOf(user: users.User): UserState {
 function applyToEmails(state: UserState, operation: PatchOperation): void {
   const { op, valueFilter, sub, value } = operation;
   if (valueFilter === null && sub === null) {
-    if (op === 'replace') state.emails = emailsOf(value);
-    else if (op === 'add') state.emails = [...state.emails.filter((e) => !emailsOf(value).some((n) => n.value === e.value)), ...emailsOf(value)];
+    const given = emailsOf(value);
+    // Addresses are compared ignoring case, as they are stored.
+    const listed = (email: Record<string, unknown>) => given.some((other) => String(other.value).toLowerCase() === String(email.value).toLowerCase());
+    if (op === 'replace') state.emails = given;
+    else if (op === 'add') state.emails = [...state.emails.filter((email) => !listed(email)), ...given];
     else if (value === undefined) state.emails = [];
-    else state.emails = state.emails.filter((e) => !emailsOf(value).some((gone) => String(gone.value).toLowerCase() === String(e.value).toLowerCase()));
+    else state.emails = state.emails.filter((email) => !listed(email));
     return;
   }
   const matches = valueFilter === null ? () => true : elementMatcher(valueFilter);

@@ -550,6 +550,20 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
       expect((await gqlUser(ws, user.id)).email).toBe('only@corp.test');
     });
 
+    it('adds and removes emails matching addresses ignoring case: an address already there is replaced, not doubled', async () => {
+      const { scim } = await connectScim(h);
+      const user = await postUser(scim, base);
+      const patch = (...ops: Record<string, unknown>[]) => scim.patch(`/Users/${user.id}`, patchOp(...ops));
+      let res = await patch({ op: 'add', path: 'emails', value: [{ value: 'PAT@Home.test', type: 'other' }] });
+      expect(res.status).toBe(200);
+      expect(res.body.emails).toEqual([
+        { value: 'pat@corp.test', type: 'work', primary: true },
+        { value: 'pat@home.test', type: 'other' },
+      ]);
+      res = await patch({ op: 'remove', path: 'emails', value: [{ value: 'Pat@Corp.TEST' }] });
+      expect(res.body.emails).toEqual([{ value: 'pat@home.test', type: 'other' }]);
+    });
+
     it('without a path: a value object, dotted or nested (unnamed sub-attributes kept); string booleans', async () => {
       const { scim } = await connectScim(h);
       const user = await postUser(scim, base);
