@@ -69,15 +69,10 @@ export async function applyMemberDelta(tx: Tx, ctx: DomainContext, group: Group,
   return sync;
 }
 
-async function requireUser(tx: Tx, ctx: DomainContext, userId: number): Promise<void> {
-  const user = await tx.user.findFirst({ where: { tenantId: ctx.tenantId, id: userId }, select: { id: true } });
-  if (!user) throw new NotFoundError('User', userId, 'userId');
-}
-
 export async function addGroupMember(ctx: DomainContext, groupId: number, userId: number): Promise<Group> {
   return ctx.db.$transaction(async (tx) => {
     const group = await groupForMemberWrite(tx, ctx, groupId);
-    await requireUser(tx, ctx, userId);
+    await requireUsers(tx, ctx, [userId], 'userId');
     const added = await tx.$executeRaw`
       INSERT INTO group_members (tenant_id, group_id, user_id) VALUES (${ctx.tenantId}::int, ${groupId}::int, ${userId}::int)
       ON CONFLICT DO NOTHING`;
@@ -89,7 +84,7 @@ export async function addGroupMember(ctx: DomainContext, groupId: number, userId
 export async function removeGroupMember(ctx: DomainContext, groupId: number, userId: number): Promise<Group> {
   return ctx.db.$transaction(async (tx) => {
     const group = await groupForMemberWrite(tx, ctx, groupId);
-    await requireUser(tx, ctx, userId);
+    await requireUsers(tx, ctx, [userId], 'userId');
     const { count } = await tx.groupMember.deleteMany({ where: { tenantId: ctx.tenantId, groupId, userId } });
     if (count > 0) await recordMembers(tx, ctx, group, 'MEMBER_REMOVED', { userId: { before: userId, after: null } });
     return group;
@@ -111,16 +106,14 @@ export function setGroupMembers(ctx: DomainContext, groupId: number, userIds: re
 export async function replaceMembers(tx: Tx, ctx: DomainContext, group: Group, userIds: readonly number[]): Promise<MemberSync> {
   const wanted = [...new Set(userIds)];
   const groupId = group.id;
-  const found = await tx.user.findMany({ where: { tenantId: ctx.tenantId, id: { in: wanted } }, select: { id: true } });
-  const foundIds = new Set(found.map((u) => u.id));
-  const missing = wanted.filter((id) => !foundIds.has(id));
-  if (missing.length > 0) throw new NotFoundError('User', missing.join(', '), 'userIds');
+  await requireUsers(tx, ctx, wanted, 'userIds');
+  const wantedIds = new Set(wanted);
   // Lock the group's membership rows so concurrent syncs of one group apply one after the other.
   await tx.$executeRaw`SELECT id FROM groups WHERE id = ${groupId}::int FOR NO KEY UPDATE`;
   const current = await tx.groupMember.findMany({ where: { groupId }, select: { userId: true } });
   const currentIds = new Set(current.map((m) => m.userId));
   const added = wanted.filter((id) => !currentIds.has(id)).sort((a, b) => a - b);
-  const removed = [...currentIds].filter((id) => !foundIds.has(id)).sort((a, b) => a - b);
+  const removed = [...currentIds].filter((id) => !wantedIds.has(id)).sort((a, b) => a - b);
   if (removed.length > 0) await tx.groupMember.deleteMany({ where: { groupId, userId: { in: removed } } });
   if (added.length > 0) {
     await tx.groupMember.createMany({

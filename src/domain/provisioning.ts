@@ -4,7 +4,7 @@
 // siblings, and its members are set in the same transaction. Every step is the same domain write
 // GraphQL and REST make, with the same checks and audit events.
 import type { DomainContext, Tx } from './context';
-import { ConflictError, ForbiddenError } from './errors';
+import { ConflictError, ForbiddenError, NotFoundError } from './errors';
 import { type Group, applyGroupUpdate, findGroupForWrite, insertGroup, removeGroup } from './groups';
 import { type MemberDelta, applyMemberDelta, replaceMembers } from './members';
 import { lockTree } from './tree-lock';
@@ -41,6 +41,13 @@ async function requireUniqueName(tx: Tx, ctx: DomainContext, parentId: number | 
 }
 
 const externalIdOf = (value: unknown) => optionalText(value, 'externalId', 255);
+
+/** The group a write names, locked at `expectedVersion` (any version when null). */
+async function groupAtVersion(tx: Tx, ctx: DomainContext, id: number, expectedVersion: number | null): Promise<Group> {
+  const group = await findGroupForWrite(tx, ctx, id, 'id');
+  await lockVersion(tx, 'groups', ctx.tenantId, id, expectedVersion, () => new NotFoundError('Group', id, 'id'));
+  return group;
+}
 
 export interface ProvisionedGroupInput {
   name: unknown;
@@ -84,8 +91,7 @@ export function updateProvisionedGroup(
   return ctx.db.$transaction(async (tx) => {
     // A rename must see its siblings' names as they are; member changes only depend on the tree.
     await lockTree(tx, ctx.tenantId, renames ? 'exclusive' : 'shared');
-    let group = await findGroupForWrite(tx, ctx, id, 'id');
-    await lockVersion(tx, 'groups', ctx.tenantId, id, expectedVersion, () => new Error('unreachable: the group was just found'));
+    let group = await groupAtVersion(tx, ctx, id, expectedVersion);
     const externalId = externalIdOf(change.externalId);
     // The same name and externalId again (a PUT of the members, say) is no rename and needs no groups:write.
     const sameName = change.name === undefined || (typeof change.name === 'string' && change.name.trim() === group.name);
@@ -107,8 +113,6 @@ export function updateProvisionedGroup(
 export function deprovisionGroup(ctx: DomainContext, id: number, expectedVersion: number | null = null): Promise<number> {
   return ctx.db.$transaction(async (tx) => {
     await lockTree(tx, ctx.tenantId, 'exclusive');
-    const group = await findGroupForWrite(tx, ctx, id, 'id');
-    await lockVersion(tx, 'groups', ctx.tenantId, id, expectedVersion, () => new Error('unreachable: the group was just found'));
-    return removeGroup(tx, ctx, group);
+    return removeGroup(tx, ctx, await groupAtVersion(tx, ctx, id, expectedVersion));
   });
 }

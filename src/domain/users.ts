@@ -57,6 +57,9 @@ export interface UserProfile {
   active: boolean;
 }
 
+/** A profile as a transport hands it over, before checkProfile. */
+type ProfileInput = { [K in keyof UserProfile]?: unknown };
+
 const MAX_TEXT = 255;
 const MAX_EMAILS = 20;
 
@@ -71,7 +74,7 @@ function checkEmails(value: unknown): UserEmail[] {
 }
 
 /** Checks and trims every attribute; `userName` is required, the rest may be null. */
-export function checkProfile(input: { [K in keyof UserProfile]?: unknown }): UserProfile {
+export function checkProfile(input: ProfileInput): UserProfile {
   const userName = optionalName(input.userName, 'userName', MAX_TEXT);
   if (!userName) throw new ValidationError('userName', 'userName is required');
   if (typeof input.active !== 'boolean' && input.active !== undefined) throw new ValidationError('active', 'active must be a boolean');
@@ -166,8 +169,6 @@ export function updateUser(
 ): Promise<User> {
   return changeUser(ctx, id, () => input, expectedVersion);
 }
-
-type ProfileInput = { [K in keyof UserProfile]?: unknown };
 
 /**
  * Sets the profile `change` makes of the user as it is, read with the row locked: concurrent
