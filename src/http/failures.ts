@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../db';
 import { DomainError, RateLimitedError, UnavailableError } from '../domain/errors';
 import { envelope, toRestError } from '../rest/errors';
-import { errorBody, toScimError } from '../scim/errors';
+import { sendScimError, toScimError } from '../scim/errors';
 import type { RequestWork } from './request-work';
 
 /** HTTP status of a GraphQL response whose only errors carry this code (no data produced). */
@@ -41,8 +41,7 @@ const SCIM_URL = /^\/t\/[^/]+\/scim\//;
 
 export function sendFailure(request: FastifyRequest, reply: FastifyReply, error: DomainError): FastifyReply {
   if (SCIM_URL.test(request.url)) {
-    const scim = toScimError(error)!;
-    return reply.code(scim.status).headers(scim.headers).type('application/scim+json; charset=utf-8').send(errorBody(scim));
+    return sendScimError(reply, toScimError(error)!);
   }
   if (request.url.startsWith('/t/')) {
     const rest = toRestError(error)!;

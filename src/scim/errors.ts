@@ -1,7 +1,7 @@
 // SCIM's error response (RFC 7644 §3.12): every failure of a SCIM request, mapped once from the
 // domain's typed errors and Fastify's parsing errors. `status` is a string; `scimType` only where
 // the RFC defines one.
-import type { FastifyError } from 'fastify';
+import type { FastifyError, FastifyReply } from 'fastify';
 import {
   ConflictError,
   DomainError,
@@ -16,6 +16,8 @@ import {
 } from '../domain/errors';
 
 export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
+/** The media type of every SCIM response, errors included. */
+export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 
 export type ScimType = 'invalidFilter' | 'tooMany' | 'uniqueness' | 'mutability' | 'invalidSyntax' | 'invalidPath' | 'noTarget' | 'invalidValue' | 'invalidVers' | 'sensitive';
 
@@ -31,15 +33,20 @@ export class ScimError extends Error {
   }
 }
 
-export interface ScimErrorBody {
+interface ScimErrorBody {
   schemas: [typeof ERROR_SCHEMA];
   status: string;
   scimType?: ScimType;
   detail: string;
 }
 
-export function errorBody(error: ScimError): ScimErrorBody {
+function errorBody(error: ScimError): ScimErrorBody {
   return { schemas: [ERROR_SCHEMA], status: String(error.status), ...(error.scimType ? { scimType: error.scimType } : {}), detail: error.message };
+}
+
+/** Answers with the error: its status, its headers (Retry-After, WWW-Authenticate) and SCIM's error body. */
+export function sendScimError(reply: FastifyReply, error: ScimError): FastifyReply {
+  return reply.code(error.status).headers(error.headers).type(SCIM_CONTENT_TYPE).send(errorBody(error));
 }
 
 export const INTERNAL = new ScimError(500, 'internal server error; quote the x-request-id header when reporting it');

@@ -10,20 +10,16 @@ import { serviceError } from '../http/failures';
 import { holdsAny } from '../policy/scopes';
 import { requireDeclaredScope } from '../rest/route-guard';
 import { RESOURCE_TYPES, SCHEMAS, SERVICE_PROVIDER_CONFIG } from './discovery';
-import { INTERNAL, ScimError, errorBody, toScimError } from './errors';
+import { INTERNAL, SCIM_CONTENT_TYPE, ScimError, sendScimError, toScimError } from './errors';
 import { groupRoutes } from './groups';
 import { LIST_SCHEMA } from './resources';
-import { SCIM_CONTENT_TYPE, baseUrl } from './respond';
+import { baseUrl } from './respond';
 import { userRoutes } from './users';
 
 export interface ScimPluginOptions {
   db: Db;
   admission: Admission;
   maxGroupDepth: number;
-}
-
-export function sendScimError(reply: FastifyReply, error: ScimError): FastifyReply {
-  return reply.code(error.status).headers(error.headers).type(SCIM_CONTENT_TYPE).send(errorBody(error));
 }
 
 /** SCIM bodies are JSON under either media type; an empty body counts as none. */

@@ -2,10 +2,9 @@
 // answering with a resource (projected, with its ETag and Location) or a ListResponse.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DomainContext } from '../domain/context';
-import { ScimError } from './errors';
+import { SCIM_CONTENT_TYPE, ScimError } from './errors';
 import { LIST_SCHEMA, type Resource, parseAttributeList, project } from './resources';
 
-export const SCIM_CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 /** The most resources one list response holds (ServiceProviderConfig's filter.maxResults). */
 export const MAX_COUNT = 200;
 export const DEFAULT_COUNT = 100;
