@@ -5,49 +5,30 @@
 // "sent → received" an upper bound.
 //
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/kauth_bench npx tsx bench/feed-latency.ts
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import path from 'node:path';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { OPERATOR, createApiKey } from '../src/domain/apikeys';
 import { createGroup } from '../src/domain/groups';
+import { type ServerProcess, startServer, stopServer } from '../test/support/servers';
 import { openBenchWorkspace, percentile, runBench } from './support';
 
 const WRITES = Number(process.env.WRITES ?? 200);
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function startServer(url: string): Promise<{ child: ChildProcess; base: string }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts'], {
-    cwd: path.resolve(__dirname, '..'),
-    env: { ...process.env, DATABASE_URL: url, PORT: String(port), LOG_LEVEL: 'warn', KAUTH_DEMO: '0', RATE_LIMIT_POINTS: '100000000' },
-    stdio: 'ignore',
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i += 1) {
-    if (await fetch(`${base}/readyz`).then((r) => r.ok, () => false)) return { child, base };
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error('server did not start');
+/** One server process on the bench database, rate limits out of the way. */
+async function startBenchServer(url: string): Promise<ServerProcess> {
+  const server = await startServer({ DATABASE_URL: url, RATE_LIMIT_POINTS: '100000000' });
+  await server.ready;
+  return server;
 }
 
 runBench(async () => {
   if (!process.env.DATABASE_URL) throw new Error('needs DATABASE_URL (a scratch PostgreSQL database such as kauth_bench)');
   const bench = await openBenchWorkspace();
-  const servers = [await startServer(process.env.DATABASE_URL), await startServer(process.env.DATABASE_URL)];
+  const servers = [await startBenchServer(process.env.DATABASE_URL), await startBenchServer(process.env.DATABASE_URL)];
   try {
     const { key } = await createApiKey(bench.ctx, OPERATOR, { name: 'bench', scopes: ['groups:write'] });
     const group = await createGroup(bench.ctx, { name: 'watched' });
-    const client = createClient({ url: `${servers[0].base.replace('http', 'ws')}/graphql/ws`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${key}` } });
+    const client = createClient({ url: `${servers[0].baseUrl.replace('http', 'ws')}/graphql/ws`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${key}` } });
     const received = new Map<string, number>();
     let live: () => void = () => undefined;
     const isLive = new Promise<void>((resolve) => (live = resolve));
@@ -73,7 +54,7 @@ runBench(async () => {
     };
     // Subscribing is asynchronous: write until the subscriber sees a write, then measure.
     while (!received.has('warm-up')) {
-      await rename(servers[0].base, 'warm-up');
+      await rename(servers[0].baseUrl, 'warm-up');
       await Promise.race([isLive, new Promise((r) => setTimeout(r, 200))]);
     }
     console.log(`${WRITES} renames per row, one at a time; subscriber on process A`);
@@ -85,7 +66,7 @@ runBench(async () => {
       for (let i = 0; i < WRITES; i += 1) {
         const name = `${label}-${i}`;
         const sent = performance.now();
-        await rename(server.base, name);
+        await rename(server.baseUrl, name);
         const answered = performance.now();
         const until = answered + 10_000;
         while (!received.has(name)) {
@@ -100,7 +81,7 @@ runBench(async () => {
     }
     await client.dispose();
   } finally {
-    servers.forEach((server) => server.child.kill('SIGTERM'));
+    await Promise.all(servers.map(stopServer));
     await bench.close();
   }
 });

@@ -24,16 +24,15 @@
 //
 //   npm run bench:scim        # postgres://postgres@127.0.0.1:5432/kauth_bench unless DATABASE_URL (created if missing)
 //   SCIM_USERS=500 SCIM_GROUPS=50 MEMBERS_BULK=10000 BIG_GROUP=50000 PARTS=1,2,3 npm run bench:scim
-import { type ChildProcess, spawn } from 'node:child_process';
-import { type AddressInfo, createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import path from 'node:path';
 import { Client } from 'pg';
 import { trafficLimits } from '../src/config';
 import { OPERATOR, createApiKey } from '../src/domain/apikeys';
 import { fullAccessContext } from '../src/domain/context';
 import { createTenant } from '../src/domain/tenants';
 import { buildApp } from '../src/http/app';
+import { type ServerProcess, startServer, stopServer } from '../test/support/servers';
 import { type BenchWorkspace, openBenchWorkspace, percentile, runBench } from './support';
 
 const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/kauth_bench';
@@ -134,58 +133,11 @@ const filter = (expression: string) => `filter=${encodeURIComponent(expression).
 const patchOp = (...Operations: Record<string, unknown>[]) => ({ schemas: [PATCH_SCHEMA], Operations });
 const memberValues = (ids: readonly (string | number)[]) => ids.map((id) => ({ value: String(id) }));
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface Server {
-  child: ChildProcess;
-  base: string;
-  output(): string;
-}
-
 /** The service as its own process (src/main.ts), on the bench database, with rate limits out of the way. */
-async function startServer(url: string): Promise<Server> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--require', 'tsx/cjs', 'src/main.ts'], {
-    cwd: path.resolve(__dirname, '..'),
-    env: {
-      ...process.env,
-      DATABASE_URL: url,
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      KAUTH_DEMO: '0',
-      RATE_LIMIT_POINTS: '1000000000',
-      RATE_LIMIT_ADDRESS_REQUESTS: '1000000000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const collect = (d: Buffer) => {
-    output = (output + d.toString()).slice(-20_000);
-  };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i += 1) {
-    if (child.exitCode !== null) break;
-    if (await fetch(`${base}/readyz`).then((r) => r.ok, () => false)) return { child, base, output: () => output };
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  child.kill('SIGTERM');
-  throw new Error(`server did not start:\n${output}`);
-}
-
-async function stopServer(server: Server): Promise<void> {
-  if (server.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => server.child.once('exit', resolve));
-  server.child.kill('SIGTERM');
-  await exited;
+async function startBenchServer(url: string): Promise<ServerProcess> {
+  const server = await startServer({ DATABASE_URL: url, RATE_LIMIT_POINTS: '1000000000', RATE_LIMIT_ADDRESS_REQUESTS: '1000000000' });
+  await server.ready;
+  return server;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -429,11 +381,11 @@ async function warmUp(base: string, ws: Workspace): Promise<void> {
 }
 
 async function partOne(bench: BenchWorkspace, extraTenants: number[], url: string): Promise<ReplayResult[]> {
-  const server = await startServer(url);
-  const scimBase = (ws: Workspace) => `${server.base}/t/${ws.slug}/scim/v2`;
+  const server = await startBenchServer(url);
+  const scimBase = (ws: Workspace) => `${server.baseUrl}/t/${ws.slug}/scim/v2`;
   const results: ReplayResult[] = [];
   try {
-    await warmUp(server.base, await newWorkspace(bench, extraTenants, 'warm'));
+    await warmUp(server.baseUrl, await newWorkspace(bench, extraTenants, 'warm'));
 
     const one = await newWorkspace(bench, extraTenants, 'seq');
     results.push(await replay('1 client (sequential)', [{ client: new ScimClient(scimBase(one), one.key), plan: makePlan('seq', 1), share: 0, of: 1 }], 1));
