@@ -50,12 +50,22 @@ function exchange(socketPath: string, request: string): Promise<{ frames: unknow
   });
 }
 
+/** Where an fd points; '' for one the process closed between listing and reading (the server keeps working meanwhile). */
+function linkOf(fd: string): string {
+  try {
+    return readlinkSync(fd, { encoding: 'utf8' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw error;
+  }
+}
+
 /** TCP ports `pid` listens on: its socket inodes, looked up among /proc/net/tcp{,6}'s LISTEN rows. */
 function listeningTcpPorts(pid: number): number[] {
   const fdDir = `/proc/${pid}/fd`;
   const inodes = new Set(
     readdirSync(fdDir).flatMap((fd) => {
-      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(path.join(fdDir, fd), { encoding: 'utf8' }) ?? '');
+      const match = /^socket:\[(\d+)\]$/.exec(linkOf(path.join(fdDir, fd)));
       return match ? [match[1]] : [];
     }),
   );
