@@ -1209,7 +1209,9 @@ export const TenantScalarFieldEnum = {
   id: 'id',
   slug: 'slug',
   name: 'name',
-  createdAt: 'createdAt'
+  createdAt: 'createdAt',
+  groupCount: 'groupCount',
+  userCount: 'userCount'
 } as const
 
 export type TenantScalarFieldEnum = (typeof TenantScalarFieldEnum)[keyof typeof TenantScalarFieldEnum]
@@ -1254,6 +1256,8 @@ export const GroupScalarFieldEnum = {
   path: 'path',
   externalId: 'externalId',
   version: 'version',
+  childCount: 'childCount',
+  subtreeSize: 'subtreeSize',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt'
 } as const

@@ -83,7 +83,9 @@ export const TenantScalarFieldEnum = {
   id: 'id',
   slug: 'slug',
   name: 'name',
-  createdAt: 'createdAt'
+  createdAt: 'createdAt',
+  groupCount: 'groupCount',
+  userCount: 'userCount'
 } as const
 
 export type TenantScalarFieldEnum = (typeof TenantScalarFieldEnum)[keyof typeof TenantScalarFieldEnum]
@@ -128,6 +130,8 @@ export const GroupScalarFieldEnum = {
   path: 'path',
   externalId: 'externalId',
   version: 'version',
+  childCount: 'childCount',
+  subtreeSize: 'subtreeSize',
   createdAt: 'createdAt',
   updatedAt: 'updatedAt'
 } as const

@@ -32,6 +32,8 @@ export type GroupAvgAggregateOutputType = {
   parentGroupId: number | null
   path: number | null
   version: number | null
+  childCount: number | null
+  subtreeSize: number | null
 }
 
 export type GroupSumAggregateOutputType = {
@@ -40,6 +42,8 @@ export type GroupSumAggregateOutputType = {
   parentGroupId: number | null
   path: number[]
   version: number | null
+  childCount: number | null
+  subtreeSize: number | null
 }
 
 export type GroupMinAggregateOutputType = {
@@ -50,6 +54,8 @@ export type GroupMinAggregateOutputType = {
   parentGroupId: number | null
   externalId: string | null
   version: number | null
+  childCount: number | null
+  subtreeSize: number | null
   createdAt: Date | null
   updatedAt: Date | null
 }
@@ -62,6 +68,8 @@ export type GroupMaxAggregateOutputType = {
   parentGroupId: number | null
   externalId: string | null
   version: number | null
+  childCount: number | null
+  subtreeSize: number | null
   createdAt: Date | null
   updatedAt: Date | null
 }
@@ -75,6 +83,8 @@ export type GroupCountAggregateOutputType = {
   path: number
   externalId: number
   version: number
+  childCount: number
+  subtreeSize: number
   createdAt: number
   updatedAt: number
   _all: number
@@ -87,6 +97,8 @@ export type GroupAvgAggregateInputType = {
   parentGroupId?: true
   path?: true
   version?: true
+  childCount?: true
+  subtreeSize?: true
 }
 
 export type GroupSumAggregateInputType = {
@@ -95,6 +107,8 @@ export type GroupSumAggregateInputType = {
   parentGroupId?: true
   path?: true
   version?: true
+  childCount?: true
+  subtreeSize?: true
 }
 
 export type GroupMinAggregateInputType = {
@@ -105,6 +119,8 @@ export type GroupMinAggregateInputType = {
   parentGroupId?: true
   externalId?: true
   version?: true
+  childCount?: true
+  subtreeSize?: true
   createdAt?: true
   updatedAt?: true
 }
@@ -117,6 +133,8 @@ export type GroupMaxAggregateInputType = {
   parentGroupId?: true
   externalId?: true
   version?: true
+  childCount?: true
+  subtreeSize?: true
   createdAt?: true
   updatedAt?: true
 }
@@ -130,6 +148,8 @@ export type GroupCountAggregateInputType = {
   path?: true
   externalId?: true
   version?: true
+  childCount?: true
+  subtreeSize?: true
   createdAt?: true
   updatedAt?: true
   _all?: true
@@ -230,6 +250,8 @@ export type GroupGroupByOutputType = {
   path: number[]
   externalId: string | null
   version: number
+  childCount: number
+  subtreeSize: number
   createdAt: Date
   updatedAt: Date
   _count: GroupCountAggregateOutputType | null
@@ -266,6 +288,8 @@ export type GroupWhereInput = {
   path?: Prisma.IntNullableListFilter<"Group">
   externalId?: Prisma.StringNullableFilter<"Group"> | string | null
   version?: Prisma.IntFilter<"Group"> | number
+  childCount?: Prisma.IntFilter<"Group"> | number
+  subtreeSize?: Prisma.IntFilter<"Group"> | number
   createdAt?: Prisma.DateTimeFilter<"Group"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Group"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
@@ -284,6 +308,8 @@ export type GroupOrderByWithRelationInput = {
   path?: Prisma.SortOrder
   externalId?: Prisma.SortOrderInput | Prisma.SortOrder
   version?: Prisma.SortOrder
+  childCount?: Prisma.SortOrder
+  subtreeSize?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   tenant?: Prisma.TenantOrderByWithRelationInput
@@ -306,6 +332,8 @@ export type GroupWhereUniqueInput = Prisma.AtLeast<{
   path?: Prisma.IntNullableListFilter<"Group">
   externalId?: Prisma.StringNullableFilter<"Group"> | string | null
   version?: Prisma.IntFilter<"Group"> | number
+  childCount?: Prisma.IntFilter<"Group"> | number
+  subtreeSize?: Prisma.IntFilter<"Group"> | number
   createdAt?: Prisma.DateTimeFilter<"Group"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Group"> | Date | string
   tenant?: Prisma.XOR<Prisma.TenantScalarRelationFilter, Prisma.TenantWhereInput>
@@ -324,6 +352,8 @@ export type GroupOrderByWithAggregationInput = {
   path?: Prisma.SortOrder
   externalId?: Prisma.SortOrderInput | Prisma.SortOrder
   version?: Prisma.SortOrder
+  childCount?: Prisma.SortOrder
+  subtreeSize?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
   _count?: Prisma.GroupCountOrderByAggregateInput
@@ -345,6 +375,8 @@ export type GroupScalarWhereWithAggregatesInput = {
   path?: Prisma.IntNullableListFilter<"Group">
   externalId?: Prisma.StringNullableWithAggregatesFilter<"Group"> | string | null
   version?: Prisma.IntWithAggregatesFilter<"Group"> | number
+  childCount?: Prisma.IntWithAggregatesFilter<"Group"> | number
+  subtreeSize?: Prisma.IntWithAggregatesFilter<"Group"> | number
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Group"> | Date | string
   updatedAt?: Prisma.DateTimeWithAggregatesFilter<"Group"> | Date | string
 }
@@ -355,6 +387,8 @@ export type GroupCreateInput = {
   path?: Prisma.GroupCreatepathInput | number[]
   externalId?: string | null
   version?: number
+  childCount?: number
+  subtreeSize?: number
   createdAt?: Date | string
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutGroupsInput
@@ -373,6 +407,8 @@ export type GroupUncheckedCreateInput = {
   path?: Prisma.GroupCreatepathInput | number[]
   externalId?: string | null
   version?: number
+  childCount?: number
+  subtreeSize?: number
   createdAt?: Date | string
   updatedAt?: Date | string
   children?: Prisma.GroupUncheckedCreateNestedManyWithoutParentInput
@@ -386,6 +422,8 @@ export type GroupUpdateInput = {
   path?: Prisma.GroupUpdatepathInput | number[]
   externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  childCount?: Prisma.IntFieldUpdateOperationsInput | number
+  subtreeSize?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutGroupsNestedInput
@@ -404,6 +442,8 @@ export type GroupUncheckedUpdateInput = {
   path?: Prisma.GroupUpdatepathInput | number[]
   externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  childCount?: Prisma.IntFieldUpdateOperationsInput | number
+  subtreeSize?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   children?: Prisma.GroupUncheckedUpdateManyWithoutParentNestedInput
@@ -420,6 +460,8 @@ export type GroupCreateManyInput = {
   path?: Prisma.GroupCreatepathInput | number[]
   externalId?: string | null
   version?: number
+  childCount?: number
+  subtreeSize?: number
   createdAt?: Date | string
   updatedAt?: Date | string
 }
@@ -430,6 +472,8 @@ export type GroupUpdateManyMutationInput = {
   path?: Prisma.GroupUpdatepathInput | number[]
   externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  childCount?: Prisma.IntFieldUpdateOperationsInput | number
+  subtreeSize?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -443,6 +487,8 @@ export type GroupUncheckedUpdateManyInput = {
   path?: Prisma.GroupUpdatepathInput | number[]
   externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  childCount?: Prisma.IntFieldUpdateOperationsInput | number
+  subtreeSize?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -484,6 +530,8 @@ export type GroupCountOrderByAggregateInput = {
   path?: Prisma.SortOrder
   externalId?: Prisma.SortOrder
   version?: Prisma.SortOrder
+  childCount?: Prisma.SortOrder
+  subtreeSize?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
@@ -494,6 +542,8 @@ export type GroupAvgOrderByAggregateInput = {
   parentGroupId?: Prisma.SortOrder
   path?: Prisma.SortOrder
   version?: Prisma.SortOrder
+  childCount?: Prisma.SortOrder
+  subtreeSize?: Prisma.SortOrder
 }
 
 export type GroupMaxOrderByAggregateInput = {
@@ -504,6 +554,8 @@ export type GroupMaxOrderByAggregateInput = {
   parentGroupId?: Prisma.SortOrder
   externalId?: Prisma.SortOrder
   version?: Prisma.SortOrder
+  childCount?: Prisma.SortOrder
+  subtreeSize?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
@@ -516,6 +568,8 @@ export type GroupMinOrderByAggregateInput = {
   parentGroupId?: Prisma.SortOrder
   externalId?: Prisma.SortOrder
   version?: Prisma.SortOrder
+  childCount?: Prisma.SortOrder
+  subtreeSize?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
   updatedAt?: Prisma.SortOrder
 }
@@ -526,6 +580,8 @@ export type GroupSumOrderByAggregateInput = {
   parentGroupId?: Prisma.SortOrder
   path?: Prisma.SortOrder
   version?: Prisma.SortOrder
+  childCount?: Prisma.SortOrder
+  subtreeSize?: Prisma.SortOrder
 }
 
 export type GroupScalarRelationFilter = {
@@ -684,6 +740,8 @@ export type GroupCreateWithoutTenantInput = {
   path?: Prisma.GroupCreatepathInput | number[]
   externalId?: string | null
   version?: number
+  childCount?: number
+  subtreeSize?: number
   createdAt?: Date | string
   updatedAt?: Date | string
   parent?: Prisma.GroupCreateNestedOneWithoutChildrenInput
@@ -700,6 +758,8 @@ export type GroupUncheckedCreateWithoutTenantInput = {
   path?: Prisma.GroupCreatepathInput | number[]
   externalId?: string | null
   version?: number
+  childCount?: number
+  subtreeSize?: number
   createdAt?: Date | string
   updatedAt?: Date | string
   children?: Prisma.GroupUncheckedCreateNestedManyWithoutParentInput
@@ -745,6 +805,8 @@ export type GroupScalarWhereInput = {
   path?: Prisma.IntNullableListFilter<"Group">
   externalId?: Prisma.StringNullableFilter<"Group"> | string | null
   version?: Prisma.IntFilter<"Group"> | number
+  childCount?: Prisma.IntFilter<"Group"> | number
+  subtreeSize?: Prisma.IntFilter<"Group"> | number
   createdAt?: Prisma.DateTimeFilter<"Group"> | Date | string
   updatedAt?: Prisma.DateTimeFilter<"Group"> | Date | string
 }
@@ -755,6 +817,8 @@ export type GroupCreateWithoutChildrenInput = {
   path?: Prisma.GroupCreatepathInput | number[]
   externalId?: string | null
   version?: number
+  childCount?: number
+  subtreeSize?: number
   createdAt?: Date | string
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutGroupsInput
@@ -772,6 +836,8 @@ export type GroupUncheckedCreateWithoutChildrenInput = {
   path?: Prisma.GroupCreatepathInput | number[]
   externalId?: string | null
   version?: number
+  childCount?: number
+  subtreeSize?: number
   createdAt?: Date | string
   updatedAt?: Date | string
   members?: Prisma.GroupMemberUncheckedCreateNestedManyWithoutGroupInput
@@ -789,6 +855,8 @@ export type GroupCreateWithoutParentInput = {
   path?: Prisma.GroupCreatepathInput | number[]
   externalId?: string | null
   version?: number
+  childCount?: number
+  subtreeSize?: number
   createdAt?: Date | string
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutGroupsInput
@@ -804,6 +872,8 @@ export type GroupUncheckedCreateWithoutParentInput = {
   path?: Prisma.GroupCreatepathInput | number[]
   externalId?: string | null
   version?: number
+  childCount?: number
+  subtreeSize?: number
   createdAt?: Date | string
   updatedAt?: Date | string
   children?: Prisma.GroupUncheckedCreateNestedManyWithoutParentInput
@@ -838,6 +908,8 @@ export type GroupUpdateWithoutChildrenInput = {
   path?: Prisma.GroupUpdatepathInput | number[]
   externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  childCount?: Prisma.IntFieldUpdateOperationsInput | number
+  subtreeSize?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutGroupsNestedInput
@@ -855,6 +927,8 @@ export type GroupUncheckedUpdateWithoutChildrenInput = {
   path?: Prisma.GroupUpdatepathInput | number[]
   externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  childCount?: Prisma.IntFieldUpdateOperationsInput | number
+  subtreeSize?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   members?: Prisma.GroupMemberUncheckedUpdateManyWithoutGroupNestedInput
@@ -883,6 +957,8 @@ export type GroupCreateWithoutMembersInput = {
   path?: Prisma.GroupCreatepathInput | number[]
   externalId?: string | null
   version?: number
+  childCount?: number
+  subtreeSize?: number
   createdAt?: Date | string
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutGroupsInput
@@ -900,6 +976,8 @@ export type GroupUncheckedCreateWithoutMembersInput = {
   path?: Prisma.GroupCreatepathInput | number[]
   externalId?: string | null
   version?: number
+  childCount?: number
+  subtreeSize?: number
   createdAt?: Date | string
   updatedAt?: Date | string
   children?: Prisma.GroupUncheckedCreateNestedManyWithoutParentInput
@@ -928,6 +1006,8 @@ export type GroupUpdateWithoutMembersInput = {
   path?: Prisma.GroupUpdatepathInput | number[]
   externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  childCount?: Prisma.IntFieldUpdateOperationsInput | number
+  subtreeSize?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutGroupsNestedInput
@@ -945,6 +1025,8 @@ export type GroupUncheckedUpdateWithoutMembersInput = {
   path?: Prisma.GroupUpdatepathInput | number[]
   externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  childCount?: Prisma.IntFieldUpdateOperationsInput | number
+  subtreeSize?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   children?: Prisma.GroupUncheckedUpdateManyWithoutParentNestedInput
@@ -957,6 +1039,8 @@ export type GroupCreateWithoutRolesInput = {
   path?: Prisma.GroupCreatepathInput | number[]
   externalId?: string | null
   version?: number
+  childCount?: number
+  subtreeSize?: number
   createdAt?: Date | string
   updatedAt?: Date | string
   tenant: Prisma.TenantCreateNestedOneWithoutGroupsInput
@@ -974,6 +1058,8 @@ export type GroupUncheckedCreateWithoutRolesInput = {
   path?: Prisma.GroupCreatepathInput | number[]
   externalId?: string | null
   version?: number
+  childCount?: number
+  subtreeSize?: number
   createdAt?: Date | string
   updatedAt?: Date | string
   children?: Prisma.GroupUncheckedCreateNestedManyWithoutParentInput
@@ -1002,6 +1088,8 @@ export type GroupUpdateWithoutRolesInput = {
   path?: Prisma.GroupUpdatepathInput | number[]
   externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  childCount?: Prisma.IntFieldUpdateOperationsInput | number
+  subtreeSize?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutGroupsNestedInput
@@ -1019,6 +1107,8 @@ export type GroupUncheckedUpdateWithoutRolesInput = {
   path?: Prisma.GroupUpdatepathInput | number[]
   externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  childCount?: Prisma.IntFieldUpdateOperationsInput | number
+  subtreeSize?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   children?: Prisma.GroupUncheckedUpdateManyWithoutParentNestedInput
@@ -1033,6 +1123,8 @@ export type GroupCreateManyTenantInput = {
   path?: Prisma.GroupCreatepathInput | number[]
   externalId?: string | null
   version?: number
+  childCount?: number
+  subtreeSize?: number
   createdAt?: Date | string
   updatedAt?: Date | string
 }
@@ -1043,6 +1135,8 @@ export type GroupUpdateWithoutTenantInput = {
   path?: Prisma.GroupUpdatepathInput | number[]
   externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  childCount?: Prisma.IntFieldUpdateOperationsInput | number
+  subtreeSize?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   parent?: Prisma.GroupUpdateOneWithoutChildrenNestedInput
@@ -1059,6 +1153,8 @@ export type GroupUncheckedUpdateWithoutTenantInput = {
   path?: Prisma.GroupUpdatepathInput | number[]
   externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  childCount?: Prisma.IntFieldUpdateOperationsInput | number
+  subtreeSize?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   children?: Prisma.GroupUncheckedUpdateManyWithoutParentNestedInput
@@ -1074,6 +1170,8 @@ export type GroupUncheckedUpdateManyWithoutTenantInput = {
   path?: Prisma.GroupUpdatepathInput | number[]
   externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  childCount?: Prisma.IntFieldUpdateOperationsInput | number
+  subtreeSize?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -1085,6 +1183,8 @@ export type GroupCreateManyParentInput = {
   path?: Prisma.GroupCreatepathInput | number[]
   externalId?: string | null
   version?: number
+  childCount?: number
+  subtreeSize?: number
   createdAt?: Date | string
   updatedAt?: Date | string
 }
@@ -1095,6 +1195,8 @@ export type GroupUpdateWithoutParentInput = {
   path?: Prisma.GroupUpdatepathInput | number[]
   externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  childCount?: Prisma.IntFieldUpdateOperationsInput | number
+  subtreeSize?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   tenant?: Prisma.TenantUpdateOneRequiredWithoutGroupsNestedInput
@@ -1110,6 +1212,8 @@ export type GroupUncheckedUpdateWithoutParentInput = {
   path?: Prisma.GroupUpdatepathInput | number[]
   externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  childCount?: Prisma.IntFieldUpdateOperationsInput | number
+  subtreeSize?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   children?: Prisma.GroupUncheckedUpdateManyWithoutParentNestedInput
@@ -1124,6 +1228,8 @@ export type GroupUncheckedUpdateManyWithoutParentInput = {
   path?: Prisma.GroupUpdatepathInput | number[]
   externalId?: Prisma.NullableStringFieldUpdateOperationsInput | string | null
   version?: Prisma.IntFieldUpdateOperationsInput | number
+  childCount?: Prisma.IntFieldUpdateOperationsInput | number
+  subtreeSize?: Prisma.IntFieldUpdateOperationsInput | number
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   updatedAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
 }
@@ -1186,6 +1292,8 @@ export type GroupSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = 
   path?: boolean
   externalId?: boolean
   version?: boolean
+  childCount?: boolean
+  subtreeSize?: boolean
   createdAt?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
@@ -1205,6 +1313,8 @@ export type GroupSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   path?: boolean
   externalId?: boolean
   version?: boolean
+  childCount?: boolean
+  subtreeSize?: boolean
   createdAt?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
@@ -1220,6 +1330,8 @@ export type GroupSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensi
   path?: boolean
   externalId?: boolean
   version?: boolean
+  childCount?: boolean
+  subtreeSize?: boolean
   createdAt?: boolean
   updatedAt?: boolean
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
@@ -1235,11 +1347,13 @@ export type GroupSelectScalar = {
   path?: boolean
   externalId?: boolean
   version?: boolean
+  childCount?: boolean
+  subtreeSize?: boolean
   createdAt?: boolean
   updatedAt?: boolean
 }
 
-export type GroupOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "description" | "parentGroupId" | "path" | "externalId" | "version" | "createdAt" | "updatedAt", ExtArgs["result"]["group"]>
+export type GroupOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "tenantId" | "name" | "description" | "parentGroupId" | "path" | "externalId" | "version" | "childCount" | "subtreeSize" | "createdAt" | "updatedAt", ExtArgs["result"]["group"]>
 export type GroupInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   tenant?: boolean | Prisma.TenantDefaultArgs<ExtArgs>
   parent?: boolean | Prisma.Group$parentArgs<ExtArgs>
@@ -1281,6 +1395,14 @@ export type $GroupPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs 
      * Counts the group's states as SCIM shows them (name, members, place in the tree), for ETags.
      */
     version: number
+    /**
+     * Direct children; kept by triggers in the writing transaction (the scale migration).
+     */
+    childCount: number
+    /**
+     * The group and every group below it; kept by triggers like childCount.
+     */
+    subtreeSize: number
     createdAt: Date
     updatedAt: Date
   }, ExtArgs["result"]["group"]>
@@ -1719,6 +1841,8 @@ export interface GroupFieldRefs {
   readonly path: Prisma.FieldRef<"Group", 'Int[]'>
   readonly externalId: Prisma.FieldRef<"Group", 'String'>
   readonly version: Prisma.FieldRef<"Group", 'Int'>
+  readonly childCount: Prisma.FieldRef<"Group", 'Int'>
+  readonly subtreeSize: Prisma.FieldRef<"Group", 'Int'>
   readonly createdAt: Prisma.FieldRef<"Group", 'DateTime'>
   readonly updatedAt: Prisma.FieldRef<"Group", 'DateTime'>
 }

@@ -28,10 +28,14 @@ export type AggregateTenant = {
 
 export type TenantAvgAggregateOutputType = {
   id: number | null
+  groupCount: number | null
+  userCount: number | null
 }
 
 export type TenantSumAggregateOutputType = {
   id: number | null
+  groupCount: number | null
+  userCount: number | null
 }
 
 export type TenantMinAggregateOutputType = {
@@ -39,6 +43,8 @@ export type TenantMinAggregateOutputType = {
   slug: string | null
   name: string | null
   createdAt: Date | null
+  groupCount: number | null
+  userCount: number | null
 }
 
 export type TenantMaxAggregateOutputType = {
@@ -46,6 +52,8 @@ export type TenantMaxAggregateOutputType = {
   slug: string | null
   name: string | null
   createdAt: Date | null
+  groupCount: number | null
+  userCount: number | null
 }
 
 export type TenantCountAggregateOutputType = {
@@ -53,16 +61,22 @@ export type TenantCountAggregateOutputType = {
   slug: number
   name: number
   createdAt: number
+  groupCount: number
+  userCount: number
   _all: number
 }
 
 
 export type TenantAvgAggregateInputType = {
   id?: true
+  groupCount?: true
+  userCount?: true
 }
 
 export type TenantSumAggregateInputType = {
   id?: true
+  groupCount?: true
+  userCount?: true
 }
 
 export type TenantMinAggregateInputType = {
@@ -70,6 +84,8 @@ export type TenantMinAggregateInputType = {
   slug?: true
   name?: true
   createdAt?: true
+  groupCount?: true
+  userCount?: true
 }
 
 export type TenantMaxAggregateInputType = {
@@ -77,6 +93,8 @@ export type TenantMaxAggregateInputType = {
   slug?: true
   name?: true
   createdAt?: true
+  groupCount?: true
+  userCount?: true
 }
 
 export type TenantCountAggregateInputType = {
@@ -84,6 +102,8 @@ export type TenantCountAggregateInputType = {
   slug?: true
   name?: true
   createdAt?: true
+  groupCount?: true
+  userCount?: true
   _all?: true
 }
 
@@ -178,6 +198,8 @@ export type TenantGroupByOutputType = {
   slug: string
   name: string
   createdAt: Date
+  groupCount: number
+  userCount: number
   _count: TenantCountAggregateOutputType | null
   _avg: TenantAvgAggregateOutputType | null
   _sum: TenantSumAggregateOutputType | null
@@ -208,6 +230,8 @@ export type TenantWhereInput = {
   slug?: Prisma.StringFilter<"Tenant"> | string
   name?: Prisma.StringFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
+  groupCount?: Prisma.IntFilter<"Tenant"> | number
+  userCount?: Prisma.IntFilter<"Tenant"> | number
   users?: Prisma.UserListRelationFilter
   roles?: Prisma.RoleListRelationFilter
   groups?: Prisma.GroupListRelationFilter
@@ -221,6 +245,8 @@ export type TenantOrderByWithRelationInput = {
   slug?: Prisma.SortOrder
   name?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  groupCount?: Prisma.SortOrder
+  userCount?: Prisma.SortOrder
   users?: Prisma.UserOrderByRelationAggregateInput
   roles?: Prisma.RoleOrderByRelationAggregateInput
   groups?: Prisma.GroupOrderByRelationAggregateInput
@@ -237,6 +263,8 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   NOT?: Prisma.TenantWhereInput | Prisma.TenantWhereInput[]
   name?: Prisma.StringFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
+  groupCount?: Prisma.IntFilter<"Tenant"> | number
+  userCount?: Prisma.IntFilter<"Tenant"> | number
   users?: Prisma.UserListRelationFilter
   roles?: Prisma.RoleListRelationFilter
   groups?: Prisma.GroupListRelationFilter
@@ -250,6 +278,8 @@ export type TenantOrderByWithAggregationInput = {
   slug?: Prisma.SortOrder
   name?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  groupCount?: Prisma.SortOrder
+  userCount?: Prisma.SortOrder
   _count?: Prisma.TenantCountOrderByAggregateInput
   _avg?: Prisma.TenantAvgOrderByAggregateInput
   _max?: Prisma.TenantMaxOrderByAggregateInput
@@ -265,12 +295,16 @@ export type TenantScalarWhereWithAggregatesInput = {
   slug?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   name?: Prisma.StringWithAggregatesFilter<"Tenant"> | string
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Tenant"> | Date | string
+  groupCount?: Prisma.IntWithAggregatesFilter<"Tenant"> | number
+  userCount?: Prisma.IntWithAggregatesFilter<"Tenant"> | number
 }
 
 export type TenantCreateInput = {
   slug: string
   name: string
   createdAt?: Date | string
+  groupCount?: number
+  userCount?: number
   users?: Prisma.UserCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
@@ -284,6 +318,8 @@ export type TenantUncheckedCreateInput = {
   slug: string
   name: string
   createdAt?: Date | string
+  groupCount?: number
+  userCount?: number
   users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
@@ -296,6 +332,8 @@ export type TenantUpdateInput = {
   slug?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  groupCount?: Prisma.IntFieldUpdateOperationsInput | number
+  userCount?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
@@ -309,6 +347,8 @@ export type TenantUncheckedUpdateInput = {
   slug?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  groupCount?: Prisma.IntFieldUpdateOperationsInput | number
+  userCount?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
@@ -322,12 +362,16 @@ export type TenantCreateManyInput = {
   slug: string
   name: string
   createdAt?: Date | string
+  groupCount?: number
+  userCount?: number
 }
 
 export type TenantUpdateManyMutationInput = {
   slug?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  groupCount?: Prisma.IntFieldUpdateOperationsInput | number
+  userCount?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
 export type TenantUncheckedUpdateManyInput = {
@@ -335,6 +379,8 @@ export type TenantUncheckedUpdateManyInput = {
   slug?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  groupCount?: Prisma.IntFieldUpdateOperationsInput | number
+  userCount?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
 export type TenantCountOrderByAggregateInput = {
@@ -342,10 +388,14 @@ export type TenantCountOrderByAggregateInput = {
   slug?: Prisma.SortOrder
   name?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  groupCount?: Prisma.SortOrder
+  userCount?: Prisma.SortOrder
 }
 
 export type TenantAvgOrderByAggregateInput = {
   id?: Prisma.SortOrder
+  groupCount?: Prisma.SortOrder
+  userCount?: Prisma.SortOrder
 }
 
 export type TenantMaxOrderByAggregateInput = {
@@ -353,6 +403,8 @@ export type TenantMaxOrderByAggregateInput = {
   slug?: Prisma.SortOrder
   name?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  groupCount?: Prisma.SortOrder
+  userCount?: Prisma.SortOrder
 }
 
 export type TenantMinOrderByAggregateInput = {
@@ -360,10 +412,14 @@ export type TenantMinOrderByAggregateInput = {
   slug?: Prisma.SortOrder
   name?: Prisma.SortOrder
   createdAt?: Prisma.SortOrder
+  groupCount?: Prisma.SortOrder
+  userCount?: Prisma.SortOrder
 }
 
 export type TenantSumOrderByAggregateInput = {
   id?: Prisma.SortOrder
+  groupCount?: Prisma.SortOrder
+  userCount?: Prisma.SortOrder
 }
 
 export type TenantScalarRelationFilter = {
@@ -475,6 +531,8 @@ export type TenantCreateWithoutUsersInput = {
   slug: string
   name: string
   createdAt?: Date | string
+  groupCount?: number
+  userCount?: number
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
@@ -487,6 +545,8 @@ export type TenantUncheckedCreateWithoutUsersInput = {
   slug: string
   name: string
   createdAt?: Date | string
+  groupCount?: number
+  userCount?: number
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
@@ -514,6 +574,8 @@ export type TenantUpdateWithoutUsersInput = {
   slug?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  groupCount?: Prisma.IntFieldUpdateOperationsInput | number
+  userCount?: Prisma.IntFieldUpdateOperationsInput | number
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
@@ -526,6 +588,8 @@ export type TenantUncheckedUpdateWithoutUsersInput = {
   slug?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  groupCount?: Prisma.IntFieldUpdateOperationsInput | number
+  userCount?: Prisma.IntFieldUpdateOperationsInput | number
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
@@ -537,6 +601,8 @@ export type TenantCreateWithoutRolesInput = {
   slug: string
   name: string
   createdAt?: Date | string
+  groupCount?: number
+  userCount?: number
   users?: Prisma.UserCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
@@ -549,6 +615,8 @@ export type TenantUncheckedCreateWithoutRolesInput = {
   slug: string
   name: string
   createdAt?: Date | string
+  groupCount?: number
+  userCount?: number
   users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
@@ -576,6 +644,8 @@ export type TenantUpdateWithoutRolesInput = {
   slug?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  groupCount?: Prisma.IntFieldUpdateOperationsInput | number
+  userCount?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
@@ -588,6 +658,8 @@ export type TenantUncheckedUpdateWithoutRolesInput = {
   slug?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  groupCount?: Prisma.IntFieldUpdateOperationsInput | number
+  userCount?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
@@ -599,6 +671,8 @@ export type TenantCreateWithoutGroupsInput = {
   slug: string
   name: string
   createdAt?: Date | string
+  groupCount?: number
+  userCount?: number
   users?: Prisma.UserCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
@@ -611,6 +685,8 @@ export type TenantUncheckedCreateWithoutGroupsInput = {
   slug: string
   name: string
   createdAt?: Date | string
+  groupCount?: number
+  userCount?: number
   users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
@@ -638,6 +714,8 @@ export type TenantUpdateWithoutGroupsInput = {
   slug?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  groupCount?: Prisma.IntFieldUpdateOperationsInput | number
+  userCount?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
@@ -650,6 +728,8 @@ export type TenantUncheckedUpdateWithoutGroupsInput = {
   slug?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  groupCount?: Prisma.IntFieldUpdateOperationsInput | number
+  userCount?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
@@ -661,6 +741,8 @@ export type TenantCreateWithoutKeysInput = {
   slug: string
   name: string
   createdAt?: Date | string
+  groupCount?: number
+  userCount?: number
   users?: Prisma.UserCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
@@ -673,6 +755,8 @@ export type TenantUncheckedCreateWithoutKeysInput = {
   slug: string
   name: string
   createdAt?: Date | string
+  groupCount?: number
+  userCount?: number
   users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
@@ -700,6 +784,8 @@ export type TenantUpdateWithoutKeysInput = {
   slug?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  groupCount?: Prisma.IntFieldUpdateOperationsInput | number
+  userCount?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
@@ -712,6 +798,8 @@ export type TenantUncheckedUpdateWithoutKeysInput = {
   slug?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  groupCount?: Prisma.IntFieldUpdateOperationsInput | number
+  userCount?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
@@ -723,6 +811,8 @@ export type TenantCreateWithoutAuditSequenceInput = {
   slug: string
   name: string
   createdAt?: Date | string
+  groupCount?: number
+  userCount?: number
   users?: Prisma.UserCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
@@ -735,6 +825,8 @@ export type TenantUncheckedCreateWithoutAuditSequenceInput = {
   slug: string
   name: string
   createdAt?: Date | string
+  groupCount?: number
+  userCount?: number
   users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
@@ -762,6 +854,8 @@ export type TenantUpdateWithoutAuditSequenceInput = {
   slug?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  groupCount?: Prisma.IntFieldUpdateOperationsInput | number
+  userCount?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
@@ -774,6 +868,8 @@ export type TenantUncheckedUpdateWithoutAuditSequenceInput = {
   slug?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  groupCount?: Prisma.IntFieldUpdateOperationsInput | number
+  userCount?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
@@ -785,6 +881,8 @@ export type TenantCreateWithoutAuditEventsInput = {
   slug: string
   name: string
   createdAt?: Date | string
+  groupCount?: number
+  userCount?: number
   users?: Prisma.UserCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
@@ -797,6 +895,8 @@ export type TenantUncheckedCreateWithoutAuditEventsInput = {
   slug: string
   name: string
   createdAt?: Date | string
+  groupCount?: number
+  userCount?: number
   users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
@@ -824,6 +924,8 @@ export type TenantUpdateWithoutAuditEventsInput = {
   slug?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  groupCount?: Prisma.IntFieldUpdateOperationsInput | number
+  userCount?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
@@ -836,6 +938,8 @@ export type TenantUncheckedUpdateWithoutAuditEventsInput = {
   slug?: Prisma.StringFieldUpdateOperationsInput | string
   name?: Prisma.StringFieldUpdateOperationsInput | string
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  groupCount?: Prisma.IntFieldUpdateOperationsInput | number
+  userCount?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
@@ -915,6 +1019,8 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   slug?: boolean
   name?: boolean
   createdAt?: boolean
+  groupCount?: boolean
+  userCount?: boolean
   users?: boolean | Prisma.Tenant$usersArgs<ExtArgs>
   roles?: boolean | Prisma.Tenant$rolesArgs<ExtArgs>
   groups?: boolean | Prisma.Tenant$groupsArgs<ExtArgs>
@@ -929,6 +1035,8 @@ export type TenantSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extens
   slug?: boolean
   name?: boolean
   createdAt?: boolean
+  groupCount?: boolean
+  userCount?: boolean
 }, ExtArgs["result"]["tenant"]>
 
 export type TenantSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -936,6 +1044,8 @@ export type TenantSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extens
   slug?: boolean
   name?: boolean
   createdAt?: boolean
+  groupCount?: boolean
+  userCount?: boolean
 }, ExtArgs["result"]["tenant"]>
 
 export type TenantSelectScalar = {
@@ -943,9 +1053,11 @@ export type TenantSelectScalar = {
   slug?: boolean
   name?: boolean
   createdAt?: boolean
+  groupCount?: boolean
+  userCount?: boolean
 }
 
-export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "createdAt", ExtArgs["result"]["tenant"]>
+export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "createdAt" | "groupCount" | "userCount", ExtArgs["result"]["tenant"]>
 export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   users?: boolean | Prisma.Tenant$usersArgs<ExtArgs>
   roles?: boolean | Prisma.Tenant$rolesArgs<ExtArgs>
@@ -973,6 +1085,11 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     slug: string
     name: string
     createdAt: Date
+    /**
+     * Kept by triggers in the writing transaction (the scale migration): totals never scan.
+     */
+    groupCount: number
+    userCount: number
   }, ExtArgs["result"]["tenant"]>
   composites: {}
 }
@@ -1406,6 +1523,8 @@ export interface TenantFieldRefs {
   readonly slug: Prisma.FieldRef<"Tenant", 'String'>
   readonly name: Prisma.FieldRef<"Tenant", 'String'>
   readonly createdAt: Prisma.FieldRef<"Tenant", 'DateTime'>
+  readonly groupCount: Prisma.FieldRef<"Tenant", 'Int'>
+  readonly userCount: Prisma.FieldRef<"Tenant", 'Int'>
 }
     
 
