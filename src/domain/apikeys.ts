@@ -8,6 +8,7 @@ import type { Db, DomainContext } from './context';
 import { ForbiddenError, NotFoundError, ValidationError } from './errors';
 import { findGroupsForWrite } from './groups';
 import { requiredName } from './validate';
+import { type Page, type Window, idPage } from './pages';
 
 export type { ApiKey } from '../generated/prisma/client';
 
@@ -36,6 +37,15 @@ export function parseKey(key: string): { slug: string; secret: string } | null {
 
 export function listApiKeys(ctx: DomainContext): Promise<ApiKey[]> {
   return ctx.db.apiKey.findMany({ where: { tenantId: ctx.tenantId }, orderBy: { id: 'asc' } });
+}
+
+/** A page of the workspace's API keys by id. */
+export function apiKeyPage(ctx: DomainContext, window: Window<number>): Promise<Page<ApiKey>> {
+  return idPage(window, (args) => ctx.db.apiKey.findMany({ ...args, where: { ...args.where, tenantId: ctx.tenantId } }));
+}
+
+export function countApiKeys(ctx: DomainContext): Promise<number> {
+  return ctx.db.apiKey.count({ where: { tenantId: ctx.tenantId } });
 }
 
 /** What key creation and revocation need to know of the credential doing it. */
