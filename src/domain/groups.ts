@@ -1,10 +1,12 @@
 // The group tree: reads batched by id for the loaders, and the writes that keep the
 // materialised path (`path` = ids root..self) consistent inside one transaction.
+import { Prisma } from '../generated/prisma/client';
 import type { Group } from '../generated/prisma/client';
-import type { Prisma } from '../generated/prisma/client';
 import { type AuditEntry, changed, recordEvents } from './audit';
 import type { DomainContext, Tx } from './context';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
+import { type Key, type Page, type Window, idPage, mapPage, pageOf, windowSql } from './pages';
+import { rowsById } from './rows';
 import { lockTree } from './tree-lock';
 import { type PageArgs, containsText, optionalText, requiredName } from './validate';
 
@@ -37,47 +39,131 @@ export async function groupsByIds(
   return ids.map((id) => byId.get(id) ?? null);
 }
 
-export interface GroupListFilter extends PageArgs {
+export interface GroupListFilter {
   parentId?: number | null;
   rootsOnly?: boolean;
   search?: string | null;
 }
 
-export async function listGroups(ctx: DomainContext, filter: GroupListFilter): Promise<{ nodes: Group[]; total: number }> {
+function listWhere(ctx: DomainContext, filter: GroupListFilter): Prisma.GroupWhereInput {
   if (filter.rootsOnly && filter.parentId != null) {
     throw new ValidationError('rootsOnly', 'rootsOnly and parentId cannot be combined');
   }
   const search = filter.search?.trim();
-  const where: Prisma.GroupWhereInput = {
+  return {
     tenantId: ctx.tenantId,
     ...(filter.rootsOnly ? { parentGroupId: null } : {}),
     ...(filter.parentId != null ? { parentGroupId: filter.parentId } : {}),
     ...(search ? { name: containsText(search) } : {}),
     ...visibilityFilter(ctx),
   };
+}
+
+/** An offset page of groups by id (REST): its cost grows with the offset, not with the workspace. */
+export async function listGroups(ctx: DomainContext, filter: GroupListFilter & PageArgs): Promise<{ nodes: Group[]; total: number }> {
+  const where = listWhere(ctx, filter);
   const [nodes, total] = await Promise.all([
     ctx.db.group.findMany({ where, orderBy: { id: 'asc' }, skip: filter.offset, take: filter.limit }),
-    ctx.db.group.count({ where }),
+    countGroups(ctx, filter),
   ]);
   return { nodes, total };
 }
 
-/** Children of each group, ordered by id. */
-export async function childrenOfGroups(ctx: DomainContext, ids: readonly number[]): Promise<Group[][]> {
-  const rows = await ctx.db.group.findMany({
-    where: { tenantId: ctx.tenantId, parentGroupId: { in: [...ids] }, ...visibilityFilter(ctx) },
-    orderBy: { id: 'asc' },
-  });
-  return ids.map((id) => rows.filter((row) => row.parentGroupId === id));
+/** A keyset page of groups by id (GraphQL `groups`). */
+export function groupPage(ctx: DomainContext, window: Window<number>, filter: GroupListFilter): Promise<Page<Group>> {
+  const where = listWhere(ctx, filter);
+  return idPage(window, (args) => ctx.db.group.findMany({ ...args, where: { AND: [where, args.where] } }));
 }
 
-/** Every group below each group, ordered by depth then id. */
-export async function descendantsOfGroups(ctx: DomainContext, ids: readonly number[]): Promise<Group[][]> {
-  const rows = await ctx.db.group.findMany({
-    where: { tenantId: ctx.tenantId, path: { hasSome: [...ids] }, ...visibilityFilter(ctx) },
+/**
+ * How many groups a list holds, from the counts the writes keep (see the scale migration): the
+ * workspace's, a parent's children, or the subtrees a restricted credential sees. Only a name
+ * search, and the roots, are counted by reading (the roots alone, through an index).
+ */
+export async function countGroups(ctx: DomainContext, filter: GroupListFilter): Promise<number> {
+  const where = listWhere(ctx, filter);
+  const roots = ctx.access.visibleRoots;
+  if (filter.search?.trim() || filter.rootsOnly) return ctx.db.group.count({ where });
+  if (filter.parentId != null) {
+    const [parent] = await groupsByIds(ctx, [filter.parentId]);
+    // A parent the credential cannot see may still hold visible groups (the roots of its subtrees).
+    return parent ? parent.childCount : ctx.db.group.count({ where });
+  }
+  if (roots === null) {
+    const tenant = await ctx.db.tenant.findUniqueOrThrow({ where: { id: ctx.tenantId }, select: { groupCount: true } });
+    return tenant.groupCount;
+  }
+  const tops = await ctx.db.group.findMany({ where: { tenantId: ctx.tenantId, id: { in: [...roots] } }, select: { id: true, path: true, subtreeSize: true } });
+  const ids = new Set(tops.map((top) => top.id));
+  // A subtree inside another one the credential sees is counted with it.
+  return tops.filter((top) => !top.path.slice(0, -1).some((id) => ids.has(id))).reduce((sum, top) => sum + top.subtreeSize, 0);
+}
+
+/** Which groups a credential sees, as SQL over a groups alias: every group, or those in its subtrees. */
+export function visibleSql(ctx: DomainContext, alias: string): Prisma.Sql {
+  const roots = ctx.access.visibleRoots;
+  return roots === null ? Prisma.sql`TRUE` : Prisma.sql`${Prisma.raw(alias)}.path && ${[...roots]}::int[]`;
+}
+
+/** For each owner, a page of rows found by the (owner, key) links one windowed statement returned. */
+export async function pagesOfOwners<K extends Key, T>(
+  ownerIds: readonly number[],
+  links: readonly { ownerId: number; id: number; key: K }[],
+  window: Window<K>,
+  rowsOf: (ids: number[]) => Promise<Map<number, T>>,
+): Promise<Page<T>[]> {
+  const rows = await rowsOf(links.map((link) => link.id));
+  const byOwner = new Map<number, typeof links[number][]>(ownerIds.map((id) => [id, []]));
+  for (const link of links) byOwner.get(link.ownerId)?.push(link);
+  const direction = window.backwards ? -1 : 1;
+  return ownerIds.map((id) => {
+    const owned = byOwner.get(id)!.sort((a, b) => direction * compareKeys(a.key, b.key));
+    return mapPage(pageOf(owned, window, (link) => link.key), (link) => rows.get(link.id));
   });
-  rows.sort((a, b) => a.path.length - b.path.length || a.id - b.id);
-  return ids.map((id) => rows.filter((row) => row.id !== id && row.path.includes(id)));
+}
+
+function compareKeys(a: Key, b: Key): number {
+  if (typeof a === 'number' || typeof b === 'number') return (a as number) - (b as number);
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+
+const groupRows = (ctx: DomainContext) => (ids: number[]) =>
+  rowsById(ids, (distinct) => ctx.db.group.findMany({ where: { tenantId: ctx.tenantId, id: { in: distinct } } }));
+
+/** A page of each group's children, by id: one statement for the links whatever the number of groups, one for the rows. */
+export async function childrenPages(ctx: DomainContext, ids: readonly number[], window: Window<number>): Promise<Page<Group>[]> {
+  const { bounds, order, limit } = windowSql(Prisma.sql`g.id`, window);
+  const links = await ctx.db.$queryRaw<{ ownerId: number; id: number; key: number }[]>`
+    SELECT k.id AS "ownerId", c.id, c.id AS key
+    FROM unnest(${[...ids]}::int[]) AS k(id)
+    CROSS JOIN LATERAL (
+      SELECT g.id FROM groups g
+      WHERE g.tenant_id = ${ctx.tenantId}::int AND g.parent_group_id = k.id AND ${bounds} AND ${visibleSql(ctx, 'g')}
+      ORDER BY ${order} LIMIT ${limit}
+    ) c`;
+  return pagesOfOwners(ids, links, window, groupRows(ctx));
+}
+
+/**
+ * A page of every group below each group, in tree order (by path: depth first, siblings by id).
+ * The subtree of a group with path P is the range P < path < P with its last id + 1 of the
+ * (tenant_id, path) index, so a page reads only its own rows, however big the subtree.
+ */
+export async function descendantPages(ctx: DomainContext, ids: readonly number[], window: Window<readonly number[]>): Promise<Page<Group>[]> {
+  const { bounds, order, limit } = windowSql(Prisma.sql`g.path`, window);
+  const links = await ctx.db.$queryRaw<{ ownerId: number; id: number; key: number[] }[]>`
+    SELECT o.id AS "ownerId", d.id, d.path AS key
+    FROM groups o
+    CROSS JOIN LATERAL (
+      SELECT g.id, g.path FROM groups g
+      WHERE g.tenant_id = o.tenant_id AND g.path > o.path
+        AND g.path < o.path[1:cardinality(o.path) - 1] || (o.path[cardinality(o.path)] + 1)
+        AND ${bounds}
+      ORDER BY ${order} LIMIT ${limit}
+    ) d
+    WHERE o.tenant_id = ${ctx.tenantId}::int AND o.id = ANY(${[...ids]}::int[]) AND ${visibleSql(ctx, 'o')}`;
+  return pagesOfOwners(ids, links, window, groupRows(ctx));
 }
 
 /**

@@ -1,9 +1,11 @@
 // Group membership: idempotent add/remove, an atomic sync, and batched reads.
+import { Prisma } from '../generated/prisma/client';
 import type { Group, User } from '../generated/prisma/client';
 import { type AuditAction, type Changes, recordEvents } from './audit';
 import type { DomainContext, Tx } from './context';
 import { NotFoundError } from './errors';
-import { findGroupForWrite } from './groups';
+import { findGroupForWrite, pagesOfOwners, visibleSql } from './groups';
+import { type Page, type Window, windowSql } from './pages';
 import { groupByOwner, rowsById } from './rows';
 import { lockTree } from './tree-lock';
 
@@ -181,12 +183,90 @@ export async function memberCountsOfGroups(ctx: DomainContext, groupIds: readonl
   return groupIds.map((id) => byGroup.get(id) ?? 0);
 }
 
-/** Groups each user is a direct member of, by group id. */
-export async function groupIdsOfUsers(ctx: DomainContext, userIds: readonly number[]): Promise<number[][]> {
-  const rows = await ctx.db.groupMember.findMany({
-    where: { tenantId: ctx.tenantId, userId: { in: [...userIds] } },
-    select: { userId: true, groupId: true },
-    orderBy: { groupId: 'asc' },
-  });
-  return userIds.map((id) => rows.filter((row) => row.userId === id).map((row) => row.groupId));
+/**
+ * A page of each group's members by user id: direct, or with `inherited` every user who is a
+ * member of the group or of a group below it, once. One statement for the links, one for the rows.
+ *
+ * Inherited members are found one of two ways, chosen per group by the size of its subtree: a
+ * small subtree's memberships are read and de-duplicated (their number is small); a subtree
+ * holding a large share of the workspace walks the users in id order and keeps those with a
+ * membership inside it, so a page reads about `size / share` users however many members there are.
+ */
+export async function memberPages(ctx: DomainContext, groupIds: readonly number[], inherited: boolean, window: Window<number>): Promise<Page<User>[]> {
+  const t = ctx.tenantId;
+  const links = inherited
+    ? await (() => {
+        const walk = windowSql(Prisma.sql`u.id`, window);
+        const gather = windowSql(Prisma.sql`gm.user_id`, window);
+        return ctx.db.$queryRaw<{ ownerId: number; id: number; key: number }[]>`
+          SELECT o.id AS "ownerId", m.id, m.id AS key
+          FROM groups o JOIN tenants t ON t.id = o.tenant_id
+          CROSS JOIN LATERAL (
+            SELECT u.id FROM users u
+            WHERE o.subtree_size > ${WALK_MIN_SUBTREE}::int AND o.subtree_size * ${WALK_MIN_SHARE}::int >= t.group_count
+              AND u.tenant_id = ${t}::int AND u.active AND ${walk.bounds}
+              AND EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
+                          WHERE gm.tenant_id = ${t}::int AND gm.user_id = u.id AND g.path @> ARRAY[o.id])
+            ORDER BY ${walk.order} LIMIT ${walk.limit}
+          ) m
+          WHERE o.tenant_id = ${t}::int AND o.id = ANY(${[...groupIds]}::int[])
+          UNION ALL
+          SELECT o.id, m.id, m.id
+          FROM groups o JOIN tenants t ON t.id = o.tenant_id
+          CROSS JOIN LATERAL (
+            SELECT DISTINCT gm.user_id AS id FROM groups g
+            JOIN group_members gm ON gm.group_id = g.id
+            JOIN users u ON u.id = gm.user_id AND u.active
+            WHERE NOT (o.subtree_size > ${WALK_MIN_SUBTREE}::int AND o.subtree_size * ${WALK_MIN_SHARE}::int >= t.group_count)
+              AND g.tenant_id = ${t}::int AND g.path @> ARRAY[o.id] AND ${gather.bounds}
+            ORDER BY ${gather.order} LIMIT ${gather.limit}
+          ) m
+          WHERE o.tenant_id = ${t}::int AND o.id = ANY(${[...groupIds]}::int[])`;
+      })()
+    : await (() => {
+        const direct = windowSql(Prisma.sql`gm.user_id`, window);
+        return ctx.db.$queryRaw<{ ownerId: number; id: number; key: number }[]>`
+          SELECT k.id AS "ownerId", m.id, m.id AS key
+          FROM unnest(${[...groupIds]}::int[]) AS k(id)
+          CROSS JOIN LATERAL (
+            SELECT gm.user_id AS id FROM group_members gm JOIN users u ON u.id = gm.user_id AND u.active
+            WHERE gm.tenant_id = ${t}::int AND gm.group_id = k.id AND ${direct.bounds}
+            ORDER BY ${direct.order} LIMIT ${direct.limit}
+          ) m`;
+      })();
+  return pagesOfOwners(groupIds, links, window, (ids) =>
+    rowsById(ids, (distinct) => ctx.db.user.findMany({ where: { tenantId: t, id: { in: distinct } } })),
+  );
+}
+
+/** Inherited members walk the users when the subtree has more than this many groups… */
+const WALK_MIN_SUBTREE = 200;
+/** …and at least 1 / this share of the workspace's groups. */
+const WALK_MIN_SHARE = 50;
+
+/** A page of the groups each user is a direct member of, by group id (groups the credential cannot read are left out). */
+export async function groupPagesOfUsers(ctx: DomainContext, userIds: readonly number[], window: Window<number>): Promise<Page<Group>[]> {
+  const { bounds, order, limit } = windowSql(Prisma.sql`gm.group_id`, window);
+  const links = await ctx.db.$queryRaw<{ ownerId: number; id: number; key: number }[]>`
+    SELECT k.id AS "ownerId", m.id, m.id AS key
+    FROM unnest(${[...userIds]}::int[]) AS k(id)
+    CROSS JOIN LATERAL (
+      SELECT gm.group_id AS id FROM group_members gm JOIN groups g ON g.id = gm.group_id
+      WHERE gm.tenant_id = ${ctx.tenantId}::int AND gm.user_id = k.id AND ${bounds} AND ${visibleSql(ctx, 'g')}
+      ORDER BY ${order} LIMIT ${limit}
+    ) m`;
+  return pagesOfOwners(userIds, links, window, (ids) =>
+    rowsById(ids, (distinct) => ctx.db.group.findMany({ where: { tenantId: ctx.tenantId, id: { in: distinct } } })),
+  );
+}
+
+/** How many groups each user is a direct member of (that the credential can read). */
+export async function groupCountsOfUsers(ctx: DomainContext, userIds: readonly number[]): Promise<number[]> {
+  const rows = await ctx.db.$queryRaw<{ userId: number; count: number }[]>`
+    SELECT gm.user_id AS "userId", count(*)::int AS count
+    FROM group_members gm JOIN groups g ON g.id = gm.group_id
+    WHERE gm.tenant_id = ${ctx.tenantId}::int AND gm.user_id = ANY(${[...userIds]}::int[]) AND ${visibleSql(ctx, 'g')}
+    GROUP BY gm.user_id`;
+  const byUser = new Map(rows.map((row) => [row.userId, row.count]));
+  return userIds.map((id) => byUser.get(id) ?? 0);
 }

@@ -9,6 +9,7 @@ import { findGroupForWrite } from './groups';
 import { groupByOwner, rowsById } from './rows';
 import { conflictOnDuplicate } from './unique';
 import { optionalText, requiredName } from './validate';
+import { type Page, type Window, idPage } from './pages';
 
 export type { Role } from '../generated/prisma/client';
 
@@ -18,8 +19,13 @@ export async function rolesByIds(ctx: DomainContext, ids: readonly number[]): Pr
   return ids.map((id) => byId.get(id) ?? null);
 }
 
-export function listRoles(ctx: DomainContext): Promise<Role[]> {
-  return ctx.db.role.findMany({ where: { tenantId: ctx.tenantId }, orderBy: { id: 'asc' } });
+/** A page of the workspace's roles by id. */
+export function rolePage(ctx: DomainContext, window: Window<number>): Promise<Page<Role>> {
+  return idPage(window, (args) => ctx.db.role.findMany({ ...args, where: { ...args.where, tenantId: ctx.tenantId } }));
+}
+
+export function countRoles(ctx: DomainContext): Promise<number> {
+  return ctx.db.role.count({ where: { tenantId: ctx.tenantId } });
 }
 
 export async function createRole(ctx: DomainContext, input: { name: unknown; description?: unknown }): Promise<Role> {

@@ -6,7 +6,8 @@ import type { DomainContext, Tx } from './context';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { conflictOnDuplicate } from './unique';
 import { lockVersion } from './versions';
-import { type PageArgs, containsText, normaliseEmail, optionalName, optionalText } from './validate';
+import { type Page, type Window, idPage } from './pages';
+import { containsText, normaliseEmail, optionalName, optionalText } from './validate';
 
 export type { User } from '../generated/prisma/client';
 
@@ -16,27 +17,25 @@ export async function usersByIds(ctx: DomainContext, ids: readonly number[]): Pr
   return ids.map((id) => byId.get(id) ?? null);
 }
 
-export async function listUsers(
-  ctx: DomainContext,
-  filter: PageArgs & { search?: string | null },
-): Promise<{ nodes: User[]; total: number }> {
-  const search = filter.search?.trim();
-  const where = {
+function searchWhere(ctx: DomainContext, search: string | null | undefined): Prisma.UserWhereInput {
+  const text = search?.trim();
+  return {
     tenantId: ctx.tenantId,
-    ...(search
-      ? {
-          OR: [
-            { name: containsText(search) },
-            { email: containsText(search) },
-          ],
-        }
-      : {}),
+    ...(text ? { OR: [{ name: containsText(text) }, { email: containsText(text) }] } : {}),
   };
-  const [nodes, total] = await Promise.all([
-    ctx.db.user.findMany({ where, orderBy: { id: 'asc' }, skip: filter.offset, take: filter.limit }),
-    ctx.db.user.count({ where }),
-  ]);
-  return { nodes, total };
+}
+
+/** A page of the workspace's users by id; `search` matches name or email. */
+export function userPage(ctx: DomainContext, window: Window<number>, search?: string | null): Promise<Page<User>> {
+  const where = searchWhere(ctx, search);
+  return idPage(window, (args) => ctx.db.user.findMany({ ...args, where: { AND: [where, args.where] } }));
+}
+
+/** How many users a search matches: the count the writes keep, or (with a search) counted. */
+export async function countUsers(ctx: DomainContext, search?: string | null): Promise<number> {
+  if (search?.trim()) return ctx.db.user.count({ where: searchWhere(ctx, search) });
+  const tenant = await ctx.db.tenant.findUniqueOrThrow({ where: { id: ctx.tenantId }, select: { userCount: true } });
+  return tenant.userCount;
 }
 
 export interface UserEmail {

@@ -3,7 +3,8 @@ import type { Principal } from '../auth/principal';
 import { domainContextOf } from '../auth/principal';
 import type { Clock } from '../clock';
 import type { Db, DomainContext } from '../domain/context';
-import type { Group, User } from '../generated/prisma/client';
+import type { Page } from '../domain/pages';
+import type { Group, Role, User } from '../generated/prisma/client';
 import type { ApiKey, AuditEvent } from '../generated/prisma/client';
 import type { RequestWork } from '../http/request-work';
 import { type BatchObserver, type Loaders, createLoaders } from './loaders';
@@ -32,18 +33,23 @@ export function createContext(
 }
 
 export type ViewerModel = Principal;
-export interface GroupPageModel {
-  nodes: Group[];
-  total: number;
-  offset: number;
-  limit: number;
+/** A page of a connection, and how to count the whole list (only when `totalCount` is asked for). */
+export interface ConnectionModel<T> {
+  page: Page<T>;
+  totalCount: () => number | Promise<number>;
 }
-export interface UserPageModel {
-  nodes: User[];
-  total: number;
-  offset: number;
-  limit: number;
+export interface EdgeModel<T> {
+  cursor: string;
+  node: T;
 }
+export type GroupConnectionModel = ConnectionModel<Group>;
+export type GroupEdgeModel = EdgeModel<Group>;
+export type UserConnectionModel = ConnectionModel<User>;
+export type UserEdgeModel = EdgeModel<User>;
+export type RoleConnectionModel = ConnectionModel<Role>;
+export type RoleEdgeModel = EdgeModel<Role>;
+export type ApiKeyConnectionModel = ConnectionModel<ApiKey>;
+export type ApiKeyEdgeModel = EdgeModel<ApiKey>;
 export interface SetGroupMembersModel {
   group: Group;
   added: number[];

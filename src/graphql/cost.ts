@@ -20,7 +20,7 @@ import { DomainError } from '../domain/errors';
 export class ListTooLargeError extends DomainError {
   readonly code = 'LIST_TOO_LARGE' as const;
   constructor(label: string, count: number, maximum: number) {
-    super(`${label} has ${count} items, more than the ${maximum} this field may return; read them in pages with groups(parentId:…) or users(…)`, {
+    super(`${label} has ${count} items, more than the ${maximum} this field may return; read it a page at a time through a connection (first/after)`, {
       count,
       maximum,
     });

@@ -1,9 +1,11 @@
-// One DataLoader per relation per request (DataLoader's own advice). Each batch is one
-// SQL statement, so a response's statement count does not grow with its number of groups.
+// One DataLoader per relation per request (DataLoader's own advice), and per page asked for
+// where the relation is a connection. Each batch is one or two SQL statements (ids, then rows),
+// so a response's statement count does not grow with its number of groups.
 import DataLoader from 'dataloader';
 import type { DomainContext } from '../domain/context';
 import * as groups from '../domain/groups';
 import * as members from '../domain/members';
+import { type Key, type Page, type Window, windowKey } from '../domain/pages';
 import * as roles from '../domain/roles';
 import * as users from '../domain/users';
 
@@ -24,6 +26,26 @@ export function createLoaders(ctx: DomainContext, onBatch: BatchObserver = () =>
     rows.forEach((row) => groupById.prime(row.id, row));
     return rows;
   };
+  const primePages = (pages: Page<groups.Group>[]) => {
+    pages.forEach((page) => primeGroups(page.nodes));
+    return pages;
+  };
+  /**
+   * A relation read a page at a time: one loader per window (the page asked for), so the same
+   * page of every group in a response is one batch, one statement.
+   */
+  const paged = <K extends Key, V>(name: string, batch: (ids: readonly number[], window: Window<K>) => Promise<V[]>) => {
+    const byWindow = new Map<string, DataLoader<number, V>>();
+    return (window: Window<K>): DataLoader<number, V> => {
+      const key = windowKey(window);
+      let loader = byWindow.get(key);
+      if (!loader) {
+        loader = keyed((ids) => batch(ids, window), name);
+        byWindow.set(key, loader);
+      }
+      return loader;
+    };
+  };
   return {
     groupById,
     /** Every group of the tenant, visible or not: only to check restricted write scopes. */
@@ -31,13 +53,16 @@ export function createLoaders(ctx: DomainContext, onBatch: BatchObserver = () =>
     userById,
     roleById,
     primeGroups,
-    children: keyed(async (ids) => (await groups.childrenOfGroups(ctx, ids)).map(primeGroups), 'children'),
-    descendants: keyed(async (ids) => (await groups.descendantsOfGroups(ctx, ids)).map(primeGroups), 'descendants'),
-    directMembers: keyed((ids) => members.membersOfGroups(ctx, ids, false), 'directMembers'),
-    inheritedMembers: keyed((ids) => members.membersOfGroups(ctx, ids, true), 'inheritedMembers'),
+    children: paged('children', async (ids, window: Window<number>) => primePages(await groups.childrenPages(ctx, ids, window))),
+    descendants: paged('descendants', async (ids, window: Window<readonly number[]>) =>
+      primePages(await groups.descendantPages(ctx, ids, window)),
+    ),
+    directMembers: paged('directMembers', (ids, window: Window<number>) => members.memberPages(ctx, ids, false, window)),
+    inheritedMembers: paged('inheritedMembers', (ids, window: Window<number>) => members.memberPages(ctx, ids, true, window)),
     directMemberCount: keyed((ids) => members.memberCountsOfGroups(ctx, ids, false), 'directMemberCount'),
     inheritedMemberCount: keyed((ids) => members.memberCountsOfGroups(ctx, ids, true), 'inheritedMemberCount'),
-    groupIdsOfUser: keyed((ids) => members.groupIdsOfUsers(ctx, ids), 'groupIdsOfUser'),
+    groupsOfUser: paged('groupsOfUser', async (ids, window: Window<number>) => primePages(await members.groupPagesOfUsers(ctx, ids, window))),
+    groupCountOfUser: keyed((ids) => members.groupCountsOfUsers(ctx, ids), 'groupCountOfUser'),
     rolesOfGroup: keyed((ids) => roles.rolesOfGroups(ctx, ids), 'rolesOfGroup'),
     effectiveRolesOfGroup: keyed((ids) => roles.effectiveRolesOfGroups(ctx, ids), 'effectiveRolesOfGroup'),
     rolesOfUser: keyed((ids) => roles.rolesOfUsers(ctx, ids), 'rolesOfUser'),

@@ -9,13 +9,32 @@ import * as groups from '../domain/groups';
 import * as members from '../domain/members';
 import * as roles from '../domain/roles';
 import * as users from '../domain/users';
-import { pageArgs, parseId, parseIds } from '../domain/validate';
+import { type Page, windowOf } from '../domain/pages';
+import { parseId, parseIds } from '../domain/validate';
 import type { Resolvers } from '../generated/graphql';
+import type { ConnectionModel } from './context';
 import { loadPresent } from './loaders';
 import { auditPage, groupChanges } from './audit';
 
 const optionalId = (value: string | null | undefined, field: string) =>
   value === undefined ? undefined : value === null ? null : parseId(value, field);
+
+/** A connection: a page, and the list's size, read only if `totalCount` is selected. */
+async function connection<T>(page: Promise<Page<T>>, totalCount: () => number | Promise<number>): Promise<ConnectionModel<T>> {
+  return { page: await page, totalCount };
+}
+
+const connectionResolvers = {
+  edges: <T>({ page }: ConnectionModel<T>) => page.nodes.map((node, i) => ({ cursor: page.cursors[i], node })),
+  nodes: <T>({ page }: ConnectionModel<T>) => page.nodes,
+  pageInfo: <T>({ page }: ConnectionModel<T>) => ({
+    hasNextPage: page.hasNextPage,
+    hasPreviousPage: page.hasPreviousPage,
+    startCursor: page.cursors[0] ?? null,
+    endCursor: page.cursors.at(-1) ?? null,
+  }),
+  totalCount: <T>({ totalCount }: ConnectionModel<T>) => totalCount(),
+};
 
 export const resolvers: Resolvers = {
   DateTime: DateTimeResolver,
@@ -25,24 +44,20 @@ export const resolvers: Resolvers = {
   Query: {
     viewer: (_, __, { principal }) => principal,
     group: (_, { id }, { loaders }) => loaders.groupById.load(parseId(id, 'id')),
-    groups: async (_, args, { domain, loaders }) => {
-      const page = pageArgs(args.offset, args.limit);
-      const { nodes, total } = await groups.listGroups(domain, {
-        ...page,
-        parentId: optionalId(args.parentId, 'parentId'),
-        rootsOnly: args.rootsOnly ?? false,
-        search: args.search,
-      });
-      return { nodes: loaders.primeGroups(nodes), total, ...page };
+    groups: (_, args, { domain, loaders }) => {
+      const filter = { parentId: optionalId(args.parentId, 'parentId'), rootsOnly: args.rootsOnly ?? false, search: args.search };
+      const window = windowOf(args, 'id');
+      return connection(
+        groups.groupPage(domain, window, filter).then((page) => ({ ...page, nodes: loaders.primeGroups(page.nodes) })),
+        () => groups.countGroups(domain, filter),
+      );
     },
     user: (_, { id }, { loaders }) => loaders.userById.load(parseId(id, 'id')),
-    users: async (_, args, { domain }) => {
-      const page = pageArgs(args.offset, args.limit);
-      return { ...(await users.listUsers(domain, { ...page, search: args.search })), ...page };
-    },
+    users: (_, args, { domain }) =>
+      connection(users.userPage(domain, windowOf(args, 'id'), args.search), () => users.countUsers(domain, args.search)),
     role: (_, { id }, { loaders }) => loaders.roleById.load(parseId(id, 'id')),
-    roles: (_, __, { domain }) => roles.listRoles(domain),
-    apiKeys: (_, __, { domain }) => apiKeys.listApiKeys(domain),
+    roles: (_, args, { domain }) => connection(roles.rolePage(domain, windowOf(args, 'id')), () => roles.countRoles(domain)),
+    apiKeys: (_, args, { domain }) => connection(apiKeys.apiKeyPage(domain, windowOf(args, 'id')), () => apiKeys.countApiKeys(domain)),
     auditEvents: (_, args, { domain }) => auditPage(domain, args),
   },
 
@@ -97,15 +112,24 @@ export const resolvers: Resolvers = {
     apiKey: (principal) => principal.apiKey,
   },
 
+  GroupConnection: connectionResolvers,
+  UserConnection: connectionResolvers,
+  RoleConnection: connectionResolvers,
+  ApiKeyConnection: connectionResolvers,
+
   Group: {
     id: (group) => String(group.id),
     depth: (group) => groups.depthOf(group),
     parent: (group, _, { loaders }) => (group.parentGroupId === null ? null : loaders.groupById.load(group.parentGroupId)),
-    children: (group, _, { loaders }) => loaders.children.load(group.id),
+    // Every child and descendant of a group the credential sees is visible too: the kept counts are exact.
+    children: (group, args, { loaders }) => connection(loaders.children(windowOf(args, 'id')).load(group.id), () => group.childCount),
     ancestors: (group, _, { loaders }) => loadPresent(loaders.groupById, groups.ancestorIdsOf(group)),
-    descendants: (group, _, { loaders }) => loaders.descendants.load(group.id),
-    members: (group, { inherited }, { loaders }) =>
-      (inherited ? loaders.inheritedMembers : loaders.directMembers).load(group.id),
+    descendants: (group, args, { loaders }) =>
+      connection(loaders.descendants(windowOf(args, 'path')).load(group.id), () => group.subtreeSize - 1),
+    members: (group, { inherited, ...args }, { loaders }) =>
+      connection((inherited ? loaders.inheritedMembers : loaders.directMembers)(windowOf(args, 'id')).load(group.id), () =>
+        (inherited ? loaders.inheritedMemberCount : loaders.directMemberCount).load(group.id),
+      ),
     memberCount: (group, { inherited }, { loaders }) =>
       (inherited ? loaders.inheritedMemberCount : loaders.directMemberCount).load(group.id),
     roles: (group, _, { loaders }) => loaders.rolesOfGroup.load(group.id),
@@ -114,7 +138,8 @@ export const resolvers: Resolvers = {
 
   User: {
     id: (user) => String(user.id),
-    groups: async (user, _, { loaders }) => loadPresent(loaders.groupById, await loaders.groupIdsOfUser.load(user.id)),
+    groups: (user, args, { loaders }) =>
+      connection(loaders.groupsOfUser(windowOf(args, 'id')).load(user.id), () => loaders.groupCountOfUser.load(user.id)),
     roles: (user, _, { loaders }) => loaders.rolesOfUser.load(user.id),
     effectiveRoles: (user, _, { loaders }) => loaders.effectiveRolesOfUser.load(user.id),
   },
