@@ -11,14 +11,14 @@ eachBackend('HTTP surface', (h) => {
     const ws = await h.workspace();
     await ws.group('G');
     const auth = { authorization: `Bearer ${ws.adminKey}` };
-    const query = await h.request('GET', `/graphql?query=${encodeURIComponent('{ groups { total } }')}`, { headers: auth });
+    const query = await h.request('GET', `/graphql?query=${encodeURIComponent('{ groups { totalCount } }')}`, { headers: auth });
     expect(query.status).toBe(200);
-    expect(query.body.data).toEqual({ groups: { total: 1 } });
+    expect(query.body.data).toEqual({ groups: { totalCount: 1 } });
     const mutation = await h.request('GET', `/graphql?query=${encodeURIComponent('mutation { createGroup(input: { name: "x" }) { id } }')}`, {
       headers: auth,
     });
     expect(mutation.status).toBe(405);
-    expect((await ws.ok('{ groups { total } }')).groups.total).toBe(1);
+    expect((await ws.ok('{ groups { totalCount } }')).groups.totalCount).toBe(1);
   });
 
   it('answers 401 with WWW-Authenticate: Bearer and UNAUTHENTICATED for missing or malformed credentials', async () => {

@@ -13,6 +13,8 @@ import { RequestWork } from '../../src/http/request-work';
 import { ALL_SCOPES } from '../../src/policy/scopes';
 
 const SDL = readFileSync(SCHEMA_PATH, 'utf8');
+/** Query.roles and its guard, as schema.graphql writes them. */
+const ROLES_FIELD = 'roles(first: Int, after: String, last: Int, before: String): RoleConnection!\n    @requiresScope(scopes: [["roles:read"]])';
 
 /**
  * What the issue makes public: the viewer and what hangs off it; and Relay's PageInfo, which says
@@ -68,6 +70,22 @@ describe('default deny: the guard of every field (src/graphql/scope-directive.ts
     });
   });
 
+  it('guards every field of the connections and their edges with the scopes of the items they list', () => {
+    const connections: Record<string, string[][]> = {
+      Group: [['groups:read']],
+      User: [['users:read'], ['groups:read']],
+      Role: [['roles:read']],
+      ApiKey: [['apikeys:read']],
+    };
+    const expected: Record<string, FieldGuard> = {};
+    for (const [item, scopes] of Object.entries(connections)) {
+      for (const field of ['edges', 'nodes', 'pageInfo', 'totalCount']) expected[`${item}Connection.${field}`] = requires(scopes);
+      for (const field of ['cursor', 'node']) expected[`${item}Edge.${field}`] = requires(scopes);
+    }
+    const actual = [...guards].filter(([label]) => /^(Group|User|Role|ApiKey)(Connection|Edge)\./.test(label));
+    expect(Object.fromEntries(actual)).toEqual(expected);
+  });
+
   it("gives the fields of a type an interface's requirements, the field's own before the type's", () => {
     const sdl = SDL.replace(
       'type Query {',
@@ -118,7 +136,7 @@ type Query {
   });
 
   it('reports requirements that would allow anyone or name unknown scopes or arguments', () => {
-    const sdl = SDL.replace('roles: [Role!]! @requiresScope(scopes: [["roles:read"]])', 'roles: [Role!]! @requiresScope(scopes: [[]])')
+    const sdl = SDL.replace(ROLES_FIELD, ROLES_FIELD.replace('[["roles:read"]]', '[[]]'))
       .replace('user(id: ID!): User @requiresScope(scopes: [["users:read"]])', 'user(id: ID!): User @requiresScope(scopes: [["users:admin"]])')
       .replace('groupArg: "input.parentId"', 'groupArg: "input.parent"');
     expect(guardProblems(sdlSchema(sdl)).sort()).toEqual([
@@ -165,7 +183,7 @@ describe('default deny: descriptions', () => {
 });
 
 describe('default deny: at runtime', () => {
-  const tenant: Tenant = { id: 1, slug: 'acme', name: 'Acme', createdAt: new Date() };
+  const tenant: Tenant = { id: 1, slug: 'acme', name: 'Acme', createdAt: new Date(), groupCount: 0, userCount: 0 };
 
   /** Executes against a schema built from `sdl` by the real directive, as an all-scopes credential. */
   async function run(sdl: string, extraResolvers: Record<string, Record<string, unknown>>, query: string) {
@@ -187,9 +205,10 @@ describe('default deny: at runtime', () => {
 
   it('refuses an existing field whose guard is removed, before its resolver runs', async () => {
     const resolve = jest.fn(() => []);
-    const sdl = SDL.replace('apiKeys: [ApiKey!]! @requiresScope(scopes: [["apikeys:read"]])', 'apiKeys: [ApiKey!]!');
+    const field = 'apiKeys(first: Int, after: String, last: Int, before: String): ApiKeyConnection!';
+    const sdl = SDL.replace(`${field}\n    @requiresScope(scopes: [["apikeys:read"]])`, field);
     expect(sdl).not.toBe(SDL);
-    const result = await run(sdl, { Query: { apiKeys: resolve } }, '{ apiKeys { id } }');
+    const result = await run(sdl, { Query: { apiKeys: resolve } }, '{ apiKeys { nodes { id } } }');
     expect(result.data).toBeNull();
     expect((result.errors![0].originalError as ForbiddenError).code).toBe('FORBIDDEN');
     expect(resolve).not.toHaveBeenCalled();
@@ -230,12 +249,14 @@ type Query {
   });
 
   it('refuses to build a schema whose requirement has an empty scope set (it would allow anyone)', () => {
-    const sdl = SDL.replace('roles: [Role!]! @requiresScope(scopes: [["roles:read"]])', 'roles: [Role!]! @requiresScope(scopes: [[]])');
+    const sdl = SDL.replace(ROLES_FIELD, ROLES_FIELD.replace('[["roles:read"]]', '[[]]'));
+    expect(sdl).not.toBe(SDL);
     expect(() => applyScopeDirective(makeExecutableSchema({ typeDefs: sdl, resolvers: resolvers as never }))).toThrow(/Query\.roles/);
   });
 
   it('refuses to build a schema whose requirement names an unknown scope', () => {
-    const sdl = SDL.replace('roles: [Role!]! @requiresScope(scopes: [["roles:read"]])', 'roles: [Role!]! @requiresScope(scopes: [["roles:reed"]])');
+    const sdl = SDL.replace(ROLES_FIELD, ROLES_FIELD.replace('[["roles:read"]]', '[["roles:reed"]]'));
+    expect(sdl).not.toBe(SDL);
     expect(() => applyScopeDirective(makeExecutableSchema({ typeDefs: sdl, resolvers: resolvers as never }))).toThrow(/roles:reed/);
   });
 

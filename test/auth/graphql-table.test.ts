@@ -135,31 +135,31 @@ const TABLE: Record<string, Row> = {
   },
   'Query.groups': {
     requires: 'groups:read',
-    op: () => ({ query: '{ groups(limit: 100) { nodes { id name } total } }' }),
+    op: () => ({ query: '{ groups(first: 100) { nodes { id name } totalCount } }' }),
     works: (data, w) => {
       const { R, A, A1, A11, B, B1, S } = w.ids;
       expect(idsOf(data.groups.nodes)).toEqual(byId(R, A, A1, A11, B, B1, S));
-      expect(data.groups.total).toBe(7);
+      expect(data.groups.totalCount).toBe(7);
     },
-    otherTenant: (data) => expect(data.groups).toEqual({ nodes: [], total: 0 }),
+    otherTenant: (data) => expect(data.groups).toEqual({ nodes: [], totalCount: 0 }),
     restricted: {
       scope: 'groups:read',
       inside: [
         {
           name: 'every group, listed and counted within the subtree only',
-          op: () => ({ query: '{ groups(limit: 100) { nodes { id } total } }' }),
-          check: (data, w) => expect(data.groups).toEqual({ nodes: nodes(w.ids.A, w.ids.A1, w.ids.A11), total: 3 }),
+          op: () => ({ query: '{ groups(first: 100) { nodes { id } totalCount } }' }),
+          check: (data, w) => expect(data.groups).toEqual({ nodes: nodes(w.ids.A, w.ids.A1, w.ids.A11), totalCount: 3 }),
         },
         {
           name: 'the children of a group inside',
-          op: (ids) => ({ query: 'query($p: ID) { groups(parentId: $p) { nodes { id } total } }', variables: { p: ids.A1 } }),
-          check: (data, w) => expect(data.groups).toEqual({ nodes: [{ id: w.ids.A11 }], total: 1 }),
+          op: (ids) => ({ query: 'query($p: ID) { groups(parentId: $p) { nodes { id } totalCount } }', variables: { p: ids.A1 } }),
+          check: (data, w) => expect(data.groups).toEqual({ nodes: [{ id: w.ids.A11 }], totalCount: 1 }),
         },
         {
           name: 'the roots (none visible) and a search',
-          op: () => ({ query: '{ roots: groups(rootsOnly: true) { total } found: groups(search: "A1") { nodes { id } } }' }),
+          op: () => ({ query: '{ roots: groups(rootsOnly: true) { totalCount } found: groups(search: "A1") { nodes { id } } }' }),
           check: (data, w) => {
-            expect(data.roots.total).toBe(0);
+            expect(data.roots.totalCount).toBe(0);
             expect(data.found.nodes).toEqual(nodes(w.ids.A1, w.ids.A11));
           },
         },
@@ -167,13 +167,13 @@ const TABLE: Record<string, Row> = {
       outside: [
         {
           name: 'the children of a group outside (none)',
-          op: (ids) => ({ query: 'query($p: ID) { groups(parentId: $p) { nodes { id } total } }', variables: { p: ids.B } }),
-          check: (data) => expect(data.groups).toEqual({ nodes: [], total: 0 }),
+          op: (ids) => ({ query: 'query($p: ID) { groups(parentId: $p) { nodes { id } totalCount } }', variables: { p: ids.B } }),
+          check: (data) => expect(data.groups).toEqual({ nodes: [], totalCount: 0 }),
         },
         {
           name: 'the children of the parent of the restriction root (only the root)',
-          op: (ids) => ({ query: 'query($p: ID) { groups(parentId: $p) { nodes { id } total } }', variables: { p: ids.R } }),
-          check: (data, w) => expect(data.groups).toEqual({ nodes: [{ id: w.ids.A }], total: 1 }),
+          op: (ids) => ({ query: 'query($p: ID) { groups(parentId: $p) { nodes { id } totalCount } }', variables: { p: ids.R } }),
+          check: (data, w) => expect(data.groups).toEqual({ nodes: [{ id: w.ids.A }], totalCount: 1 }),
         },
       ],
     },
@@ -186,12 +186,12 @@ const TABLE: Record<string, Row> = {
   },
   'Query.users': {
     requires: 'users:read',
-    op: () => ({ query: '{ users(limit: 100) { nodes { id email } total } }' }),
+    op: () => ({ query: '{ users(first: 100) { nodes { id email } totalCount } }' }),
     works: (data, w) => {
       expect(idsOf(data.users.nodes)).toEqual(byId(w.ids.alice, w.ids.bob, w.ids.carol));
-      expect(data.users.total).toBe(3);
+      expect(data.users.totalCount).toBe(3);
     },
-    otherTenant: (data) => expect(data.users).toEqual({ nodes: [], total: 0 }),
+    otherTenant: (data) => expect(data.users).toEqual({ nodes: [], totalCount: 0 }),
   },
   'Query.role': {
     requires: 'roles:read',
@@ -201,15 +201,24 @@ const TABLE: Record<string, Row> = {
   },
   'Query.roles': {
     requires: 'roles:read',
-    op: () => ({ query: '{ roles { id name } }' }),
-    works: (data, w) => expect(idsOf(data.roles)).toEqual(byId(w.ids.editor, w.ids.viewer)),
-    otherTenant: (data) => expect(data.roles).toEqual([]),
+    op: () => ({ query: '{ roles(first: 100) { nodes { id name } totalCount } }' }),
+    works: (data, w) => {
+      expect(idsOf(data.roles.nodes)).toEqual(byId(w.ids.editor, w.ids.viewer));
+      expect(data.roles.totalCount).toBe(2);
+    },
+    otherTenant: (data) => expect(data.roles).toEqual({ nodes: [], totalCount: 0 }),
   },
   'Query.apiKeys': {
     requires: 'apikeys:read',
-    op: () => ({ query: '{ apiKeys { id name scopes } }' }),
-    works: (data, w) => expect(data.apiKeys).toContainEqual({ id: w.ids.spareKey, name: `${w.marker} spare`, scopes: ['groups:read'] }),
-    otherTenant: (data, w) => expect(idsOf(data.apiKeys)).not.toContain(w.ids.spareKey),
+    op: () => ({ query: '{ apiKeys(first: 100) { nodes { id name scopes } pageInfo { hasNextPage } } }' }),
+    works: (data, w) => {
+      expect(data.apiKeys.pageInfo.hasNextPage).toBe(false);
+      expect(data.apiKeys.nodes).toContainEqual({ id: w.ids.spareKey, name: `${w.marker} spare`, scopes: ['groups:read'] });
+    },
+    otherTenant: (data, w) => {
+      expect(data.apiKeys.pageInfo.hasNextPage).toBe(false);
+      expect(idsOf(data.apiKeys.nodes)).not.toContain(w.ids.spareKey);
+    },
   },
 
   'Query.auditEvents': {

@@ -67,8 +67,8 @@ eachBackend('JWT bearer tokens', (h) => {
       const a1 = await ws.group('A1', a);
       await ws.group('B');
       const token = await signToken(jose, { tenant: ws.tenant.slug, scope: `groups:read@${a1}` }, hs256());
-      const res = await app.gql(token, '{ groups { nodes { id } total } }');
-      expect(res.body.data.groups).toEqual({ nodes: [{ id: a1 }], total: 1 });
+      const res = await app.gql(token, '{ groups { nodes { id } totalCount } }');
+      expect(res.body.data.groups).toEqual({ nodes: [{ id: a1 }], totalCount: 1 });
     });
 
     it('grants nothing for a token without a scope claim', async () => {
@@ -76,15 +76,15 @@ eachBackend('JWT bearer tokens', (h) => {
       const token = await signToken(jose, { tenant: ws.tenant.slug }, hs256());
       const viewer = await app.gql(token, VIEWER);
       expect(viewer.body.data.viewer.scopes).toEqual([]);
-      expect(codes((await app.gql(token, '{ groups { total } }')).body)).toEqual(['FORBIDDEN']);
+      expect(codes((await app.gql(token, '{ groups { totalCount } }')).body)).toEqual(['FORBIDDEN']);
     });
 
     it('only sees its own tenant', async () => {
       const [ws, other] = await Promise.all([h.workspace(), h.workspace()]);
       const theirs = await other.group('Theirs');
       const token = await signToken(jose, { tenant: ws.tenant.slug, scope: 'groups:read' }, hs256());
-      const res = await app.gql(token, 'query($id: ID!) { group(id: $id) { id } groups { total } }', { id: theirs });
-      expect(res.body.data).toEqual({ group: null, groups: { total: 0 } });
+      const res = await app.gql(token, 'query($id: ID!) { group(id: $id) { id } groups { totalCount } }', { id: theirs });
+      expect(res.body.data).toEqual({ group: null, groups: { totalCount: 0 } });
     });
 
     it('lets a token create only keys that expire no later than its exp', async () => {

@@ -87,8 +87,9 @@ eachBackend('API keys', (h) => {
     it('shows the secret only in the createApiKey result: listings carry the prefix, and ApiKey has no secret field', async () => {
       const ws = await h.workspace();
       const created = await createKey(ws, ['groups:read']);
-      const listed = await ws.ok('{ apiKeys { id prefix name scopes createdAt expiresAt lastUsedAt revokedAt } }');
-      expect(listed.apiKeys).toContainEqual(expect.objectContaining({ id: created.id, prefix: created.prefix }));
+      const listed = await ws.ok('{ apiKeys(first: 100) { nodes { id prefix name scopes createdAt expiresAt lastUsedAt revokedAt } pageInfo { hasNextPage } } }');
+      expect(listed.apiKeys.pageInfo.hasNextPage).toBe(false);
+      expect(listed.apiKeys.nodes).toContainEqual(expect.objectContaining({ id: created.id, prefix: created.prefix }));
       expect(JSON.stringify(listed)).not.toContain(created.secret);
       const own = await ws.gql('{ viewer { apiKey { id prefix } } }', {}, created.key);
       expect(JSON.stringify(own.body)).not.toContain(created.secret);
@@ -270,8 +271,9 @@ eachBackend('API keys', (h) => {
       const created = await createKey(ws, ['groups:read']);
       await ws.gql(VIEWER, {}, created.key);
       await h.app.settled();
-      const { apiKeys } = await ws.ok('{ apiKeys { id lastUsedAt } }');
-      expect(apiKeys.find((k: { id: string }) => k.id === created.id).lastUsedAt).toBe(clock.now().toISOString());
+      const { apiKeys } = await ws.ok('{ apiKeys(first: 100) { nodes { id lastUsedAt } pageInfo { hasNextPage } } }');
+      expect(apiKeys.pageInfo.hasNextPage).toBe(false);
+      expect(apiKeys.nodes.find((k: { id: string }) => k.id === created.id).lastUsedAt).toBe(clock.now().toISOString());
     });
   });
 
@@ -320,8 +322,8 @@ eachBackend('API keys', (h) => {
         await createKey(ws, scopes, { creator });
       }
       const narrow = await createKey(ws, [`groups:read@${g.A1}`], { creator });
-      const listed = await ws.gql('{ groups(limit: 100) { nodes { id } total } }', {}, narrow.key);
-      expect(listed.body.data.groups).toEqual({ nodes: [{ id: g.A1 }, { id: g.A11 }], total: 2 });
+      const listed = await ws.gql('{ groups(first: 100) { nodes { id } totalCount } }', {}, narrow.key);
+      expect(listed.body.data.groups).toEqual({ nodes: [{ id: g.A1 }, { id: g.A11 }], totalCount: 2 });
     });
 
     it.each([
@@ -398,10 +400,10 @@ eachBackend('API keys', (h) => {
       const ws = await h.workspace();
       const created = await createKey(ws, ['groups:read']);
       await h.db.prisma.apiKey.update({ where: { id: Number(created.id) }, data: { scopes: ['groups:read', 'legacy:admin'] } });
-      const res = await ws.gql('{ viewer { scopes } groups { total } }', {}, created.key);
+      const res = await ws.gql('{ viewer { scopes } groups { totalCount } }', {}, created.key);
       expect(res.status).toBe(200);
-      expect(res.body.data).toEqual({ viewer: { scopes: ['groups:read', 'legacy:admin'] }, groups: { total: 0 } });
-      const denied = await ws.gql('{ apiKeys { id } }', {}, created.key);
+      expect(res.body.data).toEqual({ viewer: { scopes: ['groups:read', 'legacy:admin'] }, groups: { totalCount: 0 } });
+      const denied = await ws.gql('{ apiKeys { nodes { id } } }', {}, created.key);
       expect(codes(denied.body)).toEqual(['FORBIDDEN']);
     });
   });
@@ -423,7 +425,7 @@ eachBackend('API keys', (h) => {
     it('does not let a key without apikeys:read see other keys', async () => {
       const ws = await h.workspace();
       const created = await createKey(ws, ['groups:read']);
-      const res = await ws.gql('{ apiKeys { id } }', {}, created.key);
+      const res = await ws.gql('{ apiKeys { nodes { id } } }', {}, created.key);
       expect(codes(res.body)).toEqual(['FORBIDDEN']);
       expect(res.body.data).toBeNull();
     });

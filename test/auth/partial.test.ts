@@ -32,7 +32,7 @@ eachBackend('partial results', (h) => {
     const ws = await h.workspace();
     const t = await tree(ws);
     const key = await ws.key(['groups:read']);
-    const res = await ws.gql('{ groups { nodes { id name roles { id } } total } }', {}, key);
+    const res = await ws.gql('{ groups { nodes { id name roles { id } } totalCount } }', {}, key);
     expect(res.status).toBe(200);
     expect(res.body.data.groups).toEqual({
       nodes: [
@@ -41,7 +41,7 @@ eachBackend('partial results', (h) => {
         { id: t.B, name: 'B', roles: null },
         { id: t.A1, name: 'A1', roles: null },
       ],
-      total: 4,
+      totalCount: 4,
     });
     expect(denials(res.body)).toEqual(
       [0, 1, 2, 3].map((i) => ({ path: ['groups', 'nodes', i, 'roles'], code: 'FORBIDDEN', requiredScopes: [['roles:read']] })),
@@ -52,17 +52,19 @@ eachBackend('partial results', (h) => {
     const ws = await h.workspace();
     const t = await tree(ws);
     const key = await ws.key(['groups:read']);
-    const res = await ws.gql('query($id: ID!) { group(id: $id) { name members(inherited: true) { id name email } } }', { id: t.R }, key);
+    const res = await ws.gql('query($id: ID!) { group(id: $id) { name members(inherited: true) { nodes { id name email } } } }', { id: t.R }, key);
     expect(res.body.data.group).toEqual({
       name: 'R',
-      members: [
-        { id: t.alice, name: 'Alice', email: null },
-        { id: t.bob, name: 'Bob', email: null },
-      ],
+      members: {
+        nodes: [
+          { id: t.alice, name: 'Alice', email: null },
+          { id: t.bob, name: 'Bob', email: null },
+        ],
+      },
     });
     expect(denials(res.body)).toEqual([
-      { path: ['group', 'members', 0, 'email'], code: 'FORBIDDEN', requiredScopes: [['users:read']] },
-      { path: ['group', 'members', 1, 'email'], code: 'FORBIDDEN', requiredScopes: [['users:read']] },
+      { path: ['group', 'members', 'nodes', 0, 'email'], code: 'FORBIDDEN', requiredScopes: [['users:read']] },
+      { path: ['group', 'members', 'nodes', 1, 'email'], code: 'FORBIDDEN', requiredScopes: [['users:read']] },
     ]);
   });
 
@@ -70,15 +72,15 @@ eachBackend('partial results', (h) => {
     const ws = await h.workspace();
     const t = await tree(ws);
     const key = await ws.key(['groups:read', 'users:read']);
-    const res = await ws.gql('query($id: ID!) { group(id: $id) { members { id email } } }', { id: t.A }, key);
+    const res = await ws.gql('query($id: ID!) { group(id: $id) { members { nodes { id email } } } }', { id: t.A }, key);
     expect(res.body.errors).toBeUndefined();
-    expect(res.body.data.group.members).toEqual([{ id: t.alice, email: expect.stringContaining('@example.com') }]);
+    expect(res.body.data.group.members.nodes).toEqual([{ id: t.alice, email: expect.stringContaining('@example.com') }]);
   });
 
   it('denies users as a whole without users:read (a non-null root field: data is null)', async () => {
     const ws = await h.workspace();
     await tree(ws);
-    const res = await ws.gql('{ users { nodes { id email } total } }', {}, await ws.key(['groups:read']));
+    const res = await ws.gql('{ users { nodes { id email } totalCount } }', {}, await ws.key(['groups:read']));
     expect(res.status).toBe(200);
     expect(res.body.data).toBeNull();
     expect(denials(res.body)).toEqual([{ path: ['users'], code: 'FORBIDDEN', requiredScopes: [['users:read']] }]);
@@ -88,17 +90,17 @@ eachBackend('partial results', (h) => {
     const ws = await h.workspace();
     const t = await tree(ws);
     const res = await ws.gql(
-      'query($id: ID!) { group(id: $id) { children { id members { id groups { id } roles { id } } } } }',
+      'query($id: ID!) { group(id: $id) { children { nodes { id members { nodes { id groups { nodes { id } } roles { id } } } } } } }',
       { id: t.R },
       await ws.key(['groups:read']),
     );
-    expect(res.body.data.group.children).toEqual([
-      { id: t.A, members: [{ id: t.alice, groups: [{ id: t.A }, { id: t.A1 }], roles: null }] },
-      { id: t.B, members: [{ id: t.bob, groups: [{ id: t.B }], roles: null }] },
+    expect(res.body.data.group.children.nodes).toEqual([
+      { id: t.A, members: { nodes: [{ id: t.alice, groups: { nodes: [{ id: t.A }, { id: t.A1 }] }, roles: null }] } },
+      { id: t.B, members: { nodes: [{ id: t.bob, groups: { nodes: [{ id: t.B }] }, roles: null }] } },
     ]);
     expect(denials(res.body)).toEqual([
-      { path: ['group', 'children', 0, 'members', 0, 'roles'], code: 'FORBIDDEN', requiredScopes: [['roles:read']] },
-      { path: ['group', 'children', 1, 'members', 0, 'roles'], code: 'FORBIDDEN', requiredScopes: [['roles:read']] },
+      { path: ['group', 'children', 'nodes', 0, 'members', 'nodes', 0, 'roles'], code: 'FORBIDDEN', requiredScopes: [['roles:read']] },
+      { path: ['group', 'children', 'nodes', 1, 'members', 'nodes', 0, 'roles'], code: 'FORBIDDEN', requiredScopes: [['roles:read']] },
     ]);
   });
 
@@ -154,12 +156,19 @@ eachBackend('reads under a restricted groups:read', (h) => {
     const t = await tree(ws);
     const key = await ws.key([`groups:read@${t.A}`]);
     const res = await ws.gql(
-      'query($id: ID!) { group(id: $id) { id depth parent { id } ancestors { id } children { id } descendants { id } } }',
+      'query($id: ID!) { group(id: $id) { id depth parent { id } ancestors { id } children { nodes { id } totalCount } descendants { nodes { id } totalCount } } }',
       { id: t.A },
       key,
     );
     expect(res.body.errors).toBeUndefined();
-    expect(res.body.data.group).toEqual({ id: t.A, depth: 1, parent: null, ancestors: [], children: [{ id: t.A1 }], descendants: [{ id: t.A1 }] });
+    expect(res.body.data.group).toEqual({
+      id: t.A,
+      depth: 1,
+      parent: null,
+      ancestors: [],
+      children: { nodes: [{ id: t.A1 }], totalCount: 1 },
+      descendants: { nodes: [{ id: t.A1 }], totalCount: 1 },
+    });
 
     const below = await ws.gql('query($id: ID!) { group(id: $id) { parent { id } ancestors { id } } }', { id: t.A1 }, key);
     expect(below.body.data.group).toEqual({ parent: { id: t.A }, ancestors: [{ id: t.A }] });
@@ -169,9 +178,9 @@ eachBackend('reads under a restricted groups:read', (h) => {
     const ws = await h.workspace();
     const t = await tree(ws);
     const key = await ws.key([`groups:read@${t.A1}`]);
-    const res = await ws.gql('query($id: ID!) { group(id: $id) { members { id groups { id } } } }', { id: t.A1 }, key);
+    const res = await ws.gql('query($id: ID!) { group(id: $id) { members { nodes { id groups { nodes { id } totalCount } } } } }', { id: t.A1 }, key);
     expect(res.body.errors).toBeUndefined();
-    expect(res.body.data.group.members).toEqual([{ id: t.alice, groups: [{ id: t.A1 }] }]);
+    expect(res.body.data.group.members.nodes).toEqual([{ id: t.alice, groups: { nodes: [{ id: t.A1 }], totalCount: 1 } }]);
   });
 
   it('counts only visible groups and answers for a hidden group exactly as for a missing one', async () => {
@@ -179,11 +188,11 @@ eachBackend('reads under a restricted groups:read', (h) => {
     const t = await tree(ws);
     const key = await ws.key([`groups:read@${t.A}`]);
     const res = await ws.gql(
-      'query($b: ID!, $r: ID!) { all: groups { total } hidden: group(id: $b) { id } parent: group(id: $r) { id } missing: group(id: "2147483000") { id } }',
+      'query($b: ID!, $r: ID!) { all: groups { totalCount } hidden: group(id: $b) { id } parent: group(id: $r) { id } missing: group(id: "2147483000") { id } }',
       { b: t.B, r: t.R },
       key,
     );
-    expect(res.body.data).toEqual({ all: { total: 2 }, hidden: null, parent: null, missing: null });
+    expect(res.body.data).toEqual({ all: { totalCount: 2 }, hidden: null, parent: null, missing: null });
   });
 
   it('lets groups:members:write@N read the groups it manages, and only those', async () => {
@@ -202,7 +211,7 @@ eachBackend('reads under a restricted groups:read', (h) => {
     const ws = await h.workspace();
     const t = await tree(ws);
     const key = await ws.key([`groups:read@${t.A1}`, `groups:read@${t.B}`]);
-    const res = await ws.gql('{ groups { nodes { id } total } }', {}, key);
-    expect(res.body.data.groups).toEqual({ nodes: [{ id: t.B }, { id: t.A1 }], total: 2 });
+    const res = await ws.gql('{ groups { nodes { id } totalCount } }', {}, key);
+    expect(res.body.data.groups).toEqual({ nodes: [{ id: t.B }, { id: t.A1 }], totalCount: 2 });
   });
 });

@@ -168,8 +168,8 @@ eachBackend('REST groups (documented API)', (h) => {
       expect((await api.get(`/groups/${mid.id}`)).status).toBe(404);
       expect((await api.get(`/groups/${kid.id}`)).body.parentGroupId).toBeNull();
       expect((await api.get(`/groups/${grandkid.id}`)).body.parentGroupId).toBe(kid.id);
-      const user2 = await api.ws.ok('query($id: ID!) { user(id: $id) { groups { id } } }', { id: String(user) });
-      expect(user2.user.groups).toEqual([]);
+      const user2 = await api.ws.ok('query($id: ID!) { user(id: $id) { groups { nodes { id } totalCount } } }', { id: String(user) });
+      expect(user2.user.groups).toEqual({ nodes: [], totalCount: 0 });
       expect(ids((await api.get('/groups')).body.data)).toEqual([top.id, kid.id, grandkid.id]);
     });
   });

@@ -61,10 +61,16 @@ export class Rest {
     return Number(await this.ws.user());
   }
 
-  /** Direct member ids of a group, read through GraphQL. */
+  /** Direct member ids of a group, read through GraphQL (every page of `members`). */
   async memberIds(groupId: number): Promise<number[]> {
-    const data = await this.ws.ok('query($id: ID!) { group(id: $id) { members { id } } }', { id: String(groupId) });
-    return data.group.members.map((u: { id: string }) => Number(u.id));
+    const query = 'query($id: ID!, $after: String) { group(id: $id) { members(first: 100, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } } } }';
+    const ids: number[] = [];
+    for (let after: string | null = null; ; ) {
+      const { members } = (await this.ws.ok(query, { id: String(groupId), after })).group;
+      ids.push(...members.nodes.map((u: { id: string }) => Number(u.id)));
+      if (!members.pageInfo.hasNextPage) return ids;
+      after = members.pageInfo.endCursor;
+    }
   }
 }
 
