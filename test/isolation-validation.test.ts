@@ -1,3 +1,4 @@
+import { encodeKey } from '../src/domain/pages';
 import { createTenant } from '../src/domain/tenants';
 import { Prisma } from '../src/generated/prisma/client';
 import { codes, eachBackend, uniqueSlug } from './support/harness';
@@ -18,10 +19,10 @@ eachBackend('tenant isolation', (h) => {
       r: ra,
     });
     expect(read).toEqual({ group: null, user: null, role: null });
-    const lists = await b.ok('{ groups { total nodes { id } } users { total nodes { id } } roles { id } }');
-    expect(lists.groups).toEqual({ total: 1, nodes: [{ id: gb }] });
-    expect(lists.users).toEqual({ total: 1, nodes: [{ id: ub }] });
-    expect(lists.roles).toEqual([]);
+    const lists = await b.ok('{ groups { totalCount nodes { id } } users { totalCount nodes { id } } roles { totalCount nodes { id } } }');
+    expect(lists.groups).toEqual({ totalCount: 1, nodes: [{ id: gb }] });
+    expect(lists.users).toEqual({ totalCount: 1, nodes: [{ id: ub }] });
+    expect(lists.roles).toEqual({ totalCount: 0, nodes: [] });
 
     const attempts: [string, Record<string, unknown>][] = [
       ['mutation($id: ID!) { updateGroup(id: $id, input: { name: "pwned" }) { id } }', { id: ga }],
@@ -37,8 +38,8 @@ eachBackend('tenant isolation', (h) => {
       const res = await b.gql(query, variables);
       expect({ query, codes: codes(res.body) }).toEqual({ query, codes: ['NOT_FOUND'] });
     }
-    const still = await a.ok('query($id: ID!) { group(id: $id) { name members { id } roles { id } } }', { id: ga });
-    expect(still.group).toEqual({ name: 'Secret', members: [], roles: [] });
+    const still = await a.ok('query($id: ID!) { group(id: $id) { name members { nodes { id } totalCount } roles { id } } }', { id: ga });
+    expect(still.group).toEqual({ name: 'Secret', members: { nodes: [], totalCount: 0 }, roles: [] });
   });
 
   it('refuses at the database level any row that points into another workspace', async () => {
@@ -80,7 +81,7 @@ eachBackend('validation', (h) => {
     expect(codes(nulDescription.body)).toEqual(['BAD_USER_INPUT']);
     const ok = await ws.ok(create, { n: `  ${'y'.repeat(255)}  ` });
     expect(ok.createGroup.name).toBe('y'.repeat(255));
-    expect((await ws.ok('{ groups { total } }')).groups.total).toBe(1);
+    expect((await ws.ok('{ groups { totalCount } }')).groups.totalCount).toBe(1);
   });
 
   describe('names must show something and cannot reorder what is displayed', () => {
@@ -140,11 +141,13 @@ eachBackend('validation', (h) => {
     const cases: [string, Record<string, unknown>, string][] = [
       ['query($id: ID!) { group(id: $id) { id } }', { id: 'abc' }, 'id'],
       ['query($id: ID!) { group(id: $id) { id } }', { id: '-1' }, 'id'],
-      ['{ groups(offset: -1) { total } }', {}, 'offset'],
-      ['query($o: Int) { groups(offset: $o) { total } }', { o: -1 }, 'offset'],
-      ['{ groups(limit: 0) { total } }', {}, 'limit'],
-      ['{ groups(limit: 101) { total } }', {}, 'limit'],
-      ['{ users(limit: 1000) { total } }', {}, 'limit'],
+      ['{ groups(first: -1) { totalCount } }', {}, 'first'],
+      ['query($f: Int) { groups(first: $f) { totalCount } }', { f: -1 }, 'first'],
+      ['{ groups(first: 101) { totalCount } }', {}, 'first'],
+      ['{ users(last: 1000) { totalCount } }', {}, 'last'],
+      ['{ groups(first: 1, last: 1) { totalCount } }', {}, 'last'],
+      ['{ groups(after: "not a cursor") { totalCount } }', {}, 'after'],
+      ['query($b: String) { users(last: 5, before: $b) { totalCount } }', { b: encodeKey([1, 2]) }, 'before'],
     ];
     for (const [query, variables, field] of cases) {
       const res = await ws.gql(query, variables);
@@ -159,16 +162,19 @@ eachBackend('validation', (h) => {
     expect(codes(email.body)).toEqual(['BAD_USER_INPUT']);
   });
 
-  it('refuses an offset beyond 32 bits (GraphQL Int) before it reaches the database, and serves the largest one', async () => {
+  it('refuses a page size or a cursor beyond 32 bits (GraphQL Int, an id) before it reaches the database, and serves the largest cursor', async () => {
     const ws = await h.workspace();
-    for (const offset of ['2147483648', '9007199254740993', '9223372036854775807']) {
-      const inline = await ws.gql(`{ groups(offset: ${offset}) { total } }`);
-      expect({ offset, status: inline.status, codes: codes(inline.body), data: inline.body.data }).toEqual({ offset, status: 400, codes: ['GRAPHQL_VALIDATION_FAILED'], data: undefined });
-      const variable = await ws.gql('query($o: Int) { groups(offset: $o) { total } }', { o: Number(offset) });
-      expect({ offset, status: variable.status, codes: codes(variable.body), data: variable.body.data }).toEqual({ offset, status: 400, codes: ['BAD_USER_INPUT'], data: undefined });
+    for (const size of ['2147483648', '9007199254740993', '9223372036854775807']) {
+      const inline = await ws.gql(`{ groups(first: ${size}) { totalCount } }`);
+      expect({ size, status: inline.status, codes: codes(inline.body), data: inline.body.data }).toEqual({ size, status: 400, codes: ['GRAPHQL_VALIDATION_FAILED'], data: undefined });
+      const variable = await ws.gql('query($f: Int) { groups(first: $f) { totalCount } }', { f: Number(size) });
+      expect({ size, status: variable.status, codes: codes(variable.body), data: variable.body.data }).toEqual({ size, status: 400, codes: ['BAD_USER_INPUT'], data: undefined });
+      const cursor = await ws.gql('query($a: String) { groups(after: $a) { totalCount } }', { a: encodeKey(Number(size)) });
+      expect({ size, codes: codes(cursor.body), field: cursor.body.errors?.[0].extensions.field }).toEqual({ size, codes: ['BAD_USER_INPUT'], field: 'after' });
     }
     await ws.group('G');
-    expect((await ws.ok('{ groups(offset: 2147483647) { total offset nodes { id } } }')).groups).toEqual({ total: 1, offset: 2147483647, nodes: [] });
+    const largest = await ws.ok('query($a: String) { groups(after: $a) { totalCount nodes { id } pageInfo { hasNextPage endCursor } } }', { a: encodeKey(2147483647) });
+    expect(largest.groups).toEqual({ totalCount: 1, nodes: [], pageInfo: { hasNextPage: false, endCursor: null } });
   });
 
   it('returns NOT_FOUND for unknown ids in mutations', async () => {
@@ -185,13 +191,18 @@ eachBackend('validation', (h) => {
     const ws = await h.workspace();
     const root = await ws.group('Alpha team');
     const kids = [await ws.group('beta', root), await ws.group('Gamma 100%', root), await ws.group('delta_x', root)];
-    const page = await ws.ok('{ groups(offset: 1, limit: 2) { total offset limit nodes { id } } }');
-    expect(page.groups).toEqual({ total: 4, offset: 1, limit: 2, nodes: [{ id: kids[0] }, { id: kids[1] }] });
-    const roots = await ws.ok('{ groups(rootsOnly: true) { total nodes { id } } }');
-    expect(roots.groups).toEqual({ total: 1, nodes: [{ id: root }] });
-    const children = await ws.ok('query($p: ID) { groups(parentId: $p) { total } }', { p: root });
-    expect(children.groups.total).toBe(3);
-    const search = await ws.ok('{ a: groups(search: "GAMMA") { total } b: groups(search: "100%") { total } c: groups(search: "a_x") { total } d: groups(search: "%") { total } }');
-    expect(search).toEqual({ a: { total: 1 }, b: { total: 1 }, c: { total: 1 }, d: { total: 1 } });
+    const PAGE = 'query($n: Int, $after: String) { groups(first: $n, after: $after) { totalCount nodes { id } pageInfo { hasNextPage endCursor } } }';
+    const first = await ws.ok(PAGE, { n: 1 });
+    expect(first.groups).toMatchObject({ totalCount: 4, nodes: [{ id: root }], pageInfo: { hasNextPage: true } });
+    const page = await ws.ok(PAGE, { n: 2, after: first.groups.pageInfo.endCursor });
+    expect(page.groups).toMatchObject({ totalCount: 4, nodes: [{ id: kids[0] }, { id: kids[1] }], pageInfo: { hasNextPage: true } });
+    const last = await ws.ok(PAGE, { n: 2, after: page.groups.pageInfo.endCursor });
+    expect(last.groups).toMatchObject({ totalCount: 4, nodes: [{ id: kids[2] }], pageInfo: { hasNextPage: false } });
+    const roots = await ws.ok('{ groups(rootsOnly: true) { totalCount nodes { id } } }');
+    expect(roots.groups).toEqual({ totalCount: 1, nodes: [{ id: root }] });
+    const children = await ws.ok('query($p: ID) { groups(parentId: $p) { totalCount } }', { p: root });
+    expect(children.groups.totalCount).toBe(3);
+    const search = await ws.ok('{ a: groups(search: "GAMMA") { totalCount } b: groups(search: "100%") { totalCount } c: groups(search: "a_x") { totalCount } d: groups(search: "%") { totalCount } }');
+    expect(search).toEqual({ a: { totalCount: 1 }, b: { totalCount: 1 }, c: { totalCount: 1 }, d: { totalCount: 1 } });
   });
 });
