@@ -2,7 +2,10 @@ import { type GraphQLBody, MAX_GROUP_DEPTH, eachBackend } from './support/harnes
 import { checkTreesAfterEach } from './support/tree-check';
 
 const TREE = `query($id: ID!) { group(id: $id) {
-  id name depth parent { id } children { id } ancestors { id } descendants { id } } }`;
+  id name depth parent { id } children(first: 100) { nodes { id } totalCount } ancestors { id }
+  descendants(first: 100) { nodes { id } totalCount } } }`;
+
+const idsOf = (connection: { nodes: { id: string }[] }) => connection.nodes.map((g) => g.id);
 
 /** What a refused mutation tells the caller: message and extensions of each error. */
 const refusals = (body: GraphQLBody) => (body.errors ?? []).map(({ message, extensions }) => ({ message, extensions }));
@@ -11,7 +14,7 @@ const refusals = (body: GraphQLBody) => (body.errors ?? []).map(({ message, exte
 eachBackend('group tree', (h) => {
   checkTreesAfterEach(h);
 
-  it('reports ancestors nearest first, descendants by depth then id, and depth from 0', async () => {
+  it('reports ancestors nearest first, descendants in tree order (each group followed by its subtree, siblings by id), and depth from 0', async () => {
     const ws = await h.workspace();
     const root = await ws.group('Root');
     const a = await ws.group('A', root);
@@ -28,8 +31,10 @@ eachBackend('group tree', (h) => {
     const top = (await ws.ok(TREE, { id: root })).group;
     expect(top.depth).toBe(0);
     expect(top.parent).toBeNull();
-    expect(top.children.map((g: { id: string }) => g.id)).toEqual([a, b]);
-    expect(top.descendants.map((g: { id: string }) => g.id)).toEqual([a, b, a1, b1, a1x]);
+    expect(top.children).toEqual({ nodes: [{ id: a }, { id: b }], totalCount: 2 });
+    // Tree order, not id order (a, b, a1, a1x, b1) nor depth then id (a, b, a1, b1, a1x).
+    expect(idsOf(top.descendants)).toEqual([a, a1, a1x, b, b1]);
+    expect(top.descendants.totalCount).toBe(5);
   });
 
   it('moves a subtree and keeps every descendant consistent', async () => {
@@ -43,7 +48,8 @@ eachBackend('group tree', (h) => {
     expect(moved.depth).toBe(3);
     expect(moved.ancestors.map((g: { id: string }) => g.id)).toEqual([x1, x, y]);
     const newRoot = (await ws.ok(TREE, { id: y })).group;
-    expect(newRoot.descendants.map((g: { id: string }) => g.id)).toEqual([x, x1, x2]);
+    expect(newRoot.descendants).toEqual({ nodes: [{ id: x }, { id: x1 }, { id: x2 }], totalCount: 3 });
+    expect(newRoot.children).toEqual({ nodes: [{ id: x }], totalCount: 1 });
   });
 
   it('makes a group a root with parentId: null and leaves the parent alone when parentId is absent', async () => {
@@ -77,7 +83,7 @@ eachBackend('group tree', (h) => {
     }
     const after = (await ws.ok(TREE, { id: a })).group;
     expect(after).toMatchObject({ name: 'A', depth: 0, parent: null });
-    expect(after.descendants.map((g: { id: string }) => g.id)).toEqual([b, c]);
+    expect(after.descendants).toEqual({ nodes: [{ id: b }, { id: c }], totalCount: 2 });
   });
 
   it('makes children roots when their parent is deleted, keeping their subtrees', async () => {
@@ -96,12 +102,12 @@ eachBackend('group tree', (h) => {
     expect((await ws.ok(TREE, { id: mid })).group).toBeNull();
     const kidAfter = (await ws.ok(TREE, { id: kid })).group;
     expect(kidAfter).toMatchObject({ depth: 0, parent: null, ancestors: [] });
-    expect(kidAfter.descendants).toEqual([{ id: grandkid }]);
+    expect(kidAfter.descendants).toEqual({ nodes: [{ id: grandkid }], totalCount: 1 });
     const gk = (await ws.ok(TREE, { id: grandkid })).group;
     expect(gk.ancestors).toEqual([{ id: kid }]);
-    expect((await ws.ok(TREE, { id: top })).group.children).toEqual([]);
-    const u = await ws.ok('query($id: ID!) { user(id: $id) { groups { id } effectiveRoles { role { id } } } }', { id: user });
-    expect(u.user).toEqual({ groups: [], effectiveRoles: [] });
+    expect((await ws.ok(TREE, { id: top })).group).toMatchObject({ children: { nodes: [], totalCount: 0 }, descendants: { nodes: [], totalCount: 0 } });
+    const u = await ws.ok('query($id: ID!) { user(id: $id) { groups { nodes { id } totalCount } effectiveRoles { role { id } } } }', { id: user });
+    expect(u.user).toEqual({ groups: { nodes: [], totalCount: 0 }, effectiveRoles: [] });
   });
 
   it('enforces the maximum depth on create and on move with BAD_USER_INPUT naming the limit', async () => {
@@ -118,7 +124,7 @@ eachBackend('group tree', (h) => {
       extensions: { code: 'BAD_USER_INPUT', field: 'parentId', maxDepth: MAX_GROUP_DEPTH },
     });
     expect(refusals(tooDeep.body)).toEqual([refusal(MAX_GROUP_DEPTH + 1)]);
-    expect((await ws.ok(TREE, { id: parent })).group.children).toEqual([]);
+    expect((await ws.ok(TREE, { id: parent })).group.children).toEqual({ nodes: [], totalCount: 0 });
 
     const other = await ws.group('Other');
     const otherChild = await ws.group('OtherChild', other);
@@ -130,6 +136,7 @@ eachBackend('group tree', (h) => {
     expect(refusals(moveTooDeep.body)).toEqual([refusal(MAX_GROUP_DEPTH + 1)]);
     expect((await ws.ok(TREE, { id: other })).group).toMatchObject({ depth: 0, parent: null });
     expect((await ws.ok(TREE, { id: otherChild })).group).toMatchObject({ depth: 1, parent: { id: other } });
-    expect((await ws.ok(TREE, { id: chain[MAX_GROUP_DEPTH - 2] })).group.children).toEqual([{ id: chain[MAX_GROUP_DEPTH - 1] }]);
+    expect((await ws.ok(TREE, { id: chain[MAX_GROUP_DEPTH - 2] })).group.children).toEqual({ nodes: [{ id: chain[MAX_GROUP_DEPTH - 1] }], totalCount: 1 });
+    expect((await ws.ok(TREE, { id: chain[0] })).group.descendants.totalCount).toBe(MAX_GROUP_DEPTH - 1);
   });
 });
