@@ -7,11 +7,11 @@ eachBackend('members and roles', (h) => {
     const ws = await h.workspace();
     const g = await ws.group('G');
     const u = await ws.user('Ann');
-    const add = 'mutation($g: ID!, $u: ID!) { addGroupMember(groupId: $g, userId: $u) { id members { id name } memberCount } }';
+    const add = 'mutation($g: ID!, $u: ID!) { addGroupMember(groupId: $g, userId: $u) { id members { nodes { id name } totalCount } memberCount } }';
     const remove = 'mutation($g: ID!, $u: ID!) { removeGroupMember(groupId: $g, userId: $u) { id memberCount } }';
     expect((await ws.ok(add, { g, u })).addGroupMember.memberCount).toBe(1);
     const again = (await ws.ok(add, { g, u })).addGroupMember;
-    expect(again).toEqual({ id: g, members: [{ id: u, name: 'Ann' }], memberCount: 1 });
+    expect(again).toEqual({ id: g, members: { nodes: [{ id: u, name: 'Ann' }], totalCount: 1 }, memberCount: 1 });
     expect((await ws.ok(remove, { g, u })).removeGroupMember.memberCount).toBe(0);
     expect((await ws.ok(remove, { g, u })).removeGroupMember.memberCount).toBe(0);
   });
@@ -27,15 +27,15 @@ eachBackend('members and roles', (h) => {
     await ws.addMember(leaf, c);
     await ws.addMember(leaf, b);
     const q = `query($id: ID!) { group(id: $id) {
-      direct: members { id } all: members(inherited: true) { id }
+      direct: members { nodes { id } totalCount } all: members(inherited: true) { nodes { id } totalCount }
       directCount: memberCount inheritedCount: memberCount(inherited: true) } }`;
     expect((await ws.ok(q, { id: top })).group).toEqual({
-      direct: [{ id: a }],
-      all: [{ id: a }, { id: b }, { id: c }],
+      direct: { nodes: [{ id: a }], totalCount: 1 },
+      all: { nodes: [{ id: a }, { id: b }, { id: c }], totalCount: 3 },
       directCount: 1,
       inheritedCount: 3,
     });
-    expect((await ws.ok(q, { id: mid })).group).toMatchObject({ all: [{ id: b }, { id: c }], inheritedCount: 2 });
+    expect((await ws.ok(q, { id: mid })).group).toMatchObject({ all: { nodes: [{ id: b }, { id: c }], totalCount: 2 }, inheritedCount: 2 });
   });
 
   it('sets the member list exactly and reports what was added and removed', async () => {
@@ -44,9 +44,9 @@ eachBackend('members and roles', (h) => {
     const [a, b, c] = [await ws.user('a'), await ws.user('b'), await ws.user('c')];
     await ws.addMember(g, a);
     await ws.addMember(g, b);
-    const set = 'mutation($g: ID!, $u: [ID!]!) { setGroupMembers(groupId: $g, userIds: $u) { group { members { id } } added { id } removed { id } } }';
+    const set = 'mutation($g: ID!, $u: [ID!]!) { setGroupMembers(groupId: $g, userIds: $u) { group { members { nodes { id } } } added { id } removed { id } } }';
     const res = (await ws.ok(set, { g, u: [b, c] })).setGroupMembers;
-    expect(res).toEqual({ group: { members: [{ id: b }, { id: c }] }, added: [{ id: c }], removed: [{ id: a }] });
+    expect(res).toEqual({ group: { members: { nodes: [{ id: b }, { id: c }] } }, added: [{ id: c }], removed: [{ id: a }] });
   });
 
   it('changes nothing when setGroupMembers names an unknown user', async () => {
@@ -62,8 +62,8 @@ eachBackend('members and roles', (h) => {
       expect(codes(res.body)).toEqual(['NOT_FOUND']);
       expect(res.body.errors![0].message).toContain(bad);
     }
-    const members = (await ws.ok('query($id: ID!) { group(id: $id) { members { id } } }', { id: g })).group.members;
-    expect(members).toEqual([{ id: a }]);
+    const members = (await ws.ok('query($id: ID!) { group(id: $id) { members { nodes { id } totalCount } } }', { id: g })).group.members;
+    expect(members).toEqual({ nodes: [{ id: a }], totalCount: 1 });
   });
 
   it('gives a group the roles of itself and every ancestor', async () => {
