@@ -76,6 +76,8 @@ export interface Config {
   auditRetentionDays: number;
   /** The GraphiQL playground at /graphql (browsers) and the tree explorer at /explorer (KAUTH_PLAYGROUND; off in production by default). */
   playground: boolean;
+  /** Keep recently found live API keys in memory (KAUTH_CREDENTIAL_CACHE; on by default). */
+  credentialCache: boolean;
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
@@ -207,10 +209,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: flagFrom(env, 'TRUST_PROXY', false),
     auditRetentionDays: auditRetentionDays(env),
     playground: flagFrom(env, 'KAUTH_PLAYGROUND', env.NODE_ENV !== 'production'),
+    credentialCache: credentialCacheEnabled(env),
   };
 }
 
 /** AUDIT_RETENTION_DAYS: 1 to 36500, default 365. */
 export function auditRetentionDays(env: NodeJS.ProcessEnv = process.env): number {
   return intFrom(env, 'AUDIT_RETENTION_DAYS', 365, 1, 36_500);
+}
+
+/** KAUTH_CREDENTIAL_CACHE: `0` looks every request's API key up in the database (src/auth/credential-cache.ts). */
+export function credentialCacheEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return flagFrom(env, 'KAUTH_CREDENTIAL_CACHE', true);
 }

@@ -4,10 +4,11 @@
 import { type KeyObject, createPublicKey } from 'node:crypto';
 import { type Clock, systemClock } from '../clock';
 import { ConfigError, type JwtConfig } from '../config';
-import { findLiveKey, touchApiKey } from '../domain/apikeys';
+import { type PresentedKey, type StoredKey, isLiveFor, keyBySecretHash, presentedKey, touchApiKey } from '../domain/apikeys';
 import type { Db } from '../domain/context';
 import { UnauthenticatedError } from '../domain/errors';
 import { tenantBySlug } from '../domain/tenants';
+import type { CredentialCache } from './credential-cache';
 import { type Principal, makePrincipal } from './principal';
 
 const LAST_USED_INTERVAL_MS = 60_000;
@@ -44,6 +45,8 @@ export class Authenticator {
     private readonly jwt: JwtConfig | null,
     private readonly logger: AuthLogger,
     private readonly clock: Clock = systemClock,
+    /** Live API keys found recently (src/auth/credential-cache.ts); null: every request looks its key up. */
+    private readonly cache: CredentialCache | null = null,
   ) {
     this.verifier = jwt ? jwtVerifierFrom(jwt) : null;
   }
@@ -74,10 +77,22 @@ export class Authenticator {
 
   private async fromApiKey(credential: string): Promise<Principal> {
     const now = this.clock.now();
-    const found = await findLiveKey(this.db, credential, now);
-    if (!found) throw new UnauthenticatedError('invalid, expired or revoked API key');
-    this.recordUse(found.apiKey.id, now);
-    return makePrincipal(found.tenant, found.apiKey.scopes, found.apiKey);
+    const presented = presentedKey(credential);
+    const stored = presented && (await this.storedKey(presented, now));
+    // Judged on every use, a cached key's too: it may have expired since it was found.
+    if (!presented || !stored || !isLiveFor(stored, presented.slug, now)) throw new UnauthenticatedError('invalid, expired or revoked API key');
+    this.recordUse(stored.apiKey.id, now);
+    return makePrincipal(stored.tenant, stored.apiKey.scopes, stored.apiKey);
+  }
+
+  /** The key stored for a presented one: from the cache if it holds it, else from the database (and cached if live). */
+  private async storedKey(presented: PresentedKey, now: Date): Promise<StoredKey | null> {
+    const cached = this.cache?.get(presented.secretHash);
+    if (cached) return cached;
+    const ticket = this.cache?.ticket();
+    const stored = await keyBySecretHash(this.db, presented.secretHash);
+    if (stored && ticket && isLiveFor(stored, presented.slug, now)) this.cache!.put(presented.secretHash, stored, ticket);
+    return stored;
   }
 
   /** Updates lastUsedAt at most once a minute per key, after the response, never failing it. */

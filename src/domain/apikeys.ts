@@ -160,6 +160,30 @@ async function scopesBeyond(ctx: DomainContext, revoker: Pick<KeyHolder, 'grants
   return [...new Set(grants.filter((grant) => !covered(grant)).map(formatGrant))];
 }
 
+/**
+ * The channel a key's revocation is announced on, to every process on the database (sent inside
+ * the revoking transaction, so delivered only if it commits); the payload is `<tenantId>:<keyId>`.
+ */
+export const CREDENTIALS_CHANNEL = 'kauth_credentials';
+
+type RevokedListener = (keyId: number) => void;
+const revokedHere = new Map<Db, Set<RevokedListener>>();
+
+/**
+ * Calls `listener` with a key's id once its revocation through `db` has committed in this
+ * process: before the NOTIFY comes back, so that this process stops accepting the key at once.
+ * Returns the function that stops it.
+ */
+export function onKeyRevoked(db: Db, listener: RevokedListener): () => void {
+  const listeners = revokedHere.get(db) ?? new Set<RevokedListener>();
+  revokedHere.set(db, listeners);
+  listeners.add(listener);
+  return () => {
+    listeners.delete(listener);
+    if (listeners.size === 0 && revokedHere.get(db) === listeners) revokedHere.delete(db);
+  };
+}
+
 /** Revokes a key; the revoker must hold at least the key's scopes, or a narrow key could cut off a wider one. */
 export async function revokeApiKey(ctx: DomainContext, revoker: Pick<KeyHolder, 'grants'>, id: number, now = new Date()): Promise<ApiKey> {
   const key = await ctx.db.apiKey.findFirst({ where: { tenantId: ctx.tenantId, id } });
@@ -169,26 +193,56 @@ export async function revokeApiKey(ctx: DomainContext, revoker: Pick<KeyHolder, 
     throw new ForbiddenError(`revoking key ${id} requires holding its scopes; the credential lacks: ${beyond.join(', ')}`, [beyond]);
   }
   if (key.revokedAt) return key;
-  return ctx.db.$transaction(async (tx) => {
+  const revoked = await ctx.db.$transaction(async (tx) => {
     const revoked = await tx.apiKey.update({ where: { id }, data: { revokedAt: now } });
     await recordEvents(tx, ctx, [
       { action: 'API_KEY_REVOKED', target: { type: 'ApiKey', id }, changes: { revokedAt: { before: null, after: now } } },
     ]);
+    await tx.$executeRaw`SELECT pg_notify(${CREDENTIALS_CHANNEL}, ${`${ctx.tenantId}:${id}`})`;
     return revoked;
   });
+  for (const listener of revokedHere.get(ctx.db) ?? []) listener(id);
+  return revoked;
+}
+
+/** A stored key with its tenant, live or not. */
+export interface StoredKey {
+  apiKey: ApiKey;
+  tenant: Tenant;
+}
+
+/** What a presented key string names: its workspace's slug and the SHA-256 of its secret. */
+export interface PresentedKey {
+  slug: string;
+  secretHash: string;
+}
+
+/** The slug and secret hash of a presented key string; null if it is not a key. */
+export function presentedKey(presented: string): PresentedKey | null {
+  const parsed = parseKey(presented);
+  return parsed ? { slug: parsed.slug, secretHash: hashSecret(parsed.secret) } : null;
+}
+
+/** The key stored with this secret hash and its tenant, whether live or not; null if none. */
+export async function keyBySecretHash(db: Db, secretHash: string): Promise<StoredKey | null> {
+  const found = await db.apiKey.findUnique({ where: { secretHash }, include: { tenant: true } });
+  if (!found || !timingSafeEqual(Buffer.from(found.secretHash), Buffer.from(secretHash))) return null;
+  const { tenant, ...apiKey } = found;
+  return { apiKey, tenant };
+}
+
+/** True if the stored key answers for the presented slug and is neither revoked nor expired at `now`. */
+export function isLiveFor(stored: StoredKey, slug: string, now: Date): boolean {
+  const { apiKey, tenant } = stored;
+  return tenant.slug === slug && !apiKey.revokedAt && !(apiKey.expiresAt && apiKey.expiresAt <= now);
 }
 
 /** The live key (not revoked, not expired at `now`) and its tenant for a presented key string, or null. */
-export async function findLiveKey(db: Db, presented: string, now: Date): Promise<{ apiKey: ApiKey; tenant: Tenant } | null> {
-  const parsed = parseKey(presented);
-  if (!parsed) return null;
-  const hash = hashSecret(parsed.secret);
-  const found = await db.apiKey.findUnique({ where: { secretHash: hash }, include: { tenant: true } });
-  if (!found || !timingSafeEqual(Buffer.from(found.secretHash), Buffer.from(hash))) return null;
-  if (found.tenant.slug !== parsed.slug) return null;
-  if (found.revokedAt || (found.expiresAt && found.expiresAt <= now)) return null;
-  const { tenant, ...apiKey } = found;
-  return { apiKey, tenant };
+export async function findLiveKey(db: Db, presented: string, now: Date): Promise<StoredKey | null> {
+  const key = presentedKey(presented);
+  if (!key) return null;
+  const stored = await keyBySecretHash(db, key.secretHash);
+  return stored && isLiveFor(stored, key.slug, now) ? stored : null;
 }
 
 /** Records use; callers throttle it and keep it off the request's critical path. */

@@ -3,8 +3,9 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { Authenticator } from '../auth/authenticate';
+import { CredentialCache, type CredentialCacheOptions, DEFAULT_CREDENTIAL_CACHE } from '../auth/credential-cache';
 import { type Clock, systemClock } from '../clock';
-import { type JwtConfig, type QueryLimits, type TrafficLimits, queryLimits, trafficLimits } from '../config';
+import { type JwtConfig, type QueryLimits, type TrafficLimits, credentialCacheEnabled, queryLimits, trafficLimits } from '../config';
 import type { Listen, PoolStats, Readiness } from '../db';
 import { pruneAuditEvents } from '../domain/audit';
 import { ChangeHub, DEFAULT_HUB_OPTIONS, type HubOptions } from '../feed/hub';
@@ -45,6 +46,11 @@ export interface AppOptions {
   auditRetentionDays?: number;
   /** Serve the GraphiQL playground and the tree explorer (KAUTH_PLAYGROUND); off unless asked. */
   playground?: boolean;
+  /**
+   * Keep live API keys in memory (default: KAUTH_CREDENTIAL_CACHE, on). Only with `listen`: without
+   * hearing other processes' revocations, every request looks its key up.
+   */
+  credentialCache?: boolean | Partial<CredentialCacheOptions>;
 }
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
@@ -169,8 +175,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   }
 
   const clock = options.clock ?? systemClock;
-  const authenticator = new Authenticator(options.db, options.jwt, app.log, clock);
+  // Cached keys only where other processes' revocations are heard.
+  const cacheOption = options.credentialCache ?? credentialCacheEnabled();
+  const credentialCache = options.listen && cacheOption !== false
+    ? new CredentialCache(clock, { ...DEFAULT_CREDENTIAL_CACHE, ...(cacheOption === true ? {} : cacheOption) })
+    : null;
+  const authenticator = new Authenticator(options.db, options.jwt, app.log, clock, credentialCache);
   await authenticator.ready();
+  if (credentialCache && options.listen) app.addHook('onClose', await credentialCache.start(options.db, options.listen));
   app.decorate('settled', () => authenticator.settled());
   app.addHook('onClose', () => authenticator.settled());
   const gate = new CredentialGate(traffic.concurrentPerCredential, traffic.concurrencyWaitMs);
