@@ -190,8 +190,8 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): /Groups', (h) => {
       const one = await scim.get(`/Groups/${id}`);
       expect([one.status, one.headers.get('etag')]).toEqual([200, res.body.meta.version]);
       expect(one.body).toEqual(res.body);
-      const data = await ws.ok('query($id: ID!) { group(id: $id) { name parent { id } members { id } } }', { id });
-      expect(data.group).toEqual({ name: 'Sales', parent: null, members: [{ id: alice.id }] });
+      const data = await ws.ok('query($id: ID!) { group(id: $id) { name parent { id } members { nodes { id } } } }', { id });
+      expect(data.group).toEqual({ name: 'Sales', parent: null, members: { nodes: [{ id: alice.id }] } });
     });
 
     it('the tree extension: parentId and ancestorIds nearest first; read-only (ignored in a POST)', async () => {

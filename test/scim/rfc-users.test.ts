@@ -685,8 +685,8 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
         const data = await ws.ok(
           `query($u: ID!, $p: ID!, $c: ID!) {
             user(id: $u) { active effectiveRoles { role { name } } }
-            child: group(id: $c) { members { id } memberCount }
-            parent: group(id: $p) { members(inherited: true) { id } memberCount(inherited: true) }
+            child: group(id: $c) { members { nodes { id } } memberCount }
+            parent: group(id: $p) { members(inherited: true) { nodes { id } } memberCount(inherited: true) }
           }`,
           { u: user.id, p: parent, c: child },
         );
@@ -696,8 +696,8 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
       const before = {
         active: true,
         roles: ['direct', 'via-group'],
-        child: { members: [{ id: user.id }, { id: peer.id }], memberCount: 2 },
-        parent: { members: [{ id: user.id }, { id: peer.id }], memberCount: 2 },
+        child: { members: { nodes: [{ id: user.id }, { id: peer.id }] }, memberCount: 2 },
+        parent: { members: { nodes: [{ id: user.id }, { id: peer.id }] }, memberCount: 2 },
       };
       expect(await view()).toEqual(before);
       const off = await scim.patch(`/Users/${user.id}`, patchOp({ op: 'replace', path: 'active', value: false }));
@@ -705,8 +705,8 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
       expect(await view()).toEqual({
         active: false,
         roles: [],
-        child: { members: [{ id: peer.id }], memberCount: 1 },
-        parent: { members: [{ id: peer.id }], memberCount: 1 },
+        child: { members: { nodes: [{ id: peer.id }] }, memberCount: 1 },
+        parent: { members: { nodes: [{ id: peer.id }] }, memberCount: 1 },
       });
       // Still returned by SCIM, and still a member there.
       expect((await ok(scim.get(`/Users/${user.id}`))).active).toBe(false);
@@ -733,12 +733,12 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
       expect(res.body).toBe('');
       expectScimError(await scim.get(`/Users/${user.id}`), 404);
       expectScimError(await scim.delete(`/Users/${user.id}`), 404);
-      const data = await ws.ok('query($a: ID!, $b: ID!, $u: ID!) { a: group(id: $a) { members { id } memberCount } b: group(id: $b) { members { id } } user(id: $u) { id } }', {
+      const data = await ws.ok('query($a: ID!, $b: ID!, $u: ID!) { a: group(id: $a) { members { nodes { id } } memberCount } b: group(id: $b) { members { nodes { id } } } user(id: $u) { id } }', {
         a: g1,
         b: g2,
         u: user.id,
       });
-      expect(data).toEqual({ a: { members: [{ id: peer.id }], memberCount: 1 }, b: { members: [{ id: peer.id }] }, user: null });
+      expect(data).toEqual({ a: { members: { nodes: [{ id: peer.id }] }, memberCount: 1 }, b: { members: { nodes: [{ id: peer.id }] } }, user: null });
       expect((await ok(scim.get(`/Groups/${g1}`))).members.map((m: any) => m.value)).toEqual([peer.id]);
       expect(await h.db.prisma.userRole.count({ where: { userId: Number(user.id) } })).toBe(0);
       expect((await ok(scim.get('/Users'))).Resources.map((r: any) => r.id)).toEqual([peer.id]);
