@@ -1,13 +1,13 @@
 // Queries are priced and refused before they run; what runs has a deadline and a size cap.
 import { Client } from 'pg';
 import { queryLimits, trafficLimits } from '../src/config';
-import { type GraphQLBody, type Harness, type Response, type Workspace, codes, eachBackend, postgresOnly } from './support/harness';
+import { type GraphQLBody, type Harness, MAX_GROUP_DEPTH, type Response, type Workspace, codes, eachBackend, postgresOnly } from './support/harness';
 
 const LIMITS = queryLimits({});
 
-/** The issue's 268-character attack: `n` nested `ancestors { id descendants { id …` pairs. */
+/** The issue's 268-character attack, on connections: `n` nested `ancestors { id descendants(first: 100) { nodes { id …` triples. */
 function ancestorsDescendants(groupId: string, pairs: number): string {
-  return `{ group(id: "${groupId}") { ${'ancestors { id descendants { id '.repeat(pairs)}${'} } '.repeat(pairs)}} }`;
+  return `{ group(id: "${groupId}") { ${'ancestors { id descendants(first: 100) { nodes { id '.repeat(pairs)}${'} } } '.repeat(pairs)}} }`;
 }
 
 function aliases(count: number): string {
@@ -18,6 +18,15 @@ async function chain(ws: Workspace, depth: number): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < depth; i += 1) ids.push(await ws.group(`level ${i}`, ids[i - 1] ?? null));
   return ids;
+}
+
+/** Creates `count` roles and assigns them all to a group, in two statements (a test fixture, not an API path). */
+async function bulkGroupRoles(h: Harness, ws: Workspace, groupId: string, count: number): Promise<void> {
+  await h.db.raw.query(
+    `WITH r AS (INSERT INTO roles (tenant_id, name) SELECT $1::int, 'bulk role ' || i FROM generate_series(1, $2::int) AS i RETURNING id)
+     INSERT INTO group_roles (tenant_id, group_id, role_id) SELECT $1::int, $3::int, r.id FROM r`,
+    [ws.tenant.id, count, Number(groupId)],
+  );
 }
 
 /** Adds `count` children under a group in one statement (a test fixture, not an API path). */
@@ -54,11 +63,11 @@ eachBackend('query limits', (h) => {
   it('refuses the nested ancestors/descendants query that exhausted memory, before any resolver', async () => {
     const ws = await h.workspace();
     const [, , leaf] = await chain(ws, 3);
-    // Seven pairs are 15 levels deep: refused for depth during validation.
+    // Seven triples are 22 levels deep: refused for depth during validation.
     const deep = await statementsBeyondAuth(h, ws, ancestorsDescendants(leaf, 7));
     expectRefused(deep.res, 'QUERY_TOO_DEEP');
     expect(deep.extra).toBe(0);
-    // Three pairs are shallow enough, and could return (49 × 1,000)³ objects.
+    // Three triples (10 levels) are shallow enough, and could return (49 × 100)³ objects.
     const { res, extra } = await statementsBeyondAuth(h, ws, ancestorsDescendants(leaf, 3));
     const extensions = expectRefused(res, 'QUERY_TOO_COMPLEX');
     expect(extensions.maximum).toBe(LIMITS.maxCost);
@@ -66,13 +75,19 @@ eachBackend('query limits', (h) => {
     expect(extra).toBe(0); // no resolver reached the database
   });
 
-  it('prices a query as the product of list bounds along each path: page sizes and declared maxima', async () => {
+  it('prices a query as the product of list bounds along each path: page sizes (20 when not given) and declared maxima', async () => {
     const ws = await h.workspace();
     await ws.group('root');
-    // 1 page + 10 groups × (1 + children: 200 × 1) + the group's parent (1 each)
-    const res = await ws.gql('{ groups(limit: 10) { total nodes { id parent { id } children { id } } } }');
+    // 1 connection + 10 groups × (1 + the group's parent 1 + children: 1 connection + 20 × 1
+    // + ancestors: MAX_GROUP_DEPTH - 1, the most a group can have, × 1)
+    const res = await ws.gql('{ groups(first: 10) { totalCount nodes { id parent { id } children { nodes { id } } ancestors { id } } } }');
     expect(res.status).toBe(200);
-    expect(res.body.extensions!.rateLimit).toMatchObject({ queryCost: 1 + 10 * (1 + 1 + 200), maxQueryCost: LIMITS.maxCost });
+    const queryCost = 1 + 10 * (1 + 1 + (1 + 20 * 1) + (MAX_GROUP_DEPTH - 1));
+    expect(res.body.extensions!.rateLimit).toMatchObject({ queryCost, maxQueryCost: LIMITS.maxCost });
+    // `last` sizes a page as `first` does; an edge costs 1 and its node 1, as a node in `nodes` does.
+    const backwards = await ws.gql('{ groups(last: 10) { edges { cursor node { id children(first: 5) { nodes { id } } } } } }');
+    expect(backwards.status).toBe(200);
+    expect(backwards.body.extensions!.rateLimit.queryCost).toBe(1 + 10 * (1 + 1 + (1 + 5 * 1)));
     const scalarsOnly = await ws.gql('{ viewer { scopes } }');
     expect(scalarsOnly.body.extensions!.rateLimit.queryCost).toBe(1);
   });
@@ -83,10 +98,10 @@ eachBackend('query limits', (h) => {
     const user = await ws.user('Ann');
     await ws.addMember(child, user);
     const queries = [
-      '{ groups(rootsOnly: true) { total nodes { id name descendants { name depth } effectiveRoles { name } } } }',
-      `query Engineering { group(id: "${root}") { name depth ancestors { name } children { name } members(inherited: true) { name email } effectiveRoles { name } }
+      '{ groups(rootsOnly: true) { totalCount nodes { id name descendants { nodes { name depth } } effectiveRoles { name } } } }',
+      `query Engineering { group(id: "${root}") { name depth ancestors { name } children { nodes { name } } members(inherited: true) { nodes { name email } } effectiveRoles { name } }
         user(id: "${user}") { name effectiveRoles { role { name } direct via { name } } } }`,
-      '{ groups(limit: 100) { nodes { parent { id } children { id } ancestors { id } members { id } effectiveRoles { id } } } }',
+      '{ groups(first: 100) { nodes { parent { id } children(first: 100) { nodes { id } } ancestors { id } members(first: 100) { nodes { id } } effectiveRoles { id } } } }',
     ];
     for (const query of queries) {
       const res = await ws.gql(query);
@@ -134,13 +149,32 @@ eachBackend('query limits', (h) => {
   it('keeps the price true: a list holding more than its declared maximum is an error, not a longer list', async () => {
     const ws = await h.workspace();
     const [root] = await chain(ws, 1);
-    await bulkChildren(h, ws, root, 201);
-    const res = await ws.gql(`{ group(id: "${root}") { id children { id } } }`);
+    await bulkGroupRoles(h, ws, root, 101);
+    const res = await ws.gql(`{ group(id: "${root}") { id roles { id } } }`);
     expect(codes(res.body)).toEqual(['LIST_TOO_LARGE']);
-    expect(res.body.errors![0].extensions).toMatchObject({ count: 201, maximum: 200 });
-    expect(res.body.errors![0].path).toEqual(['group', 'children']);
-    const page = await ws.gql(`{ groups(parentId: "${root}", limit: 100) { total nodes { id } } }`);
-    expect(page.body.data.groups.total).toBe(201);
+    expect(res.body.errors![0].extensions).toMatchObject({ count: 101, maximum: 100 });
+    expect(res.body.errors![0].path).toEqual(['group', 'roles']);
+    const page = await ws.gql('{ roles(first: 100) { totalCount nodes { id } pageInfo { hasNextPage } } }');
+    expect(page.body.data.roles).toMatchObject({ totalCount: 101, pageInfo: { hasNextPage: true } });
+    expect(page.body.data.roles.nodes).toHaveLength(100);
+  });
+
+  it('keeps the price true for connections: a page is at most 100 (first or last: 101 is BAD_USER_INPUT), however long the list', async () => {
+    const ws = await h.workspace();
+    const [root] = await chain(ws, 1);
+    await bulkChildren(h, ws, root, 201);
+    for (const size of ['first', 'last']) {
+      const res = await ws.gql(`{ group(id: "${root}") { id children(${size}: 101) { nodes { id } } } }`);
+      expect(codes(res.body)).toEqual(['BAD_USER_INPUT']);
+      expect(res.body.errors![0].extensions).toMatchObject({ field: size, maximum: 100 });
+      expect(res.body.errors![0].path).toEqual(['group', 'children']);
+    }
+    const page = await ws.gql(`{ group(id: "${root}") { children(first: 100) { totalCount nodes { id } pageInfo { hasNextPage } } } }`);
+    expect(page.body.errors).toBeUndefined();
+    expect(page.body.data.group.children).toMatchObject({ totalCount: 201, pageInfo: { hasNextPage: true } });
+    expect(page.body.data.group.children.nodes).toHaveLength(100);
+    const listed = await ws.gql(`{ groups(parentId: "${root}", first: 100) { totalCount } }`);
+    expect(listed.body.data.groups.totalCount).toBe(201);
   });
 
   it('suggests field names and answers introspection outside production', async () => {
@@ -178,7 +212,7 @@ eachBackend('response size cap', (h) => {
     for (let i = 0; i < 20; i += 1) await ws.group(`a group with a name long enough to take some room ${i}`);
     const small = await ws.gql('{ viewer { scopes } }');
     expect(small.status).toBe(200);
-    const res = await ws.gql('{ groups(limit: 100) { nodes { id name description createdAt updatedAt } } }');
+    const res = await ws.gql('{ groups(first: 100) { nodes { id name description createdAt updatedAt } } }');
     expect(res.status).toBe(400);
     expect(codes(res.body)).toEqual(['RESPONSE_TOO_LARGE']);
     expect(res.body.errors![0].extensions.maximum).toBe(2048);
@@ -217,7 +251,9 @@ async function lockGroups(): Promise<() => Promise<void>> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const NESTED = '{ groups(limit: 5) { nodes { id children { id children { id } } } } }';
+const NESTED = '{ groups(first: 5) { nodes { id children { nodes { id children { nodes { id } } } } } } }';
+/** NESTED's first statement alone: the page of groups. */
+const PAGE_ONLY = '{ groups(first: 5) { nodes { id } } }';
 
 postgresOnly('stopping work at the deadline and when the client leaves', (h) => {
   /** Statements a request sends while `during` runs, beyond authentication (measured with the same key). */
@@ -234,6 +270,8 @@ postgresOnly('stopping work at the deadline and when the client leaves', (h) => 
     expect(root).toBeTruthy();
     await ws.gql('{ viewer { scopes } }');
     const normal = await statementsDuring(() => ws.gql(NESTED));
+    const pageOnly = await statementsDuring(() => ws.gql(PAGE_ONLY));
+    expect(pageOnly).toBeLessThan(normal);
     const release = await lockGroups();
     let res: Response<GraphQLBody> | undefined;
     const stopped = await statementsDuring(async () => {
@@ -248,8 +286,8 @@ postgresOnly('stopping work at the deadline and when the client leaves', (h) => 
     });
     expect(res!.status).toBe(504);
     expect(codes(res!.body)).toEqual(['TIMEOUT']);
-    // The page and its count were under way; the children (one batched statement) never started.
-    expect(stopped).toBe(normal - 1);
+    // The page was under way; the children (batched, both levels asking the same page window) never started.
+    expect(stopped).toBe(pageOnly);
   });
 
   it("stops the request's work when its client disconnects", async () => {
@@ -257,6 +295,8 @@ postgresOnly('stopping work at the deadline and when the client leaves', (h) => 
     await chain(ws, 3);
     await ws.gql('{ viewer { scopes } }');
     const normal = await statementsDuring(() => ws.gql(NESTED));
+    const pageOnly = await statementsDuring(() => ws.gql(PAGE_ONLY));
+    expect(pageOnly).toBeLessThan(normal);
     const release = await lockGroups();
     const stopped = await statementsDuring(async () => {
       try {
@@ -275,7 +315,8 @@ postgresOnly('stopping work at the deadline and when the client leaves', (h) => 
         await release();
       }
     });
-    expect(stopped).toBe(normal - 1);
+    expect(stopped).toBe(pageOnly);
     expect((await ws.gql('{ viewer { scopes } }')).status).toBe(200);
   });
-}, { traffic: { ...trafficLimits({}), requestTimeoutMs: 400, pointsPerWindow: 1e9, requestsPerAddress: 1e9 } });
+  // Every request looks its key up (no credential cache, whose entries age): the same statements each time.
+}, { traffic: { ...trafficLimits({}), requestTimeoutMs: 400, pointsPerWindow: 1e9, requestsPerAddress: 1e9 }, app: { credentialCache: false } });
