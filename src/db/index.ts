@@ -11,11 +11,13 @@ import { analyzeInBackground } from './analyze';
 import { lockDataDir } from './data-dir-lock';
 import { migrate, readMigrations } from './migrator';
 import type { RawSql } from './raw';
+import { registerReader } from './reader';
 import { countingAdapter, StatementCounter } from './statement-counter';
 import { watchPool } from './watchdog';
 
 export type { RawSql } from './raw';
 export { StatementCounter } from './statement-counter';
+export { readerOf, selectColumns } from './reader';
 export { analyzeStaleTables } from './analyze';
 export { migrate, MigrationError } from './migrator';
 export { DataDirError, DataDirInUseError } from './data-dir-lock';
@@ -252,6 +254,7 @@ export async function openDatabase(
       await opened.close();
     },
   };
+  if (config.kind === 'postgres') registerReader(prisma, opened.raw, statements);
   if (options.migrate !== false) {
     try {
       await migrate(opened.raw);

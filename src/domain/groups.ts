@@ -1,5 +1,6 @@
 // The group tree: reads batched by id for the loaders, and the writes that keep the
 // materialised path (`path` = ids root..self) consistent inside one transaction.
+import { readerOf, selectColumns } from '../db/reader';
 import { Prisma } from '../generated/prisma/client';
 import type { Group } from '../generated/prisma/client';
 import { type AuditEntry, changed, recordEvents } from './audit';
@@ -33,11 +34,20 @@ export async function groupsByIds(
   ids: readonly number[],
   options: { ignoreVisibility?: boolean } = {},
 ): Promise<(Group | null)[]> {
-  const visible = options.ignoreVisibility ? {} : visibilityFilter(ctx);
-  const rows = await ctx.db.group.findMany({ where: { tenantId: ctx.tenantId, id: { in: [...ids] }, ...visible } });
+  const roots = options.ignoreVisibility ? null : ctx.access.visibleRoots;
+  const reader = readerOf(ctx.db);
+  const rows = reader
+    ? await reader.query<Group>(
+        `SELECT ${GROUP_COLUMNS} FROM groups g WHERE g.tenant_id = $1 AND g.id = ANY($2::int[])${roots ? ' AND g.path && $3::int[]' : ''}`,
+        roots ? [ctx.tenantId, ids, roots] : [ctx.tenantId, ids],
+      )
+    : await ctx.db.group.findMany({ where: { tenantId: ctx.tenantId, id: { in: [...ids] }, ...(roots ? visibilityFilter(ctx) : {}) } });
   const byId = new Map(rows.map((row) => [row.id, row]));
   return ids.map((id) => byId.get(id) ?? null);
 }
+
+/** Every column of a group row, as the Prisma client names them (for the reads below Prisma). */
+const GROUP_COLUMNS = selectColumns('g', Prisma.GroupScalarFieldEnum);
 
 export interface GroupListFilter {
   parentId?: number | null;
