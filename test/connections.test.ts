@@ -181,6 +181,20 @@ eachBackend('Relay connections', (h) => {
     expect(roots.kids.totalCount).toBe(5);
   });
 
+  it('answers parent { id } from the row, null where the parent is not visible, like a read of the parent', async () => {
+    const ws = await h.workspace();
+    const a = await ws.group('A');
+    const a1 = await ws.group('A1', a);
+    const a2 = await ws.group('A2', a1);
+    const query = `{ g1: group(id: "${a1}") { parent { id } } g2: group(id: "${a2}") { parent { __typename id } full: parent { id name } } }`;
+    expect(await ws.ok(`{ group(id: "${a2}") { parent { id } } }`)).toEqual({ group: { parent: { id: a1 } } });
+    expect(await ws.ok(query)).toEqual({ g1: { parent: { id: a } }, g2: { parent: { __typename: 'Group', id: a1 }, full: { id: a1, name: 'A1' } } });
+    const restricted = await ws.key([`groups:read@${a1}`]);
+    const res = await ws.gql(query, undefined, restricted);
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data).toEqual({ g1: { parent: null }, g2: { parent: { __typename: 'Group', id: a1 }, full: { id: a1, name: 'A1' } } });
+  });
+
   it('keeps every count equal to what a scan finds through creates, moves, deletes and user writes', async () => {
     const ws = await h.workspace();
     const ids: string[] = [];

@@ -4,20 +4,31 @@
 import { DateTimeResolver, EmailAddressResolver, JSONResolver } from 'graphql-scalars';
 import * as apiKeys from '../domain/apikeys';
 import * as audit from '../domain/audit';
-import { withinRoots } from '../domain/context';
+import { isVisible, withinRoots } from '../domain/context';
 import * as groups from '../domain/groups';
 import * as members from '../domain/members';
 import * as roles from '../domain/roles';
 import * as users from '../domain/users';
 import { type Page, windowOf } from '../domain/pages';
 import { parseId, parseIds } from '../domain/validate';
+import { type GraphQLResolveInfo, Kind } from 'graphql';
 import type { Resolvers } from '../generated/graphql';
+import type { Group } from '../generated/prisma/client';
 import type { ConnectionModel } from './context';
 import { loadPresent } from './loaders';
 import { auditPage, groupChanges } from './audit';
 
 const optionalId = (value: string | null | undefined, field: string) =>
   value === undefined ? undefined : value === null ? null : parseId(value, field);
+
+/** True when the field's selection is `id` alone (with `__typename` at most), in every place it is asked for. */
+function onlyIdSelected(info: GraphQLResolveInfo): boolean {
+  return info.fieldNodes.every((node) =>
+    node.selectionSet?.selections.every(
+      (selection) => selection.kind === Kind.FIELD && (selection.name.value === 'id' || selection.name.value === '__typename') && !selection.directives?.length,
+    ),
+  );
+}
 
 /** A connection: a page, and the list's size, read only if `totalCount` is selected. */
 async function connection<T>(page: Promise<Page<T>>, totalCount: () => number | Promise<number>): Promise<ConnectionModel<T>> {
@@ -120,7 +131,14 @@ export const resolvers: Resolvers = {
   Group: {
     id: (group) => String(group.id),
     depth: (group) => groups.depthOf(group),
-    parent: (group, _, { loaders }) => (group.parentGroupId === null ? null : loaders.groupById.load(group.parentGroupId)),
+    parent: (group, _, { loaders, domain }, info) => {
+      if (group.parentGroupId === null) return null;
+      // `parent { id }` (a tree drawn from a list) is answered from the row, as REST's parentGroupId:
+      // the parent exists (a foreign key), and it is visible exactly when its path (this one
+      // without the last id) holds a visible root. Any other field reads the parent's row.
+      if (onlyIdSelected(info)) return isVisible(domain.access, group.path.slice(0, -1)) ? ({ id: group.parentGroupId } as Group) : null;
+      return loaders.groupById.load(group.parentGroupId);
+    },
     // Every child and descendant of a group the credential sees is visible too: the kept counts are exact.
     children: (group, args, { loaders }) => connection(loaders.children(windowOf(args, 'id')).load(group.id), () => group.childCount),
     ancestors: (group, _, { loaders }) => loadPresent(loaders.groupById, groups.ancestorIdsOf(group)),
