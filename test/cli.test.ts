@@ -134,11 +134,11 @@ describe('kauth CLI and start-up', () => {
       const res = await fetch(`http://127.0.0.1:${port}/graphql`, {
         method: 'POST',
         headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ query: '{ viewer { tenant { slug } } groups(rootsOnly: true) { total } }' }),
+        body: JSON.stringify({ query: '{ viewer { tenant { slug } } groups(rootsOnly: true) { totalCount } }' }),
       });
-      const body = (await res.json()) as { data: { viewer: { tenant: { slug: string } }; groups: { total: number } } };
+      const body = (await res.json()) as { data: { viewer: { tenant: { slug: string } }; groups: { totalCount: number } } };
       expect(body.data.viewer.tenant.slug).toBe('demo');
-      expect(body.data.groups.total).toBeGreaterThan(0);
+      expect(body.data.groups.totalCount).toBeGreaterThan(0);
 
       // The CLI cannot open the held directory: it runs the command on the server (test/cli-socket.test.ts).
       const beside = await kauth(['tenant', 'create', 'other'], { DATA_DIR: dataDir });

@@ -18,7 +18,7 @@ eachBackend('observability', (h) => {
     expect((await h.request('GET', '/metrics', { headers: { authorization: 'Bearer wrong-token-of-same-size!' } })).status).toBe(401);
     const ws = await h.workspace();
     await ws.group('g');
-    await ws.gql('{ groups { total nodes { children { id } } } }');
+    await ws.gql('{ groups { totalCount nodes { children { nodes { id } } } } }');
     await ws.gql('{ a: viewer { scopes } b: viewer { scopes } }');
     await ws.gql(`{ ${'x: viewer { scopes } '.repeat(1)}${Array.from({ length: 40 }, (_, i) => `a${i}: viewer { scopes }`).join(' ')} }`);
     await h.request('GET', `/t/${ws.tenant.slug}/api/v1/groups`, { headers: { authorization: `Bearer ${ws.adminKey}` } });
@@ -45,7 +45,7 @@ eachBackend('observability', (h) => {
     const ws = await h.workspace();
     const res = await h.request('POST', '/graphql', {
       headers: { authorization: `Bearer ${ws.adminKey}`, 'x-request-id': `log-test-${h.backend}` },
-      body: { query: 'query TreePage { groups(limit: 3) { nodes { id } } }' },
+      body: { query: 'query TreePage { groups(first: 3) { nodes { id } } }' },
     });
     expect(res.status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, 50));

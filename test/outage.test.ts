@@ -54,7 +54,7 @@ postgresOnly('PostgreSQL unreachable', (h: Harness) => {
       expect(rest.ms).toBeLessThan(2000);
       expect(JSON.stringify(rest.value.body)).not.toMatch(/prisma|ECONN|127\.0\.0\.1|postgres/i);
 
-      const gql = await timed(h.gql(ws.adminKey, '{ groups { total } }'));
+      const gql = await timed(h.gql(ws.adminKey, '{ groups { totalCount } }'));
       expect(gql.value.status).toBe(503);
       expect(gql.value.body.errors![0].extensions.code).toBe('UNAVAILABLE');
       expect(gql.ms).toBeLessThan(2000);

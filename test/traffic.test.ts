@@ -29,8 +29,8 @@ eachBackend('points per credential', (h) => {
     expect(Number(first.headers.get('x-ratelimit-reset'))).toBeGreaterThan(Date.now() / 1000);
     expect(first.body.extensions!.rateLimit).toMatchObject({ cost: 1, queryCost: 1, limit: 10, remaining: 9 });
 
-    // 1 + floor(100,101 / 1000) = 101 points: more than the 9 left.
-    const heavy = await ws.gql('{ groups(limit: 100) { nodes { id children { id } } } }');
+    // 100 groups × (1 + children: 1 + 100 × 1) + 1 = 10,201: 1 + floor(10,201 / 1000) = 11 points, more than the 9 left.
+    const heavy = await ws.gql('{ groups(first: 100) { nodes { id children(first: 100) { nodes { id } } } } }');
     expect(heavy.status).toBe(429);
     expect(codes(heavy.body)).toEqual(['RATE_LIMITED']);
     expect(Number(heavy.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);

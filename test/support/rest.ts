@@ -66,12 +66,17 @@ export class Rest {
     const query = 'query($id: ID!, $after: String) { group(id: $id) { members(first: 100, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } } } }';
     const ids: number[] = [];
     for (let after: string | null = null; ; ) {
-      const { members } = (await this.ws.ok(query, { id: String(groupId), after })).group;
-      ids.push(...members.nodes.map((u: { id: string }) => Number(u.id)));
+      const { members }: { members: MemberPage } = (await this.ws.ok(query, { id: String(groupId), after })).group;
+      ids.push(...members.nodes.map((u) => Number(u.id)));
       if (!members.pageInfo.hasNextPage) return ids;
       after = members.pageInfo.endCursor;
     }
   }
+}
+
+interface MemberPage {
+  nodes: { id: string }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string };
 }
 
 /** The error code of a REST error response. */
