@@ -7,9 +7,10 @@ import { type Site, chromiumAvailable, launchBrowser, offSite, recordRequests, s
 
 const describeIf = chromiumAvailable('the explorer e2e test') ? describe : describe.skip;
 
-/** The explorer's page size: Engineering gets more children than two pages. */
+/** The explorer's page size: Engineering gets more children than two pages, Support more members than one. */
 const PAGE_SIZE = 25;
 const TEAMS = 60;
+const SUPPORT_MEMBERS = 30;
 /** A name that would run a script if the page treated names as HTML. */
 const HTML_NAME = 'Ops <img src=x onerror="document.title=1">';
 
@@ -52,6 +53,18 @@ describeIf('the group-tree explorer at /explorer', () => {
     await site.graphql(`mutation($g: ID!, $u: ID!) { addGroupMember(groupId: $g, userId: $u) { id } }`, { g: ids[group], u: createUser.id });
   };
 
+  /** Many members at once: aliased mutations, up to the API's limit of 30 a request. */
+  const addMembers = async (group: string, names: string[]) => {
+    for (let i = 0; i < names.length; i += 30) {
+      const batch = names.slice(i, i + 30);
+      const users = await site.graphql(
+        `mutation { ${batch.map((name, j) => `u${j}: createUser(input: { name: "${name}", email: "${name.replace(' ', '.').toLowerCase()}@example.com" }) { id }`).join(' ')} }`,
+      );
+      const adds = batch.map((_, j) => `m${j}: addGroupMember(groupId: "${ids[group]}", userId: "${users[`u${j}`].id}") { id }`);
+      await site.graphql(`mutation { ${adds.join(' ')} }`);
+    }
+  };
+
   const grantRole = async (role: string, groups: string[]) => {
     const { createRole } = await site.graphql(`mutation($name: String!) { createRole(input: { name: $name }) { id } }`, { name: role });
     for (const group of groups) {
@@ -74,6 +87,7 @@ describeIf('the group-tree explorer at /explorer', () => {
     await addMember('Platform', 'Pat');
     await addMember('Databases', 'Dana');
     await addMember('Replication', 'Rita');
+    await addMembers('Support', Array.from({ length: SUPPORT_MEMBERS }, (_, i) => `Member ${String(i + 1).padStart(2, '0')}`));
     await grantRole('admin', ['Engineering', 'Platform']);
     await grantRole('operator', ['Platform']);
     await grantRole('dba', ['Databases']);
@@ -145,8 +159,13 @@ describeIf('the group-tree explorer at /explorer', () => {
     await page.waitForSelector(item(ids.Engineering));
     expect(variables.some((v) => v.parentId === ids.Engineering)).toBe(false);
 
+    // Whether a group can be expanded comes with it (its kept child count), not from its children.
+    expect(await page.getAttribute(`${item(ids.Engineering)} > .row > .toggle`, 'title')).toBe(`${TEAMS + 1} subgroups`);
+    expect(await page.locator(`${item(ids.Sales)} > .row > button.toggle`).count()).toBe(0);
+    expect(await page.getAttribute(item(ids.Sales), 'aria-expanded')).toBeNull();
+
     await expand(page, 'Engineering');
-    expect(variables.filter((v) => v.parentId === ids.Engineering)).toEqual([{ parentId: ids.Engineering, offset: 0, limit: PAGE_SIZE }]);
+    expect(variables.filter((v) => v.parentId === ids.Engineering)).toEqual([{ parentId: ids.Engineering, first: PAGE_SIZE }]);
     expect(await page.locator(childrenOf(ids.Engineering)).count()).toBe(PAGE_SIZE);
     const children = TEAMS + 1;
     expect(await textOf(page, `${item(ids.Engineering)} .more`)).toBe(`Show more (${PAGE_SIZE} of ${children})`);
@@ -168,15 +187,21 @@ describeIf('the group-tree explorer at /explorer', () => {
     await page.locator(`${item(ids.Engineering)} .more`).dispatchEvent('click');
     await waitForText(page, `${item(ids.Engineering)} .more`, new RegExp(`^Show more \\(${2 * PAGE_SIZE} of ${children}\\)$`));
     expect(await page.locator(childrenOf(ids.Engineering)).count()).toBe(2 * PAGE_SIZE);
-    expect(variables.filter((v) => v.parentId === ids.Engineering).map((v) => v.offset)).toEqual([0, PAGE_SIZE]);
+    // The next page is asked for after the last cursor of the one before, not at an offset.
+    const second = variables.filter((v) => v.parentId === ids.Engineering)[1];
+    expect(second).toEqual({ parentId: ids.Engineering, first: PAGE_SIZE, after: expect.any(String) });
 
     // Scrolling the last button into view asks for the last page; then there is no button.
     await page.locator('#tree-panel').evaluate((panel) => panel.scrollTo(0, panel.scrollHeight));
     await page.waitForSelector(`${item(ids.Engineering)} .more`, { state: 'detached' });
     await page.locator(childrenOf(ids.Engineering)).nth(TEAMS).waitFor();
     expect(await page.locator(childrenOf(ids.Engineering)).count()).toBe(children);
-    expect(await page.locator(`${childrenOf(ids.Engineering)} > .row > .name`).last().textContent()).toBe(`Team ${TEAMS}`);
-    expect(variables.filter((v) => v.parentId === ids.Engineering).map((v) => v.offset)).toEqual([0, PAGE_SIZE, 2 * PAGE_SIZE]);
+    // Every child once, in id order: Platform, then the teams.
+    const teams = Array.from({ length: TEAMS }, (_, i) => `Team ${String(i + 1).padStart(2, '0')}`);
+    expect(await page.locator(`${childrenOf(ids.Engineering)} > .row > .name`).allTextContents()).toEqual(['Platform', ...teams]);
+    const afters = variables.filter((v) => v.parentId === ids.Engineering).map((v) => v.after);
+    expect(afters).toEqual([undefined, expect.any(String), expect.any(String)]);
+    expect(new Set(afters).size).toBe(3);
     await close(session);
   });
 
@@ -192,7 +217,8 @@ describeIf('the group-tree explorer at /explorer', () => {
 
     expect(await page.locator('#breadcrumb li').allTextContents()).toEqual(['Engineering', 'Platform', 'Databases']);
     expect(await page.locator('#direct-members li').allTextContents()).toEqual(['Dana']);
-    expect(await page.locator('#inherited-members li').allTextContents()).toEqual(['Rita']);
+    expect(await page.locator('#all-members li').allTextContents()).toEqual(['Dana', 'Rita']);
+    expect(await page.locator('#members h4').allTextContents()).toEqual(['Direct (1)', 'Including subgroups (2)']);
     const roles = await page.locator('#roles li').allTextContents();
     expect(roles.sort()).toEqual(['admin granted by Engineering, Platform', 'dba granted by this group', 'operator granted by Platform']);
     await screenshot(page, 'explorer');
@@ -200,10 +226,33 @@ describeIf('the group-tree explorer at /explorer', () => {
     // A granting group in the breadcrumb or the roles is a link to it.
     await page.click('#breadcrumb [data-group-id]:text-is("Engineering")');
     await waitForText(page, '#details h2', /^Engineering$/);
-    expect(await page.locator('#inherited-members li').allTextContents()).toEqual(['Pat', 'Dana', 'Rita']);
+    expect(await page.locator('#direct-members li').allTextContents()).toEqual(['Eve']);
+    expect(await page.locator('#all-members li').allTextContents()).toEqual(['Eve', 'Pat', 'Dana', 'Rita']);
     expect(await page.locator('#roles li').allTextContents()).toEqual(['admin granted by this group']);
     expect(await page.getAttribute(item(ids.Engineering), 'aria-selected')).toBe('true');
     expect(await page.getAttribute(item(ids.Databases), 'aria-selected')).toBe('false');
+    await close(session);
+  });
+
+  it('shows a big group\'s members a page at a time, each list with its own "Show more"', async () => {
+    const session = await openExplorer(site.key);
+    const { page, variables } = session;
+    await page.click(`${item(ids.Support)} > .row > .name`);
+    await waitForText(page, '#details h2', /^Support$/);
+    const names = Array.from({ length: SUPPORT_MEMBERS }, (_, i) => `Member ${String(i + 1).padStart(2, '0')}`);
+    for (const [list, title] of [['#direct-members', 'Direct'], ['#all-members', 'Including subgroups']]) {
+      expect(await textOf(page, `${list} h4`)).toBe(`${title} (${SUPPORT_MEMBERS})`);
+      expect(await page.locator(`${list} li`).allTextContents()).toEqual(names.slice(0, PAGE_SIZE));
+      expect(await textOf(page, `${list} .more`)).toBe(`Show more (${PAGE_SIZE} of ${SUPPORT_MEMBERS})`);
+      await page.click(`${list} .more`);
+      await page.waitForSelector(`${list} .more`, { state: 'detached' });
+      expect(await page.locator(`${list} li`).allTextContents()).toEqual(names);
+    }
+    const pages = variables.filter((v) => v.id === ids.Support && 'after' in v);
+    expect(pages).toEqual([
+      { id: ids.Support, inherited: false, first: PAGE_SIZE, after: expect.any(String) },
+      { id: ids.Support, inherited: true, first: PAGE_SIZE, after: expect.any(String) },
+    ]);
     await close(session);
   });
 

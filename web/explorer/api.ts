@@ -1,7 +1,7 @@
 // Everything the explorer asks the service, through its public GraphQL API only: the queries, the
 // shapes they return, one small client, and how to read the errors of a partial result.
 
-/** How many groups one request asks for (the API allows at most 100). */
+/** How many groups, or members, one request asks for (the API allows at most 100 a page). */
 export const PAGE_SIZE = 25;
 
 /** The credential: its workspace and scopes. Public: any valid key may read it. */
@@ -12,37 +12,71 @@ export const VIEWER = /* GraphQL */ `
 `;
 
 /**
- * One page of the tree: the roots (`rootsOnly`) or one group's children (`parentId`).
- * The schema has no child count, so `children { id }` tells whether a group can be expanded.
+ * What the tree shows of a group. `children(first: 0) { totalCount }` reads no child, only the
+ * count the service keeps: whether the group can be expanded.
  */
-export const GROUP_PAGE = /* GraphQL */ `
-  query GroupPage($parentId: ID, $rootsOnly: Boolean, $offset: Int, $limit: Int) {
-    groups(parentId: $parentId, rootsOnly: $rootsOnly, offset: $offset, limit: $limit) {
-      total
-      nodes {
-        id
-        name
-        directMembers: memberCount
-        allMembers: memberCount(inherited: true)
-        children { id }
+const GROUP_ROW = /* GraphQL */ `
+  fragment GroupRow on Group {
+    id
+    name
+    directMembers: memberCount
+    allMembers: memberCount(inherited: true)
+    subgroups: children(first: 0) { totalCount }
+  }
+`;
+
+/** One page of the roots, after the cursor `after` (none: the first page). */
+export const ROOT_PAGE = /* GraphQL */ `
+  query RootPage($first: Int!, $after: String) {
+    groups(rootsOnly: true, first: $first, after: $after) {
+      totalCount
+      pageInfo { endCursor hasNextPage }
+      nodes { ...GroupRow }
+    }
+  }
+  ${GROUP_ROW}
+`;
+
+/** One page of a group's children (ordered by id), loaded when it is expanded. */
+export const CHILD_PAGE = /* GraphQL */ `
+  query ChildPage($parentId: ID!, $first: Int!, $after: String) {
+    group(id: $parentId) {
+      id
+      children(first: $first, after: $after) {
+        totalCount
+        pageInfo { endCursor hasNextPage }
+        nodes { ...GroupRow }
       }
     }
   }
+  ${GROUP_ROW}
 `;
 
 /** Groups whose name matches, anywhere in the tree, with their ancestors to say where. */
 export const SEARCH_GROUPS = /* GraphQL */ `
-  query SearchGroups($search: String!, $limit: Int) {
-    groups(search: $search, limit: $limit) {
-      total
+  query SearchGroups($search: String!, $first: Int!) {
+    groups(search: $search, first: $first) {
+      totalCount
       nodes { id name ancestors { id name } }
     }
   }
 `;
 
-/** What the details pane shows. `roles` of the group and of each ancestor say who grants what. */
+/** A page of members: `totalCount`, where the next page starts, and the users. */
+const MEMBERS = /* GraphQL */ `
+  fragment MemberFields on UserConnection {
+    totalCount
+    pageInfo { endCursor hasNextPage }
+    nodes { id name }
+  }
+`;
+
+/**
+ * What the details pane shows, with the first page of each member list. `roles` of the group and
+ * of each ancestor say who grants what.
+ */
 export const GROUP_DETAILS = /* GraphQL */ `
-  query GroupDetails($id: ID!) {
+  query GroupDetails($id: ID!, $first: Int!) {
     group(id: $id) {
       id
       name
@@ -50,10 +84,22 @@ export const GROUP_DETAILS = /* GraphQL */ `
       ancestors { id name roles { id name } }
       roles { id name }
       effectiveRoles { id name }
-      directMembers: members { id name }
-      allMembers: members(inherited: true) { id name }
+      directMembers: members(first: $first) { ...MemberFields }
+      allMembers: members(inherited: true, first: $first) { ...MemberFields }
     }
   }
+  ${MEMBERS}
+`;
+
+/** The next page of one member list of a group: direct, or with `inherited` including subgroups. */
+export const MEMBER_PAGE = /* GraphQL */ `
+  query MemberPage($id: ID!, $inherited: Boolean!, $first: Int!, $after: String) {
+    group(id: $id) {
+      id
+      members(inherited: $inherited, first: $first, after: $after) { ...MemberFields }
+    }
+  }
+  ${MEMBERS}
 `;
 
 export interface Viewer {
@@ -69,11 +115,13 @@ export interface GroupRef {
 export interface GroupRow extends GroupRef {
   directMembers: number;
   allMembers: number;
-  children: { id: string }[];
+  subgroups: { totalCount: number };
 }
 
-export interface Page<T> {
-  total: number;
+/** A page of a Relay connection, as the explorer asks for it. */
+export interface Connection<T> {
+  totalCount: number;
+  pageInfo: { endCursor: string | null; hasNextPage: boolean };
   nodes: T[];
 }
 
@@ -98,8 +146,8 @@ export interface GroupDetails extends GroupRef {
   ancestors: (GroupRef & { roles: Role[] | null })[];
   roles: Role[] | null;
   effectiveRoles: Role[] | null;
-  directMembers: Member[];
-  allMembers: Member[];
+  directMembers: Connection<Member>;
+  allMembers: Connection<Member>;
 }
 
 export interface GraphQLError {

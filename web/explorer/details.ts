@@ -1,10 +1,19 @@
-// The selected group: its ancestors as a breadcrumb, its direct and inherited members, and its
-// effective roles with the groups that grant them.
-import { GROUP_DETAILS, type GroupDetails, type GroupRef, type Member, type Result, graphql, neededScopes, problem } from './api';
-import { h, needsScope, plural } from './dom';
-
-/** Members lists are not paged by the API: show this many, and how many more there are. */
-const MEMBERS_SHOWN = 20;
+// The selected group: its ancestors as a breadcrumb, its members (direct, and including those of
+// its subgroups, a page at a time), and its effective roles with the groups that grant them.
+import {
+  type Connection,
+  GROUP_DETAILS,
+  type GroupDetails,
+  type GroupRef,
+  MEMBER_PAGE,
+  type Member,
+  PAGE_SIZE,
+  type Result,
+  graphql,
+  neededScopes,
+  problem,
+} from './api';
+import { h, needsScope } from './dom';
 
 /** Only the answer to the latest selection is shown, whatever order the answers arrive in. */
 let latest = 0;
@@ -12,7 +21,7 @@ let latest = 0;
 export async function showDetails(pane: HTMLElement, id: string, onSelect: (id: string) => void): Promise<void> {
   const request = ++latest;
   pane.setAttribute('aria-busy', 'true');
-  const result = await graphql<{ group: GroupDetails | null }>(GROUP_DETAILS, { id });
+  const result = await graphql<{ group: GroupDetails | null }>(GROUP_DETAILS, { id, first: PAGE_SIZE });
   if (request !== latest) return;
   pane.removeAttribute('aria-busy');
   const group = result.data?.group;
@@ -41,30 +50,53 @@ function breadcrumb(group: GroupDetails, link: (ref: GroupRef) => HTMLElement): 
   return h('nav', { id: 'breadcrumb', 'aria-label': 'Ancestors' }, h('ol', {}, ...path, h('li', { 'aria-current': 'page' }, group.name)));
 }
 
-/** Inherited: members of a subgroup who are not direct members too. */
+/**
+ * Direct members, and every member of the group or a subgroup (each user once), both by user id;
+ * the first page of each came with the group, "Show more" asks for the next.
+ */
 function members(group: GroupDetails): HTMLElement {
-  const direct = new Set(group.directMembers.map((member) => member.id));
-  const inherited = group.allMembers.filter((member) => !direct.has(member.id));
   return h(
     'section',
     { id: 'members' },
     h('h3', {}, 'Members'),
-    memberList('direct-members', 'Direct', group.directMembers),
-    memberList('inherited-members', 'Inherited from subgroups', inherited),
+    memberList('direct-members', 'Direct', group.id, false, group.directMembers),
+    memberList('all-members', 'Including subgroups', group.id, true, group.allMembers),
   );
 }
 
-function memberList(id: string, title: string, members: Member[]): HTMLElement {
-  const shown = members.slice(0, MEMBERS_SHOWN);
-  return h(
-    'div',
-    { id },
-    h('h4', {}, `${title} (${members.length})`),
-    shown.length
-      ? h('ul', {}, ...shown.map((member) => h('li', { 'data-user-id': member.id }, member.name ?? `user ${member.id}`)))
-      : h('p', { class: 'empty' }, 'None'),
-    members.length > shown.length ? h('p', { class: 'more-count' }, `and ${plural(members.length - shown.length, 'more member')}`) : null,
-  );
+function memberList(id: string, title: string, groupId: string, inherited: boolean, first: Connection<Member>): HTMLElement {
+  const list = h('ul', {});
+  const section = h('div', { id }, h('h4', {}, `${title} (${first.totalCount})`));
+  if (first.totalCount === 0) {
+    section.append(h('p', { class: 'empty' }, 'None'));
+    return section;
+  }
+  section.append(list);
+  const append = (page: Connection<Member>, shownBefore: number) => {
+    list.append(...page.nodes.map((member) => h('li', { 'data-user-id': member.id }, member.name ?? `user ${member.id}`)));
+    const shown = shownBefore + page.nodes.length;
+    const after = page.pageInfo.endCursor;
+    if (!page.pageInfo.hasNextPage || !after) return;
+    const more = h('button', { type: 'button', class: 'more' }, `Show more (${shown} of ${page.totalCount})`);
+    more.addEventListener(
+      'click',
+      async () => {
+        more.disabled = true;
+        const result = await graphql<{ group: { members: Connection<Member> } | null }>(MEMBER_PAGE, { id: groupId, inherited, first: PAGE_SIZE, after });
+        const next = result.data?.group?.members;
+        if (next) {
+          more.remove();
+          append(next, shown);
+        } else {
+          more.replaceWith(h('p', { class: 'status error' }, problem(result) ?? 'This group no longer exists.'));
+        }
+      },
+      { once: true },
+    );
+    section.append(more);
+  };
+  append(first, 0);
+  return section;
 }
 
 /**

@@ -1,5 +1,5 @@
 // Search by name, anywhere in the tree: each hit says where it is, and selecting it shows its details.
-import { PAGE_SIZE, SEARCH_GROUPS, type Page, type Result, type SearchHit, graphql, neededScopes, problem } from './api';
+import { type Connection, PAGE_SIZE, SEARCH_GROUPS, type Result, type SearchHit, graphql, neededScopes, problem } from './api';
 import { h, needsScope, plural } from './dom';
 
 /** Waits for a pause in typing before asking. */
@@ -13,7 +13,7 @@ export function wireSearch(input: HTMLInputElement, results: HTMLElement, onSele
     const text = input.value.trim();
     results.hidden = text === '';
     if (!text) return;
-    const result = await graphql<{ groups: Page<SearchHit> }>(SEARCH_GROUPS, { search: text, limit: PAGE_SIZE });
+    const result = await graphql<{ groups: Pick<Connection<SearchHit>, 'totalCount' | 'nodes'> }>(SEARCH_GROUPS, { search: text, first: PAGE_SIZE });
     if (request === latest) results.replaceChildren(...render(text, result, onSelect));
   };
   input.addEventListener('input', () => {
@@ -27,13 +27,13 @@ export function wireSearch(input: HTMLInputElement, results: HTMLElement, onSele
   });
 }
 
-function render(text: string, result: Result<{ groups: Page<SearchHit> }>, onSelect: (id: string) => void): HTMLElement[] {
+function render(text: string, result: Result<{ groups: Pick<Connection<SearchHit>, 'totalCount' | 'nodes'> }>, onSelect: (id: string) => void): HTMLElement[] {
   const page = result.data?.groups;
   if (!page) {
     const scopes = neededScopes(result.errors, ['groups']);
     return [scopes ? needsScope(scopes) : h('p', { class: 'status error' }, problem(result))];
   }
-  const summary = page.total > page.nodes.length ? `${page.nodes.length} of ${page.total} groups` : plural(page.total, 'group');
+  const summary = page.totalCount > page.nodes.length ? `${page.nodes.length} of ${page.totalCount} groups` : plural(page.totalCount, 'group');
   const hits = page.nodes.map((hit) => {
     const button = h('button', { type: 'button', class: 'link', 'data-group-id': hit.id }, hit.name);
     button.addEventListener('click', () => onSelect(hit.id));

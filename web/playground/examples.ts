@@ -9,18 +9,23 @@ export const EXAMPLES: Example[] = [
   {
     query: `# The group tree: roots, children, member counts.
 # Put your key in the Headers tab below, then run
-# (the pink button, or Ctrl-Enter). One level deeper:
-# groups(parentId: "<id>"), page by page.
+# (the pink button, or Ctrl-Enter). Lists come a page
+# at a time: the next one is (after: "<endCursor>");
+# one level deeper, group(id: "<id>") { children }.
 query GroupTree {
   viewer { tenant { slug name } scopes }
-  groups(rootsOnly: true, limit: 20) {
-    total
+  groups(rootsOnly: true, first: 20) {
     nodes {
       id
       name
       memberCount(inherited: true)
-      children { id name memberCount }
+      children(first: 20) {
+        nodes { id name memberCount }
+        totalCount
+      }
     }
+    totalCount
+    pageInfo { hasNextPage endCursor }
   }
 }
 `,
@@ -32,7 +37,10 @@ query EffectiveRoles($userId: ID!) {
   user(id: $userId) {
     id
     name
-    groups { id name ancestors { name } }
+    groups(first: 20) {
+      totalCount
+      nodes { id name ancestors { name } }
+    }
     effectiveRoles {
       role { name }
       direct
