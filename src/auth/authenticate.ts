@@ -36,6 +36,7 @@ async function jwtVerifierFrom(config: JwtConfig): Promise<JwtVerifier> {
 
 export class Authenticator {
   private readonly lastTouched = new Map<number, number>();
+  private readonly principals = new WeakMap<StoredKey, Principal>();
   /** lastUsedAt writes scheduled or running. */
   private readonly pendingWrites = new Set<Promise<void>>();
   private readonly verifier: Promise<JwtVerifier> | null;
@@ -82,7 +83,10 @@ export class Authenticator {
     // Judged on every use, a cached key's too: it may have expired since it was found.
     if (!presented || !stored || !isLiveFor(stored, presented.slug, now)) throw new UnauthenticatedError('invalid, expired or revoked API key');
     this.recordUse(stored.apiKey.id, now);
-    return makePrincipal(stored.tenant, stored.apiKey.scopes, stored.apiKey);
+    // A cached key is the same object on every request: its scopes are parsed once.
+    let principal = this.principals.get(stored);
+    if (!principal) this.principals.set(stored, (principal = makePrincipal(stored.tenant, stored.apiKey.scopes, stored.apiKey)));
+    return principal;
   }
 
   /** The key stored for a presented one: from the cache if it holds it, else from the database (and cached if live). */
