@@ -1,6 +1,6 @@
-// Benchmark: SQL statements and latency of the N+1 query at limit 5 and 100.
-//   npm run bench                      # embedded PGlite in a temporary directory
-//   DATABASE_URL=postgres://…/kauth_bench npm run bench   # a scratch PostgreSQL database (a fresh workspace in it)
+// Benchmark: SQL statements and latency of the N+1 query on a page of 5 groups and of 100.
+//   npm run bench:statements                      # embedded PGlite in a temporary directory
+//   DATABASE_URL=postgres://…/kauth_bench npm run bench:statements   # a scratch PostgreSQL database (a fresh workspace in it)
 import { OPERATOR, createApiKey } from '../src/domain/apikeys';
 import { createGroup } from '../src/domain/groups';
 import { addGroupMember } from '../src/domain/members';
@@ -11,8 +11,8 @@ import { openBenchWorkspace, runBench } from './support';
 
 const GROUPS = 200;
 const RUNS = 30;
-const QUERY = (limit: number) =>
-  `{ groups(limit: ${limit}) { nodes { parent { id } children { id } ancestors { id } members { id } effectiveRoles { id } } } }`;
+const QUERY = (first: number) =>
+  `{ groups(first: ${first}) { nodes { parent { id name } children(first: 10) { nodes { id } } ancestors { id } members(first: 10) { nodes { id } } effectiveRoles { id } } } }`;
 
 async function main() {
   const bench = await openBenchWorkspace();
@@ -39,14 +39,14 @@ async function main() {
   };
   await run(5); // warm-up (also records the key's first use)
   await app.settled();
-  console.log(`backend: ${config.kind}; ${GROUPS} groups; ${RUNS} runs per limit; in-process HTTP (inject)`);
+  console.log(`backend: ${config.kind}; ${GROUPS} groups; ${RUNS} runs per page size; in-process HTTP (inject)`);
   for (const limit of [5, 100]) {
     const results = [];
     for (let i = 0; i < RUNS; i += 1) results.push(await run(limit));
     const times = results.map((r) => r.ms).sort((a, b) => a - b);
     const statements = [...new Set(results.map((r) => r.statements))].join('/');
     console.log(
-      `limit ${String(limit).padStart(3)}: statements ${statements}; p50 ${times[Math.floor(RUNS / 2)].toFixed(1)} ms; p95 ${times[Math.floor(RUNS * 0.95)].toFixed(1)} ms`,
+      `first ${String(limit).padStart(3)}: statements ${statements}; p50 ${times[Math.floor(RUNS / 2)].toFixed(1)} ms; p95 ${times[Math.floor(RUNS * 0.95)].toFixed(1)} ms`,
     );
   }
   await app.close();
