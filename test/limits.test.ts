@@ -98,8 +98,10 @@ eachBackend('query limits', (h) => {
     const user = await ws.user('Ann');
     await ws.addMember(child, user);
     const queries = [
-      '{ groups(rootsOnly: true) { totalCount nodes { id name descendants { nodes { name depth } } effectiveRoles { name } } } }',
-      `query Engineering { group(id: "${root}") { name depth ancestors { name } children { nodes { name } } members(inherited: true) { nodes { name email } } effectiveRoles { name } }
+      '{ groups(rootsOnly: true) { totalCount nodes { id name descendants(first: 50) { totalCount nodes { name depth } } effectiveRoles { name } } } }',
+      `query Engineering { group(id: "${root}") { name depth ancestors { name }
+          children(first: 25) { totalCount pageInfo { hasNextPage endCursor } nodes { name } }
+          members(inherited: true, first: 50) { totalCount nodes { name email } } effectiveRoles { name } }
         user(id: "${user}") { name effectiveRoles { role { name } direct via { name } } } }`,
       '{ groups(first: 100) { nodes { parent { id } children(first: 100) { nodes { id } } ancestors { id } members(first: 100) { nodes { id } } effectiveRoles { id } } } }',
     ];
