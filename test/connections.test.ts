@@ -88,7 +88,7 @@ eachBackend('Relay connections', (h) => {
     const ws = await h.workspace();
     const root = await ws.group('Root');
     const kids = await bulkChildren(h, ws, root, 30, 'kid');
-    const users = [];
+    const users: string[] = [];
     for (const i of range(12)) users.push(await ws.user(`U${i}`, `u${i}@example.com`));
     for (const [i, user] of users.entries()) {
       await ws.addMember(kids[i % 5], user);
@@ -118,7 +118,7 @@ eachBackend('Relay connections', (h) => {
     const big = await ws.group('Big');
     const leaves = await bulkChildren(h, ws, big, 260, 'leaf'); // more than 200 groups: the walk
     const small = await ws.group('Small');
-    const users = [];
+    const users: string[] = [];
     for (const i of range(9)) users.push(await ws.user(`W${i}`, `w${i}@example.com`));
     // Every third user is below Big (some twice), the others only in Small.
     for (const [i, user] of users.entries()) {

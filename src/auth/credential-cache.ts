@@ -71,7 +71,9 @@ export class CredentialCache {
       this.listening = false;
       this.clear();
       stopLocal();
-      await stopListening();
+      // As the change hub does: at shutdown the database may be closed already (embedded PGlite),
+      // and a listener on a closed database has nothing left to stop.
+      await stopListening().catch(() => undefined);
     };
   }
 
