@@ -26,7 +26,6 @@
 //   SCIM_USERS=500 SCIM_GROUPS=50 MEMBERS_BULK=10000 BIG_GROUP=50000 PARTS=1,2,3 npm run bench:scim
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import { Client } from 'pg';
 import { trafficLimits } from '../src/config';
 import { OPERATOR, createApiKey } from '../src/domain/apikeys';
 import { fullAccessContext } from '../src/domain/context';
@@ -34,6 +33,7 @@ import { createTenant } from '../src/domain/tenants';
 import { buildApp } from '../src/http/app';
 import { type ServerProcess, startServer, stopServer } from '../test/support/servers';
 import { type BenchWorkspace, openBenchWorkspace, percentile, runBench } from './support';
+import { ensureDatabase } from './seed';
 
 const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/kauth_bench';
 const USERS = Number(process.env.SCIM_USERS ?? 500);
@@ -62,29 +62,6 @@ const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 // ---------------------------------------------------------------------------------------------
 // The database, workspaces and keys
 
-/** Creates the scratch database if the server has none of that name yet. */
-async function ensureDatabase(url: string): Promise<void> {
-  const probe = new Client({ connectionString: url });
-  try {
-    await probe.connect();
-    await probe.end();
-    return;
-  } catch (error) {
-    await probe.end().catch(() => undefined);
-    if ((error as { code?: string }).code !== '3D000') throw error;
-  }
-  const target = new URL(url);
-  const name = decodeURIComponent(target.pathname.slice(1));
-  target.pathname = '/postgres';
-  const admin = new Client({ connectionString: target.toString() });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`);
-    console.log(`created database ${name}`);
-  } finally {
-    await admin.end();
-  }
-}
 
 interface Workspace {
   slug: string;

@@ -138,7 +138,8 @@ function compareKeys(a: Key, b: Key): number {
   return a.length - b.length;
 }
 
-const groupRows = (ctx: DomainContext) => (ids: number[]) =>
+/** Loads group rows by id for pagesOfOwners (each distinct id once). */
+export const groupRows = (ctx: DomainContext) => (ids: number[]) =>
   rowsById(ids, (distinct) => ctx.db.group.findMany({ where: { tenantId: ctx.tenantId, id: { in: distinct } } }));
 
 /** A page of each group's children, by id: one statement for the links whatever the number of groups, one for the rows. */

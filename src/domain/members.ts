@@ -4,7 +4,7 @@ import type { Group, User } from '../generated/prisma/client';
 import { type AuditAction, type Changes, recordEvents } from './audit';
 import type { DomainContext, Tx } from './context';
 import { NotFoundError } from './errors';
-import { findGroupForWrite, pagesOfOwners, visibleSql } from './groups';
+import { findGroupForWrite, groupRows, pagesOfOwners, visibleSql } from './groups';
 import { type Page, type Window, windowSql } from './pages';
 import { groupByOwner, rowsById } from './rows';
 import { lockTree } from './tree-lock';
@@ -255,9 +255,7 @@ export async function groupPagesOfUsers(ctx: DomainContext, userIds: readonly nu
       WHERE gm.tenant_id = ${ctx.tenantId}::int AND gm.user_id = k.id AND ${bounds} AND ${visibleSql(ctx, 'g')}
       ORDER BY ${order} LIMIT ${limit}
     ) m`;
-  return pagesOfOwners(userIds, links, window, (ids) =>
-    rowsById(ids, (distinct) => ctx.db.group.findMany({ where: { tenantId: ctx.tenantId, id: { in: distinct } } })),
-  );
+  return pagesOfOwners(userIds, links, window, groupRows(ctx));
 }
 
 /** How many groups each user is a direct member of (that the credential can read). */
