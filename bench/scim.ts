@@ -33,7 +33,7 @@ import { createTenant } from '../src/domain/tenants';
 import { buildApp } from '../src/http/app';
 import { type ServerProcess, startServer, stopServer } from '../test/support/servers';
 import { type BenchWorkspace, openBenchWorkspace, percentile, runBench } from './support';
-import { ensureDatabase } from './seed';
+import { ensureDatabase, prng } from './seed';
 
 const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/kauth_bench';
 const USERS = Number(process.env.SCIM_USERS ?? 500);
@@ -120,17 +120,6 @@ async function startBenchServer(url: string): Promise<ServerProcess> {
 // ---------------------------------------------------------------------------------------------
 // Part 1: Entra's provisioning cycle
 
-/** A small deterministic PRNG (mulberry32), so every run provisions the same memberships. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface PlannedUser {
   userName: string;
@@ -150,7 +139,7 @@ interface Plan {
 }
 
 function makePlan(tag: string, seed: number, userCount = USERS, groupCount = GROUPS): Plan {
-  const next = random(seed);
+  const next = prng(seed);
   const groups: PlannedGroup[] = Array.from({ length: groupCount }, (_, i) => ({ displayName: `${tag} Group ${i}`, id: null, members: [] }));
   const users: PlannedUser[] = Array.from({ length: userCount }, (_, i) => {
     const count = 1 + Math.floor(next() * 3);

@@ -237,14 +237,6 @@ export function isLiveFor(stored: StoredKey, slug: string, now: Date): boolean {
   return tenant.slug === slug && !apiKey.revokedAt && !(apiKey.expiresAt && apiKey.expiresAt <= now);
 }
 
-/** The live key (not revoked, not expired at `now`) and its tenant for a presented key string, or null. */
-export async function findLiveKey(db: Db, presented: string, now: Date): Promise<StoredKey | null> {
-  const key = presentedKey(presented);
-  if (!key) return null;
-  const stored = await keyBySecretHash(db, key.secretHash);
-  return stored && isLiveFor(stored, key.slug, now) ? stored : null;
-}
-
 /** Records use; callers throttle it and keep it off the request's critical path. */
 export async function touchApiKey(db: Db, id: number, at: Date): Promise<void> {
   await db.apiKey.updateMany({ where: { id }, data: { lastUsedAt: at } });

@@ -183,6 +183,11 @@ export async function memberCountsOfGroups(ctx: DomainContext, groupIds: readonl
   return groupIds.map((id) => byGroup.get(id) ?? 0);
 }
 
+/** Inherited members walk the users when the subtree has more than this many groups… */
+const WALK_MIN_SUBTREE = 200;
+/** …and at least 1 / this share of the workspace's groups. */
+const WALK_MIN_SHARE = 50;
+
 /**
  * A page of each group's members by user id: direct, or with `inherited` every user who is a
  * member of the group or of a group below it, once. One statement for the links, one for the rows.
@@ -193,56 +198,56 @@ export async function memberCountsOfGroups(ctx: DomainContext, groupIds: readonl
  * membership inside it, so a page reads about `size / share` users however many members there are.
  */
 export async function memberPages(ctx: DomainContext, groupIds: readonly number[], inherited: boolean, window: Window<number>): Promise<Page<User>[]> {
-  const t = ctx.tenantId;
-  const links = inherited
-    ? await (() => {
-        const walk = windowSql(Prisma.sql`u.id`, window);
-        const gather = windowSql(Prisma.sql`gm.user_id`, window);
-        return ctx.db.$queryRaw<{ ownerId: number; id: number; key: number }[]>`
-          SELECT o.id AS "ownerId", m.id, m.id AS key
-          FROM groups o JOIN tenants t ON t.id = o.tenant_id
-          CROSS JOIN LATERAL (
-            SELECT u.id FROM users u
-            WHERE o.subtree_size > ${WALK_MIN_SUBTREE}::int AND o.subtree_size * ${WALK_MIN_SHARE}::int >= t.group_count
-              AND u.tenant_id = ${t}::int AND u.active AND ${walk.bounds}
-              AND EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
-                          WHERE gm.tenant_id = ${t}::int AND gm.user_id = u.id AND g.path @> ARRAY[o.id])
-            ORDER BY ${walk.order} LIMIT ${walk.limit}
-          ) m
-          WHERE o.tenant_id = ${t}::int AND o.id = ANY(${[...groupIds]}::int[])
-          UNION ALL
-          SELECT o.id, m.id, m.id
-          FROM groups o JOIN tenants t ON t.id = o.tenant_id
-          CROSS JOIN LATERAL (
-            SELECT DISTINCT gm.user_id AS id FROM groups g
-            JOIN group_members gm ON gm.group_id = g.id
-            JOIN users u ON u.id = gm.user_id AND u.active
-            WHERE NOT (o.subtree_size > ${WALK_MIN_SUBTREE}::int AND o.subtree_size * ${WALK_MIN_SHARE}::int >= t.group_count)
-              AND g.tenant_id = ${t}::int AND g.path @> ARRAY[o.id] AND ${gather.bounds}
-            ORDER BY ${gather.order} LIMIT ${gather.limit}
-          ) m
-          WHERE o.tenant_id = ${t}::int AND o.id = ANY(${[...groupIds]}::int[])`;
-      })()
-    : await (() => {
-        const direct = windowSql(Prisma.sql`gm.user_id`, window);
-        return ctx.db.$queryRaw<{ ownerId: number; id: number; key: number }[]>`
-          SELECT k.id AS "ownerId", m.id, m.id AS key
-          FROM unnest(${[...groupIds]}::int[]) AS k(id)
-          CROSS JOIN LATERAL (
-            SELECT gm.user_id AS id FROM group_members gm JOIN users u ON u.id = gm.user_id AND u.active
-            WHERE gm.tenant_id = ${t}::int AND gm.group_id = k.id AND ${direct.bounds}
-            ORDER BY ${direct.order} LIMIT ${direct.limit}
-          ) m`;
-      })();
+  const links = await (inherited ? inheritedMemberLinks : directMemberLinks)(ctx, groupIds, window);
   return pagesOfOwners(groupIds, links, window, (ids) =>
-    rowsById(ids, (distinct) => ctx.db.user.findMany({ where: { tenantId: t, id: { in: distinct } } })),
+    rowsById(ids, (distinct) => ctx.db.user.findMany({ where: { tenantId: ctx.tenantId, id: { in: distinct } } })),
   );
 }
 
-/** Inherited members walk the users when the subtree has more than this many groups… */
-const WALK_MIN_SUBTREE = 200;
-/** …and at least 1 / this share of the workspace's groups. */
-const WALK_MIN_SHARE = 50;
+type MemberLink = { ownerId: number; id: number; key: number };
+
+function directMemberLinks(ctx: DomainContext, groupIds: readonly number[], window: Window<number>): Promise<MemberLink[]> {
+  const { bounds, order, limit } = windowSql(Prisma.sql`gm.user_id`, window);
+  return ctx.db.$queryRaw<MemberLink[]>`
+    SELECT k.id AS "ownerId", m.id, m.id AS key
+    FROM unnest(${[...groupIds]}::int[]) AS k(id)
+    CROSS JOIN LATERAL (
+      SELECT gm.user_id AS id FROM group_members gm JOIN users u ON u.id = gm.user_id AND u.active
+      WHERE gm.tenant_id = ${ctx.tenantId}::int AND gm.group_id = k.id AND ${bounds}
+      ORDER BY ${order} LIMIT ${limit}
+    ) m`;
+}
+
+/** Each group (`o`, its tenant `t`) takes exactly one of the two ways: this condition says which. */
+const WALKS = Prisma.sql`(o.subtree_size > ${WALK_MIN_SUBTREE}::int AND o.subtree_size * ${WALK_MIN_SHARE}::int >= t.group_count)`;
+
+function inheritedMemberLinks(ctx: DomainContext, groupIds: readonly number[], window: Window<number>): Promise<MemberLink[]> {
+  const t = ctx.tenantId;
+  const walk = windowSql(Prisma.sql`u.id`, window);
+  const gather = windowSql(Prisma.sql`gm.user_id`, window);
+  return ctx.db.$queryRaw<MemberLink[]>`
+    SELECT o.id AS "ownerId", m.id, m.id AS key
+    FROM groups o JOIN tenants t ON t.id = o.tenant_id
+    CROSS JOIN LATERAL (
+      SELECT u.id FROM users u
+      WHERE ${WALKS} AND u.tenant_id = ${t}::int AND u.active AND ${walk.bounds}
+        AND EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
+                    WHERE gm.tenant_id = ${t}::int AND gm.user_id = u.id AND g.path @> ARRAY[o.id])
+      ORDER BY ${walk.order} LIMIT ${walk.limit}
+    ) m
+    WHERE o.tenant_id = ${t}::int AND o.id = ANY(${[...groupIds]}::int[])
+    UNION ALL
+    SELECT o.id, m.id, m.id
+    FROM groups o JOIN tenants t ON t.id = o.tenant_id
+    CROSS JOIN LATERAL (
+      SELECT DISTINCT gm.user_id AS id FROM groups g
+      JOIN group_members gm ON gm.group_id = g.id
+      JOIN users u ON u.id = gm.user_id AND u.active
+      WHERE NOT ${WALKS} AND g.tenant_id = ${t}::int AND g.path @> ARRAY[o.id] AND ${gather.bounds}
+      ORDER BY ${gather.order} LIMIT ${gather.limit}
+    ) m
+    WHERE o.tenant_id = ${t}::int AND o.id = ANY(${[...groupIds]}::int[])`;
+}
 
 /** A page of the groups each user is a direct member of, by group id (groups the credential cannot read are left out). */
 export async function groupPagesOfUsers(ctx: DomainContext, userIds: readonly number[], window: Window<number>): Promise<Page<Group>[]> {
