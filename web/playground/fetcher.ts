@@ -1,7 +1,7 @@
 // Queries and mutations go over HTTP (POST /graphql); subscriptions over the graphql-ws socket at
 // /graphql/ws, authenticated with the Authorization header from the headers editor.
-import { type Fetcher, createGraphiQLFetcher } from '@graphiql/toolkit';
-import { getOperationAST } from 'graphql';
+import { type Fetcher, type FetcherParams, createGraphiQLFetcher } from '@graphiql/toolkit';
+import { type DocumentNode, type OperationDefinitionNode, getOperationAST, parse } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
 
 const http = createGraphiQLFetcher({ url: `${location.origin}/graphql` });
@@ -24,13 +24,32 @@ function header(headers: Record<string, unknown> | undefined, name: string): str
   return typeof entry?.[1] === 'string' ? entry[1] : '';
 }
 
+/**
+ * The operation the request runs, read from the text being sent. GraphiQL's own parse
+ * (`documentAST`) and `operationName` trail the editor: run right after switching tabs, they may
+ * still be the previous tab's, and a subscription would go over HTTP (or name an operation the
+ * text does not have). A name the text does not have is dropped when the text has one operation.
+ */
+function operationOf(params: FetcherParams): { operation: OperationDefinitionNode | null; operationName: string | undefined } {
+  let document: DocumentNode;
+  try {
+    document = parse(params.query);
+  } catch {
+    return { operation: null, operationName: params.operationName ?? undefined }; // the server answers the syntax error
+  }
+  const named = getOperationAST(document, params.operationName ?? undefined);
+  if (named) return { operation: named, operationName: params.operationName ?? undefined };
+  const only = getOperationAST(document) ?? null;
+  return { operation: only, operationName: only ? undefined : (params.operationName ?? undefined) };
+}
+
 export const fetcher: Fetcher = (params, options) => {
-  const operation = options?.documentAST ? getOperationAST(options.documentAST, params.operationName ?? undefined) : null;
-  if (operation?.operation !== 'subscription') return http(params, options);
+  const { operation, operationName } = operationOf(params);
+  if (operation?.operation !== 'subscription') return http({ ...params, operationName }, options);
   const results = socketFor(header(options?.headers, 'authorization')).iterate({
     query: params.query,
     variables: params.variables ?? undefined,
-    operationName: params.operationName ?? undefined,
+    operationName,
   });
   // The wire carries formatted errors (plain JSON), as HTTP answers do; GraphiQL shows them as JSON.
   return explainClose(results) as unknown as ReturnType<Fetcher>;
