@@ -1,7 +1,10 @@
 // What the tree lock (src/domain/tree-lock.ts) guarantees, shown by staging each race on
 // PostgreSQL: a session of the test parks one request on a row lock at a chosen statement, and
-// the test checks that the other request waits for it rather than running past it.
-import { type Harness, type Workspace, codes } from './support/harness';
+// the test checks that the other request waits for it rather than running past it. The two
+// requests go to two apps with database handles of their own, as two server processes would:
+// within one process, a workspace's writes already take turns in its write queue
+// (test/write-queue.test.ts), so the tree lock is what orders writers across processes.
+import { type Harness, type Workspace, anotherApp, codes } from './support/harness';
 import { Session, racesOnPostgres, settlesOrWaits, waitFor } from './support/races';
 import { Rest } from './support/rest';
 import { checkTreesAfterEach } from './support/tree-check';
@@ -56,6 +59,7 @@ async function staged(race: (session: Session, started: Promise<unknown>[]) => P
 
 racesOnPostgres('the tree lock', (h: Harness) => {
   checkTreesAfterEach(h);
+  const other = anotherApp();
 
   /** A ─ G and B; u, a member of G or not; a key restricted to A's subtree. */
   async function setUp(memberBefore: boolean) {
@@ -83,7 +87,7 @@ racesOnPostgres('the tree lock', (h: Harness) => {
           const waiting = await session.waitingFor([session.pid]);
           return waiting.length > 0 ? waiting : undefined;
         });
-        moving = ws.gql(MOVE, { id: t.G, p: t.B });
+        moving = ws.through(other).gql(MOVE, { id: t.G, p: t.B });
         started.push(moving);
         const first = await settlesOrWaits(moving, async () => (await session.waitingFor([writer])).length > 0);
         moveWhileWriting = { settled: 'the move committed while the member write was still open', waits: 'the move waited' }[first];
@@ -112,7 +116,7 @@ racesOnPostgres('the tree lock', (h: Harness) => {
           const waiting = await session.waitingFor([session.pid]);
           return waiting.length > 0 ? waiting : undefined;
         });
-        writing = restricted.request(write.method, `/groups/${t.G}/members/${t.u}`);
+        writing = new Rest(ws.through(other), restricted.key).request(write.method, `/groups/${t.G}/members/${t.u}`);
         started.push(writing);
         const first = await settlesOrWaits(writing, async () => (await session.waitingFor([mover])).length > 0);
         writeWhileMoving = { settled: 'the member write ran past the open move', waits: 'the member write waited' }[first];
@@ -134,7 +138,7 @@ racesOnPostgres('the tree lock', (h: Harness) => {
     await staged(async (session, started) => {
       // Each move's UPDATE waits for these row locks: both reach it only if neither waits for the other.
       await session.hold('SELECT 1 FROM groups WHERE id = ANY($1::int[]) FOR NO KEY UPDATE', [[t.X, t.Y]]);
-      moves = [ws.gql(MOVE, { id: t.X, p: t.Y }), ws.gql(MOVE, { id: t.Y, p: t.X })];
+      moves = [ws.gql(MOVE, { id: t.X, p: t.Y }), ws.through(other).gql(MOVE, { id: t.Y, p: t.X })];
       started.push(...moves);
       const waiting = await waitFor('both moves to wait', async () => {
         const parked = await session.waitingFor([session.pid]);

@@ -14,6 +14,7 @@ import type { RawSql } from './raw';
 import { registerReader } from './reader';
 import { countingAdapter, StatementCounter } from './statement-counter';
 import { watchPool } from './watchdog';
+import { WriteQueue, registerWriteQueue } from './write-queue';
 
 export type { RawSql } from './raw';
 export { StatementCounter } from './statement-counter';
@@ -23,6 +24,7 @@ export { migrate, MigrationError } from './migrator';
 export { DataDirError, DataDirInUseError } from './data-dir-lock';
 export { isDatabaseUnavailable } from './errors';
 export { workScope, throwIfStopped, type WorkScope } from './work-scope';
+export { WriteQueue, WriteQueueTimeoutError, writeQueueOf } from './write-queue';
 
 export type Prisma = PrismaClient;
 
@@ -63,6 +65,7 @@ export const DEFAULT_POOL: PoolConfig = {
   statementTimeoutMs: 10_000,
   transactionMaxWaitMs: 2000,
   transactionTimeoutMs: 5000,
+  writeQueueWaitMs: 5000,
 };
 
 export class DatabaseUnavailableError extends Error {}
@@ -255,6 +258,7 @@ export async function openDatabase(
     },
   };
   if (config.kind === 'postgres') registerReader(prisma, opened.raw, statements);
+  registerWriteQueue(prisma, new WriteQueue(pool.writeQueueWaitMs));
   if (options.migrate !== false) {
     try {
       await migrate(opened.raw);

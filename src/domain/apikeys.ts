@@ -9,6 +9,7 @@ import { ForbiddenError, NotFoundError, ValidationError } from './errors';
 import { findGroupsForWrite } from './groups';
 import { requiredName } from './validate';
 import { type Page, type Window, idPage } from './pages';
+import { writeTransaction } from './write-turn';
 
 export type { ApiKey } from '../generated/prisma/client';
 
@@ -112,7 +113,7 @@ export async function createApiKey(
     throw new ForbiddenError(`a key cannot be given scopes its creator does not hold: ${names.join(', ')}`, [names]);
   }
   const secret = generateSecret();
-  const { tenant, ...apiKey } = await ctx.db.$transaction(async (tx) => {
+  const { tenant, ...apiKey } = await writeTransaction(ctx.db, ctx.tenantId, async (tx) => {
     const created = await tx.apiKey.create({
       data: {
         tenantId: ctx.tenantId,
@@ -193,7 +194,7 @@ export async function revokeApiKey(ctx: DomainContext, revoker: Pick<KeyHolder, 
     throw new ForbiddenError(`revoking key ${id} requires holding its scopes; the credential lacks: ${beyond.join(', ')}`, [beyond]);
   }
   if (key.revokedAt) return key;
-  const revoked = await ctx.db.$transaction(async (tx) => {
+  const revoked = await writeTransaction(ctx.db, ctx.tenantId, async (tx) => {
     const revoked = await tx.apiKey.update({ where: { id }, data: { revokedAt: now } });
     await recordEvents(tx, ctx, [
       { action: 'API_KEY_REVOKED', target: { type: 'ApiKey', id }, changes: { revokedAt: { before: null, after: now } } },

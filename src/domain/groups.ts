@@ -10,6 +10,7 @@ import { type Key, type Page, type Window, idPage, mapPage, pageOf, windowSql } 
 import { rowsById } from './rows';
 import { lockTree } from './tree-lock';
 import { type PageArgs, containsText, optionalText, requiredName } from './validate';
+import { writeTransaction } from './write-turn';
 
 export type { Group } from '../generated/prisma/client';
 
@@ -214,7 +215,7 @@ export interface CreateGroupInput {
 }
 
 export function createGroup(ctx: DomainContext, input: CreateGroupInput): Promise<Group> {
-  return ctx.db.$transaction(async (tx) => {
+  return writeTransaction(ctx.db, ctx.tenantId, async (tx) => {
     await lockTree(tx, ctx.tenantId, 'exclusive');
     return insertGroup(tx, ctx, input);
   });
@@ -320,7 +321,7 @@ function updateEvents(before: Group, after: Group): AuditEntry[] {
 }
 
 export async function updateGroup(ctx: DomainContext, id: number, input: UpdateGroupInput): Promise<Group> {
-  return ctx.db.$transaction(async (tx) => {
+  return writeTransaction(ctx.db, ctx.tenantId, async (tx) => {
     await lockTree(tx, ctx.tenantId, 'exclusive');
     return applyGroupUpdate(tx, ctx, await findGroupForWrite(tx, ctx, id, 'id'), input);
   });
@@ -346,7 +347,7 @@ export async function applyGroupUpdate(tx: Tx, ctx: DomainContext, group: Group,
 
 /** Deletes a group with its memberships and role assignments; its children become roots. */
 export async function deleteGroup(ctx: DomainContext, id: number): Promise<number> {
-  return ctx.db.$transaction(async (tx) => {
+  return writeTransaction(ctx.db, ctx.tenantId, async (tx) => {
     await lockTree(tx, ctx.tenantId, 'exclusive');
     return removeGroup(tx, ctx, await findGroupForWrite(tx, ctx, id, 'id'));
   });

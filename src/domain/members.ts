@@ -8,6 +8,7 @@ import { findGroupForWrite, groupRows, pagesOfOwners, visibleSql } from './group
 import { type Page, type Window, windowSql } from './pages';
 import { groupByOwner, rowsById } from './rows';
 import { lockTree } from './tree-lock';
+import { writeTransaction } from './write-turn';
 
 /** Locks the tree (shared), finds the group and checks the principal may change its members (inside the caller's transaction). */
 export async function groupForMemberWrite(tx: Tx, ctx: DomainContext, groupId: number): Promise<Group> {
@@ -72,7 +73,7 @@ export async function applyMemberDelta(tx: Tx, ctx: DomainContext, group: Group,
 }
 
 export async function addGroupMember(ctx: DomainContext, groupId: number, userId: number): Promise<Group> {
-  return ctx.db.$transaction(async (tx) => {
+  return writeTransaction(ctx.db, ctx.tenantId, async (tx) => {
     const group = await groupForMemberWrite(tx, ctx, groupId);
     await requireUsers(tx, ctx, [userId], 'userId');
     const added = await tx.$executeRaw`
@@ -84,7 +85,7 @@ export async function addGroupMember(ctx: DomainContext, groupId: number, userId
 }
 
 export async function removeGroupMember(ctx: DomainContext, groupId: number, userId: number): Promise<Group> {
-  return ctx.db.$transaction(async (tx) => {
+  return writeTransaction(ctx.db, ctx.tenantId, async (tx) => {
     const group = await groupForMemberWrite(tx, ctx, groupId);
     await requireUsers(tx, ctx, [userId], 'userId');
     const { count } = await tx.groupMember.deleteMany({ where: { tenantId: ctx.tenantId, groupId, userId } });
@@ -101,7 +102,7 @@ export interface MemberSync {
 
 /** Makes the group's direct members exactly `userIds`, or changes nothing if any id is unknown. */
 export function setGroupMembers(ctx: DomainContext, groupId: number, userIds: readonly number[]): Promise<MemberSync> {
-  return ctx.db.$transaction(async (tx) => replaceMembers(tx, ctx, await groupForMemberWrite(tx, ctx, groupId), userIds));
+  return writeTransaction(ctx.db, ctx.tenantId, async (tx) => replaceMembers(tx, ctx, await groupForMemberWrite(tx, ctx, groupId), userIds));
 }
 
 /** setGroupMembers inside the caller's transaction, for a group found by groupForMemberWrite. */

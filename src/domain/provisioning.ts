@@ -10,6 +10,7 @@ import { type MemberDelta, applyMemberDelta, replaceMembers } from './members';
 import { lockTree } from './tree-lock';
 import { lockVersion } from './versions';
 import { optionalText } from './validate';
+import { writeTransaction } from './write-turn';
 
 /** Where the credential's new groups go: the one subtree root it may write in, or the top level. */
 export function provisioningParent(ctx: DomainContext): number | null {
@@ -57,7 +58,7 @@ export interface ProvisionedGroupInput {
 
 /** Creates a group where the credential provisions groups, with its first members. */
 export function provisionGroup(ctx: DomainContext, input: ProvisionedGroupInput): Promise<Group> {
-  return ctx.db.$transaction(async (tx) => {
+  return writeTransaction(ctx.db, ctx.tenantId, async (tx) => {
     await lockTree(tx, ctx.tenantId, 'exclusive');
     const parentId = provisioningParent(ctx);
     if (typeof input.name === 'string') await requireUniqueName(tx, ctx, parentId, input.name, null);
@@ -88,7 +89,7 @@ export function updateProvisionedGroup(
   expectedVersion: number | null = null,
 ): Promise<Group> {
   const renames = change.name !== undefined || change.externalId !== undefined;
-  return ctx.db.$transaction(async (tx) => {
+  return writeTransaction(ctx.db, ctx.tenantId, async (tx) => {
     // A rename must see its siblings' names as they are; member changes only depend on the tree.
     await lockTree(tx, ctx.tenantId, renames ? 'exclusive' : 'shared');
     let group = await groupAtVersion(tx, ctx, id, expectedVersion);
@@ -111,7 +112,7 @@ export function updateProvisionedGroup(
 
 /** Deletes a provisioned group (its children become roots, as for any group), if still at `expectedVersion`. */
 export function deprovisionGroup(ctx: DomainContext, id: number, expectedVersion: number | null = null): Promise<number> {
-  return ctx.db.$transaction(async (tx) => {
+  return writeTransaction(ctx.db, ctx.tenantId, async (tx) => {
     await lockTree(tx, ctx.tenantId, 'exclusive');
     return removeGroup(tx, ctx, await groupAtVersion(tx, ctx, id, expectedVersion));
   });

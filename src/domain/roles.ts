@@ -10,6 +10,7 @@ import { groupByOwner, rowsById } from './rows';
 import { conflictOnDuplicate } from './unique';
 import { optionalText, requiredName } from './validate';
 import { type Page, type Window, idPage } from './pages';
+import { writeTransaction } from './write-turn';
 
 export type { Role } from '../generated/prisma/client';
 
@@ -32,7 +33,7 @@ export async function createRole(ctx: DomainContext, input: { name: unknown; des
   const name = requiredName(input.name, 'name', 255);
   const description = optionalText(input.description, 'description', 4000) ?? null;
   return conflictOnDuplicate(
-    ctx.db.$transaction(async (tx) => {
+    writeTransaction(ctx.db, ctx.tenantId, async (tx) => {
       const role = await tx.role.create({ data: { tenantId: ctx.tenantId, name, description } });
       await recordEvents(tx, ctx, [
         {
@@ -61,7 +62,7 @@ function recordAssignment(tx: Tx, ctx: DomainContext, assigned: boolean, roleId:
 
 /** Assigning twice or unassigning what is not assigned is not an error: the end state is what was asked. */
 export async function setGroupRole(ctx: DomainContext, groupId: number, roleId: number, assigned: boolean): Promise<Group> {
-  return ctx.db.$transaction(async (tx) => {
+  return writeTransaction(ctx.db, ctx.tenantId, async (tx) => {
     // A group the credential cannot read is not found, or roles:write alone would probe group ids.
     const group = await findGroupForWrite(tx, ctx, groupId, 'groupId');
     await requireRole(tx, ctx, roleId);
@@ -81,7 +82,7 @@ export async function setGroupRole(ctx: DomainContext, groupId: number, roleId: 
 }
 
 export async function setUserRole(ctx: DomainContext, userId: number, roleId: number, assigned: boolean): Promise<User> {
-  return ctx.db.$transaction(async (tx) => {
+  return writeTransaction(ctx.db, ctx.tenantId, async (tx) => {
     const user = await tx.user.findFirst({ where: { tenantId: ctx.tenantId, id: userId } });
     if (!user) throw new NotFoundError('User', userId, 'userId');
     await requireRole(tx, ctx, roleId);

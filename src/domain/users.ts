@@ -8,6 +8,7 @@ import { conflictOnDuplicate } from './unique';
 import { lockVersion } from './versions';
 import { type Page, type Window, idPage } from './pages';
 import { containsText, normaliseEmail, optionalName, optionalText } from './validate';
+import { writeTransaction } from './write-turn';
 
 export type { User } from '../generated/prisma/client';
 
@@ -129,7 +130,7 @@ const created = (fields: Record<string, unknown>) =>
 
 async function insertUser(ctx: DomainContext, profile: UserProfile, recorded: (user: User) => Record<string, unknown>): Promise<User> {
   return uniqueOrConflict(
-    ctx.db.$transaction(async (tx) => {
+    writeTransaction(ctx.db, ctx.tenantId, async (tx) => {
       await requireUnique(tx, ctx, profile, null);
       const user = await tx.user.create({ data: { tenantId: ctx.tenantId, ...columnsOf(profile) } });
       await recordEvents(tx, ctx, [{ action: 'USER_CREATED', target: { type: 'User', id: user.id }, changes: created(recorded(user)) }]);
@@ -180,7 +181,7 @@ export async function changeUser(
   expectedVersion: number | null = null,
 ): Promise<User> {
   return uniqueOrConflict(
-    ctx.db.$transaction(async (tx) => {
+    writeTransaction(ctx.db, ctx.tenantId, async (tx) => {
       const before = await lockedUser(tx, ctx, id, expectedVersion);
       const profile = checkProfile(change(before));
       const changes = changed(
@@ -204,7 +205,7 @@ export async function changeUser(
  * readers of a subtree's trail and feed see the member go.
  */
 export async function deleteUser(ctx: DomainContext, id: number, expectedVersion: number | null = null): Promise<void> {
-  await ctx.db.$transaction(async (tx) => {
+  await writeTransaction(ctx.db, ctx.tenantId, async (tx) => {
     const user = await lockedUser(tx, ctx, id, expectedVersion);
     const left = await tx.$queryRaw<{ id: number; path: number[] }[]>`
       UPDATE groups g SET version = g.version + 1, updated_at = now()

@@ -157,6 +157,8 @@ export function limitsPlugin(options: LimitsPluginOptions): ApolloServerPlugin<G
           if (failed && noData(result.data)) {
             response.http.status = GRAPHQL_STATUS[failed];
             if (failed === 'UNAVAILABLE') response.http.headers.set('retry-after', '2');
+            const retryAfter = result.errors?.find((e) => e.extensions?.code === failed)?.extensions?.retryAfterSeconds;
+            if (failed === 'RATE_LIMITED' && typeof retryAfter === 'number') response.http.headers.set('retry-after', String(retryAfter));
           }
           if (codes.includes('UNAVAILABLE')) metrics.databaseErrors.inc();
         },

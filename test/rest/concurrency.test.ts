@@ -1,6 +1,8 @@
-// 50 simultaneous membership writes on the same memberships: every one answers 204 (no
-// deadlock, no unique violation, no transaction timeout) and the last writes win. On
-// PostgreSQL only: PGlite runs one statement at a time, so there nothing would race.
+// 50 simultaneous membership writes on the same memberships, sent to two apps on one database as
+// two server processes would get them: every one answers 204 (no deadlock, no unique violation,
+// no transaction timeout) and the last writes win. On PostgreSQL only: PGlite runs one statement
+// at a time, so there nothing would race.
+import { anotherApp } from '../support/harness';
 import { racesOnPostgres } from '../support/races';
 import { Rest } from '../support/rest';
 import { checkTreesAfterEach } from '../support/tree-check';
@@ -15,6 +17,7 @@ interface Membership {
 
 racesOnPostgres('REST membership writes under concurrency', (h) => {
   checkTreesAfterEach(h);
+  const other = anotherApp();
 
   async function setUp() {
     const api = new Rest(await h.workspace());
@@ -25,7 +28,8 @@ racesOnPostgres('REST membership writes under concurrency', (h) => {
     const memberships: Membership[] = [parent, child].flatMap((g) => users.map((userId) => ({ groupId: g.id, userId })));
     // Half the requests use a key restricted to the subtree, so the domain checks paths under the lock.
     const restricted = api.as(await api.ws.key([`groups:members:write@${parent.id}`]));
-    return { api, restricted, parent, child, memberships };
+    const elsewhere = [api, restricted].map((client) => new Rest(api.ws.through(other), client.key));
+    return { api, clients: [api, restricted, ...elsewhere], parent, child, memberships };
   }
 
   /** Sends all requests at once; resolves to their statuses in order. */
@@ -47,8 +51,7 @@ racesOnPostgres('REST membership writes under concurrency', (h) => {
   }
 
   it('answers 204 to 50 simultaneous adds and removes on the same memberships, and keeps the last writes', async () => {
-    const { api, restricted, memberships } = await setUp();
-    const clients = [api, restricted];
+    const { api, clients, memberships } = await setUp();
     const perMembership = REQUESTS_PER_WAVE / memberships.length;
 
     // Wave 1: on every membership, adds and removes race each other.

@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { ALL_SCOPES } from '../../src/policy/scopes';
-import { type Database, openDatabase } from '../../src/db';
+import { DEFAULT_POOL, type Database, openDatabase } from '../../src/db';
 import { OPERATOR, createApiKey } from '../../src/domain/apikeys';
 import { type DomainContext, fullAccessContext } from '../../src/domain/context';
 import { createTenant } from '../../src/domain/tenants';
 import type { Tenant } from '../../src/generated/prisma/client';
-import { type TrafficLimits, queryLimits, trafficLimits } from '../../src/config';
+import { type PoolConfig, type TrafficLimits, queryLimits, trafficLimits } from '../../src/config';
 import { type AppOptions, buildApp } from '../../src/http/app';
 
 export type Backend = 'pglite' | 'postgres';
@@ -21,11 +21,25 @@ export const GENEROUS_TRAFFIC: Partial<TrafficLimits> = {
   pointsPerWindow: 1_000_000_000,
   requestsPerAddress: 1_000_000_000,
   concurrentPerCredential: 1000,
+  requestTimeoutMs: 60_000,
+};
+
+/**
+ * Suites that are not about the pool or the write queue get waits no test reaches on a busy
+ * machine: how long the machine takes must never turn into a 503 or a 429 there.
+ */
+export const GENEROUS_POOL: Partial<PoolConfig> = {
+  connectTimeoutMs: 30_000,
+  transactionMaxWaitMs: 30_000,
+  transactionTimeoutMs: 60_000,
+  writeQueueWaitMs: 60_000,
 };
 
 export interface HarnessOptions {
   traffic?: Partial<TrafficLimits>;
   app?: Partial<AppOptions>;
+  /** The PostgreSQL pool and write queue of the app's database handle. */
+  pool?: Partial<PoolConfig>;
   /** Runs once the test database is open; what it returns overrides the app's options (a proxied database, say). */
   setup?: (h: Harness) => Promise<Partial<AppOptions>>;
 }
@@ -68,9 +82,9 @@ export class Harness {
   async start(): Promise<void> {
     if (this.backend === 'pglite') {
       this.dataDir = mkdtempSync(path.join(tmpdir(), 'kauth-test-'));
-      this.db = await openDatabase({ kind: 'pglite', dataDir: this.dataDir });
+      this.db = await openDatabase({ kind: 'pglite', dataDir: this.dataDir }, { pool: { ...DEFAULT_POOL, ...GENEROUS_POOL, ...this.options.pool } });
     } else {
-      this.db = await openDatabase({ kind: 'postgres', url: process.env.KAUTH_TEST_POSTGRES_URL! });
+      this.db = await openDatabase({ kind: 'postgres', url: process.env.KAUTH_TEST_POSTGRES_URL! }, { pool: { ...DEFAULT_POOL, ...GENEROUS_POOL, ...this.options.pool } });
     }
     this.app = await buildApp({
       db: this.db.prisma,
@@ -134,6 +148,11 @@ export class Workspace {
     public adminKey: string,
   ) {}
 
+  /** The same workspace and key, reached through another harness's app (another process's, in effect). */
+  through(other: Harness): Workspace {
+    return new Workspace(other, this.tenant, this.adminKey);
+  }
+
   get ctx(): DomainContext {
     return fullAccessContext(this.h.db.prisma, this.tenant.id, { maxGroupDepth: MAX_GROUP_DEPTH });
   }
@@ -191,6 +210,14 @@ export class Workspace {
   async assignGroupRole(groupId: string, roleId: string): Promise<void> {
     await this.ok('mutation($g: ID!, $r: ID!) { assignGroupRole(groupId: $g, roleId: $r) { id } }', { g: groupId, r: roleId });
   }
+}
+
+/** A second app on this run's PostgreSQL database with a database handle of its own: what another server process is to the first. */
+export function anotherApp(options: HarnessOptions = {}): Harness {
+  const other = new Harness('postgres', options);
+  beforeAll(() => other.start(), 120_000);
+  afterAll(() => other.stop());
+  return other;
 }
 
 /** Declares `suite` once per backend, each with its own running app. */
