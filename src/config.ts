@@ -165,7 +165,7 @@ export function poolConfig(env: NodeJS.ProcessEnv = process.env): PoolConfig {
     statementTimeoutMs: intFrom(env, 'DB_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),
     transactionMaxWaitMs: intFrom(env, 'DB_TX_MAX_WAIT_MS', 2000, 100, 60_000),
     transactionTimeoutMs: intFrom(env, 'DB_TX_TIMEOUT_MS', 5000, 100, 600_000),
-    writeQueueWaitMs: intFrom(env, 'WRITE_QUEUE_WAIT_MS', 5000, 0, 600_000),
+    writeQueueWaitMs: intFrom(env, 'WRITE_QUEUE_WAIT_MS', 8000, 0, 600_000),
   };
 }
 

@@ -65,7 +65,7 @@ export const DEFAULT_POOL: PoolConfig = {
   statementTimeoutMs: 10_000,
   transactionMaxWaitMs: 2000,
   transactionTimeoutMs: 5000,
-  writeQueueWaitMs: 5000,
+  writeQueueWaitMs: 8000,
 };
 
 export class DatabaseUnavailableError extends Error {}
