@@ -1,7 +1,8 @@
-// Creates this run's PostgreSQL database. Under CI=true an unreachable server fails the run;
-// elsewhere the PostgreSQL half of the suite is skipped with a loud warning.
+// Creates this run's PostgreSQL database and its embedded-database template. Under CI=true an
+// unreachable server fails the run; elsewhere the PostgreSQL half of the suite is skipped with a loud warning.
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'pg';
+import { makePgliteTemplate } from './pglite-template';
 import { ADMIN_URL, databaseUrl, withAdmin } from './postgres';
 
 const STALE_AFTER_MS = 6 * 3600_000;
@@ -16,6 +17,7 @@ async function dropStale(client: Client): Promise<void> {
 }
 
 export default async function globalSetup(): Promise<void> {
+  await makePgliteTemplate();
   const name = `kauth_test_${Date.now()}_${randomBytes(3).toString('hex')}`;
   try {
     await withAdmin(async (client) => {

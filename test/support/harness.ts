@@ -1,9 +1,7 @@
 // Runs a behaviour suite against the real app over real HTTP, once per backend:
 // embedded PGlite (a fresh data directory per test file) and PostgreSQL (this run's
 // database, see global-setup). Tests isolate themselves by creating their own workspace.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { ALL_SCOPES } from '../../src/policy/scopes';
 import { DEFAULT_POOL, type Database, openDatabase } from '../../src/db';
@@ -13,6 +11,7 @@ import { createTenant } from '../../src/domain/tenants';
 import type { Tenant } from '../../src/generated/prisma/client';
 import { type PoolConfig, type TrafficLimits, queryLimits, trafficLimits } from '../../src/config';
 import { type AppOptions, buildApp } from '../../src/http/app';
+import { freshPgliteDir } from './pglite-template';
 
 export type Backend = 'pglite' | 'postgres';
 
@@ -81,7 +80,7 @@ export class Harness {
 
   async start(): Promise<void> {
     if (this.backend === 'pglite') {
-      this.dataDir = mkdtempSync(path.join(tmpdir(), 'kauth-test-'));
+      this.dataDir = freshPgliteDir();
       this.db = await openDatabase({ kind: 'pglite', dataDir: this.dataDir }, { pool: { ...DEFAULT_POOL, ...GENEROUS_POOL, ...this.options.pool } });
     } else {
       this.db = await openDatabase({ kind: 'postgres', url: process.env.KAUTH_TEST_POSTGRES_URL! }, { pool: { ...DEFAULT_POOL, ...GENEROUS_POOL, ...this.options.pool } });
