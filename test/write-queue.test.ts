@@ -183,3 +183,24 @@ racesOnPostgres('a write that cannot get its turn in time', (h) => {
     expect(await api.memberIds(group)).toEqual([users[0]]);
   });
 }, { pool: { ...GENEROUS_POOL, writeQueueWaitMs: 300 } });
+
+racesOnPostgres('a write the database rolls back to break a deadlock', (h) => {
+  it('is run again and made, not answered 503', async () => {
+    const { api, ws, group, users, session } = await burstSetUp(h, 1);
+    let add!: Promise<Response<unknown>>;
+    try {
+      // The add holds the tree lock (shared) and waits for the user row the session holds; the
+      // session then asks for the tree lock: a deadlock, which PostgreSQL breaks by rolling back
+      // the add, the first to wait (the session checks for deadlocks only after a minute). The
+      // session getting the tree lock at all shows the add's transaction was rolled back.
+      await session.run('SET deadlock_timeout = 60000');
+      add = api.post(`/groups/${group}/members/${users[0]}`);
+      await parkedOnTheSession(session);
+      await session.run('SELECT pg_advisory_xact_lock(7263001, $1::int)', [ws.tenant.id]);
+    } finally {
+      await session.close();
+    }
+    expect((await add).status).toBe(204);
+    expect(await api.memberIds(group)).toEqual([users[0]]);
+  });
+});

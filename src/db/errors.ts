@@ -9,9 +9,11 @@ const UNAVAILABLE_KINDS = new Set([
   'TooManyConnections',
   'TlsConnectionError',
   'TransactionAlreadyClosed',
+  'TransactionWriteConflict',
 ]);
-// Prisma: server unreachable, timed out, connection closed, pool timeout, transaction could not start.
-const UNAVAILABLE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028']);
+// Prisma: server unreachable, timed out, connection closed, pool timeout, transaction could not start,
+// write conflict or deadlock (once its retries are spent: src/domain/write-turn.ts).
+const UNAVAILABLE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024', 'P2028', 'P2034']);
 // PostgreSQL: too many connections, statement timeout, shutting down or starting, deadlock, lock timeout.
 const UNAVAILABLE_SQLSTATES = new Set(['53300', '57014', '57P01', '57P02', '57P03', '40P01', '55P03']);
 const UNAVAILABLE_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
@@ -19,6 +21,7 @@ const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying
 
 interface Inspectable {
   code?: unknown;
+  originalCode?: unknown;
   kind?: unknown;
   message?: unknown;
   cause?: unknown;
@@ -46,4 +49,14 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     if (typeof e.kind === 'string' && UNAVAILABLE_KINDS.has(e.kind)) return true;
     return typeof e.message === 'string' && UNAVAILABLE_MESSAGES.test(e.message);
   });
+}
+
+/**
+ * True when the database rolled the transaction back to break a deadlock or a serialisation
+ * conflict (SQLSTATE 40P01, 40001; Prisma's P2034): run again, it is expected to succeed.
+ */
+export function isWriteConflict(error: unknown): boolean {
+  return causes(error).some(
+    (e) => e.code === 'P2034' || e.kind === 'TransactionWriteConflict' || ['40P01', '40001'].includes(String(e.code ?? e.originalCode)),
+  );
 }

@@ -22,7 +22,7 @@ export { readerOf, selectColumns } from './reader';
 export { analyzeStaleTables } from './analyze';
 export { migrate, MigrationError } from './migrator';
 export { DataDirError, DataDirInUseError } from './data-dir-lock';
-export { isDatabaseUnavailable } from './errors';
+export { isDatabaseUnavailable, isWriteConflict } from './errors';
 export { workScope, throwIfStopped, type WorkScope } from './work-scope';
 export { WriteQueue, WriteQueueTimeoutError, writeQueueOf } from './write-queue';
 

@@ -42,6 +42,11 @@ export class Session {
     await this.holder.query(sql, params);
   }
 
+  /** Runs one more statement in the held transaction (it may wait for a lock). */
+  async run(sql: string, params: unknown[] = []): Promise<void> {
+    await this.holder.query(sql, params);
+  }
+
   /** Rolls back what it holds and disconnects. */
   async close(): Promise<void> {
     await this.holder.query('ROLLBACK');
