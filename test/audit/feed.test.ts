@@ -253,6 +253,9 @@ describe('a poller while many writers commit through two server processes (Postg
 
 // The NOTIFY that wakes every process's hub is part of the write's last statement: PostgreSQL
 // delivers it when the write commits, and drops it when the write rolls back.
+// Long enough for the write to reach its last statement on a busy machine, short enough to wait past.
+const TX_TIMEOUT_MS = 3000;
+
 postgresOnly('the change notification', (h) => {
   let listener: Client;
   const heard: string[] = [];
@@ -286,7 +289,9 @@ postgresOnly('the change notification', (h) => {
 
     // Rolled back in its last statement (number, insert, NOTIFY): a session of the test holds
     // the workspace's sequence row, so that statement waits for it past the write's transaction
-    // timeout (5 s); the row is released only then, the statement goes on, and the write is rolled back.
+    // timeout (TX_TIMEOUT_MS); the row is released only then, the statement goes on, and the
+    // write is rolled back. The wait below ends after the timeout's timer has fired however slow
+    // the machine is: it was started later, for longer.
     const session = await Session.open();
     try {
       await session.hold('SELECT 1 FROM audit_sequences WHERE tenant_id = $1 FOR UPDATE', [ws.tenant.id]);
@@ -296,7 +301,7 @@ postgresOnly('the change notification', (h) => {
         const waiting = await session.waitingFor([session.pid]);
         return waiting.length > 0 ? waiting : undefined;
       });
-      await new Promise((resolve) => setTimeout(resolve, 6500));
+      await new Promise((resolve) => setTimeout(resolve, TX_TIMEOUT_MS + 500));
       expect(settled).toBe(false);
       expect(await session.waitingFor([session.pid])).toEqual([writer]);
       await session.close();
@@ -329,4 +334,4 @@ postgresOnly('the change notification', (h) => {
       [after, 'ROLE_CREATED'],
     ]);
   }, 60_000);
-});
+}, { pool: { transactionTimeoutMs: TX_TIMEOUT_MS } });
