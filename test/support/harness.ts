@@ -45,8 +45,20 @@ export interface HarnessOptions {
 
 export const MAX_GROUP_DEPTH = 8;
 
+/**
+ * The backends the suites run on: both when PostgreSQL is reachable, else PGlite alone.
+ * KAUTH_TEST_BACKENDS=postgres keeps only PostgreSQL (the Node 24 pass of CI: scripts/test-node24.sh).
+ */
 export function backends(): Backend[] {
-  return process.env.KAUTH_TEST_POSTGRES_URL ? ['pglite', 'postgres'] : ['pglite'];
+  const reachable: Backend[] = process.env.KAUTH_TEST_POSTGRES_URL ? ['pglite', 'postgres'] : ['pglite'];
+  const only = process.env.KAUTH_TEST_BACKENDS;
+  if (!only) return reachable;
+  const wanted = only.split(',');
+  const unknown = wanted.filter((name) => name !== 'pglite' && name !== 'postgres');
+  if (unknown.length > 0) throw new Error(`KAUTH_TEST_BACKENDS: unknown backend ${unknown.join(', ')} (pglite, postgres)`);
+  const missing = wanted.filter((name) => !reachable.includes(name as Backend));
+  if (missing.length > 0) throw new Error(`KAUTH_TEST_BACKENDS asks for ${missing.join(', ')}, which this run cannot reach`);
+  return reachable.filter((backend) => wanted.includes(backend));
 }
 
 export interface Response<T = any> {
