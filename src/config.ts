@@ -55,6 +55,8 @@ export interface PoolConfig {
   transactionTimeoutMs: number;
   /** How long a write waits for its turn among its workspace's writes in this process (src/db/write-queue.ts) before 429. */
   writeQueueWaitMs: number;
+  /** Writes of one workspace running at once in this process, each on a pooled connection. */
+  writeConcurrency: number;
 }
 
 export interface Config {
@@ -166,6 +168,7 @@ export function poolConfig(env: NodeJS.ProcessEnv = process.env): PoolConfig {
     transactionMaxWaitMs: intFrom(env, 'DB_TX_MAX_WAIT_MS', 2000, 100, 60_000),
     transactionTimeoutMs: intFrom(env, 'DB_TX_TIMEOUT_MS', 5000, 100, 600_000),
     writeQueueWaitMs: intFrom(env, 'WRITE_QUEUE_WAIT_MS', 8000, 0, 600_000),
+    writeConcurrency: intFrom(env, 'WRITE_CONCURRENCY_PER_WORKSPACE', 2, 1, 1000),
   };
 }
 

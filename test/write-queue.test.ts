@@ -42,6 +42,22 @@ describe('the write queue', () => {
     expect(queue.depth(1)).toBe(0);
   });
 
+  it('runs as many writes of one workspace at once as it is given, the next ones as those finish', async () => {
+    const queue = new WriteQueue(60_000, 2);
+    const log: string[] = [];
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => controlled(log, name));
+    const results = [queue.run(1, a.work), queue.run(1, b.work), queue.run(1, c.work)];
+    await turnsPassed();
+    expect(log).toEqual(['start a', 'start b']);
+    b.finish();
+    await turnsPassed();
+    expect(log).toEqual(['start a', 'start b', 'end b', 'start c']);
+    a.finish();
+    c.finish();
+    expect(await Promise.all(results)).toEqual(['a', 'b', 'c']);
+    expect(queue.depth(1)).toBe(0);
+  });
+
   it('lets writes of different workspaces run at the same time', async () => {
     const queue = new WriteQueue(60_000);
     const log: string[] = [];
@@ -114,36 +130,50 @@ describe('the write queue', () => {
 
 const ADD = 'mutation($g: ID!, $u: ID!) { addGroupMember(groupId: $g, userId: $u) { id } }';
 
-/** A workspace with a group, `n` users, and a test session that parks a member add of the first user at its insert. */
-async function burstSetUp(h: Harness, n: number) {
+/** Where a test session parks member adds: every write of the workspace (its audit sequence row, taken last), or the add of one user (its row, locked by the insert's foreign-key check). */
+type Park = { every: true } | { user: number };
+
+/** A workspace with a group, `n` users, and a test session that parks member adds as `park` says. */
+async function burstSetUp(h: Harness, n: number, park: (users: number[]) => Park) {
   const ws = await h.workspace();
   const group = Number(await ws.group('Sync target'));
   const users: number[] = [];
   for (let i = 0; i < n; i += 1) users.push(Number(await ws.user()));
   const session = await Session.open();
-  // The insert's foreign-key check locks the user row (FOR KEY SHARE): held, it parks the first add there.
-  await session.hold('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [users[0]]);
+  const where = park(users);
+  if ('every' in where) await session.hold('SELECT 1 FROM audit_sequences WHERE tenant_id = $1 FOR UPDATE', [ws.tenant.id]);
+  else await session.hold('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [where.user]);
   return { ws, api: new Rest(ws), group, users, session };
 }
 
-async function parkedOnTheSession(session: Session): Promise<void> {
-  await waitFor('the first write to wait for the held row', async () => ((await session.waitingFor([session.pid])).length > 0 ? true : undefined));
+/** Sessions that wait for what the test's session holds, or for one of those (the group row the first write updated, say). */
+async function blockedBy(session: Session): Promise<number[]> {
+  const blocked: number[] = [];
+  for (let wave = await session.waitingFor([session.pid]); wave.length > 0; wave = await session.waitingFor(wave)) blocked.push(...wave);
+  return blocked;
 }
+
+/** Resolves once `n` requests wait, directly or not, for what the session holds. */
+async function parkedOnTheSession(session: Session, n = 1): Promise<void> {
+  await waitFor(`${n} write(s) to wait for the held row`, async () => ((await blockedBy(session)).length >= n ? true : undefined));
+}
+
+const WRITE_CONCURRENCY = 2;
 
 racesOnPostgres('a burst of writes to one workspace', (h) => {
   const depth = (ws: Workspace) => writeQueueOf(h.db.prisma)!.depth(ws.tenant.id);
 
-  it('queues the writes behind a stuck one without taking connections, keeps reads of another workspace answering, then makes them all', async () => {
-    const { ws, api, group, users, session } = await burstSetUp(h, 31);
+  it('queues the writes behind stuck ones without taking connections, keeps reads of another workspace answering, then makes them all', async () => {
+    const { ws, api, group, users, session } = await burstSetUp(h, 31, () => ({ every: true }));
     const other = await h.workspace();
     let adds: Promise<{ status: number }>[] = [];
     try {
-      adds = [api.post(`/groups/${group}/members/${users[0]}`)];
-      await parkedOnTheSession(session);
-      adds.push(...users.slice(1).map((u) => api.post(`/groups/${group}/members/${u}`)));
+      adds = users.map((u) => api.post(`/groups/${group}/members/${u}`));
+      await parkedOnTheSession(session, WRITE_CONCURRENCY);
       await waitFor('the burst to reach the queue', async () => (depth(ws) === 31 ? true : undefined));
-      // 30 writes wait, and only the stuck one holds a connection (of 3): the pool still serves reads.
-      expect(h.db.poolStats()).toMatchObject({ inUse: 1, waiting: 0 });
+      // 29 writes wait, and only the two stuck ones hold connections (of 4): the pool still serves reads.
+      expect(h.db.poolStats()).toMatchObject({ inUse: WRITE_CONCURRENCY, waiting: 0 });
+      expect(await blockedBy(session)).toHaveLength(WRITE_CONCURRENCY);
       const read = await other.gql('{ groups(first: 5) { totalCount } }');
       expect({ status: read.status, errors: read.body.errors }).toEqual({ status: 200, errors: undefined });
     } finally {
@@ -152,24 +182,24 @@ racesOnPostgres('a burst of writes to one workspace', (h) => {
     expect((await Promise.all(adds)).map((res) => res.status)).toEqual(Array(31).fill(204));
     expect((await api.memberIds(group)).sort((a, b) => a - b)).toEqual(users);
   });
-}, { pool: { ...GENEROUS_POOL, size: 3 } });
+}, { pool: { ...GENEROUS_POOL, size: 4, writeConcurrency: WRITE_CONCURRENCY } });
 
 racesOnPostgres('a write that cannot get its turn in time', (h) => {
   const depth = (ws: Workspace) => writeQueueOf(h.db.prisma)!.depth(ws.tenant.id);
 
   it('is refused with 429 and Retry-After, over REST and GraphQL, and nothing of it is written', async () => {
-    const { ws, api, group, users, session } = await burstSetUp(h, 3);
-    let first!: Promise<{ status: number }>;
+    const { ws, api, group, users, session } = await burstSetUp(h, 4, () => ({ every: true }));
+    let running!: Promise<{ status: number }[]>;
     let rest!: Response<RestErrorBody>;
     let graphql!: Response<GraphQLBody>;
     try {
-      first = api.post(`/groups/${group}/members/${users[0]}`);
-      await parkedOnTheSession(session);
+      running = Promise.all(users.slice(0, WRITE_CONCURRENCY).map((u) => api.post(`/groups/${group}/members/${u}`)));
+      await parkedOnTheSession(session, WRITE_CONCURRENCY);
       [rest, graphql] = await Promise.all([
-        api.post(`/groups/${group}/members/${users[1]}`),
-        ws.gql(ADD, { g: String(group), u: String(users[2]) }),
+        api.post(`/groups/${group}/members/${users[2]}`),
+        ws.gql(ADD, { g: String(group), u: String(users[3]) }),
       ]);
-      expect(depth(ws)).toBe(1);
+      expect(depth(ws)).toBe(WRITE_CONCURRENCY);
     } finally {
       await session.close();
     }
@@ -179,14 +209,14 @@ racesOnPostgres('a write that cannot get its turn in time', (h) => {
     expect(graphql.status).toBe(429);
     expect(Number(graphql.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(graphql.body.errors?.map((e) => e.extensions)).toEqual([expect.objectContaining({ code: 'RATE_LIMITED', reason: 'write_queue' })]);
-    expect((await first).status).toBe(204);
-    expect(await api.memberIds(group)).toEqual([users[0]]);
+    expect((await running).map((res) => res.status)).toEqual([204, 204]);
+    expect((await api.memberIds(group)).sort((a, b) => a - b)).toEqual(users.slice(0, WRITE_CONCURRENCY));
   });
-}, { pool: { ...GENEROUS_POOL, writeQueueWaitMs: 300 } });
+}, { pool: { ...GENEROUS_POOL, writeQueueWaitMs: 300, writeConcurrency: WRITE_CONCURRENCY } });
 
 racesOnPostgres('a write the database rolls back to break a deadlock', (h) => {
   it('is run again and made, not answered 503', async () => {
-    const { api, ws, group, users, session } = await burstSetUp(h, 1);
+    const { api, ws, group, users, session } = await burstSetUp(h, 1, (u) => ({ user: u[0] }));
     let add!: Promise<Response<unknown>>;
     try {
       // The add holds the tree lock (shared) and waits for the user row the session holds; the

@@ -66,6 +66,7 @@ export const DEFAULT_POOL: PoolConfig = {
   transactionMaxWaitMs: 2000,
   transactionTimeoutMs: 5000,
   writeQueueWaitMs: 8000,
+  writeConcurrency: 2,
 };
 
 export class DatabaseUnavailableError extends Error {}
@@ -258,7 +259,7 @@ export async function openDatabase(
     },
   };
   if (config.kind === 'postgres') registerReader(prisma, opened.raw, statements);
-  registerWriteQueue(prisma, new WriteQueue(pool.writeQueueWaitMs));
+  registerWriteQueue(prisma, new WriteQueue(pool.writeQueueWaitMs, pool.writeConcurrency));
   if (options.migrate !== false) {
     try {
       await migrate(opened.raw);
