@@ -3,6 +3,9 @@
 // whether the next request waits for it or runs past it.
 import { Client } from 'pg';
 import { type Harness, type HarnessOptions, backends, postgresOnly } from './harness';
+import { PATIENCE_MS, waitFor } from './wait';
+
+export { waitFor } from './wait';
 
 const NOT_RACING = 'PostgreSQL is unreachable, and PGlite runs one statement at a time, so nothing here can race';
 
@@ -53,29 +56,18 @@ export class Session {
     await Promise.all([this.holder.end(), this.observer.end()]);
   }
 
-  /** Sessions waiting for a lock that one of `pids` holds. */
-  async waitingFor(pids: number[]): Promise<number[]> {
+  /** Sessions waiting for a lock that one of `pids` holds; only those of connections named `applicationName`, if given. */
+  async waitingFor(pids: number[], applicationName?: string): Promise<number[]> {
     const { rows } = await this.observer.query<{ pid: number }>(
-      'SELECT pid FROM pg_stat_activity WHERE pg_blocking_pids(pid) && $1::int[] ORDER BY pid',
-      [pids],
+      'SELECT pid FROM pg_stat_activity WHERE pg_blocking_pids(pid) && $1::int[] AND ($2::text IS NULL OR application_name = $2) ORDER BY pid',
+      [pids, applicationName ?? null],
     );
     return rows.map((row) => row.pid);
   }
 }
 
-/** Polls `probe` until it returns a value, failing with `what` after `ms`. */
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** Whichever comes first: `request` settles, or `waits()` turns true (polled). */
-export async function settlesOrWaits(request: Promise<unknown>, waits: () => Promise<boolean>, ms = 10_000): Promise<'settled' | 'waits'> {
+export async function settlesOrWaits(request: Promise<unknown>, waits: () => Promise<boolean>, ms = PATIENCE_MS): Promise<'settled' | 'waits'> {
   let settled = false;
   void request.finally(() => (settled = true)).catch(() => undefined);
   return waitFor('a request to settle or to wait for a lock', async () => {
