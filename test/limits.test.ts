@@ -1,7 +1,10 @@
 // Queries are priced and refused before they run; what runs has a deadline and a size cap.
-import { Client } from 'pg';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { queryLimits, trafficLimits } from '../src/config';
-import { type GraphQLBody, type Harness, MAX_GROUP_DEPTH, type Response, type Workspace, codes, eachBackend, postgresOnly } from './support/harness';
+import { ManualClock } from './support/clock';
+import { type GraphQLBody, type Harness, MAX_GROUP_DEPTH, type Response, type Workspace, anotherApp, codes, eachBackend, postgresOnly } from './support/harness';
+import { Session } from './support/races';
+import { sleep, waitFor } from './support/wait';
 
 const LIMITS = queryLimits({});
 
@@ -42,8 +45,8 @@ async function bulkChildren(h: Harness, ws: Workspace, parentId: string, count: 
 
 /** Statements a request sends beyond those of `{ viewer { scopes } }`, which only authenticates. */
 async function statementsBeyondAuth(h: Harness, ws: Workspace, query: string): Promise<{ extra: number; res: Response<GraphQLBody> }> {
-  await ws.gql('{ viewer { scopes } }'); // the key's first use also records lastUsedAt
-  await new Promise((resolve) => setImmediate(resolve));
+  await ws.gql('{ viewer { scopes } }'); // the key's first use also records lastUsedAt, after the response
+  await h.app.settled();
   let before = h.db.statements.total;
   await ws.gql('{ viewer { scopes } }');
   const auth = h.db.statements.total - before;
@@ -186,7 +189,9 @@ eachBackend('query limits', (h) => {
     const introspection = await ws.gql('{ __schema { queryType { name } } }');
     expect(introspection.body.data).toEqual({ __schema: { queryType: { name: 'Query' } } });
   });
-});
+  // A clock that stands still: a remembered key does not age out of the credential cache between
+  // the requests statementsBeyondAuth compares, however long they take, and its use is recorded once.
+}, { app: { clock: new ManualClock() } });
 
 eachBackend('query limits in production', (h) => {
   it('gives no field suggestions and refuses introspection', async () => {
@@ -236,89 +241,146 @@ eachBackend('request deadline', (h) => {
   });
 }, { traffic: { ...trafficLimits({}), requestTimeoutMs: 1, pointsPerWindow: 1e9, requestsPerAddress: 1e9 } });
 
-/** Holds an ACCESS EXCLUSIVE lock on `groups` from another session: reads of groups wait for it. */
-async function lockGroups(): Promise<() => Promise<void>> {
-  const client = new Client({ connectionString: process.env.KAUTH_TEST_POSTGRES_URL });
-  client.on('error', () => undefined); // the suite's teardown may end it
-  await client.connect();
-  await client.query('BEGIN');
-  await client.query('LOCK TABLE groups IN ACCESS EXCLUSIVE MODE');
+/** An ACCESS EXCLUSIVE lock on `groups`, held by a session of the test's own: reads of groups wait for it. */
+async function lockGroups(): Promise<{ waitedOnBy(applicationName: string): Promise<void>; release(): Promise<void> }> {
+  const session = await Session.open();
+  await session.hold('LOCK TABLE groups IN ACCESS EXCLUSIVE MODE', []);
   let released = false;
-  return async () => {
-    if (released) return;
-    released = true;
-    await client.query('ROLLBACK');
-    await client.end();
+  return {
+    /** Resolves once a connection named `applicationName` waits for the lock. */
+    waitedOnBy: async (applicationName) => {
+      await waitFor(`a statement of ${applicationName} to wait for the lock on groups`, async () => (await session.waitingFor([session.pid], applicationName)).length > 0);
+    },
+    release: async () => {
+      if (released) return;
+      released = true;
+      await session.close();
+    },
   };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * The moments the server reaches with one request (picked by its x-request-id): `closed` once it
+ * has heard the client's connection close, `ended` once it has finished with the request and
+ * writes its answer (to a closed socket, if the client has gone). By then the request has started
+ * every statement it was going to start.
+ */
+function watchRequest(h: Harness, requestId: string): { closed: () => Promise<void>; ended: () => Promise<void> } {
+  let closed = false;
+  let ended = false;
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    if (req.headers['x-request-id'] !== requestId) return;
+    h.app.server.off('request', onRequest);
+    res.once('close', () => (closed = true));
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.end = ((...args: unknown[]) => {
+      ended = true;
+      return end(...args);
+    }) as typeof res.end;
+  };
+  h.app.server.on('request', onRequest);
+  return {
+    closed: async () => {
+      await waitFor(`the server to hear request ${requestId}'s client leave`, () => closed);
+    },
+    ended: async () => {
+      await waitFor(`the server to finish request ${requestId}`, () => ended);
+    },
+  };
+}
+
 const NESTED = '{ groups(first: 5) { nodes { id children { nodes { id children { nodes { id } } } } } } }';
 /** NESTED's first statement alone: the page of groups. */
 const PAGE_ONLY = '{ groups(first: 5) { nodes { id } } }';
+/**
+ * The deadline of the app the deadline test sends its request to: no request needs that long to
+ * reach its first statement, even on a busy machine; the request is then parked on a lock and the
+ * test waits until the deadline has certainly passed.
+ */
+const DEADLINE_MS = 3000;
+/** The two apps' connections, told apart in pg_stat_activity. */
+const APP = 'kauth-test-limits';
+const APP_WITH_DEADLINE = 'kauth-test-limits-deadline';
+/**
+ * Every request looks its key up (no credential cache, whose entries age) and records its use at
+ * most once (lastUsedAt is written once a minute, and this clock stands still): a request sends
+ * the same statements each time, however long the test takes.
+ */
+const SAME_STATEMENTS = { credentialCache: false, clock: new ManualClock() };
 
 postgresOnly('stopping work at the deadline and when the client leaves', (h) => {
-  /** Statements a request sends while `during` runs, beyond authentication (measured with the same key). */
-  async function statementsDuring(during: () => Promise<unknown>): Promise<number> {
-    const before = h.db.statements.total;
+  // The same database through an app whose deadline a request parked on a lock will pass.
+  const withDeadline = anotherApp({ applicationName: APP_WITH_DEADLINE, traffic: { requestTimeoutMs: DEADLINE_MS }, app: SAME_STATEMENTS });
+
+  /** Statements `app` sends while `during` runs. */
+  async function statementsDuring(app: Harness, during: () => Promise<unknown>): Promise<number> {
+    await app.app.settled(); // the recording of a key's first use, if it is still under way
+    const before = app.db.statements.total;
     await during();
-    await sleep(300); // whatever the request would still start, let it start
-    return h.db.statements.total - before;
+    return app.db.statements.total - before;
+  }
+
+  /** NESTED's statements, and those of its first statement alone (each with the key's lookup). */
+  async function reference(ws: Workspace): Promise<{ normal: number; pageOnly: number }> {
+    await chain(ws, 3);
+    const normal = await statementsDuring(h, () => ws.gql(NESTED));
+    const pageOnly = await statementsDuring(h, () => ws.gql(PAGE_ONLY));
+    expect(pageOnly).toBeLessThan(normal);
+    return { normal, pageOnly };
   }
 
   it('starts no further statement once the deadline has passed, and answers TIMEOUT', async () => {
     const ws = await h.workspace();
-    const [root] = await chain(ws, 3);
-    expect(root).toBeTruthy();
-    await ws.gql('{ viewer { scopes } }');
-    const normal = await statementsDuring(() => ws.gql(NESTED));
-    const pageOnly = await statementsDuring(() => ws.gql(PAGE_ONLY));
-    expect(pageOnly).toBeLessThan(normal);
-    const release = await lockGroups();
+    const { pageOnly } = await reference(ws);
+    const late = ws.through(withDeadline);
+    await late.gql('{ viewer { scopes } }'); // the key's first use through this app records lastUsedAt
+    const lock = await lockGroups();
     let res: Response<GraphQLBody> | undefined;
-    const stopped = await statementsDuring(async () => {
+    const stopped = await statementsDuring(withDeadline, async () => {
       try {
-        const pending = ws.gql(NESTED);
-        await sleep(700); // the 400 ms deadline passes while the page query waits for the lock
-        await release();
+        const pending = late.gql(NESTED);
+        await lock.waitedOnBy(APP_WITH_DEADLINE);
+        // The request began before its page query waited for the lock: once this has passed, so has its deadline.
+        await sleep(DEADLINE_MS + 100);
+        await lock.release();
         res = await pending;
       } finally {
-        await release();
+        await lock.release();
       }
     });
     expect(res!.status).toBe(504);
     expect(codes(res!.body)).toEqual(['TIMEOUT']);
+    expect(res!.body.errors![0].extensions.deadlineMs).toBe(DEADLINE_MS);
     // The page was under way; the children (batched, both levels asking the same page window) never started.
     expect(stopped).toBe(pageOnly);
   });
 
   it("stops the request's work when its client disconnects", async () => {
     const ws = await h.workspace();
-    await chain(ws, 3);
-    await ws.gql('{ viewer { scopes } }');
-    const normal = await statementsDuring(() => ws.gql(NESTED));
-    const pageOnly = await statementsDuring(() => ws.gql(PAGE_ONLY));
-    expect(pageOnly).toBeLessThan(normal);
-    const release = await lockGroups();
-    const stopped = await statementsDuring(async () => {
+    const { pageOnly } = await reference(ws);
+    const lock = await lockGroups();
+    const stopped = await statementsDuring(h, async () => {
       try {
-      const controller = new AbortController();
-      const pending = fetch(`${h.baseUrl}/graphql`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${ws.adminKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ query: NESTED }),
-        signal: controller.signal,
-      }).catch((error: Error) => error);
-      await sleep(150);
-      controller.abort();
-      expect(await pending).toHaveProperty('name', 'AbortError');
-      await sleep(100);
+        const request = watchRequest(h, 'client-leaves');
+        const controller = new AbortController();
+        const pending = fetch(`${h.baseUrl}/graphql`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ws.adminKey}`, 'content-type': 'application/json', 'x-request-id': 'client-leaves' },
+          body: JSON.stringify({ query: NESTED }),
+          signal: controller.signal,
+        }).catch((error: Error) => error);
+        await lock.waitedOnBy(APP);
+        controller.abort();
+        expect(await pending).toHaveProperty('name', 'AbortError');
+        await request.closed();
+        // The page query goes on; what would follow it must not start.
+        await lock.release();
+        await request.ended();
       } finally {
-        await release();
+        await lock.release();
       }
     });
     expect(stopped).toBe(pageOnly);
     expect((await ws.gql('{ viewer { scopes } }')).status).toBe(200);
   });
-  // Every request looks its key up (no credential cache, whose entries age): the same statements each time.
-}, { traffic: { ...trafficLimits({}), requestTimeoutMs: 400, pointsPerWindow: 1e9, requestsPerAddress: 1e9 }, app: { credentialCache: false } });
+}, { applicationName: APP, app: SAME_STATEMENTS });

@@ -41,6 +41,8 @@ export interface HarnessOptions {
   pool?: Partial<PoolConfig>;
   /** Runs once the test database is open; what it returns overrides the app's options (a proxied database, say). */
   setup?: (h: Harness) => Promise<Partial<AppOptions>>;
+  /** On PostgreSQL, the application_name of the app's connections: how a test tells them apart in pg_stat_activity. */
+  applicationName?: string;
 }
 
 export const MAX_GROUP_DEPTH = 8;
@@ -95,7 +97,9 @@ export class Harness {
       this.dataDir = freshPgliteDir();
       this.db = await openDatabase({ kind: 'pglite', dataDir: this.dataDir }, { pool: { ...DEFAULT_POOL, ...GENEROUS_POOL, ...this.options.pool } });
     } else {
-      this.db = await openDatabase({ kind: 'postgres', url: process.env.KAUTH_TEST_POSTGRES_URL! }, { pool: { ...DEFAULT_POOL, ...GENEROUS_POOL, ...this.options.pool } });
+      const url = new URL(process.env.KAUTH_TEST_POSTGRES_URL!);
+      if (this.options.applicationName) url.searchParams.set('application_name', this.options.applicationName);
+      this.db = await openDatabase({ kind: 'postgres', url: url.toString() }, { pool: { ...DEFAULT_POOL, ...GENEROUS_POOL, ...this.options.pool } });
     }
     this.app = await buildApp({
       db: this.db.prisma,
