@@ -1,8 +1,6 @@
 // Fair share between clients: points per credential, requests per address, requests in flight.
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
-import { trafficLimits } from '../src/config';
 import { CredentialGate } from '../src/http/traffic';
 import { RateLimitedError } from '../src/domain/errors';
 import { openDatabase } from '../src/db';
@@ -10,10 +8,14 @@ import { OPERATOR, createApiKey } from '../src/domain/apikeys';
 import { fullAccessContext } from '../src/domain/context';
 import { createTenant } from '../src/domain/tenants';
 import { type Harness, codes, eachBackend, postgresOnly, uniqueSlug } from './support/harness';
+import { Session } from './support/races';
 import { redisReachable } from './support/redis';
-import { freePort, startServer } from './support/servers';
+import { SERVER_START_MS, freePort, startServer } from './support/servers';
+import { waitFor } from './support/wait';
 
-const TRAFFIC = { ...trafficLimits({}), pointsPerWindow: 10, requestsPerAddress: 1e9, windowSeconds: 60 };
+// Over the harness's generous limits (deadline, concurrency): a budget of 10 points, in a window
+// no test outlasts, however slow the machine.
+const TRAFFIC = { pointsPerWindow: 10, windowSeconds: 3600 };
 
 const rest = (h: Harness, slug: string, key: string) =>
   h.request('GET', `/t/${slug}/api/v1/groups`, { headers: { authorization: `Bearer ${key}` } });
@@ -98,39 +100,32 @@ describe('requests in flight per credential', () => {
   });
 });
 
-/** Holds an ACCESS EXCLUSIVE lock on `groups` until released: requests reading groups wait. */
-async function lockGroups(url: string): Promise<() => Promise<void>> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  await client.query('BEGIN');
-  await client.query('LOCK TABLE groups IN ACCESS EXCLUSIVE MODE');
-  return async () => {
-    await client.query('ROLLBACK');
-    await client.end();
-  };
-}
+const IN_FLIGHT = 'kauth-test-in-flight';
 
 postgresOnly('requests in flight per credential, over HTTP', (h) => {
-    it('refuses a second concurrent request of one key with 429 while another key is served', async () => {
-      const ws = await h.workspace();
-      const other = await h.workspace();
-      const release = await lockGroups(process.env.KAUTH_TEST_POSTGRES_URL!);
-      try {
-        const held = ws.gql('{ groups { nodes { id } } }');
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        const second = await ws.gql('{ viewer { scopes } }');
-        expect(second.status).toBe(429);
-        expect(second.body.errors![0].extensions).toMatchObject({ code: 'RATE_LIMITED', reason: 'concurrency', maxConcurrent: 1 });
-        const started = Date.now();
-        expect((await other.gql('{ viewer { scopes } }')).status).toBe(200);
-        expect(Date.now() - started).toBeLessThan(1000);
-        await release();
-        expect((await held).status).toBe(200);
-      } finally {
-        await release().catch(() => undefined);
-      }
-    });
-}, { traffic: { ...TRAFFIC, pointsPerWindow: 1e9, concurrentPerCredential: 1, concurrencyWaitMs: 200 } });
+  it('refuses a second concurrent request of one key with 429 while another key is served', async () => {
+    const ws = await h.workspace();
+    const other = await h.workspace();
+    // A session of the test's own locks `groups`: a request reading groups waits, holding its key's one slot.
+    const lock = await Session.open();
+    try {
+      await lock.hold('LOCK TABLE groups IN ACCESS EXCLUSIVE MODE', []);
+      let settled = false;
+      const held = ws.gql('{ groups { nodes { id } } }').finally(() => (settled = true));
+      await waitFor('the first request to wait for the lock', async () => (await lock.waitingFor([lock.pid], IN_FLIGHT)).length > 0);
+      const second = await ws.gql('{ viewer { scopes } }');
+      expect(second.status).toBe(429);
+      expect(second.body.errors![0].extensions).toMatchObject({ code: 'RATE_LIMITED', reason: 'concurrency', maxConcurrent: 1 });
+      // Another key's requests have slots of their own: served while the first one still waits.
+      expect((await other.gql('{ viewer { scopes } }')).status).toBe(200);
+      expect(settled).toBe(false);
+      await lock.close();
+      expect((await held).status).toBe(200);
+    } finally {
+      await lock.close().catch(() => undefined);
+    }
+  });
+}, { applicationName: IN_FLIGHT, traffic: { ...TRAFFIC, pointsPerWindow: 1e9, concurrentPerCredential: 1, concurrencyWaitMs: 200 } });
 
 // Two server processes on one PostgreSQL and one Redis spend from one budget.
 const REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
@@ -152,7 +147,8 @@ describe('one budget across two server processes (PostgreSQL and Redis)', () => 
     const { key } = await createApiKey(ctx, OPERATOR, { name: 'shared', scopes: ['groups:read'] });
     await db.close();
 
-    const env = { DATABASE_URL: url, REDIS_URL, REDIS_KEY_PREFIX: `kauth-test-${randomBytes(4).toString('hex')}`, RATE_LIMIT_POINTS: '30' };
+    // A window no run outlasts: the 40 requests spend from one budget however slow the machine.
+    const env = { DATABASE_URL: url, REDIS_URL, REDIS_KEY_PREFIX: `kauth-test-${randomBytes(4).toString('hex')}`, RATE_LIMIT_POINTS: '30', RATE_LIMIT_WINDOW_SECONDS: '3600' };
     const ports = [await freePort(), await freePort()];
     const servers = await Promise.all(ports.map((port) => startServer({ ...env, PORT: String(port) })));
     children.push(...servers.map((s) => s.child));
@@ -173,5 +169,5 @@ describe('one budget across two server processes (PostgreSQL and Redis)', () => 
     expect(statuses.filter((s) => s === 200)).toHaveLength(30);
     expect(statuses.slice(30)).toEqual(Array(10).fill(429));
     expect(remaining.slice(0, 3)).toEqual(['29', '28', '27']); // counted together, alternating processes
-  });
+  }, 2 * SERVER_START_MS);
 });
