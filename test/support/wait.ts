@@ -33,7 +33,7 @@ export async function waitFor<T>(
  * to see it, resolving true if it did. Attempts are repeated with twice the patience each time
  * (0.5 s, 1 s, 2 s… at most 8 s) until one succeeds; fails with `what` after `ms` in all.
  */
-export async function untilSeen(what: string, attempt: (round: number, patienceMs: number) => Promise<boolean>, ms = 2 * PATIENCE_MS): Promise<void> {
+export async function untilSeen(what: string, attempt: (round: number, patienceMs: number) => Promise<boolean>, ms = PATIENCE_MS): Promise<void> {
   const until = Date.now() + ms;
   for (let round = 0; ; round += 1) {
     if (await attempt(round, Math.min(500 * 2 ** round, 8000))) return;
