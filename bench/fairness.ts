@@ -5,10 +5,10 @@
 //   DATABASE_URL=postgres://…/kauth_bench npx tsx bench/fairness.ts   # a scratch PostgreSQL database
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { percentile, runBench } from './support';
+import { freePort } from '../test/support/servers';
+import { gql, percentile, runBench } from './support';
 
 const DURATION_MS = Number(process.env.DURATION_S ?? 15) * 1000;
 const FLOOD = 60;
@@ -19,23 +19,6 @@ const MODES: { name: string; env: Record<string, string> }[] = [
   { name: 'defaults (concurrency cap and points)', env: {} },
 ];
 const ONLY = process.env.MODES ? new Set(process.env.MODES.split(',').map(Number)) : null;
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-
-async function gql(base: string, key: string, query: string, variables?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}/graphql`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: res.status, body: await res.json().catch(() => null) };
-}
 
 /** On PostgreSQL there is no demo workspace: the CLI makes one, with an admin key, and its root group. */
 function postgresWorkspace(): string {

@@ -53,3 +53,13 @@ export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
+
+/** POSTs a GraphQL operation to a running server with `key` as the bearer credential. */
+export async function gql(base: string, key: string, query: string, variables?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${base}/graphql`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: res.status, body: await res.json().catch(() => null) };
+}

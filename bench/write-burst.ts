@@ -9,11 +9,11 @@
 // Per-credential limits are raised (CONCURRENCY_PER_CREDENTIAL, RATE_LIMIT_POINTS) so that the
 // burst measures the write path, not the fair share; BURST, GROUPS and EXTRA_ENV (JSON) adjust it.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { Client } from 'pg';
 import { ensureDatabase } from './seed';
-import { percentile, runBench } from './support';
+import { freePort } from '../test/support/servers';
+import { gql, percentile, runBench } from './support';
 
 const URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/kauth_bench_burst';
 const ROOT = path.resolve(process.env.BENCH_ROOT ?? path.resolve(__dirname, '..'));
@@ -32,14 +32,6 @@ interface Server {
   child: ChildProcess;
   base: string;
 }
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 async function startServer(): Promise<Server> {
   const port = await freePort();
@@ -67,15 +59,6 @@ async function stopServer(server: Server): Promise<void> {
 
 function kauth(...args: string[]): any {
   return JSON.parse(execFileSync(process.execPath, ['bin/kauth.js', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DATABASE_URL: URL } }));
-}
-
-async function gql(base: string, key: string, query: string, variables?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${base}/graphql`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: res.status, body: await res.json().catch(() => null) };
 }
 
 async function ok(base: string, key: string, query: string, variables?: unknown): Promise<any> {
