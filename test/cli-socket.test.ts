@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KAUTH, ROOT, kauth } from './support/kauth';
-import { type ServerProcess, startServer, stopServer } from './support/servers';
+import { GENEROUS_SERVER_ENV, type ServerProcess, startServer, stopServer } from './support/servers';
 
 async function waitFor(what: string, predicate: () => boolean, ms = 30_000): Promise<void> {
   const until = Date.now() + ms;
@@ -21,7 +21,7 @@ const isSocket = (file: string) => statSync(file, { throwIfNoEntry: false })?.is
 
 /** Starts a server on `dataDir` and waits until its control socket is up. */
 async function serverOn(dataDir: string): Promise<ServerProcess> {
-  const server = await startServer({ DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+  const server = await startServer({ ...GENEROUS_SERVER_ENV, DATA_DIR: dataDir, LOG_LEVEL: 'info' });
   await server.ready;
   await waitFor('the control socket', () => server.output().includes('control socket: the kauth CLI runs its commands here'));
   return server;

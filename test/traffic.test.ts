@@ -10,7 +10,7 @@ import { createTenant } from '../src/domain/tenants';
 import { type Harness, codes, eachBackend, postgresOnly, uniqueSlug } from './support/harness';
 import { Session } from './support/races';
 import { redisReachable } from './support/redis';
-import { SERVER_START_MS, freePort, startServer } from './support/servers';
+import { GENEROUS_SERVER_ENV, SERVER_START_MS, freePort, startServer } from './support/servers';
 import { waitFor } from './support/wait';
 
 // Over the harness's generous limits (deadline, concurrency): a budget of 10 points, in a window
@@ -148,7 +148,7 @@ describe('one budget across two server processes (PostgreSQL and Redis)', () => 
     await db.close();
 
     // A window no run outlasts: the 40 requests spend from one budget however slow the machine.
-    const env = { DATABASE_URL: url, REDIS_URL, REDIS_KEY_PREFIX: `kauth-test-${randomBytes(4).toString('hex')}`, RATE_LIMIT_POINTS: '30', RATE_LIMIT_WINDOW_SECONDS: '3600' };
+    const env = { ...GENEROUS_SERVER_ENV, DATABASE_URL: url, REDIS_URL, REDIS_KEY_PREFIX: `kauth-test-${randomBytes(4).toString('hex')}`, RATE_LIMIT_POINTS: '30', RATE_LIMIT_WINDOW_SECONDS: '3600' };
     const ports = [await freePort(), await freePort()];
     const servers = await Promise.all(ports.map((port) => startServer({ ...env, PORT: String(port) })));
     children.push(...servers.map((s) => s.child));

@@ -12,7 +12,7 @@ import type { AuditEvent } from '../../src/generated/prisma/client';
 import { ALL_SCOPES } from '../../src/policy/scopes';
 import { type Harness, codes, eachBackend, postgresOnly, uniqueSlug } from '../support/harness';
 import { Session, waitFor } from '../support/races';
-import { postgresUrlFor, startServer } from '../support/servers';
+import { GENEROUS_SERVER_ENV, postgresUrlFor, startServer } from '../support/servers';
 
 const PAGE = `query($first: Int, $after: String) {
   auditEvents(first: $first, after: $after) {
@@ -123,7 +123,7 @@ describe('a poller while many writers commit through two server processes (Postg
       const reader = (await keyOf('poller', ['audit:read'])).key;
       const writers = await Promise.all(Array.from({ length: WRITERS }, (_, w) => keyOf(`writer ${w}`, ALL_SCOPES)));
 
-      const env = { DATABASE_URL: url, RATE_LIMIT_POINTS: '1000000000', RATE_LIMIT_ADDRESS_REQUESTS: '1000000000' };
+      const env = { ...GENEROUS_SERVER_ENV, DATABASE_URL: url };
       const servers = await Promise.all([startServer(env), startServer(env)]);
       children.push(...servers.map((server) => server.child));
       await Promise.all(servers.map((server) => server.ready));

@@ -11,7 +11,7 @@ import { fullAccessContext } from '../../src/domain/context';
 import { createTenant } from '../../src/domain/tenants';
 import { ALL_SCOPES } from '../../src/policy/scopes';
 import { type Harness, type Workspace, anotherApp, eachBackend, postgresOnly, uniqueSlug } from '../support/harness';
-import { SERVER_START_MS, postgresUrlFor, startServer } from '../support/servers';
+import { GENEROUS_SERVER_ENV, SERVER_START_MS, postgresUrlFor, startServer } from '../support/servers';
 import { untilSeen, waitFor } from '../support/wait';
 
 const WS_PATH = '/graphql/ws';
@@ -384,7 +384,8 @@ describe('groupChanges across two server processes (PostgreSQL)', () => {
       const admin = (await createApiKey(ctx, OPERATOR, { name: 'admin', scopes: ALL_SCOPES })).key;
       const reader = await createApiKey(ctx, OPERATOR, { name: 'reader', scopes: ['groups:read', 'audit:read'] });
 
-      const servers = await Promise.all([startServer({ DATABASE_URL: url }), startServer({ DATABASE_URL: url })]);
+      const env = { ...GENEROUS_SERVER_ENV, DATABASE_URL: url };
+      const servers = await Promise.all([startServer(env), startServer(env)]);
       children.push(...servers.map((server) => server.child));
       await Promise.all(servers.map((server) => server.ready));
       const [A, B] = servers.map((server) => server.baseUrl);

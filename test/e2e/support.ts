@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { ROOT, kauth } from '../support/kauth';
-import { type ServerProcess, startServer, stopServer } from '../support/servers';
+import { GENEROUS_SERVER_ENV, type ServerProcess, startServer, stopServer } from '../support/servers';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS = path.join(ROOT, 'test/e2e/artifacts');
@@ -60,7 +60,7 @@ export async function startSite(scopes: string[], env: Record<string, string> = 
   };
   await run(['tenant', 'create', slug, '--name', 'E2E Inc']);
   const { key } = await run(['key', 'create', slug, '--name', 'e2e', ...scopes.flatMap((scope) => ['--scope', scope])]);
-  const server = await startServer({ DATA_DIR: dataDir, DATABASE_URL: '', KAUTH_PLAYGROUND: '1', ...env });
+  const server = await startServer({ ...GENEROUS_SERVER_ENV, DATA_DIR: dataDir, DATABASE_URL: '', KAUTH_PLAYGROUND: '1', ...env });
   await server.ready;
   const baseUrl = server.baseUrl;
   return {
