@@ -112,7 +112,16 @@ export class TcpProxy {
 
   private reset(link: Link): void {
     if (!this.links.delete(link)) return;
-    if (!link.client.destroyed) link.client.resetAndDestroy();
+    if (link.client.destroyed) {
+      // closed already
+    } else if (link.client.writableEnded) {
+      // The peer closed its side and this one has ended too: libuv refuses to reset a socket that is
+      // shutting down (EINVAL), and the handle would then never close (a process that ran this
+      // spun at 100% CPU on exit instead of exiting). Closing it is all that is left to do.
+      link.client.destroy();
+    } else {
+      link.client.resetAndDestroy();
+    }
     link.upstream?.destroy();
   }
 }
