@@ -17,6 +17,13 @@ async function timed<T>(work: Promise<T>): Promise<{ ms: number; value?: T; erro
   }
 }
 
+/** The error `work` fails with (failing the test if it succeeds). */
+async function failure(work: Promise<unknown>): Promise<Error> {
+  const { error } = await timed(work);
+  expect(error).toBeDefined();
+  return error!;
+}
+
 if (!URL_) {
   if (process.env.CI === 'true') {
     describe('TcpProxy', () => {
@@ -40,7 +47,7 @@ if (!URL_) {
       const url = new URL(URL_!);
       url.hostname = '127.0.0.1';
       url.port = String(port);
-      const c = new Client({ connectionString: url.toString(), connectionTimeoutMillis: 2000, ...options });
+      const c = new Client({ connectionString: url.toString(), connectionTimeoutMillis: 30_000, ...options });
       c.on('error', () => undefined);
       clients.push(c);
       return c;
@@ -80,15 +87,14 @@ if (!URL_) {
       await connected.connect();
       expect(await selectOne(connected)).toBe(1);
 
+      // Fast: ended by the reset, not by a timeout (the open client has no query timeout, a new one 30 s to connect).
       proxy.cut('reset');
       expect(proxy.connections).toBe(0);
-      const query = await timed(selectOne(connected));
-      expect(query.error).toBeDefined();
-      expect(query.ms).toBeLessThan(1000);
+      const query = await failure(selectOne(connected));
+      expect(query.message).not.toMatch(/timeout/i);
 
-      const attempt = await timed(client().connect());
-      expect(attempt.error).toBeDefined();
-      expect(attempt.ms).toBeLessThan(1000);
+      const attempt = await failure(client().connect());
+      expect(attempt.message).not.toMatch(/timeout/i);
       expect(proxy.connections).toBe(0);
 
       proxy.restore();
@@ -97,7 +103,7 @@ if (!URL_) {
       expect(await selectOne(again)).toBe(1);
     });
 
-    it("cut('blackhole') answers nothing: a connect with connectionTimeoutMillis 500 fails within ~1 s", async () => {
+    it("cut('blackhole') answers nothing: a query and a connect wait until their own timeouts (500 ms) end them", async () => {
       const connected = client({ query_timeout: 500 });
       await connected.connect();
       expect(await selectOne(connected)).toBe(1);
@@ -107,14 +113,12 @@ if (!URL_) {
       const query = await timed(selectOne(connected));
       expect(query.error?.message).toMatch(/timeout/i);
       expect(query.ms).toBeGreaterThanOrEqual(400);
-      expect(query.ms).toBeLessThan(1500);
       expect(proxy.connections).toBe(1);
 
       // New connections are accepted, and then nothing.
       const attempt = await timed(client({ connectionTimeoutMillis: 500 }).connect());
       expect(attempt.error?.message).toMatch(/timeout/i);
       expect(attempt.ms).toBeGreaterThanOrEqual(400);
-      expect(attempt.ms).toBeLessThan(1500);
 
       // restore(): the blackholed connection is reset; new connections work.
       proxy.restore();
