@@ -12,20 +12,11 @@ import { OPERATOR, createApiKey } from '../src/domain/apikeys';
 import { ALL_SCOPES } from '../src/policy/scopes';
 import { type ServerProcess, startServer, stopServer } from '../test/support/servers';
 import { DEFAULT_BENCH_URL, ensureDatabase } from './seed';
-import { openBenchWorkspace, percentile, runBench } from './support';
+import { gql, openBenchWorkspace, percentile, runBench } from './support';
 
 const KEYS = Number(process.env.KEYS ?? 50);
 const POLL_MS = Number(process.env.POLL_MS ?? 5);
 const PROMISE_MS = 1000;
-
-async function gql(baseUrl: string, key: string, query: string, variables?: Record<string, unknown>) {
-  const res = await fetch(`${baseUrl}/graphql`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: res.status, body: (await res.json()) as { data?: any; errors?: unknown[] } };
-}
 
 runBench(async () => {
   const url = (process.env.DATABASE_URL ||= DEFAULT_BENCH_URL);
