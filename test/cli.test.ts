@@ -7,8 +7,10 @@ import path from 'node:path';
 import { type Database, openDatabase } from '../src/db';
 import { fullAccessContext } from '../src/domain/context';
 import { tenantBySlug } from '../src/domain/tenants';
-import { ROOT, kauth } from './support/kauth';
+import { PROCESS_TEST_MS, ROOT, kauth } from './support/kauth';
+import { GENEROUS_SERVER_ENV, SERVER_START_MS, freePort } from './support/servers';
 import { buildTree, numericIds } from './support/tree-fixture';
+import { waitFor } from './support/wait';
 
 
 function startServer(env: Record<string, string>): { child: ChildProcess; output: Promise<{ code: number | null; text: string }>; text: () => string } {
@@ -21,23 +23,6 @@ function startServer(env: Record<string, string>): { child: ChildProcess; output
   child.stderr!.on('data', (d) => (text += d));
   const output = new Promise<{ code: number | null; text: string }>((resolve) => child.on('exit', (code) => resolve({ code, text })));
   return { child, output, text: () => text };
-}
-
-async function waitFor(predicate: () => boolean, ms = 60_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 describe('kauth CLI and start-up', () => {
@@ -73,7 +58,7 @@ describe('kauth CLI and start-up', () => {
     expect(JSON.parse(bad.stdout).error.code).toBe('BAD_USER_INPUT');
     const usage = await kauth(['frobnicate'], env);
     expect(usage.code).toBe(2);
-  }, 120_000);
+  }, PROCESS_TEST_MS);
 
   it('builds its operator context from MAX_GROUP_DEPTH, refusing a value the server would refuse', async () => {
     const env = { DATA_DIR: dataDir };
@@ -83,7 +68,7 @@ describe('kauth CLI and start-up', () => {
     expect(refused.stderr).toContain('MAX_GROUP_DEPTH must be an integer between 1 and 1000, got "0"');
     const listed = await kauth(['key', 'list', 'acme'], { ...env, MAX_GROUP_DEPTH: '2' });
     expect({ code: listed.code, stderr: listed.stderr }).toEqual({ code: 0, stderr: '' });
-  }, 120_000);
+  }, PROCESS_TEST_MS);
 
   it('doctor prints no findings and exits 0 on a sound tree, and lists a corrupted path and exits 1', async () => {
     const env = { DATA_DIR: dataDir };
@@ -112,13 +97,13 @@ describe('kauth CLI and start-up', () => {
         findings: [{ tenant: 'acme', groupId: t.A1, parentGroupId: t.A, kind: 'path_mismatch', expected: [t.R, t.A, t.A1], actual: [t.S, t.A, t.A1] }],
       },
     });
-  }, 120_000);
+  }, PROCESS_TEST_MS);
 
   it('starts on an empty embedded database with a demo workspace, and the CLI works beside it', async () => {
     const port = await freePort();
-    const server = startServer({ DATA_DIR: dataDir, PORT: String(port) });
+    const server = startServer({ ...GENEROUS_SERVER_ENV, DATA_DIR: dataDir, PORT: String(port) });
     try {
-      await waitFor(() => server.text().includes('listening on'));
+      await waitFor('the server to listen', () => server.text().includes('listening on'), SERVER_START_MS);
       expect(server.text()).toContain(`http://127.0.0.1:${port}/graphql`);
       expect(server.text()).toMatch(/demo workspace/);
       // The key is in a file only the owner can read; the log names the file and never holds the key.
@@ -149,7 +134,7 @@ describe('kauth CLI and start-up', () => {
     }
     const after = await kauth(['tenant', 'create', 'another'], { DATA_DIR: dataDir });
     expect(after.code).toBe(0);
-  }, 120_000);
+  }, PROCESS_TEST_MS);
 
   it('exits non-zero with a clear message on bad configuration', async () => {
     const blocker = createServer().listen(0, '127.0.0.1');
@@ -177,5 +162,5 @@ describe('kauth CLI and start-up', () => {
       blocker.close();
       chmodSync(unreadable, 0o700);
     }
-  }, 180_000);
+  }, PROCESS_TEST_MS);
 });

@@ -7,7 +7,8 @@ import { auditRetentionDays } from '../../src/config';
 import { pruneAuditEvents } from '../../src/domain/audit';
 import { createUser } from '../../src/domain/users';
 import { eachBackend, postgresOnly } from '../support/harness';
-import { KAUTH, ROOT, kauth } from '../support/kauth';
+import { KAUTH, PROCESS_TEST_MS, ROOT, kauth } from '../support/kauth';
+import { untilSeen, waitFor } from '../support/wait';
 
 
 describe('kauth audit (embedded database)', () => {
@@ -45,7 +46,7 @@ describe('kauth audit (embedded database)', () => {
 
     const recent = JSON.parse((await kauth(['audit', 'acme', '--since', '1h'], env)).stdout);
     expect(recent.events).toHaveLength(2);
-  }, 240_000);
+  }, PROCESS_TEST_MS);
 
   it('refuses a cursor it did not hand out and a bad --since, with exit code 1 and a code', async () => {
     const env = { DATA_DIR: dataDir };
@@ -55,7 +56,7 @@ describe('kauth audit (embedded database)', () => {
     const badSince = await kauth(['audit', 'acme', '--since', 'yesterday'], env);
     expect(badSince.code).toBe(1);
     expect(JSON.parse(badSince.stdout).error.message).toContain('--since');
-  }, 120_000);
+  }, PROCESS_TEST_MS);
 });
 
 postgresOnly('kauth audit --follow beside a running server', (h) => {
@@ -68,18 +69,18 @@ postgresOnly('kauth audit --follow beside a running server', (h) => {
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     try {
-      const lines = () => out.split('\n').filter(Boolean).map((line) => JSON.parse(line));
-      // It starts from now: the workspace's earlier events are not printed. Write until it is following.
-      const until = Date.now() + 30_000;
-      let written = 0;
-      while (!lines().some((e) => e.action === 'GROUP_CREATED') && Date.now() < until) {
-        await ws.group(`G${(written += 1)}`);
-        await new Promise((r) => setTimeout(r, 500));
-      }
+      // Complete lines only: a chunk may end in the middle of one.
+      const lines = () => out.split('\n').slice(0, -1).filter(Boolean).map((line) => JSON.parse(line));
+      // It starts from now: the workspace's earlier events are not printed. Write until it is
+      // following (the process may take a while to start on a busy machine).
+      await untilSeen('the follower to print a group created', async (i, patienceMs) => {
+        await ws.group(`G${i + 1}`);
+        return waitFor('a GROUP_CREATED line', () => lines().some((e) => e.action === 'GROUP_CREATED'), patienceMs).then(() => true, () => false);
+      }, PROCESS_TEST_MS / 3);
       const g = await ws.group('Followed');
       const u = await ws.user('Fay');
       await ws.addMember(g, u);
-      while (!lines().some((e) => e.action === 'MEMBER_ADDED') && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      await waitFor('the follower to print MEMBER_ADDED', () => lines().some((e) => e.action === 'MEMBER_ADDED'));
       const events = lines();
       expect(events.some((e) => e.action === 'WORKSPACE_CREATED' || e.action === 'API_KEY_CREATED')).toBe(false);
       const tail = events.slice(-3);
@@ -92,7 +93,7 @@ postgresOnly('kauth audit --follow beside a running server', (h) => {
       child.kill('SIGINT');
       await new Promise((resolve) => child.once('exit', resolve));
     }
-  });
+  }, PROCESS_TEST_MS);
 });
 
 eachBackend('audit retention', (h) => {
