@@ -2,6 +2,7 @@
 import { Writable } from 'node:stream';
 import { queryLimits } from '../src/config';
 import { eachBackend } from './support/harness';
+import { waitFor } from './support/wait';
 
 const METRICS_TOKEN = 'a-metrics-token-for-tests';
 const logLines: Record<string, any>[] = [];
@@ -48,7 +49,11 @@ eachBackend('observability', (h) => {
       body: { query: 'query TreePage { groups(first: 3) { nodes { id } } }' },
     });
     expect(res.status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // A line is written once its response has gone, which may be after the client has it: the
+    // line of a later request marks the point by which this one's have all been written.
+    const marker = `log-marker-${h.backend}`;
+    await h.request('GET', '/healthz', { headers: { 'x-request-id': marker } });
+    await waitFor('the later request\'s log line', () => logLines.some((line) => line.reqId === marker));
     const lines = logLines.filter((line) => line.reqId === `log-test-${h.backend}`);
     expect(lines).toHaveLength(1);
     const keyId = (await h.db.prisma.apiKey.findFirstOrThrow({ where: { tenantId: ws.tenant.id } })).id;
