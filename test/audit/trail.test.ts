@@ -6,6 +6,7 @@ import { ALL_SCOPES } from '../../src/policy/scopes';
 import { type GraphQLBody, type Harness, type Response, type Workspace, codes, eachBackend } from '../support/harness';
 import { type Jose, loadJose, signToken } from '../support/jwt';
 import { Rest } from '../support/rest';
+import { sleep } from '../support/wait';
 
 // ─── helpers ────────────────────────────────────────────────────────────────────────────────────
 
@@ -45,7 +46,6 @@ interface Filter {
 /** The cursor of "before the first event": what a poller starts from. */
 const START = Buffer.from('audit:0').toString('base64url');
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A fresh, valid x-request-id. */
 let requestCounter = 0;

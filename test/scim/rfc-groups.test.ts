@@ -27,10 +27,10 @@ import {
   scimError,
   sorted,
 } from '../support/scim';
+import { sleep } from '../support/wait';
 
 // ─── helpers ────────────────────────────────────────────────────────────────────────────────────
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** An id no workspace has. */
 const UNKNOWN_ID = '2147483000';
 

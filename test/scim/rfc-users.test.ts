@@ -26,10 +26,10 @@ import {
   resourceIds,
   scimError,
 } from '../support/scim';
+import { sleep } from '../support/wait';
 
 // ─── helpers ────────────────────────────────────────────────────────────────────────────────────
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** POSTs a user (schemas added); fails the test unless 201. */
 function postUser(scim: Scim, body: Record<string, unknown>): Promise<any> {
