@@ -11,7 +11,7 @@ export function databaseUrl(name: string): string {
 }
 
 export async function withAdmin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5000 });
+  const client = new Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 30_000 }); // slow on a busy machine is not unreachable
   await client.connect();
   try {
     return await fn(client);
