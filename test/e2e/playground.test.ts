@@ -2,6 +2,7 @@
 // the headers editor, a saved operation run, the schema docs naming scopes, no request off-site.
 import type { Browser, Page } from 'playwright-core';
 import { type Site, chromiumAvailable, launchBrowser, offSite, recordRequests, screenshot, startSite, textOf, waitForText } from './support';
+import { untilSeen, waitFor } from '../support/wait';
 
 const describeIf = chromiumAvailable('the playground e2e test') ? describe : describe.skip;
 
@@ -103,16 +104,16 @@ describeIf('GraphiQL playground at /graphql', () => {
     await openTab(page, 'GroupChanges');
     await pasteKey(page, site.key);
     await page.locator('.graphiql-execute-button').click();
-    const deadline = Date.now() + 10_000;
-    while (sockets.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    await waitFor('the page to open a WebSocket', () => sockets.length > 0);
     expect(sockets).toEqual([`${site.baseUrl.replace('http', 'ws')}/graphql/ws`]);
     // The subscription starts just after the socket opens: a change made before that is not
     // delivered, so make changes through the API until one shows in the result pane.
     let result = '';
-    for (let attempt = 1; attempt <= 10 && !result; attempt += 1) {
-      await site.graphql(`mutation($name: String!) { createGroup(input: { name: $name }) { id } }`, { name: `Live from the API ${attempt}` });
-      result = await waitForText(page, RESULT, /Live from the API/, 1000).catch(() => '');
-    }
+    await untilSeen('a change made through the API in the result pane', async (attempt, patienceMs) => {
+      await site.graphql(`mutation($name: String!) { createGroup(input: { name: $name }) { id } }`, { name: `Live from the API ${attempt + 1}` });
+      result = await waitForText(page, RESULT, /Live from the API/, patienceMs).catch(() => '');
+      return result !== '';
+    });
     expect(result).toMatch(/"action": "GROUP_CREATED"/);
     expect(result).toMatch(/"name": "Live from the API \d+"/);
     await screenshot(page, 'playground-subscription');

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { ROOT, kauth } from '../support/kauth';
 import { GENEROUS_SERVER_ENV, type ServerProcess, startServer, stopServer } from '../support/servers';
+import { PATIENCE_MS } from '../support/wait';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS = path.join(ROOT, 'test/e2e/artifacts');
@@ -111,7 +112,7 @@ export async function textOf(page: Page, selector: string): Promise<string> {
 }
 
 /** Waits until the element's text matches; fails with the last text seen. */
-export async function waitForText(page: Page, selector: string, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+export async function waitForText(page: Page, selector: string, pattern: RegExp, timeoutMs = PATIENCE_MS): Promise<string> {
   const until = Date.now() + timeoutMs;
   let last = '';
   for (;;) {
