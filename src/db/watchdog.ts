@@ -13,16 +13,33 @@ export interface WatchdogOptions {
   probeTimeoutMs: number;
 }
 
-async function probe(url: string, timeoutMs: number): Promise<boolean> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+/**
+ * A fresh connection and `SELECT 1`: 'up', 'down' (refused, reset, or no answer in time), or
+ * 'unknown' when the time ran out while this process's event loop was blocked: the timer fired
+ * late, so the database may well have answered in time and not been read. Destroying healthy
+ * connections on that evidence turned a busy machine into 503s.
+ */
+async function probe(url: string, timeoutMs: number): Promise<'up' | 'down' | 'unknown'> {
+  // pg's own timeouts are a backstop; the verdict on time is this timer's, whose lateness is known.
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 2 * timeoutMs, query_timeout: 2 * timeoutMs });
   client.on('error', () => undefined);
-  try {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'down' | 'unknown'>((resolve) => {
+    timer = setTimeout(() => {
+      const lateByMs = performance.now() - started - timeoutMs;
+      resolve(lateByMs > Math.max(50, timeoutMs / 4) ? 'unknown' : 'down');
+    }, timeoutMs);
+  });
+  const answered = (async () => {
     await client.connect();
     await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
+    return 'up' as const;
+  })().catch(() => 'down' as const);
+  try {
+    return await Promise.race([answered, late]);
   } finally {
+    clearTimeout(timer);
     void client.end().catch(() => undefined);
   }
 }
@@ -50,10 +67,12 @@ export function watchPool(pool: Pool, options: WatchdogOptions): () => void {
       if (suspects.length === 0) return;
       probing = true;
       try {
-        if (await probe(options.url, options.probeTimeoutMs)) {
+        const verdict = await probe(options.url, options.probeTimeoutMs);
+        if (verdict === 'up') {
           quietUntil = Date.now() + 2000;
           return;
         }
+        if (verdict === 'unknown') return; // probed again on the next tick
         for (const client of suspects) {
           outSince.delete(client);
           destroySocket(client);
