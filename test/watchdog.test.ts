@@ -33,14 +33,15 @@ describe('the connection watchdog', () => {
 
   it('leaves a statement alone while the event loop, not the database, is slow', async () => {
     pool = new Pool({ connectionString: ADMIN_URL, max: 2 });
-    stop = watchPool(pool, { url: ADMIN_URL, suspectAfterMs: 200, probeTimeoutMs: 300 });
+    // A probe may take 1 s: a busy machine's PostgreSQL answers well within that.
+    stop = watchPool(pool, { url: ADMIN_URL, suspectAfterMs: 200, probeTimeoutMs: 1000 });
     const client = await pool.connect();
     client.on('error', () => undefined); // a destroyed socket fails the statement below, which is what is checked
     try {
-      // Out of the pool for 3 s: the watchdog probes several times, each probe's timer firing
-      // late because the loop was blocked for 500 ms (longer than the probe may take).
-      const statement = client.query('SELECT pg_sleep(3)');
-      await blockRepeatedly(500, statement);
+      // Out of the pool for 4 s: the watchdog probes more than once, each probe's timer firing
+      // late because the loop was blocked for 1.5 s (longer than the probe may take).
+      const statement = client.query('SELECT pg_sleep(4)');
+      await blockRepeatedly(1500, statement);
       await expect(statement).resolves.toMatchObject({ rowCount: 1 });
     } finally {
       client.release();
