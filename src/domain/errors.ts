@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'TIMEOUT'
   | 'RATE_LIMITED'
   | 'LIST_TOO_LARGE'
+  | 'QUERY_TOO_COMPLEX'
   | 'SLOW_SUBSCRIBER'
   | 'PRECONDITION_FAILED';
 
@@ -71,6 +72,14 @@ export class TimeoutError extends DomainError {
   constructor(readonly deadlineMs: number) {
     super(`the request did not finish within its ${deadlineMs} ms deadline; ask for less (smaller pages, fewer fields)`, { deadlineMs });
   }
+}
+
+/**
+ * A GraphQL request that asked for more than it may: refused when priced, or stopped while it
+ * runs once it has resolved more objects than its price (a pricing bug must not run a request out of memory).
+ */
+export class QueryTooComplexError extends DomainError {
+  readonly code = 'QUERY_TOO_COMPLEX' as const;
 }
 
 /** The client closed the connection: its request's work stops; nobody reads the answer. */

@@ -15,7 +15,9 @@ import {
   isObjectType,
 } from 'graphql';
 import type { ComplexityEstimator } from 'graphql-query-complexity';
-import { DomainError } from '../domain/errors';
+import { DomainError, ValidationError } from '../domain/errors';
+import { MAX_CONNECTION_PAGE } from '../domain/pages';
+import type { GraphQLContext } from './context';
 
 export class ListTooLargeError extends DomainError {
   readonly code = 'LIST_TOO_LARGE' as const;
@@ -73,9 +75,22 @@ function collectListSizes(schema: GraphQLSchema, overrides: Record<string, numbe
   return { sizes, sizedByParent };
 }
 
-/** The number a slicing argument asks for: the largest one given (defaults included). */
-function sliceOf(size: ListSize, args: Record<string, unknown>): number | null {
-  const given = size.slicingArguments.map((name) => args[name]).filter((v): v is number => typeof v === 'number');
+/**
+ * The number a slicing argument asks for: the largest one given (defaults included). A page size
+ * below 0 or above the maximum is refused here, while pricing: a negative one would lower the price.
+ */
+function sliceOf(size: ListSize, args: Record<string, unknown>, label: string): number | null {
+  const given: number[] = [];
+  for (const name of size.slicingArguments) {
+    const value = args[name];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_CONNECTION_PAGE) {
+      throw new ValidationError(name, `${label}(${name}:) must be an integer between 0 and ${MAX_CONNECTION_PAGE}, got ${JSON.stringify(value)}`, {
+        maximum: MAX_CONNECTION_PAGE,
+      });
+    }
+    given.push(value);
+  }
   return given.length > 0 ? Math.max(...given) : null;
 }
 
@@ -85,30 +100,47 @@ export function costModel(schema: GraphQLSchema, overrides: Record<string, numbe
     if (type.name.startsWith('__') || !returnsObjects(field)) return 0;
     const label = `${type.name}.${field.name}`;
     const size = sizes.get(label);
-    const count = size ? (sliceOf(size, args) ?? size.assumedSize ?? 1) : 1;
+    const count = size ? (sliceOf(size, args, label) ?? size.assumedSize ?? 1) : 1;
     if (sizedByParent.has(label)) return 1 + childComplexity; // its page field multiplied already
-    if (size && size.sizedFields.length > 0) return 1 + count * childComplexity;
+    // A page of 0 still answers its pageInfo and the like, priced once: hence at least one.
+    if (size && size.sizedFields.length > 0) return 1 + Math.max(count, 1) * childComplexity;
     if (returnsList(field)) return count * (1 + childComplexity);
     return 1 + childComplexity;
   };
   return { estimator };
 }
 
-/** Holds lists that have no page-size argument to their declared maximum, so their price is an upper bound. */
-export function enforceListBounds(schema: GraphQLSchema, overrides: Record<string, number> = {}): GraphQLSchema {
+/** How many objects a resolved value is: a list's length, one object, or none. */
+function objectsIn(value: unknown): number {
+  if (Array.isArray(value)) return value.reduce<number>((sum, item) => sum + objectsIn(item), 0);
+  return value === null || value === undefined ? 0 : 1;
+}
+
+/**
+ * Enforces the price at run time. Lists that have no page-size argument are held to their
+ * declared maximum, so their price is an upper bound; and every field that returns objects
+ * counts them into the request's work, which stops the request once it passes its price
+ * (src/http/request-work.ts): the second line of defence if a price is ever wrong.
+ */
+export function enforcePrices(schema: GraphQLSchema, overrides: Record<string, number> = {}): GraphQLSchema {
   const { sizes } = collectListSizes(schema, overrides);
   return mapSchema(schema, {
     [MapperKind.OBJECT_FIELD]: (field, fieldName, typeName) => {
+      if (isLeafType(getNamedType(field.type))) return field;
       const label = `${typeName}.${fieldName}`;
-      const maximum = sizes.get(label)?.assumedSize;
-      if (!maximum || (sizes.get(label)?.slicingArguments.length ?? 0) > 0) return field;
-      const resolve = (field.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<unknown, unknown>;
+      const size = sizes.get(label);
+      const maximum = size && size.slicingArguments.length === 0 ? size.assumedSize : null;
+      const resolve = (field.resolve ?? defaultFieldResolver) as GraphQLFieldResolver<unknown, GraphQLContext>;
+      const counted = (value: unknown, ctx: GraphQLContext) => {
+        if (maximum && Array.isArray(value) && value.length > maximum) throw new ListTooLargeError(label, value.length, maximum);
+        ctx.work.countObjects(objectsIn(value));
+        return value;
+      };
       return {
         ...field,
-        resolve: async (source, args, ctx, info) => {
-          const value = await resolve(source, args, ctx, info);
-          if (Array.isArray(value) && value.length > maximum) throw new ListTooLargeError(label, value.length, maximum);
-          return value;
+        resolve: (source, args, ctx: GraphQLContext, info) => {
+          const value = resolve(source, args, ctx, info);
+          return value instanceof Promise ? value.then((v) => counted(v, ctx)) : counted(value, ctx);
         },
       };
     },

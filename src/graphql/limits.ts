@@ -7,10 +7,19 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { type DocumentNode, GraphQLError, type GraphQLSchema, Kind, type ValidationContext, type ValidationRule } from 'graphql';
+import {
+  type DocumentNode,
+  GraphQLError,
+  type GraphQLSchema,
+  Kind,
+  type OperationDefinitionNode,
+  type ValidationContext,
+  type ValidationRule,
+  getVariableValues,
+} from 'graphql';
 import { getComplexity } from 'graphql-query-complexity';
 import type { QueryLimits } from '../config';
-import { type DomainError, RateLimitedError } from '../domain/errors';
+import { type DomainError, QueryTooComplexError, RateLimitedError, ValidationError } from '../domain/errors';
 import { GRAPHQL_STATUS } from '../http/failures';
 import type { Metrics, RefusalReason } from '../http/metrics';
 import { type RateLimits, pointsForCost } from '../http/traffic';
@@ -56,6 +65,48 @@ function refuse(message: string, extensions: Record<string, unknown>, status: nu
 /** True when no field produced data: every top-level value is null, or there is no data at all. */
 function noData(data: Record<string, unknown> | null | undefined): boolean {
   return !data || Object.values(data).every((value) => value === null);
+}
+
+/** The node budget graphql-query-complexity walks before giving up (fragments expanded); past it the query is refused. */
+const MAX_PRICED_NODES = 10_000;
+
+/**
+ * What an operation could return with these variables, or the refusal that says why it may not
+ * run. Pricing fails closed: variables that do not coerce, a page size out of range, a document
+ * too large to price, or anything else that stops pricing is a refusal, never a pass.
+ */
+export function priceOperation(
+  schema: GraphQLSchema,
+  cost: CostModel,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown> | null | undefined,
+): number {
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 10 });
+  if (coerced.errors) {
+    throw new ValidationError('variables', coerced.errors.map((e) => e.message).join('; '));
+  }
+  try {
+    return getComplexity({
+      estimators: [cost.estimator],
+      schema,
+      query: document,
+      variables: variables ?? {},
+      operationName: operation.name?.value,
+      maxQueryNodes: MAX_PRICED_NODES,
+    });
+  } catch (error) {
+    if (error instanceof ValidationError) throw error;
+    if (error instanceof GraphQLError && /maximum allowed number of nodes/.test(error.message)) {
+      throw new QueryTooComplexError(
+        `query too complex: it selects more than ${MAX_PRICED_NODES} fields once its fragments are expanded; send a smaller document`,
+        { maximum: MAX_PRICED_NODES },
+      );
+    }
+    // An argument that does not coerce (a null where one is required, say): the request is at fault.
+    if (error instanceof GraphQLError) throw new ValidationError('arguments', error.message);
+    throw new QueryTooComplexError('query too complex: it could not be priced, so it does not run', {});
+  }
 }
 
 export interface LimitsPluginOptions {
@@ -107,15 +158,15 @@ export function limitsPlugin(options: LimitsPluginOptions): ApolloServerPlugin<G
           work.operationField = `${operation.operation} ${first?.kind === Kind.FIELD ? first.name.value : ''}`.trim();
           let nodes: number;
           try {
-            nodes = costs.of(document, request.variables, request.operationName, () =>
-              getComplexity({ estimators: [cost.estimator], schema, query: document, variables: request.variables, operationName: request.operationName }),
-            );
+            nodes = costs.of(document, request.variables, request.operationName, () => priceOperation(schema, cost, document, operation, request.variables));
           } catch (error) {
-            // Variables that do not coerce: execution refuses them before any resolver, with BAD_USER_INPUT.
-            if (error instanceof GraphQLError) return;
-            throw error;
+            const refusal = error as ValidationError | QueryTooComplexError;
+            metrics.refused(refusal.code === 'BAD_USER_INPUT' ? 'input' : 'cost');
+            await charge(1);
+            throw refuse(refusal.message, { code: refusal.code, ...refusal.details }, 400);
           }
           work.cost = nodes;
+          work.objectBudget = Math.min(nodes, limits.maxCost);
           metrics.queryCost.observe(nodes);
           if (nodes > limits.maxCost) {
             metrics.refused('cost');
@@ -139,17 +190,19 @@ export function limitsPlugin(options: LimitsPluginOptions): ApolloServerPlugin<G
           if (!charged && work.credential) await charge(1).catch(() => undefined); // refused before pricing: counts as 1
           if (response.body.kind !== 'single') return;
           const result = response.body.singleResult;
-          if (work.timedOut) {
-            metrics.refused('timeout');
-            const timeout = work.signal.reason as DomainError;
+          const stopped = work.signal.reason;
+          if (work.timedOut || stopped instanceof QueryTooComplexError) {
+            metrics.refused(work.timedOut ? 'timeout' : 'objects');
+            const reason = stopped as DomainError;
             result.data = null;
-            result.errors = [{ message: timeout.message, extensions: { code: timeout.code, ...timeout.details } }];
+            result.errors = [{ message: reason.message, extensions: { code: reason.code, ...reason.details } }];
+            if (stopped instanceof QueryTooComplexError) response.http.status = 400;
           }
           if (work.cost !== null && work.budget) {
             const { limit, remaining, used, resetAt } = work.budget;
             result.extensions = {
               ...result.extensions,
-              rateLimit: { cost: pointsForCost(work.cost), queryCost: work.cost, maxQueryCost: limits.maxCost, limit, remaining, used, resetAt: resetAt.toISOString() },
+              rateLimit: { cost: pointsForCost(work.cost), queryCost: work.cost, objects: work.objects, maxQueryCost: limits.maxCost, limit, remaining, used, resetAt: resetAt.toISOString() },
             };
           }
           const codes = (result.errors ?? []).map((e) => e.extensions?.code as string);

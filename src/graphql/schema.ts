@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
-import { enforceListBounds } from './cost';
+import { enforcePrices } from './cost';
 import { resolvers } from './resolvers';
 import { applyScopeDirective } from './scope-directive';
 
@@ -15,5 +15,5 @@ export const listSizeOverrides = (maxGroupDepth: number): Record<string, number>
 export function buildSchema(maxGroupDepth = 50): GraphQLSchema {
   const typeDefs = readFileSync(SCHEMA_PATH, 'utf8');
   const schema = applyScopeDirective(makeExecutableSchema({ typeDefs, resolvers: resolvers as never }));
-  return enforceListBounds(schema, listSizeOverrides(maxGroupDepth));
+  return enforcePrices(schema, listSizeOverrides(maxGroupDepth));
 }

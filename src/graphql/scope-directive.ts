@@ -152,11 +152,20 @@ async function targetPath(
   return group && isVisible(ctx.domain.access, group.path) ? group.path : undefined;
 }
 
-/** Past the request's deadline, or once its client is gone, no further field resolves. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Past the request's deadline, or once its client is gone, no further field resolves. Now and
+ * then a field waits for the event loop's next turn, so that a disconnect is heard mid-execution.
+ */
 function stoppable(resolve: GraphQLFieldResolver<unknown, GraphQLContext>): GraphQLFieldResolver<unknown, GraphQLContext> {
   return (source, args, ctx, info) => {
     ctx.work.check();
-    return resolve(source, args, ctx, info);
+    if (!ctx.work.yieldDue()) return resolve(source, args, ctx, info);
+    return nextTurn().then(() => {
+      ctx.work.check();
+      return resolve(source, args, ctx, info);
+    });
   };
 }
 

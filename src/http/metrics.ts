@@ -14,7 +14,10 @@ export type RefusalReason =
   | 'address'
   | 'concurrency'
   | 'timeout'
-  | 'response_size';
+  | 'response_size'
+  | 'input'
+  | 'objects'
+  | 'subscriptions';
 
 export class Metrics {
   readonly registry = new Registry();

@@ -4,7 +4,7 @@
 // GraphQL field resolves (src/graphql/scope-directive.ts).
 import type { FastifyInstance } from 'fastify';
 import { workScope } from '../db';
-import { ClientGoneError, TimeoutError } from '../domain/errors';
+import { ClientGoneError, QueryTooComplexError, TimeoutError } from '../domain/errors';
 import type { Budget } from './traffic';
 
 declare module 'fastify' {
@@ -12,6 +12,9 @@ declare module 'fastify' {
     work: RequestWork;
   }
 }
+
+/** How long GraphQL execution may hold the event loop before it lets I/O (a disconnect) in. */
+const YIELD_EVERY_MS = 20;
 
 export class RequestWork {
   private readonly controller = new AbortController();
@@ -25,6 +28,10 @@ export class RequestWork {
   operationField: string | null = null;
   cost: number | null = null;
   budget: Budget | null = null;
+  /** Objects GraphQL fields have resolved so far, and how many the request may resolve (its price). */
+  objects = 0;
+  objectBudget = Number.POSITIVE_INFINITY;
+  private lastYield = performance.now();
 
   constructor(readonly deadlineMs: number) {
     this.timer = setTimeout(() => this.stop(new TimeoutError(deadlineMs)), deadlineMs).unref();
@@ -44,6 +51,34 @@ export class RequestWork {
     // starve the timer: the clock is read here too.
     if (!this.signal.aborted && this.elapsedMs() > this.deadlineMs) this.stop(new TimeoutError(this.deadlineMs));
     if (this.signal.aborted) throw this.signal.reason;
+  }
+
+  /**
+   * Counts objects a field resolved. Past the budget the request is stopped: its price was wrong,
+   * and what it has built so far is discarded rather than grown until the process runs out of memory.
+   */
+  countObjects(count: number): void {
+    this.objects += count;
+    if (this.objects > this.objectBudget && !this.signal.aborted) {
+      this.stop(
+        new QueryTooComplexError(
+          `the query resolved more than the ${this.objectBudget} objects it was priced at and was stopped; ask for smaller pages or fewer nested lists`,
+          { maximum: this.objectBudget, objects: this.objects },
+        ),
+      );
+    }
+  }
+
+  /**
+   * True when the work has run YIELD_EVERY_MS without letting the event loop turn. Resolvers
+   * whose data is at hand chain promises without end, and a client's disconnect (an I/O event)
+   * is only heard between turns.
+   */
+  yieldDue(): boolean {
+    const now = performance.now();
+    if (now - this.lastYield < YIELD_EVERY_MS) return false;
+    this.lastYield = now;
+    return true;
   }
 
   stop(reason: Error): void {
