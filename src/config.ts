@@ -24,8 +24,10 @@ export interface QueryLimits {
   maxAliases: number;
   maxTokens: number;
   maxDirectives: number;
-  /** Bytes of one serialised GraphQL response. */
+  /** Bytes of one serialised GraphQL response (and of each subscription event). */
   maxResponseBytes: number;
+  /** Price of a subscription's selection: objects one event may resolve, for each subscriber. */
+  maxSubscriptionCost: number;
   introspection: boolean;
   /** "Did you mean …?" in validation errors. */
   suggestions: boolean;
@@ -44,6 +46,10 @@ export interface TrafficLimits {
   concurrencyWaitMs: number;
   /** Execution deadline of one request. */
   requestTimeoutMs: number;
+  /** Subscriptions one credential may hold open at once, across every server process sharing Redis. */
+  subscriptionsPerCredential: number;
+  /** Subscriptions one WebSocket connection may hold open at once. */
+  subscriptionsPerConnection: number;
 }
 
 /** The PostgreSQL pool and Prisma's interactive transactions. */
@@ -144,6 +150,7 @@ export function queryLimits(env: NodeJS.ProcessEnv = process.env): QueryLimits {
     maxTokens: intFrom(env, 'GRAPHQL_MAX_TOKENS', 2000, 100, 1_000_000),
     maxDirectives: intFrom(env, 'GRAPHQL_MAX_DIRECTIVES', 50, 0, 100_000),
     maxResponseBytes: intFrom(env, 'GRAPHQL_MAX_RESPONSE_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maxSubscriptionCost: intFrom(env, 'GRAPHQL_MAX_SUBSCRIPTION_COST', 1000, 1, 1_000_000_000),
     introspection: flagFrom(env, 'GRAPHQL_INTROSPECTION', !production),
     suggestions: !production,
   };
@@ -157,6 +164,8 @@ export function trafficLimits(env: NodeJS.ProcessEnv = process.env): TrafficLimi
     concurrentPerCredential: intFrom(env, 'CONCURRENCY_PER_CREDENTIAL', 4, 1, 10_000),
     concurrencyWaitMs: intFrom(env, 'CONCURRENCY_WAIT_MS', 2000, 0, 60_000),
     requestTimeoutMs: intFrom(env, 'REQUEST_TIMEOUT_MS', 10_000, 100, 600_000),
+    subscriptionsPerCredential: intFrom(env, 'SUBSCRIPTIONS_PER_CREDENTIAL', 25, 1, 100_000),
+    subscriptionsPerConnection: intFrom(env, 'SUBSCRIPTIONS_PER_CONNECTION', 20, 1, 10_000),
   };
 }
 

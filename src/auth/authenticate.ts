@@ -134,6 +134,10 @@ export class Authenticator {
     // Scopes of other services (openid, profile…) are kept in `scopes` but grant nothing here.
     // requiredClaims makes jose check that exp is there and numeric; keys it creates must not outlive it.
     const expiresAt = new Date((payload.exp as number) * 1000);
-    return { ...makePrincipal(tenant, given, null, expiresAt), subject: typeof payload.sub === 'string' ? payload.sub : undefined };
+    return {
+      ...makePrincipal(tenant, given, null, expiresAt),
+      subject: typeof payload.sub === 'string' ? payload.sub : undefined,
+      issuer: typeof payload.iss === 'string' ? payload.iss : undefined,
+    };
   }
 }

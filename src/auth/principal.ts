@@ -14,8 +14,9 @@ export interface Principal {
   apiKey: ApiKey | null;
   /** When the credential stops working (an API key's expiresAt, a JWT's exp); null if never. */
   expiresAt: Date | null;
-  /** A JWT's `sub`: who is charged for its requests. */
+  /** A JWT's `sub` and `iss`: who is charged for its requests. */
   subject?: string;
+  issuer?: string;
 }
 
 /**

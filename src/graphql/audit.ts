@@ -34,9 +34,24 @@ export async function auditPage(
   };
 }
 
+/** `promise`, or the signal's reason once it is aborted, whichever comes first. */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => (signal.removeEventListener('abort', onAbort), resolve(value)),
+      (error) => (signal.removeEventListener('abort', onAbort), reject(error)),
+    );
+  });
+}
+
 /** What a subscription's context holds beyond a request's: the process's change hub. */
 export interface SubscriptionContext extends GraphQLContext {
   feed: Pick<ChangeHub, 'subscribe'>;
+  /** Aborted when the connection's credential is found revoked or expired: the subscription ends with the reason. */
+  connection: AbortSignal;
   /** Called before each event is resolved: fresh loaders (the tree has changed) and a fresh deadline. */
   renew(): void;
 }
@@ -60,7 +75,7 @@ export async function groupChanges(ctx: GraphQLContext, root: number | null): Pr
   return {
     [Symbol.asyncIterator]: () => ({
       async next() {
-        const next = await deliveries.next();
+        const next = await unlessAborted(deliveries.next(), context.connection);
         if (next.done) return { value: undefined, done: true };
         const delivery = next.value;
         // An ending is delivered as the subscription's last result: its error, then completion.

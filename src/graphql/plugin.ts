@@ -5,7 +5,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../clock';
-import type { QueryLimits } from '../config';
+import type { QueryLimits, TrafficLimits } from '../config';
 import type { Db } from '../domain/context';
 import type { ChangeHub } from '../feed/hub';
 import { type Admission, admitRequest } from '../http/admission';
@@ -23,13 +23,16 @@ export interface GraphQLPluginOptions {
   limits: QueryLimits;
   clock: Clock;
   hub: ChangeHub;
-  requestTimeoutMs: number;
+  traffic: TrafficLimits;
+  /** Client addresses come from X-Forwarded-For (as Fastify's trustProxy). */
+  trustProxy: boolean;
 }
 
 export async function graphqlPlugin(app: FastifyInstance, options: GraphQLPluginOptions): Promise<void> {
   const { limits, admission } = options;
   const { metrics } = admission;
   const schema = buildSchema(options.maxGroupDepth);
+  const cost = costModel(schema, listSizeOverrides(options.maxGroupDepth));
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     formatError: formatGraphQLError(app.log),
@@ -46,11 +49,11 @@ export async function graphqlPlugin(app: FastifyInstance, options: GraphQLPlugin
       // Apollo's default cache-control plugin hooks every field (willResolveField) to compute
       // Cache-Control hints nobody sets here (authenticated, per-credential answers): 3% of a small query.
       ApolloServerPluginCacheControlDisabled(),
-      limitsPlugin({ schema, limits, cost: costModel(schema, listSizeOverrides(options.maxGroupDepth)), rateLimits: admission.rateLimits, metrics }),
+      limitsPlugin({ schema, limits, cost, rateLimits: admission.rateLimits, metrics }),
     ],
   });
   await apollo.start();
-  mountSubscriptions(app, { ...options, schema, eventDeadlineMs: options.requestTimeoutMs });
+  mountSubscriptions(app, { ...options, schema, cost });
   app.addHook('preHandler', admitRequest(admission));
   // The cost bounds what a query may return; this bounds what one response may weigh.
   app.addHook('onSend', async (request, reply, payload) => {

@@ -1,14 +1,15 @@
 // Lets a request in, or answers it: its credential (401), its share of concurrency (429 after
 // a short wait), and for REST its point (429); GraphQL is charged by its cost once priced
 // (src/graphql/limits.ts). Every refusal is answered in the shape of the route family.
-import { createHash } from 'node:crypto';
+// Fair share is keyed by who the credential is (credentialOf), never by the header's text:
+// `Bearer`, `bearer` and `Bearer  ` with one key are one client.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../auth/authenticate';
 import type { Principal } from '../auth/principal';
 import { RateLimitedError } from '../domain/errors';
 import { sendFailure, serviceError } from './failures';
 import type { Metrics, RefusalReason } from './metrics';
-import type { CredentialGate, RateLimits } from './traffic';
+import type { CredentialGate, RateLimits, SubscriptionSlots } from './traffic';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -20,18 +21,15 @@ export interface Admission {
   authenticator: Authenticator;
   rateLimits: RateLimits;
   gate: CredentialGate;
+  /** Open subscriptions per credential (src/graphql/websocket.ts). */
+  subscriptions: SubscriptionSlots;
   metrics: Metrics;
 }
 
-/** Whose budget a request spends: one API key, or one JWT subject of a workspace. */
+/** Whose budget a request spends: one API key, or one JWT subject of an issuer and workspace. */
 export function credentialOf(principal: Principal): string {
   if (principal.apiKey) return `key:${principal.apiKey.id}`;
-  return `jwt:${principal.tenant.id}:${principal.subject ?? '-'}`;
-}
-
-/** The presented credential, hashed: one client's key or token, whether or not it is valid. */
-function presentedCredential(request: FastifyRequest): string {
-  return createHash('sha256').update(request.headers.authorization ?? '').digest('base64url');
+  return `jwt:${encodeURIComponent(principal.issuer ?? '-')}:${principal.tenant.id}:${encodeURIComponent(principal.subject ?? '-')}`;
 }
 
 export interface AdmitOptions {
@@ -45,12 +43,12 @@ export function admitRequest(admission: Admission, options: AdmitOptions = {}) {
   const { authenticator, rateLimits, gate, metrics } = admission;
   return async (request: FastifyRequest, reply: FastifyReply) => {
     try {
-      // Gated on the credential as presented, before it is looked up: requests waiting for a slot
-      // cost nothing, not even a database round trip.
-      request.work.onEnd(await gate.enter(presentedCredential(request)));
+      // Authenticated first (a known key needs no SQL: src/auth/credential-cache.ts), so the gate
+      // counts the credential, however its header is spelled.
       const principal = await authenticator.authenticate(request.headers.authorization, options.slugOf?.(request));
-      request.principal = principal;
       const credential = credentialOf(principal);
+      request.work.onEnd(await gate.enter(credential));
+      request.principal = principal;
       request.work.credential = credential;
       if (options.points) request.work.budget = await rateLimits.charge(credential, options.points);
     } catch (error) {

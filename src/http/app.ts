@@ -19,7 +19,7 @@ import { sendFailure } from './failures';
 import { Metrics } from './metrics';
 import { trackRequestWork } from './request-work';
 import { mountWebPages } from './web';
-import { CredentialGate, RateLimits, connectRedis } from './traffic';
+import { CredentialGate, RateLimits, SubscriptionSlots, connectRedis } from './traffic';
 
 export interface AppOptions {
   db: Db;
@@ -186,7 +186,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('settled', () => authenticator.settled());
   app.addHook('onClose', () => authenticator.settled());
   const gate = new CredentialGate(traffic.concurrentPerCredential, traffic.concurrencyWaitMs);
-  const admission: Admission = { authenticator, rateLimits, gate, metrics };
+  const subscriptions = new SubscriptionSlots(traffic.subscriptionsPerCredential, redis, options.redisPrefix);
+  app.addHook('onClose', async () => subscriptions.stop());
+  const admission: Admission = { authenticator, rateLimits, gate, subscriptions, metrics };
   const hub = new ChangeHub(options.db, { ...DEFAULT_HUB_OPTIONS, ...options.hub });
   await hub.start(options.listen ?? null);
   app.addHook('onClose', () => hub.stop());
@@ -199,7 +201,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     limits: query,
     clock,
     hub,
-    requestTimeoutMs: traffic.requestTimeoutMs,
+    traffic,
+    trustProxy: options.trustProxy ?? false,
   });
   await app.register(restPlugin, { prefix: '/t/:slug/api/v1', db: options.db, admission, maxGroupDepth: options.maxGroupDepth });
   await app.register(scimPlugin, { prefix: '/t/:slug/scim/v2', db: options.db, admission, maxGroupDepth: options.maxGroupDepth });

@@ -1,6 +1,7 @@
 // Fair share between clients: a budget of points per credential and of requests per client
 // address (rate-limiter-flexible, in memory, or in Redis when REDIS_URL is set so that every
 // server process spends from one budget), and a cap on one credential's requests in flight.
+import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { TrafficLimits } from '../config';
@@ -140,5 +141,100 @@ export class CredentialGate {
     const running = (this.running.get(credential) ?? 1) - 1;
     if (running === 0) this.running.delete(credential);
     else this.running.set(credential, running);
+  }
+}
+
+/** A slot's entry lives this long in Redis unless its process renews it: what a crashed process holds is freed by then. */
+const SLOT_TTL_MS = 30_000;
+const SLOT_RENEW_MS = 10_000;
+
+// Drops lapsed entries, then adds this one if fewer than the cap are held: one atomic step.
+const TAKE_SLOT = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1`;
+
+/**
+ * How many subscriptions one credential holds open, against a cap: in Redis when REDIS_URL is set
+ * (one count for every server process: each slot is an entry that its process renews), else in
+ * this process. When Redis fails, this process counts on its own until it is back, like RateLimits.
+ */
+export class SubscriptionSlots {
+  private readonly local = new Map<string, number>();
+  /** Slots this process holds in Redis: key → members. */
+  private readonly held = new Map<string, Set<string>>();
+  private readonly instance = randomUUID();
+  private sequence = 0;
+  private readonly renewal: NodeJS.Timeout | null;
+
+  constructor(
+    private readonly max: number,
+    private readonly redis: Redis | null,
+    private readonly prefix = 'kauth',
+  ) {
+    this.renewal = redis ? setInterval(() => void this.renew(), SLOT_RENEW_MS).unref() : null;
+  }
+
+  /** Takes a slot for `credential`: resolves with the function that frees it (safe to call twice), or throws RateLimitedError at the cap. */
+  async take(credential: string): Promise<() => void> {
+    const key = `${this.prefix}:subs:${credential}`;
+    const member = `${this.instance}:${(this.sequence += 1)}`;
+    let inRedis = false;
+    if (this.redis) {
+      try {
+        const now = Date.now();
+        inRedis = true;
+        const taken = await this.redis.eval(TAKE_SLOT, 1, key, now, this.max, now + SLOT_TTL_MS, member, SLOT_TTL_MS);
+        if (taken !== 1) throw this.full();
+        const members = this.held.get(key) ?? new Set();
+        this.held.set(key, members.add(member));
+      } catch (error) {
+        if (error instanceof RateLimitedError) throw error;
+        inRedis = false; // Redis is away: count here
+      }
+    }
+    if (!inRedis) {
+      const count = this.local.get(credential) ?? 0;
+      if (count >= this.max) throw this.full();
+      this.local.set(credential, count + 1);
+    }
+    let freed = false;
+    return () => {
+      if (freed) return;
+      freed = true;
+      if (inRedis) {
+        this.held.get(key)?.delete(member);
+        if (this.held.get(key)?.size === 0) this.held.delete(key);
+        this.redis!.zrem(key, member).catch(() => undefined); // lapses by itself otherwise
+        return;
+      }
+      const count = (this.local.get(credential) ?? 1) - 1;
+      if (count <= 0) this.local.delete(credential);
+      else this.local.set(credential, count);
+    };
+  }
+
+  stop(): void {
+    if (this.renewal) clearInterval(this.renewal);
+  }
+
+  private full(): RateLimitedError {
+    return new RateLimitedError(
+      `this credential holds ${this.max} open subscriptions, the most it may; complete one before starting another`,
+      5,
+      { reason: 'subscriptions', maximum: this.max },
+    );
+  }
+
+  private async renew(): Promise<void> {
+    const expires = Date.now() + SLOT_TTL_MS;
+    const pipeline = this.redis!.pipeline();
+    for (const [key, members] of this.held) {
+      for (const member of members) pipeline.zadd(key, 'XX', expires, member);
+      pipeline.pexpire(key, SLOT_TTL_MS);
+    }
+    await pipeline.exec().catch(() => undefined);
   }
 }

@@ -2,9 +2,11 @@
 // one connection may hold.
 import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../../src/graphql/websocket';
+import { trafficLimits } from '../../src/config';
 import { type Harness, type Workspace, eachBackend } from '../support/harness';
 import { untilSeen, waitFor } from '../support/wait';
+
+const MAX_SUBSCRIPTIONS_PER_CONNECTION = trafficLimits({}).subscriptionsPerConnection;
 
 type Errors = { message: string; extensions?: Record<string, unknown> }[];
 

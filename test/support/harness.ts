@@ -21,6 +21,7 @@ export const GENEROUS_TRAFFIC: Partial<TrafficLimits> = {
   requestsPerAddress: 1_000_000_000,
   concurrentPerCredential: 1000,
   requestTimeoutMs: 60_000,
+  subscriptionsPerCredential: 100_000,
 };
 
 /**
