@@ -244,7 +244,7 @@ eachBackend('request deadline', (h) => {
 }, { traffic: { requestTimeoutMs: 1 } });
 
 /** An ACCESS EXCLUSIVE lock on `groups`, held by a session of the test's own: reads of groups wait for it. */
-async function lockGroups(): Promise<{ waitedOnBy(applicationName: string): Promise<void>; release(): Promise<void> }> {
+async function lockGroups(): Promise<{ waitedOnBy(applicationName: string): Promise<void>; waitersOf(applicationName: string): Promise<number>; release(): Promise<void> }> {
   const session = await Session.open();
   await session.hold('LOCK TABLE groups IN ACCESS EXCLUSIVE MODE', []);
   let released = false;
@@ -253,6 +253,8 @@ async function lockGroups(): Promise<{ waitedOnBy(applicationName: string): Prom
     waitedOnBy: async (applicationName) => {
       await waitFor(`a statement of ${applicationName} to wait for the lock on groups`, async () => (await session.waitingFor([session.pid], applicationName)).length > 0);
     },
+    /** How many statements of connections named `applicationName` wait for the lock now. */
+    waitersOf: async (applicationName) => (await session.waitingFor([session.pid], applicationName)).length,
     release: async () => {
       if (released) return;
       released = true;
@@ -309,6 +311,8 @@ const APP_WITH_DEADLINE = 'kauth-test-limits-deadline';
  * the same statements each time, however long the test takes.
  */
 const SAME_STATEMENTS = { credentialCache: false, clock: new ManualClock() };
+/** The log lines of the app the disconnect tests send requests to. */
+const logged: Record<string, any>[] = [];
 
 postgresOnly('stopping work at the deadline and when the client leaves', (h) => {
   // The same database through an app whose deadline a request parked on a lock will pass.
@@ -385,4 +389,32 @@ postgresOnly('stopping work at the deadline and when the client leaves', (h) => 
     expect(stopped).toBe(pageOnly);
     expect((await ws.gql('{ viewer { scopes } }')).status).toBe(200);
   });
-}, { applicationName: APP, app: SAME_STATEMENTS });
+
+  it('cancels the statement that is running when its client leaves (it ran on until the deadline), and logs the request as client gone', async () => {
+    const ws = await h.workspace();
+    await chain(ws, 2);
+    const lock = await lockGroups();
+    try {
+      const request = watchRequest(h, 'client-leaves-mid-statement');
+      const controller = new AbortController();
+      const pending = fetch(`${h.baseUrl}/graphql`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ws.adminKey}`, 'content-type': 'application/json', 'x-request-id': 'client-leaves-mid-statement' },
+        body: JSON.stringify({ query: NESTED }),
+        signal: controller.signal,
+      }).catch((error: Error) => error);
+      await lock.waitedOnBy(APP);
+      controller.abort();
+      await pending;
+      await request.closed();
+      // The lock is still held, and PostgreSQL's statement_timeout is 2 minutes: only a cancelled statement stops waiting.
+      await waitFor('the statement to be cancelled', async () => (await lock.waitersOf(APP)) === 0);
+    } finally {
+      await lock.release();
+    }
+    const line = await waitFor('the log line', () => logged.find((entry) => entry.reqId === 'client-leaves-mid-statement'));
+    expect(line).toMatchObject({ msg: 'client gone', status: 499, route: '/graphql' });
+    // The pool gives a fresh connection to what comes next.
+    expect((await ws.gql('{ groups(first: 1) { nodes { id } } }')).status).toBe(200);
+  });
+}, { applicationName: APP, pool: { statementTimeoutMs: 120_000 }, app: { ...SAME_STATEMENTS, logger: { level: 'info', stream: { write: (line: string) => logged.push(JSON.parse(line)) } } } });

@@ -116,6 +116,11 @@ postgresOnly('requests in flight per credential, over HTTP', (h) => {
       const second = await ws.gql('{ viewer { scopes } }');
       expect(second.status).toBe(429);
       expect(second.body.errors![0].extensions).toMatchObject({ code: 'RATE_LIMITED', reason: 'concurrency', maxConcurrent: 1 });
+      // The same key however its header is spelled: one credential, not one per spelling (they were four).
+      for (const spelling of ['bearer', 'BEARER', 'Bearer ', 'bEaReR\t']) {
+        const res = await h.request('POST', '/graphql', { headers: { authorization: `${spelling} ${ws.adminKey} ` }, body: { query: '{ viewer { scopes } }' } });
+        expect([spelling, res.status]).toEqual([spelling, 429]);
+      }
       // Another key's requests have slots of their own: served while the first one still waits.
       expect((await other.gql('{ viewer { scopes } }')).status).toBe(200);
       expect(settled).toBe(false);

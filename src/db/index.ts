@@ -13,6 +13,7 @@ import { migrate, readMigrations } from './migrator';
 import type { RawSql } from './raw';
 import { registerReader } from './reader';
 import { countingAdapter, StatementCounter } from './statement-counter';
+import { cancelStatementsOnStop } from './cancel';
 import { watchPool } from './watchdog';
 import { WriteQueue, registerWriteQueue } from './write-queue';
 
@@ -147,6 +148,7 @@ async function openPostgres(url: string, config: PoolConfig) {
     idle_in_transaction_session_timeout: Math.max(config.transactionTimeoutMs * 2, 10_000),
   });
   pool.on('error', () => undefined); // idle-client errors surface on the next query instead
+  cancelStatementsOnStop(pool);
   try {
     await pool.query('SELECT 1');
   } catch (error) {

@@ -10,7 +10,7 @@ import type { Listen, PoolStats, Readiness } from '../db';
 import { pruneAuditEvents } from '../domain/audit';
 import { ChangeHub, DEFAULT_HUB_OPTIONS, type HubOptions } from '../feed/hub';
 import type { Db } from '../domain/context';
-import { RateLimitedError } from '../domain/errors';
+import { ClientGoneError, RateLimitedError } from '../domain/errors';
 import { graphqlPlugin } from '../graphql/plugin';
 import { restPlugin } from '../rest/plugin';
 import { scimPlugin } from '../scim/plugin';
@@ -152,12 +152,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       reply.header('x-ratelimit-reset', Math.ceil(budget.resetAt.getTime() / 1000));
     }
   });
-  app.addHook('onResponse', async (request, reply) => {
-    const line = logLine(request, reply);
+  const logRequest = (request: FastifyRequest, line: ReturnType<typeof logLine>, message: string) => {
     const labels = { route: line.route, operation: request.work?.operationField ?? '' };
-    metrics.requests.inc({ ...labels, status: String(reply.statusCode) });
+    metrics.requests.inc({ ...labels, status: String(line.status) });
     metrics.duration.observe(labels, line.durationMs / 1000);
-    request.log.info(line, 'request');
+    request.log.info(line, message);
+  };
+  // A client that leaves before its answer is logged when it leaves, as 499 (nginx's "client
+  // closed request"): its work stops then (src/http/request-work.ts), and no answer is sent.
+  app.addHook('onRequest', async (request, reply) => {
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) logRequest(request, { ...logLine(request, reply), status: 499 }, 'client gone');
+    });
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.work?.signal.reason instanceof ClientGoneError) return; // logged when it left
+    logRequest(request, logLine(request, reply), 'request');
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
