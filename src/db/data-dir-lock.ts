@@ -1,7 +1,7 @@
 // PGlite is one process, one connection: two processes opening the same data
 // directory would corrupt it. A lock file with the holder's pid makes the second
 // one fail with a clear message instead.
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync, accessSync, constants } from 'node:fs';
+import { accessSync, chmodSync, closeSync, constants, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 export class DataDirError extends Error {}
@@ -25,13 +25,46 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Makes every file below `dir` readable and writable by its owner alone (0600; directories 0700).
+ * PGlite creates its files 0666 whatever the umask: run again once it has opened and when it closes;
+ * what it creates in between is inside a 0700 directory.
+ */
+export function keepPrivate(dir: string): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const at = path.join(dir, entry.name);
+    if (entry.isSymbolicLink()) continue;
+    if (entry.isDirectory()) {
+      chmodSync(at, 0o700);
+      keepPrivate(at);
+    } else {
+      chmodSync(at, 0o600);
+    }
+  }
+}
+
+/**
+ * The data directory holds every user's email and every key's hash: it is the service's alone.
+ * It is made 0700 and its files 0600 (PGlite creates them 0666: see keepPrivate),
+ * or the service refuses to start: a directory of another user's, or one it cannot change.
+ */
 function prepare(dataDir: string): void {
   try {
-    // PGlite creates its files world-writable; the directory keeps other local users out.
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     accessSync(dataDir, constants.R_OK | constants.W_OK);
   } catch (error) {
     throw new DataDirError(`DATA_DIR "${dataDir}" is not a readable and writable directory: ${(error as Error).message}`);
+  }
+  const owner = statSync(dataDir).uid;
+  const uid = process.getuid?.();
+  if (uid !== undefined && owner !== uid) {
+    throw new DataDirError(`DATA_DIR "${dataDir}" belongs to user ${owner}, not to this process's user ${uid}; the embedded database must be the service's alone (chown it, or point DATA_DIR elsewhere)`);
+  }
+  try {
+    chmodSync(dataDir, 0o700);
+    keepPrivate(dataDir);
+  } catch (error) {
+    throw new DataDirError(`DATA_DIR "${dataDir}" cannot be made private (0700, files 0600): ${(error as Error).message}`);
   }
 }
 

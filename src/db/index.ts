@@ -8,7 +8,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { DatabaseConfig, PoolConfig } from '../config';
 import { PrismaClient } from '../generated/prisma/client';
 import { analyzeInBackground } from './analyze';
-import { lockDataDir } from './data-dir-lock';
+import { keepPrivate, lockDataDir } from './data-dir-lock';
 import { migrate, readMigrations } from './migrator';
 import type { RawSql } from './raw';
 import { registerReader } from './reader';
@@ -119,6 +119,7 @@ async function openPGlite(dataDir: string) {
   const release = lockDataDir(dataDir);
   try {
     const pglite = await PGlite.create(dataDir);
+    keepPrivate(dataDir);
     const raw = pgliteRaw(pglite);
     const stopAnalyzing = analyzeInBackground(raw);
     return {
@@ -129,6 +130,7 @@ async function openPGlite(dataDir: string) {
       close: async () => {
         await stopAnalyzing();
         await pglite.close();
+        keepPrivate(dataDir);
         release();
       },
     };

@@ -14,6 +14,7 @@
 import type { AuditEvent, Prisma } from '../generated/prisma/client';
 import type { Actor, AuditSource, Db, DomainContext, Tx } from './context';
 import { ValidationError } from './errors';
+import { searchPattern } from './validate';
 
 export type { AuditEvent } from '../generated/prisma/client';
 
@@ -138,7 +139,7 @@ export async function listAuditEvents(
     ...(page.after !== null ? [{ seq: { gt: page.after } }] : []),
     ...(roots !== null ? [{ groupPath: { hasSome: [...roots] } }] : []),
     ...(filter.groupId != null ? [filter.includeSubtree ? { groupPath: { has: filter.groupId } } : { groupId: filter.groupId }] : []),
-    ...(filter.actor != null ? [{ actor: filter.actor }] : []),
+    ...(filter.actor != null ? [{ actor: searchPattern(filter.actor, 'filter.actor') ?? '' }] : []),
     ...(filter.action != null ? [{ action: filter.action }] : []),
     ...(filter.since != null ? [{ occurredAt: { gte: filter.since } }] : []),
   ];

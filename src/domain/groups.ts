@@ -5,11 +5,11 @@ import { Prisma } from '../generated/prisma/client';
 import type { Group } from '../generated/prisma/client';
 import { type AuditEntry, changed, recordEvents } from './audit';
 import type { DomainContext, Tx } from './context';
-import { ConflictError, NotFoundError, ValidationError } from './errors';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors';
 import { type Key, type Page, type Window, idPage, mapPage, pageOf, windowSql } from './pages';
 import { rowsById } from './rows';
 import { lockTree } from './tree-lock';
-import { type PageArgs, containsText, optionalText, requiredName } from './validate';
+import { type PageArgs, containsText, optionalText, requiredName, searchPattern } from './validate';
 import { writeTransaction } from './write-turn';
 
 export type { Group } from '../generated/prisma/client';
@@ -60,7 +60,7 @@ function listWhere(ctx: DomainContext, filter: GroupListFilter): Prisma.GroupWhe
   if (filter.rootsOnly && filter.parentId != null) {
     throw new ValidationError('rootsOnly', 'rootsOnly and parentId cannot be combined');
   }
-  const search = filter.search?.trim();
+  const search = searchPattern(filter.search);
   return {
     tenantId: ctx.tenantId,
     ...(filter.rootsOnly ? { parentGroupId: null } : {}),
@@ -94,7 +94,7 @@ export function groupPage(ctx: DomainContext, window: Window<number>, filter: Gr
 export async function countGroups(ctx: DomainContext, filter: GroupListFilter): Promise<number> {
   const where = listWhere(ctx, filter);
   const roots = ctx.access.visibleRoots;
-  if (filter.search?.trim() || filter.rootsOnly) return ctx.db.group.count({ where });
+  if (searchPattern(filter.search) || filter.rootsOnly) return ctx.db.group.count({ where });
   if (filter.parentId != null) {
     const [parent] = await groupsByIds(ctx, [filter.parentId]);
     // A parent the credential cannot see may still hold visible groups (the roots of its subtrees).
@@ -364,8 +364,16 @@ export async function removeGroup(tx: Tx, ctx: DomainContext, group: Group): Pro
         updated_at = CASE WHEN parent_group_id = ${id}::int THEN now() ELSE updated_at END
     WHERE tenant_id = ${ctx.tenantId}::int AND path @> ARRAY[${id}::int] AND id <> ${id}::int
     RETURNING id, (parent_group_id IS NULL AND cardinality(path) = 1) AS "wasChild"`;
-  await tx.group.delete({ where: { id } });
   const children = rerooted.filter((row) => row.wasChild).map((row) => row.id).sort((a, b) => a - b);
+  // Its children become roots, which a key restricted to a subtree may not make: refused, and the
+  // transaction (with the update above) rolls back.
+  if (children.length > 0 && ctx.access.groupWriteRoots !== null) {
+    throw new ForbiddenError(
+      `not allowed: deleting group ${id} would make its ${children.length} child group${children.length === 1 ? '' : 's'} roots, which needs groups:write without a group restriction; move or delete the children first`,
+      [['groups:write']],
+    );
+  }
+  await tx.group.delete({ where: { id } });
   await recordEvents(tx, ctx, [
     {
       action: 'GROUP_DELETED',

@@ -7,7 +7,7 @@ import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { conflictOnDuplicate } from './unique';
 import { lockVersion } from './versions';
 import { type Page, type Window, idPage } from './pages';
-import { containsText, normaliseEmail, optionalName, optionalText } from './validate';
+import { containsText, normaliseEmail, optionalName, optionalText, searchPattern } from './validate';
 import { writeTransaction } from './write-turn';
 
 export type { User } from '../generated/prisma/client';
@@ -19,7 +19,7 @@ export async function usersByIds(ctx: DomainContext, ids: readonly number[]): Pr
 }
 
 function searchWhere(ctx: DomainContext, search: string | null | undefined): Prisma.UserWhereInput {
-  const text = search?.trim();
+  const text = searchPattern(search);
   return {
     tenantId: ctx.tenantId,
     ...(text ? { OR: [{ name: containsText(text) }, { email: containsText(text) }] } : {}),
@@ -34,7 +34,7 @@ export function userPage(ctx: DomainContext, window: Window<number>, search?: st
 
 /** How many users a search matches: the count the writes keep, or (with a search) counted. */
 export async function countUsers(ctx: DomainContext, search?: string | null): Promise<number> {
-  if (search?.trim()) return ctx.db.user.count({ where: searchWhere(ctx, search) });
+  if (searchPattern(search)) return ctx.db.user.count({ where: searchWhere(ctx, search) });
   const tenant = await ctx.db.tenant.findUniqueOrThrow({ where: { id: ctx.tenantId }, select: { userCount: true } });
   return tenant.userCount;
 }

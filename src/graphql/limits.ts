@@ -20,6 +20,7 @@ import {
 import { getComplexity } from 'graphql-query-complexity';
 import type { QueryLimits } from '../config';
 import { type DomainError, QueryTooComplexError, RateLimitedError, ValidationError } from '../domain/errors';
+import { checkInputBounds } from '../domain/validate';
 import { GRAPHQL_STATUS } from '../http/failures';
 import type { Metrics, RefusalReason } from '../http/metrics';
 import { type RateLimits, pointsForCost } from '../http/traffic';
@@ -48,10 +49,26 @@ function singleOperationRule(metrics: Metrics): ValidationRule {
   });
 }
 
+/** A string literal in the document is held to the bounds of any input (checkInputBounds): length, no control characters. */
+function stringLiteralRule(metrics: Metrics): ValidationRule {
+  return (context) => ({
+    StringValue(node) {
+      try {
+        checkInputBounds(node.value, 'a string argument');
+      } catch (error) {
+        metrics.refused('input');
+        const { message, details } = error as ValidationError;
+        context.reportError(new GraphQLError(message, { nodes: [node], extensions: { code: 'BAD_USER_INPUT', ...details } }));
+      }
+    },
+  });
+}
+
 export function validationRules(limits: QueryLimits, metrics: Metrics): ValidationRule[] {
   const quiet = { propagateOnRejection: false, exposeLimits: true };
   return [
     singleOperationRule(metrics),
+    stringLiteralRule(metrics),
     maxDepthRule({ ...quiet, n: limits.maxDepth, flattenFragments: true, onReject: [refusal(metrics, 'depth', 'QUERY_TOO_DEEP', limits.maxDepth)] }),
     maxAliasesRule({ ...quiet, n: limits.maxAliases, onReject: [refusal(metrics, 'aliases', 'TOO_MANY_ALIASES', limits.maxAliases)] }),
     maxDirectivesRule({ ...quiet, n: limits.maxDirectives, onReject: [refusal(metrics, 'directives', 'TOO_MANY_DIRECTIVES', limits.maxDirectives)] }),
@@ -82,6 +99,7 @@ export function priceOperation(
   operation: OperationDefinitionNode,
   variables: Record<string, unknown> | null | undefined,
 ): number {
+  checkInputBounds(variables, 'variables');
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 10 });
   if (coerced.errors) {
     throw new ValidationError('variables', coerced.errors.map((e) => e.message).join('; '));
@@ -158,6 +176,7 @@ export function limitsPlugin(options: LimitsPluginOptions): ApolloServerPlugin<G
           work.operationField = `${operation.operation} ${first?.kind === Kind.FIELD ? first.name.value : ''}`.trim();
           let nodes: number;
           try {
+            checkInputBounds(request.variables, 'variables'); // before the cache reads them
             nodes = costs.of(document, request.variables, request.operationName, () => priceOperation(schema, cost, document, operation, request.variables));
           } catch (error) {
             const refusal = error as ValidationError | QueryTooComplexError;

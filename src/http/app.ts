@@ -10,7 +10,8 @@ import type { Listen, PoolStats, Readiness } from '../db';
 import { pruneAuditEvents } from '../domain/audit';
 import { ChangeHub, DEFAULT_HUB_OPTIONS, type HubOptions } from '../feed/hub';
 import type { Db } from '../domain/context';
-import { ClientGoneError, RateLimitedError } from '../domain/errors';
+import { ClientGoneError, RateLimitedError, ValidationError } from '../domain/errors';
+import { checkInputBounds } from '../domain/validate';
 import { graphqlPlugin } from '../graphql/plugin';
 import { restPlugin } from '../rest/plugin';
 import { scimPlugin } from '../scim/plugin';
@@ -138,6 +139,22 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     } catch (error) {
       if (!(error instanceof RateLimitedError)) throw error;
       metrics.refused('address');
+      return sendFailure(request, reply, error);
+    }
+  });
+  // Bounds on what any client sends (src/domain/validate.ts), before it is read: a body or query
+  // string of REST and SCIM, the variables of GraphQL (its document: by validation, limits.ts).
+  app.addHook('preValidation', async (request, reply) => {
+    try {
+      if (request.url.startsWith('/graphql')) {
+        checkInputBounds((request.body as { variables?: unknown } | undefined)?.variables, 'variables');
+      } else {
+        checkInputBounds(request.body, '');
+        checkInputBounds(request.query, '', { location: 'query' });
+      }
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      metrics.refused('input');
       return sendFailure(request, reply, error);
     }
   });
