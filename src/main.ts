@@ -30,6 +30,8 @@ async function main(): Promise<void> {
     auditRetentionDays: config.auditRetentionDays,
     playground: config.playground,
   });
+  // A backstop: a rejection nobody handled is a bug to log, not a reason for one request to end the process.
+  process.on('unhandledRejection', (reason) => app.log.error({ err: reason }, 'unhandled promise rejection'));
   let control: ControlSocket | null = null;
   app.addHook('onClose', async () => {
     await control?.close(); // its commands run on the database: close it first

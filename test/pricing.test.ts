@@ -116,4 +116,30 @@ eachBackend('pricing fails closed', (h) => {
     // The connection, 30 groups, no ancestors (roots), 30 empty children connections.
     expect(allowed.work.objects).toBe(1 + 30 + 30);
   });
+
+  it('leaves no rejection unhandled when the items of a list fail, some at once and some later (one such request ended the process)', async () => {
+    const ws = await h.workspace();
+    let parent: string | null = null;
+    for (let i = 0; i < 5; i += 1) parent = await ws.group(`level ${i}`, parent);
+    const orphaned: unknown[] = [];
+    const onOrphan = (reason: unknown) => orphaned.push(reason);
+    workerProcess.on('unhandledRejection', onOrphan);
+    // A turn of the event loop every millisecond: now and then an item's field is pending (it took
+    // its turn) when the next item's same field fails at once.
+    RequestWork.yieldEveryMs = 1;
+    try {
+      for (let i = 0; i < 40; i += 1) {
+        const res = await ws.gql(`{ group(id: "${parent}") { ancestors { members(after: "x") { totalCount } } } }`);
+        expect(codes(res.body)).toContain('BAD_USER_INPUT');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50)); // a rejection is reported after its turn
+    } finally {
+      RequestWork.yieldEveryMs = 20;
+      workerProcess.off('unhandledRejection', onOrphan);
+    }
+    expect(orphaned.map(String)).toEqual([]);
+  });
 }, { app: { clock: new ManualClock() } });
+
+/** The worker's own process: Jest's sandboxed `process` never hears of an unhandled rejection. */
+const workerProcess = (Buffer.constructor as FunctionConstructor)('return process')() as NodeJS.Process;

@@ -1,5 +1,6 @@
 // N+1-free by construction: the statement count of a response does not grow with the
 // number of groups in it. Counted through the driver adapter (src/db/statement-counter.ts).
+import { RequestWork } from '../src/http/request-work';
 import { ManualClock } from './support/clock';
 import { eachBackend, type Harness, type Workspace } from './support/harness';
 import { type GroupTree, buildTree } from './support/tree-fixture';
@@ -51,6 +52,14 @@ eachBackend('SQL statements per response', (h) => {
     expect(large.count).toBe(small.count);
     // groups + total, then per relation one statement for the page's links and one for its rows.
     expect(large.count).toBeLessThanOrEqual(24);
+    // Fields that wait for the event loop's next turn (so a disconnect is heard) still batch with
+    // their siblings: with a turn before every field, the same statements.
+    RequestWork.yieldEveryMs = 0;
+    try {
+      expect(await countStatements(h, ws, QUERY(100))).toEqual(large);
+    } finally {
+      RequestWork.yieldEveryMs = 20;
+    }
   });
   // A clock that stands still: the key, remembered by the credential cache, does not age out of it
   // between the two requests however long they take (a lookup would add its statements to one of

@@ -29,7 +29,7 @@ export function createContext(
   onBatch?: BatchObserver,
 ): GraphQLContext {
   const domain = domainContextOf(db, principal, maxGroupDepth, requestId);
-  return { principal, domain, loaders: createLoaders(domain, onBatch), work, clock };
+  return { principal, domain, loaders: createLoaders(domain, work, onBatch), work, clock };
 }
 
 export type ViewerModel = Principal;

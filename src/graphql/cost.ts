@@ -18,6 +18,7 @@ import type { ComplexityEstimator } from 'graphql-query-complexity';
 import { DomainError, ValidationError } from '../domain/errors';
 import { MAX_CONNECTION_PAGE } from '../domain/pages';
 import type { GraphQLContext } from './context';
+import { failLater } from './scope-directive';
 
 export class ListTooLargeError extends DomainError {
   readonly code = 'LIST_TOO_LARGE' as const;
@@ -138,10 +139,10 @@ export function enforcePrices(schema: GraphQLSchema, overrides: Record<string, n
       };
       return {
         ...field,
-        resolve: (source, args, ctx: GraphQLContext, info) => {
+        resolve: failLater((source, args, ctx: GraphQLContext, info) => {
           const value = resolve(source, args, ctx, info);
           return value instanceof Promise ? value.then((v) => counted(v, ctx)) : counted(value, ctx);
-        },
+        }),
       };
     },
   });

@@ -12,12 +12,21 @@ import * as users from '../domain/users';
 /** Told the size of every batch (metrics). */
 export type BatchObserver = (loader: string, size: number) => void;
 
-export function createLoaders(ctx: DomainContext, onBatch: BatchObserver = () => undefined) {
+/** When a request's batches may be sent: DataLoader's moment, once its fields waiting for a turn of the event loop have had it. */
+export interface BatchTiming {
+  whenSettled(dispatch: () => void): void;
+}
+
+export function createLoaders(ctx: DomainContext, timing: BatchTiming, onBatch: BatchObserver = () => undefined) {
+  const batchScheduleFn = (dispatch: () => void) => timing.whenSettled(dispatch);
   const keyed = <V>(batch: (ids: readonly number[]) => Promise<V[]>, name: string) =>
-    new DataLoader<number, V>((ids) => {
-      onBatch(name, ids.length);
-      return batch(ids);
-    });
+    new DataLoader<number, V>(
+      (ids) => {
+        onBatch(name, ids.length);
+        return batch(ids);
+      },
+      { batchScheduleFn },
+    );
   const groupById = keyed((ids) => groups.groupsByIds(ctx, ids), 'groupById');
   const userById = keyed((ids) => users.usersByIds(ctx, ids), 'userById');
   const roleById = keyed((ids) => roles.rolesByIds(ctx, ids), 'roleById');

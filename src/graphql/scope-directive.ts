@@ -152,8 +152,6 @@ async function targetPath(
   return group && isVisible(ctx.domain.access, group.path) ? group.path : undefined;
 }
 
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /**
  * Past the request's deadline, or once its client is gone, no further field resolves. Now and
  * then a field waits for the event loop's next turn, so that a disconnect is heard mid-execution.
@@ -162,10 +160,25 @@ function stoppable(resolve: GraphQLFieldResolver<unknown, GraphQLContext>): Grap
   return (source, args, ctx, info) => {
     ctx.work.check();
     if (!ctx.work.yieldDue()) return resolve(source, args, ctx, info);
-    return nextTurn().then(() => {
+    return ctx.work.nextTurn().then(() => {
       ctx.work.check();
       return resolve(source, args, ctx, info);
     });
+  };
+}
+
+/**
+ * A field fails by a rejected promise, never by a synchronous throw. graphql 16 leaves a sibling's
+ * rejection unhandled when a list's items mix the two (an earlier item's field pending, a later
+ * one's throwing: graphql-js#4643, fixed in 17), and an unhandled rejection ends the process.
+ */
+export function failLater<S, C>(resolve: GraphQLFieldResolver<S, C>): GraphQLFieldResolver<S, C> {
+  return (source, args, ctx, info) => {
+    try {
+      return resolve(source, args, ctx, info);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   };
 }
 
@@ -207,7 +220,7 @@ export function applyScopeDirective(schema: GraphQLSchema): GraphQLSchema {
       const label = `${typeName}.${fieldName}`;
       const guard = guards.get(label)!;
       const note = guard.public ? 'Public: any valid credential.' : guard.requirement ? describeRequirement(guard.requirement) : '';
-      const guarded = (resolve: GraphQLFieldResolver<unknown, GraphQLContext>) => guardResolver(guard, typeName, label, stoppable(resolve));
+      const guarded = (resolve: GraphQLFieldResolver<unknown, GraphQLContext>) => failLater(guardResolver(guard, typeName, label, stoppable(resolve)));
       return {
         ...field,
         description: [field.description, note].filter(Boolean).join('\n\n'),

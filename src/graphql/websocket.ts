@@ -277,7 +277,7 @@ export function mountSubscriptions(app: FastifyInstance, options: WebSocketOptio
             work.end();
             work = eventWork();
             context.work = work;
-            context.loaders = createLoaders(context.domain);
+            context.loaders = createLoaders(context.domain, work);
           },
         };
         return { schema, document, operationName: payload.operationName, variableValues: payload.variables ?? undefined, contextValue: context };

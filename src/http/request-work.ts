@@ -13,10 +13,10 @@ declare module 'fastify' {
   }
 }
 
-/** How long GraphQL execution may hold the event loop before it lets I/O (a disconnect) in. */
-const YIELD_EVERY_MS = 20;
-
 export class RequestWork {
+  /** How long GraphQL execution may hold the event loop before it lets I/O (a disconnect) in; tests set 0 (every field). */
+  static yieldEveryMs = 20;
+
   private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout;
   private readonly releases: (() => void)[] = [];
@@ -32,6 +32,8 @@ export class RequestWork {
   objects = 0;
   objectBudget = Number.POSITIVE_INFINITY;
   private lastYield = performance.now();
+  /** Fields of this work waiting for the event loop's next turn (nextTurn). */
+  private yielding = 0;
 
   constructor(readonly deadlineMs: number) {
     this.timer = setTimeout(() => this.stop(new TimeoutError(deadlineMs)), deadlineMs).unref();
@@ -70,15 +72,36 @@ export class RequestWork {
   }
 
   /**
-   * True when the work has run YIELD_EVERY_MS without letting the event loop turn. Resolvers
+   * True when the work has run `yieldEveryMs` without letting the event loop turn. Resolvers
    * whose data is at hand chain promises without end, and a client's disconnect (an I/O event)
    * is only heard between turns.
    */
   yieldDue(): boolean {
     const now = performance.now();
-    if (now - this.lastYield < YIELD_EVERY_MS) return false;
+    if (now - this.lastYield < RequestWork.yieldEveryMs) return false;
     this.lastYield = now;
     return true;
+  }
+
+  /** Resolves on the event loop's next turn (after I/O), counted so that batches wait for it (whenSettled). */
+  nextTurn(): Promise<void> {
+    this.yielding += 1;
+    return new Promise((resolve) =>
+      setImmediate(() => {
+        this.yielding -= 1;
+        resolve();
+      }),
+    );
+  }
+
+  /**
+   * Runs `dispatch` as DataLoader would (once the promises of this tick have run), and not before
+   * every field of this work waiting for its turn has had it: the loads a field makes after its
+   * turn join the same batch as its siblings', so yielding never adds a statement.
+   */
+  whenSettled(dispatch: () => void): void {
+    const run = () => (this.yielding > 0 ? setImmediate(run) : dispatch());
+    void Promise.resolve().then(() => process.nextTick(run));
   }
 
   stop(reason: Error): void {
