@@ -52,8 +52,13 @@ export interface SubscriptionContext extends GraphQLContext {
   feed: Pick<ChangeHub, 'subscribe'>;
   /** Aborted when the connection's credential is found revoked or expired: the subscription ends with the reason. */
   connection: AbortSignal;
-  /** Called before each event is resolved: fresh loaders (the tree has changed) and a fresh deadline. */
-  renew(): void;
+  /**
+   * Called before each event is resolved: fresh loaders (the tree has changed), a fresh deadline and
+   * budget, and a slot among the credential's requests running at once, held until the event is sent.
+   */
+  renew(): Promise<void>;
+  /** Called when the subscription ends: the work of its last event, and its slot, are let go. */
+  end(): void;
 }
 
 /**
@@ -80,10 +85,11 @@ export async function groupChanges(ctx: GraphQLContext, root: number | null): Pr
         const delivery = next.value;
         // An ending is delivered as the subscription's last result: its error, then completion.
         if ('end' in delivery) throw delivery.end;
-        context.renew();
+        await context.renew();
         return { value: delivery.event, done: false };
       },
       return: async () => {
+        context.end();
         await deliveries.return?.();
         return { value: undefined, done: true };
       },

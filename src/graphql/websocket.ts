@@ -269,15 +269,26 @@ export function mountSubscriptions(app: FastifyInstance, options: WebSocketOptio
           return work;
         };
         let work = eventWork();
+        let ended = false;
         const context: SubscriptionContext = {
           ...createContext(options.db, principal, options.maxGroupDepth, work, options.clock, null),
           feed: options.hub,
           connection: ctx.extra.ending!.signal,
-          renew() {
+          async renew() {
             work.end();
             work = eventWork();
             context.work = work;
             context.loaders = createLoaders(context.domain, work);
+            // Each event's work takes its turn with the credential's requests (CONCURRENCY_PER_CREDENTIAL):
+            // one credential's subscriptions cannot take the pool from everyone else. A subscriber
+            // that falls behind meanwhile is ended by the hub (SLOW_SUBSCRIBER).
+            const release = await admission.gate.enter(credential, Number.POSITIVE_INFINITY);
+            if (ended) release(); // the subscription ended while it waited
+            else work.onEnd(release);
+          },
+          end() {
+            ended = true;
+            work.end();
           },
         };
         return { schema, document, operationName: payload.operationName, variableValues: payload.variables ?? undefined, contextValue: context };
@@ -294,6 +305,7 @@ export function mountSubscriptions(app: FastifyInstance, options: WebSocketOptio
       onError: (_ctx, _id, _payload, errors) => errors.map(formatError),
       onNext: (_ctx, _id, _payload, args, result) => {
         const work = (args.contextValue as SubscriptionContext).work;
+        work.end(); // the event is resolved: its slot goes to the next one
         // An event stopped past its budget or deadline carries that reason alone, its partial data dropped.
         const stopped = work.signal.reason;
         if (stopped instanceof QueryTooComplexError || work.timedOut) {

@@ -93,11 +93,11 @@ export class CredentialGate {
     private readonly waitMs: number,
   ) {}
 
-  /** Resolves with the function that frees the slot (safe to call more than once). */
-  async enter(credential: string): Promise<() => void> {
+  /** Resolves with the function that frees the slot (safe to call more than once); waits up to `waitMs` (default: the gate's). */
+  async enter(credential: string, waitMs = this.waitMs): Promise<() => void> {
     const running = this.running.get(credential) ?? 0;
     if (running < this.max) this.running.set(credential, running + 1);
-    else await this.waitForSlot(credential); // a leaving request hands its slot over
+    else await this.waitForSlot(credential, waitMs); // a leaving request hands its slot over
     let freed = false;
     return () => {
       if (freed) return;
@@ -110,7 +110,7 @@ export class CredentialGate {
     return this.running.get(credential) ?? 0;
   }
 
-  private waitForSlot(credential: string): Promise<void> {
+  private waitForSlot(credential: string, waitMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const queue = this.queues.get(credential) ?? [];
       this.queues.set(credential, queue);
@@ -118,7 +118,7 @@ export class CredentialGate {
         clearTimeout(timer);
         resolve();
       };
-      const timer = setTimeout(() => {
+      const timer = !Number.isFinite(waitMs) ? undefined : setTimeout(() => {
         queue.splice(queue.indexOf(wake), 1);
         if (queue.length === 0) this.queues.delete(credential);
         reject(
@@ -128,7 +128,7 @@ export class CredentialGate {
             { reason: 'concurrency', maxConcurrent: this.max },
           ),
         );
-      }, this.waitMs);
+      }, waitMs);
       queue.push(wake);
     });
   }

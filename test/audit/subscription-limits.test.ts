@@ -7,8 +7,9 @@ import WebSocket from 'ws';
 import { queryLimits } from '../../src/config';
 import { ManualClock } from '../support/clock';
 import { type Harness, type Workspace, anotherApp, eachBackend, postgresOnly, uniqueSlug } from '../support/harness';
+import { Session } from '../support/races';
 import { redisReachable } from '../support/redis';
-import { untilSeen, waitFor } from '../support/wait';
+import { sleep, untilSeen, waitFor } from '../support/wait';
 
 type Errors = { message: string; extensions?: Record<string, any> }[];
 
@@ -249,3 +250,32 @@ postgresOnly('subscriptions across two processes', (h) => {
     });
   });
 });
+
+const TURNS = 'kauth-test-subscription-turns';
+
+postgresOnly('subscription events take turns with their credential\'s requests', (h) => {
+  it('resolves an event only once the credential has a free slot (CONCURRENCY_PER_CREDENTIAL), so its subscriptions cannot take the pool', async () => {
+    const ws = await h.workspace();
+    const group = await ws.group('watched');
+    const key = await ws.key(['groups:read', 'roles:read']);
+    const sub = subscribe(connect(h, key), 'subscription { groupChanges { action } }');
+    await live(ws, group, [sub]);
+    const before = sub.results.length;
+    // The key's one slot is held by a request parked on a lock the test holds.
+    const lock = await Session.open();
+    try {
+      await lock.hold('LOCK TABLE roles IN ACCESS EXCLUSIVE MODE', []);
+      const parked = ws.gql('{ roles(first: 1) { nodes { id } } }', undefined, key);
+      await waitFor('the request to wait for the lock', async () => (await lock.waitingFor([lock.pid], TURNS)).length > 0);
+      await rename(ws, group, 'while the slot is taken'); // the admin key: a slot of its own
+      await sleep(300);
+      expect(sub.results.length).toBe(before); // the event waits for the slot
+      await lock.close();
+      expect((await parked).status).toBe(200);
+      await waitFor('the event, once the slot is free', () => sub.results.length > before);
+      expect(sub.results[before]).toEqual({ data: { groupChanges: { action: 'GROUP_RENAMED' } } });
+    } finally {
+      await lock.close().catch(() => undefined);
+    }
+  });
+}, { applicationName: TURNS, traffic: { concurrentPerCredential: 1, concurrencyWaitMs: 60_000 } });
