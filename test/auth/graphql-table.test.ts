@@ -315,8 +315,10 @@ const TABLE: Record<string, Row> = {
     otherTenant: 'NOT_FOUND',
     restricted: {
       scope: 'groups:write',
-      inside: [{ name: 'a group below the restriction root', op: (ids) => deleteGroupOp(ids.A1) }],
+      inside: [{ name: 'a leaf below the restriction root', op: (ids) => deleteGroupOp(ids.A11) }],
       outside: [
+        // Its child A11 would become a root, which a restricted key may not make.
+        { name: 'a group below the restriction root that has children', op: (ids) => deleteGroupOp(ids.A1) },
         { name: 'a group of a sibling subtree', op: (ids) => deleteGroupOp(ids.B1), notFound: true },
         { name: 'the restriction root itself', op: (ids) => deleteGroupOp(ids.A) },
         { name: 'the parent of the restriction root', op: (ids) => deleteGroupOp(ids.R), notFound: true },
