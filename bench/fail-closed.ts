@@ -37,6 +37,7 @@ import { fullAccessContext } from '../src/domain/context';
 import { treeLimits } from '../src/config';
 import { type Database, DEFAULT_POOL, openDatabase } from '../src/db';
 import { type ServerProcess, startServer, stopServer } from '../test/support/servers';
+import { onServer } from './seed';
 import { gql, percentile, runBench } from './support';
 
 const GIVEN_URL = process.env.DATABASE_URL || null;
@@ -96,31 +97,17 @@ function sampleRss(pid: number): () => number {
 
 async function prepareDatabase(): Promise<void> {
   if (GIVEN_URL) return;
-  const target = new URL(URL_);
-  const name = decodeURIComponent(target.pathname.slice(1));
-  target.pathname = '/postgres';
-  const admin = new Client({ connectionString: target.toString() });
-  await admin.connect();
-  try {
+  await onServer(URL_, async (admin, name) => {
     await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`);
     await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`);
-  } finally {
-    await admin.end();
-  }
+  });
 }
 
 async function dropDatabase(): Promise<void> {
   if (GIVEN_URL) return;
-  const target = new URL(URL_);
-  const name = decodeURIComponent(target.pathname.slice(1));
-  target.pathname = '/postgres';
-  const admin = new Client({ connectionString: target.toString() });
-  await admin.connect();
-  try {
+  await onServer(URL_, async (admin, name) => {
     await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
+  });
 }
 
 interface Seeded {

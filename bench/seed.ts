@@ -345,14 +345,21 @@ export async function ensureDatabase(url: string): Promise<void> {
     await probe.end().catch(() => undefined);
     if ((error as { code?: string }).code !== '3D000') throw error;
   }
+  await onServer(url, async (admin, name) => {
+    await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`);
+    process.stderr.write(`created database ${name}\n`);
+  });
+}
+
+/** Runs `work` on the server of `url` (its `postgres` database), given the name of `url`'s database: to create or drop it. */
+export async function onServer(url: string, work: (admin: Client, name: string) => Promise<void>): Promise<void> {
   const target = new URL(url);
   const name = decodeURIComponent(target.pathname.slice(1));
   target.pathname = '/postgres';
   const admin = new Client({ connectionString: target.toString() });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`);
-    process.stderr.write(`created database ${name}\n`);
+    await work(admin, name);
   } finally {
     await admin.end();
   }

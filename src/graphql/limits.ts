@@ -88,8 +88,8 @@ function noData(data: Record<string, unknown> | null | undefined): boolean {
 const MAX_PRICED_NODES = 10_000;
 
 /**
- * What an operation could return with these variables, or the refusal that says why it may not
- * run. Pricing fails closed: variables that do not coerce, a page size out of range, a document
+ * What an operation could return with these variables (bounded by checkInputBounds first, at each
+ * transport), or the refusal that says why it may not run. Pricing fails closed: variables that do not coerce, a page size out of range, a document
  * too large to price, or anything else that stops pricing is a refusal, never a pass.
  */
 export function priceOperation(
@@ -99,7 +99,6 @@ export function priceOperation(
   operation: OperationDefinitionNode,
   variables: Record<string, unknown> | null | undefined,
 ): number {
-  checkInputBounds(variables, 'variables');
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables ?? {}, { maxErrors: 10 });
   if (coerced.errors) {
     throw new ValidationError('variables', coerced.errors.map((e) => e.message).join('; '));
@@ -176,7 +175,8 @@ export function limitsPlugin(options: LimitsPluginOptions): ApolloServerPlugin<G
           work.operationField = `${operation.operation} ${first?.kind === Kind.FIELD ? first.name.value : ''}`.trim();
           let nodes: number;
           try {
-            checkInputBounds(request.variables, 'variables'); // before the cache reads them
+            // Bounded before the cache or pricing reads them (POST and GET alike: GET's are parsed by Apollo).
+            checkInputBounds(request.variables, 'variables');
             nodes = costs.of(document, request.variables, request.operationName, () => priceOperation(schema, cost, document, operation, request.variables));
           } catch (error) {
             const refusal = error as ValidationError | QueryTooComplexError;

@@ -29,6 +29,7 @@ import type { QueryLimits, TrafficLimits } from '../config';
 import type { Db } from '../domain/context';
 import { DomainError, QueryTooComplexError, RateLimitedError, UnauthenticatedError } from '../domain/errors';
 import type { ChangeHub } from '../feed/hub';
+import { checkInputBounds } from '../domain/validate';
 import { pointsForCost } from '../http/traffic';
 import { type Admission, credentialOf } from '../http/admission';
 import { RequestWork } from '../http/request-work';
@@ -179,8 +180,8 @@ export function mountSubscriptions(app: FastifyInstance, options: WebSocketOptio
     sweeping = true;
     sweep().finally(() => (sweeping = false));
   }, CREDENTIAL_CHECK_MS).unref();
-  const refusal = (error: DomainError) =>
-    [new GraphQLError(error.message, { originalError: error })];
+  /** A refusal with an error underneath, formatted by onError as over HTTP (its code: UNAUTHENTICATED, RATE_LIMITED, UNAVAILABLE…). */
+  const refusal = (error: Error) => [new GraphQLError(error.message, { originalError: error })];
 
   useServer<Record<string, unknown> | undefined, Extra>(
     {
@@ -205,7 +206,7 @@ export function mountSubscriptions(app: FastifyInstance, options: WebSocketOptio
           if (ctx.extra.ending!.signal.aborted) throw ctx.extra.ending!.signal.reason;
           principal = await recheck(ctx.extra);
         } catch (error) {
-          if (!(error instanceof UnauthenticatedError)) return [new GraphQLError((error as Error).message, { originalError: error as Error })];
+          if (!(error instanceof UnauthenticatedError)) return refusal(error as Error);
           const death = deathOf(ctx.extra.principal, options.clock.now());
           forbid(ctx, death);
           return refusal(death);
@@ -234,6 +235,7 @@ export function mountSubscriptions(app: FastifyInstance, options: WebSocketOptio
         }
         let price: number;
         try {
+          checkInputBounds(payload.variables, 'variables');
           price = priceOperation(schema, options.cost, document, operation, payload.variables);
         } catch (error) {
           metrics.refused((error as DomainError).code === 'BAD_USER_INPUT' ? 'input' : 'cost');
@@ -257,8 +259,7 @@ export function mountSubscriptions(app: FastifyInstance, options: WebSocketOptio
           else ctx.extra.slots!.set(id, release);
         } catch (error) {
           if (error instanceof RateLimitedError) metrics.refused(error.details.reason === 'subscriptions' ? 'subscriptions' : 'rate');
-          // Formatted by onError like any error with an error underneath (RATE_LIMITED, UNAVAILABLE).
-          return [new GraphQLError((error as Error).message, { originalError: error as Error })];
+          return refusal(error as Error);
         }
         const deadlineMs = options.traffic.requestTimeoutMs;
         const eventWork = () => {

@@ -142,8 +142,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return sendFailure(request, reply, error);
     }
   });
-  // Bounds on what any client sends (src/domain/validate.ts), before it is read: a body or query
-  // string of REST and SCIM, the variables of GraphQL (its document: by validation, limits.ts).
+  // Bounds on what any client sends (src/domain/validate.ts), before it is read or even parsed as
+  // GraphQL: a body or query string of REST and SCIM, a POSTed GraphQL request's variables (GET's are
+  // parsed by Apollo: bounded in limits.ts, and its document by validation).
   app.addHook('preValidation', async (request, reply) => {
     try {
       if (request.url.startsWith('/graphql')) {
