@@ -6,7 +6,7 @@ import { queryLimits } from '../src/config';
 import { QueryTooComplexError } from '../src/domain/errors';
 import { createContext } from '../src/graphql/context';
 import { buildSchema } from '../src/graphql/schema';
-import { RequestWork } from '../src/http/request-work';
+import { RequestWork } from '../src/edge/request-work';
 import { ManualClock } from './support/clock';
 import { type GraphQLBody, type Response, MAX_GROUP_DEPTH, codes, eachBackend } from './support/harness';
 

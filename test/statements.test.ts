@@ -1,6 +1,6 @@
 // N+1-free by construction: the statement count of a response does not grow with the
 // number of groups in it. Counted through the driver adapter (src/db/statement-counter.ts).
-import { RequestWork } from '../src/http/request-work';
+import { RequestWork } from '../src/edge/request-work';
 import { ManualClock } from './support/clock';
 import { eachBackend, type Harness, type Workspace } from './support/harness';
 import { type GroupTree, buildTree } from './support/tree-fixture';

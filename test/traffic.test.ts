@@ -1,7 +1,7 @@
 // Fair share between clients: points per credential, requests per address, requests in flight.
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { CredentialGate } from '../src/http/traffic';
+import { CredentialGate } from '../src/edge/traffic';
 import { RateLimitedError } from '../src/domain/errors';
 import { openDatabase } from '../src/db';
 import { OPERATOR, createApiKey } from '../src/domain/apikeys';

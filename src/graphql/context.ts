@@ -6,7 +6,7 @@ import type { Db, DomainContext } from '../domain/context';
 import type { Page } from '../domain/pages';
 import type { Group, Role, User } from '../generated/prisma/client';
 import type { ApiKey, AuditEvent } from '../generated/prisma/client';
-import type { RequestWork } from '../http/request-work';
+import type { RequestWork } from '../edge/request-work';
 import { type BatchObserver, type Loaders, createLoaders } from './loaders';
 
 export interface GraphQLContext {

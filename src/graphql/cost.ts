@@ -121,7 +121,7 @@ function objectsIn(value: unknown): number {
  * Enforces the price at run time. Lists that have no page-size argument are held to their
  * declared maximum, so their price is an upper bound; and every field that returns objects
  * counts them into the request's work, which stops the request once it passes its price
- * (src/http/request-work.ts): the second line of defence if a price is ever wrong.
+ * (src/edge/request-work.ts): the second line of defence if a price is ever wrong.
  */
 export function enforcePrices(schema: GraphQLSchema, overrides: Record<string, number> = {}): GraphQLSchema {
   const { sizes } = collectListSizes(schema, overrides);

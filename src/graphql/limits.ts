@@ -21,9 +21,9 @@ import { getComplexity } from 'graphql-query-complexity';
 import type { QueryLimits } from '../config';
 import { type DomainError, QueryTooComplexError, RateLimitedError, ValidationError } from '../domain/errors';
 import { checkInputBounds } from '../domain/validate';
-import { GRAPHQL_STATUS } from '../http/failures';
-import type { Metrics, RefusalReason } from '../http/metrics';
-import { type RateLimits, pointsForCost } from '../http/traffic';
+import { GRAPHQL_STATUS } from '../edge/failures';
+import type { Metrics, RefusalReason } from '../edge/metrics';
+import { type RateLimits, pointsForCost } from '../edge/traffic';
 import type { GraphQLContext } from './context';
 import type { CostModel } from './cost';
 

@@ -8,7 +8,7 @@ import type { Clock } from '../clock';
 import type { QueryLimits, TrafficLimits } from '../config';
 import type { Db } from '../domain/context';
 import type { ChangeHub } from '../feed/hub';
-import { type Admission, admitRequest } from '../http/admission';
+import { type Admission, admitRequest } from '../edge/admission';
 import { type GraphQLContext, createContext } from './context';
 import { costModel } from './cost';
 import { formatGraphQLError } from './errors';

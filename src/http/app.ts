@@ -15,12 +15,12 @@ import { checkInputBounds } from '../domain/validate';
 import { graphqlPlugin } from '../graphql/plugin';
 import { restPlugin } from '../rest/plugin';
 import { scimPlugin } from '../scim/plugin';
-import type { Admission } from './admission';
-import { sendFailure } from './failures';
-import { Metrics } from './metrics';
-import { trackRequestWork } from './request-work';
+import type { Admission } from '../edge/admission';
+import { sendFailure } from '../edge/failures';
+import { Metrics } from '../edge/metrics';
+import { trackRequestWork } from '../edge/request-work';
 import { mountWebPages } from './web';
-import { CredentialGate, RateLimits, SubscriptionSlots, connectRedis } from './traffic';
+import { CredentialGate, RateLimits, SubscriptionSlots, connectRedis } from '../edge/traffic';
 
 export interface AppOptions {
   db: Db;
@@ -177,7 +177,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     request.log.info(line, message);
   };
   // A client that leaves before its answer is logged when it leaves, as 499 (nginx's "client
-  // closed request"): its work stops then (src/http/request-work.ts), and no answer is sent.
+  // closed request"): its work stops then (src/edge/request-work.ts), and no answer is sent.
   app.addHook('onRequest', async (request, reply) => {
     reply.raw.once('close', () => {
       if (!reply.raw.writableFinished) logRequest(request, { ...logLine(request, reply), status: 499 }, 'client gone');

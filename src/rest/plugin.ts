@@ -7,11 +7,11 @@ import { domainContextOf } from '../auth/principal';
 import { type ScopeName, holdsAny } from '../policy/scopes';
 import type { Db } from '../domain/context';
 import { ForbiddenError } from '../domain/errors';
-import { type Admission, admitRequest } from '../http/admission';
-import { serviceError } from '../http/failures';
+import { type Admission, admitRequest } from '../edge/admission';
+import { serviceError } from '../edge/failures';
 import { INTERNAL_ERROR, type RestError, envelope, toRestError } from './errors';
 import { groupRoutes } from './groups';
-import { requireDeclaredScope } from './route-guard';
+import { requireDeclaredScope } from '../edge/route-guard';
 import { type SlugParams, sharedSchemas } from './schemas';
 import { validatorCompiler } from './validator';
 

@@ -9,7 +9,7 @@ import type { Tenant } from '../../src/generated/prisma/client';
 import { resolvers } from '../../src/graphql/resolvers';
 import { SCHEMA_PATH, buildSchema } from '../../src/graphql/schema';
 import { type FieldGuard, applyScopeDirective, fieldGuards, guardProblems } from '../../src/graphql/scope-directive';
-import { RequestWork } from '../../src/http/request-work';
+import { RequestWork } from '../../src/edge/request-work';
 import { ALL_SCOPES } from '../../src/policy/scopes';
 
 const SDL = readFileSync(SCHEMA_PATH, 'utf8');

@@ -2,9 +2,9 @@
 // neither the scope it needs nor that it is public, and lets every declared route through.
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Db } from '../../src/domain/context';
-import type { Admission } from '../../src/http/admission';
+import type { Admission } from '../../src/edge/admission';
 import { restPlugin } from '../../src/rest/plugin';
-import { requireDeclaredScope } from '../../src/rest/route-guard';
+import { requireDeclaredScope } from '../../src/edge/route-guard';
 
 function guarded(): FastifyInstance {
   const app = Fastify({ logger: false });
