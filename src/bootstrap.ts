@@ -1,10 +1,10 @@
 // Shared by the server and the CLI: open (and migrate) the configured database,
 // and turn start-up failures into one clear line.
 import { ConfigError } from './config';
-import { DataDirError, DatabaseUnavailableError, MigrationError } from './db';
+import { DataDirError, DatabaseUnavailableError, MigrationError, WriteQueueTimeoutError } from './db';
 import { DomainError } from './domain/errors';
 
-const EXPECTED = [ConfigError, DataDirError, DatabaseUnavailableError, MigrationError, DomainError];
+const EXPECTED = [ConfigError, DataDirError, DatabaseUnavailableError, MigrationError, DomainError, WriteQueueTimeoutError];
 
 /** A one-line message for failures a user can fix; null for anything unexpected. */
 export function explain(error: unknown): string | null {

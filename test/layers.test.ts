@@ -1,5 +1,7 @@
-// One-way layers: the domain knows nothing of credentials or transports, the policy knows
-// nothing of the rest of the service, and no module of src/ imports itself through others.
+// One-way floors: every part of src/ stands on a floor and imports only from the floors below it
+// (its own folder aside). The transports stand side by side above the request edge they share;
+// the composition root above them all; the domain knows nothing of credentials or transports, the
+// policy nothing of the rest of the service; and no module imports itself through others.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
@@ -69,21 +71,73 @@ function importsAcross(graph: Graph, from: string, forbidden: string[]): string[
   );
 }
 
+/**
+ * The floors of src/, top down: a folder (or a file at src/'s top) imports only parts on floors
+ * below its own. Parts on one floor do not import each other: the transports are siblings.
+ */
+const FLOORS: string[][] = [
+  ['main.ts', 'cli.ts'], // entry points
+  ['http', 'control'], // the composition root (the app, its pages and health), the control socket
+  ['graphql', 'rest', 'scim'], // the transports
+  ['edge'], // what every transport shares at the edge of a request: admission, traffic, deadline, metrics, failures
+  ['auth', 'feed', 'bootstrap.ts'], // credentials → principal; the change hub; start-up failures explained
+  ['domain'],
+  ['db', 'demo-key.ts'],
+  ['policy', 'config.ts', 'clock.ts', 'coded-error.ts', 'generated'],
+];
+
+/** The part of src/ a module belongs to: its top folder, or the file itself at the top. */
+const partOf = (file: string): string => (file.includes('/') ? file.slice(0, file.indexOf('/')) : file);
+
+function floorOf(part: string): number {
+  const floor = FLOORS.findIndex((parts) => parts.includes(part));
+  if (floor < 0) throw new Error(`${part} is on no floor of test/layers.test.ts: place it`);
+  return floor;
+}
+
+/** Imports that do not go down: to a part on the same floor or one above (src/generated's own imports are its generators'). */
+function importsNotDown(graph: Graph): string[] {
+  return [...graph].filter(([file]) => partOf(file) !== 'generated').flatMap(([file, targets]) =>
+    targets
+      .filter((target) => partOf(target) !== partOf(file) && floorOf(partOf(target)) <= floorOf(partOf(file)))
+      .map((target) => `${file} (floor ${floorOf(partOf(file))}) imports ${target} (floor ${floorOf(partOf(target))})`),
+  );
+}
+
 describe('import layers of src/', () => {
   const graph = importGraph(SRC);
+
+  it('places every part of src/ on a floor', () => {
+    expect([...new Set([...graph.keys()].map(partOf))].filter((part) => !FLOORS.flat().includes(part))).toEqual([]);
+  });
+
+  it('imports only downwards, floor by floor: no transport imports the composition root or a sibling, the edge no transport', () => {
+    expect(importsNotDown(graph)).toEqual([]);
+  });
+
+  it('keeps the transports apart: src/graphql, rest and scim import neither each other nor src/http', () => {
+    expect(importsAcross(graph, 'graphql', ['rest', 'scim', 'http'])).toEqual([]);
+    expect(importsAcross(graph, 'rest', ['graphql', 'scim', 'http'])).toEqual([]);
+    expect(importsAcross(graph, 'scim', ['graphql', 'rest', 'http'])).toEqual([]);
+  });
+
+  it('keeps the edge below the transports: src/edge imports no src/graphql, rest, scim or http', () => {
+    expect(graph.get('edge/tenant-api.ts')).toEqual(expect.arrayContaining(['edge/admission.ts', 'edge/failures.ts']));
+    expect(importsAcross(graph, 'edge', ['graphql', 'rest', 'scim', 'http'])).toEqual([]);
+  });
 
   it('reads the imports of every module, type-only ones included', () => {
     expect(graph.get('domain/apikeys.ts')).toEqual(expect.arrayContaining(['policy/scopes.ts', 'domain/errors.ts', 'generated/prisma/client.ts']));
     expect(graph.get('http/app.ts')).toEqual(expect.arrayContaining(['auth/authenticate.ts', 'edge/admission.ts']));
   });
 
-  it('keeps the domain free of credentials and transports: no import of src/auth, graphql, rest, scim, http or feed', () => {
-    expect(importsAcross(graph, 'domain', ['auth', 'graphql', 'rest', 'scim', 'http', 'feed'])).toEqual([]);
+  it('keeps the domain free of credentials and transports: no import of src/auth, edge, graphql, rest, scim, http or feed', () => {
+    expect(importsAcross(graph, 'domain', ['auth', 'edge', 'graphql', 'rest', 'scim', 'http', 'feed'])).toEqual([]);
   });
 
-  it('keeps the change hub below the transports: src/feed imports no src/auth, graphql, rest or http', () => {
+  it('keeps the change hub below the transports: src/feed imports no src/auth, edge, graphql, rest, scim or http', () => {
     expect(graph.get('feed/hub.ts')).toEqual(expect.arrayContaining(['domain/audit.ts']));
-    expect(importsAcross(graph, 'feed', ['auth', 'graphql', 'rest', 'http'])).toEqual([]);
+    expect(importsAcross(graph, 'feed', ['auth', 'edge', 'graphql', 'rest', 'scim', 'http'])).toEqual([]);
   });
 
   it('keeps the scope policy free of every other module', () => {
@@ -127,6 +181,18 @@ describe('the checks themselves', () => {
       ['e.ts', ['a.ts']],
     ]);
     expect(cyclesOf(graph)).toEqual(['a.ts → b.ts → c.ts → a.ts', 'd.ts → d.ts']);
+  });
+
+  it('find an import that does not go down: to a sibling on the same floor, or to a floor above', () => {
+    const graph: Graph = new Map([
+      ['rest/plugin.ts', ['edge/admission.ts', 'graphql/errors.ts', 'rest/errors.ts']],
+      ['edge/failures.ts', ['rest/errors.ts', 'domain/errors.ts']],
+      ['domain/errors.ts', []],
+    ]);
+    expect(importsNotDown(graph)).toEqual([
+      'rest/plugin.ts (floor 2) imports graphql/errors.ts (floor 2)',
+      'edge/failures.ts (floor 3) imports rest/errors.ts (floor 2)',
+    ]);
   });
 
   it('find an import across layers', () => {

@@ -3,7 +3,7 @@
 import { type DocumentNode, execute, parse } from 'graphql';
 import { makePrincipal } from '../src/auth/principal';
 import { queryLimits } from '../src/config';
-import { QueryTooComplexError } from '../src/domain/errors';
+import { QueryTooComplexError } from '../src/edge/errors';
 import { createContext } from '../src/graphql/context';
 import { buildSchema } from '../src/graphql/schema';
 import { RequestWork } from '../src/edge/request-work';

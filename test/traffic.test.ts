@@ -2,7 +2,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { CredentialGate } from '../src/edge/traffic';
-import { RateLimitedError } from '../src/domain/errors';
+import { RateLimitedError } from '../src/edge/errors';
 import { openDatabase } from '../src/db';
 import { OPERATOR, createApiKey } from '../src/domain/apikeys';
 import { fullAccessContext } from '../src/domain/context';

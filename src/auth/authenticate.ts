@@ -6,9 +6,9 @@ import { type Clock, systemClock } from '../clock';
 import { ConfigError, type JwtConfig } from '../config';
 import { type PresentedKey, type StoredKey, isLiveFor, keyBySecretHash, presentedKey, touchApiKey } from '../domain/apikeys';
 import type { Db } from '../domain/context';
-import { UnauthenticatedError } from '../domain/errors';
 import { tenantBySlug } from '../domain/tenants';
 import type { CredentialCache } from './credential-cache';
+import { UnauthenticatedError } from './errors';
 import { type Principal, makePrincipal } from './principal';
 
 const LAST_USED_INTERVAL_MS = 60_000;

@@ -2,9 +2,10 @@
 // write queue (src/db/write-queue.ts): a burst of writes waits in memory, not on pooled connections.
 // A transaction the database rolls back to break a deadlock (possible only with writers of another
 // process) is run again, still in its turn: a healthy database never makes a write fail for that.
-import { WriteQueueTimeoutError, isWriteConflict, writeQueueOf } from '../db';
+// A write that waits too long for its turn fails with the queue's WriteQueueTimeoutError, which
+// the edge answers as RATE_LIMITED (src/edge/failures.ts).
+import { isWriteConflict, writeQueueOf } from '../db';
 import type { Db, Tx } from './context';
-import { RateLimitedError } from './errors';
 
 /** Attempts of a transaction the database rolled back for a deadlock or a serialisation conflict. */
 const ATTEMPTS = 3;
@@ -23,14 +24,5 @@ async function transactionWithRetries<T>(db: Db, work: (tx: Tx) => Promise<T>): 
 export async function writeTransaction<T>(db: Db, tenantId: number, work: (tx: Tx) => Promise<T>): Promise<T> {
   const queue = writeQueueOf(db);
   if (!queue) return transactionWithRetries(db, work);
-  try {
-    return await queue.run(tenantId, () => transactionWithRetries(db, work));
-  } catch (error) {
-    if (!(error instanceof WriteQueueTimeoutError)) throw error;
-    throw new RateLimitedError(
-      `too many writes queued for this workspace: this one waited ${error.waitedMs} ms for its turn and was not made; retry in ${error.retryAfterSeconds} s`,
-      error.retryAfterSeconds,
-      { reason: 'write_queue', maxWaitMs: error.waitedMs },
-    );
-  }
+  return queue.run(tenantId, () => transactionWithRetries(db, work));
 }

@@ -3,11 +3,11 @@
 // (src/graphql/limits.ts). Every refusal is answered in the shape of the route family.
 // Fair share is keyed by who the credential is (credentialOf), never by the header's text:
 // `Bearer`, `bearer` and `Bearer  ` with one key are one client.
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { Authenticator } from '../auth/authenticate';
 import type { Principal } from '../auth/principal';
-import { RateLimitedError } from '../domain/errors';
-import { sendFailure, serviceError } from './failures';
+import { ValidationError } from '../domain/errors';
+import { RateLimitedError } from './errors';
 import type { Metrics, RefusalReason } from './metrics';
 import type { CredentialGate, RateLimits, SubscriptionSlots } from './traffic';
 
@@ -41,7 +41,7 @@ export interface AdmitOptions {
 
 export function admitRequest(admission: Admission, options: AdmitOptions = {}) {
   const { authenticator, rateLimits, gate, metrics } = admission;
-  return async (request: FastifyRequest, reply: FastifyReply) => {
+  return async (request: FastifyRequest) => {
     try {
       // Authenticated first (a known key needs no SQL: src/auth/credential-cache.ts), so the gate
       // counts the credential, however its header is spelled.
@@ -52,11 +52,24 @@ export function admitRequest(admission: Admission, options: AdmitOptions = {}) {
       request.work.credential = credential;
       if (options.points) request.work.budget = await rateLimits.charge(credential, options.points);
     } catch (error) {
-      const failure = serviceError(error, request.work);
-      if (!failure) throw error;
-      if (failure instanceof RateLimitedError) metrics.refused(failure.details.reason as RefusalReason);
-      if (failure.code === 'UNAVAILABLE') metrics.databaseErrors.inc();
-      return sendFailure(request, reply, failure);
+      if (error instanceof RateLimitedError) metrics.refused(error.details.reason as RefusalReason);
+      throw error;
+    }
+  };
+}
+
+/**
+ * A preValidation hook that holds what a client sends to the bounds of any input
+ * (checkInputBounds, src/domain/validate.ts) before it is read: `check` throws the refusal,
+ * counted here and answered by the transport's error handler.
+ */
+export function boundInput(metrics: Metrics, check: (request: FastifyRequest) => void) {
+  return async (request: FastifyRequest) => {
+    try {
+      check(request);
+    } catch (error) {
+      if (error instanceof ValidationError) metrics.refused('input');
+      throw error;
     }
   };
 }

@@ -4,7 +4,7 @@
 // GraphQL field resolves (src/graphql/scope-directive.ts).
 import type { FastifyInstance } from 'fastify';
 import { workScope } from '../db';
-import { ClientGoneError, QueryTooComplexError, TimeoutError } from '../domain/errors';
+import { ClientGoneError, QueryTooComplexError, TimeoutError } from './errors';
 import type { Budget } from './traffic';
 
 declare module 'fastify' {
@@ -129,7 +129,7 @@ export function trackRequestWork(app: FastifyInstance, deadlineMs: number): void
     const work = new RequestWork(deadlineMs);
     request.work = work;
     reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) work.stop(new ClientGoneError('the client closed the connection'));
+      if (!reply.raw.writableFinished) work.stop(new ClientGoneError());
       work.end();
     });
     done();

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { TrafficLimits } from '../config';
-import { RateLimitedError } from '../domain/errors';
+import { RateLimitedError } from './errors';
 
 /** What a credential has left, sent back in the X-RateLimit-* headers (GitHub's convention). */
 export interface Budget {

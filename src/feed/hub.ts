@@ -9,10 +9,10 @@
 // stops reading: the WebSocket transport only pulls the next event once the previous one has been
 // written to the socket) is ended with a SLOW_SUBSCRIBER error naming the cursor to resume from,
 // rather than buffered without limit.
+import { CodedError } from '../coded-error';
 import type { Listen } from '../db';
 import { AUDIT_CHANNEL, type AuditEvent, encodeCursor, eventsAfter, latestSeq } from '../domain/audit';
 import type { Db } from '../domain/context';
-import { DomainError } from '../domain/errors';
 
 export interface HubOptions {
   /** Events a subscriber may fall behind before it is ended. */
@@ -27,7 +27,8 @@ export const DEFAULT_HUB_OPTIONS: HubOptions = { queueLimit: 1000, graceMs: 2000
 
 const READ_BATCH = 500;
 
-export class SlowSubscriberError extends DomainError {
+/** A subscriber that fell too far behind: ended, with the cursor to read what it missed from. */
+export class SlowSubscriberError extends CodedError {
   readonly code = 'SLOW_SUBSCRIBER' as const;
   constructor(limit: number, resumeAfter: bigint) {
     super(

@@ -2,7 +2,8 @@
 // feed of group changes (Subscription.groupChanges) filtered by what the credential may read.
 import * as audit from '../domain/audit';
 import { type DomainContext, withinRoots } from '../domain/context';
-import { NotFoundError, UnauthenticatedError, ValidationError } from '../domain/errors';
+import { UnauthenticatedError } from '../auth/errors';
+import { NotFoundError, ValidationError } from '../domain/errors';
 import { parseId } from '../domain/validate';
 import type { ChangeHub } from '../feed/hub';
 import type { AuditEventFilter } from '../generated/graphql';

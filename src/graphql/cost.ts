@@ -15,12 +15,14 @@ import {
   isObjectType,
 } from 'graphql';
 import type { ComplexityEstimator } from 'graphql-query-complexity';
-import { DomainError, ValidationError } from '../domain/errors';
+import { CodedError } from '../coded-error';
+import { ValidationError } from '../domain/errors';
 import { MAX_CONNECTION_PAGE } from '../domain/pages';
 import type { GraphQLContext } from './context';
 import { failLater } from './scope-directive';
 
-export class ListTooLargeError extends DomainError {
+/** A list field holding more than its declared maximum: that field fails, the rest of the query does not. */
+export class ListTooLargeError extends CodedError {
   readonly code = 'LIST_TOO_LARGE' as const;
   constructor(label: string, count: number, maximum: number) {
     super(`${label} has ${count} items, more than the ${maximum} this field may return; read it a page at a time through a connection (first/after)`, {

@@ -1,9 +1,12 @@
-// Maps errors to GraphQL responses once: domain errors get their stable `extensions.code`
-// (and details such as `field` or `requiredScopes`); anything unexpected is logged and masked.
+// GraphQL's shape of a failure, rendered here only: a known error gets its stable
+// `extensions.code` (and details such as `field` or `requiredScopes`); anything unexpected is
+// logged and masked. The HTTP status of a refused request is the edge's (src/edge/failures.ts).
 import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLError, GraphQLFormattedError } from 'graphql';
-import { isDatabaseUnavailable, workScope } from '../db';
-import { ClientGoneError, DomainError, UnavailableError } from '../domain/errors';
+import type { FastifyError } from 'fastify';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { CodedError } from '../coded-error';
+import { workScope } from '../db';
+import { type KnownError, type RenderFailure, httpAnswer, isKnown, knownError } from '../edge/failures';
 
 export interface ErrorLogger {
   error(obj: object, msg: string): void;
@@ -29,26 +32,34 @@ const KNOWN_APOLLO_CODES = new Set([
 // graphql 16 spells it "more that".
 const TOO_MANY_TOKENS = /Document contains more tha[nt] (\d+) tokens/;
 
-const asFormatted = (formatted: GraphQLFormattedError, error: DomainError): GraphQLFormattedError => ({
-  ...formatted,
-  message: error.message,
-  extensions: { code: error.code, ...error.details },
-});
+/** One error entry of a GraphQL response. */
+export const errorEntry = (error: CodedError): GraphQLFormattedError => ({ message: error.message, extensions: { code: error.code, ...error.details } });
+
+const asFormatted = (formatted: GraphQLFormattedError, error: CodedError): GraphQLFormattedError => ({ ...formatted, ...errorEntry(error) });
+
+/** A request refused before it runs: its entry, with the status and headers Apollo answers it with. */
+export function refusal(error: KnownError): GraphQLError {
+  const { status, headers } = httpAnswer(error);
+  return new GraphQLError(error.message, { originalError: error, extensions: { code: error.code, ...error.details, http: { status, headers: new Map(Object.entries(headers)) } } });
+}
+
+/** GraphQL's body for a request refused before Apollo saw it (src/edge/failures.ts RenderFailure): credential, limits, input bounds, a body that does not parse. */
+export const graphqlFailure: RenderFailure = (error: KnownError | FastifyError | null) => {
+  if (!error) return { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] };
+  if (isKnown(error)) return { errors: [errorEntry(error)] };
+  return { errors: [{ message: error.message, extensions: { code: 'BAD_REQUEST' } }] };
+};
 
 export function formatGraphQLError(logger: ErrorLogger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
-    // A stopped request (deadline, client gone) fails wherever it is; that is not a bug.
-    const stopped = workScope.getStore()?.signal;
-    if (stopped?.aborted) {
-      const reason = stopped.reason;
-      if (reason instanceof DomainError) return asFormatted(formatted, reason);
-      if (reason instanceof ClientGoneError) return { message: reason.message, extensions: { code: 'CLIENT_CLOSED_REQUEST' } };
-    }
-    if (original instanceof DomainError) return asFormatted(formatted, original);
-    if (isDatabaseUnavailable(original)) {
-      logger.error({ err: original, path: formatted.path }, 'database unavailable while executing GraphQL');
-      return asFormatted({ path: formatted.path, locations: formatted.locations, message: '' }, new UnavailableError());
+    // A field's or a subscription's own failure (a list too long, a subscriber too slow).
+    if (original instanceof CodedError && !isKnown(original)) return asFormatted(formatted, original);
+    // A stopped request (deadline, client gone) fails wherever it is, with the reason it was stopped: that is not a bug.
+    const known = knownError(original, workScope.getStore());
+    if (known) {
+      if (known.code === 'UNAVAILABLE' && known !== original) logger.error({ err: original, path: formatted.path }, 'database unavailable while executing GraphQL');
+      return asFormatted({ path: formatted.path, locations: formatted.locations, message: '' }, known);
     }
     // Apollo recodes every validation error GRAPHQL_VALIDATION_FAILED; a limit's own code is more useful.
     const ownCode = ((error as GraphQLError).originalError as GraphQLError | undefined)?.extensions?.code;

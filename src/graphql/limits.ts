@@ -4,6 +4,7 @@
 // of ./cost.ts) once the operation and its variables are known, before any resolver. The
 // same plugin charges the credential's rate-limit budget and reports it in the response.
 import type { ApolloServerPlugin } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
@@ -19,15 +20,18 @@ import {
 } from 'graphql';
 import { getComplexity } from 'graphql-query-complexity';
 import type { QueryLimits } from '../config';
-import { type DomainError, QueryTooComplexError, RateLimitedError, ValidationError } from '../domain/errors';
+import { DomainError, ValidationError } from '../domain/errors';
 import { checkInputBounds } from '../domain/validate';
-import { GRAPHQL_STATUS } from '../edge/failures';
+import { QueryTooComplexError, RateLimitedError, ServiceError } from '../edge/errors';
+import { type KnownError, httpAnswer, knownError } from '../edge/failures';
 import type { Metrics, RefusalReason } from '../edge/metrics';
 import { type RateLimits, pointsForCost } from '../edge/traffic';
 import type { GraphQLContext } from './context';
 import type { CostModel } from './cost';
+import { errorEntry, refusal } from './errors';
 
-function refusal(metrics: Metrics, reason: RefusalReason, code: string, maximum: number) {
+/** The onReject of a GraphQL Armor rule: counted, and reported with our code and its maximum. */
+function ruleRefusal(metrics: Metrics, reason: RefusalReason, code: string, maximum: number) {
   return (context: ValidationContext | null, error: GraphQLError) => {
     metrics.refused(reason);
     context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { code, maximum } }));
@@ -69,19 +73,28 @@ export function validationRules(limits: QueryLimits, metrics: Metrics): Validati
   return [
     singleOperationRule(metrics),
     stringLiteralRule(metrics),
-    maxDepthRule({ ...quiet, n: limits.maxDepth, flattenFragments: true, onReject: [refusal(metrics, 'depth', 'QUERY_TOO_DEEP', limits.maxDepth)] }),
-    maxAliasesRule({ ...quiet, n: limits.maxAliases, onReject: [refusal(metrics, 'aliases', 'TOO_MANY_ALIASES', limits.maxAliases)] }),
-    maxDirectivesRule({ ...quiet, n: limits.maxDirectives, onReject: [refusal(metrics, 'directives', 'TOO_MANY_DIRECTIVES', limits.maxDirectives)] }),
+    maxDepthRule({ ...quiet, n: limits.maxDepth, flattenFragments: true, onReject: [ruleRefusal(metrics, 'depth', 'QUERY_TOO_DEEP', limits.maxDepth)] }),
+    maxAliasesRule({ ...quiet, n: limits.maxAliases, onReject: [ruleRefusal(metrics, 'aliases', 'TOO_MANY_ALIASES', limits.maxAliases)] }),
+    maxDirectivesRule({ ...quiet, n: limits.maxDirectives, onReject: [ruleRefusal(metrics, 'directives', 'TOO_MANY_DIRECTIVES', limits.maxDirectives)] }),
   ] as ValidationRule[];
-}
-
-function refuse(message: string, extensions: Record<string, unknown>, status: number, headers?: Record<string, string>): GraphQLError {
-  return new GraphQLError(message, { extensions: { ...extensions, http: { status, headers: new Map(Object.entries(headers ?? {})) } } });
 }
 
 /** True when no field produced data: every top-level value is null, or there is no data at all. */
 function noData(data: Record<string, unknown> | null | undefined): boolean {
   return !data || Object.values(data).every((value) => value === null);
+}
+
+/**
+ * The failure of the request itself rather than of a field (its credential, its share, the
+ * database, its deadline or price): the reason its work was stopped, or the first such error.
+ */
+function requestFailure(work: { readonly signal: AbortSignal }, errors: readonly GraphQLError[] | undefined): KnownError | null {
+  if (work.signal.reason instanceof ServiceError) return work.signal.reason;
+  for (const error of errors ?? []) {
+    const known = knownError(unwrapResolverError(error));
+    if (known && !(known instanceof DomainError)) return known;
+  }
+  return null;
 }
 
 /** The node budget graphql-query-complexity walks before giving up (fragments expanded); past it the query is refused. */
@@ -179,10 +192,10 @@ export function limitsPlugin(options: LimitsPluginOptions): ApolloServerPlugin<G
             checkInputBounds(request.variables, 'variables');
             nodes = costs.of(document, request.variables, request.operationName, () => priceOperation(schema, cost, document, operation, request.variables));
           } catch (error) {
-            const refusal = error as ValidationError | QueryTooComplexError;
-            metrics.refused(refusal.code === 'BAD_USER_INPUT' ? 'input' : 'cost');
+            const refused = error as ValidationError | QueryTooComplexError;
+            metrics.refused(refused.code === 'BAD_USER_INPUT' ? 'input' : 'cost');
             await charge(1);
-            throw refuse(refusal.message, { code: refusal.code, ...refusal.details }, 400);
+            throw refusal(refused);
           }
           work.cost = nodes;
           work.objectBudget = Math.min(nodes, limits.maxCost);
@@ -190,10 +203,11 @@ export function limitsPlugin(options: LimitsPluginOptions): ApolloServerPlugin<G
           if (nodes > limits.maxCost) {
             metrics.refused('cost');
             await charge(1);
-            throw refuse(
-              `query too complex: it could return ${nodes} objects, more than the ${limits.maxCost} allowed; ask for smaller pages or fewer nested lists`,
-              { code: 'QUERY_TOO_COMPLEX', cost: nodes, maximum: limits.maxCost },
-              400,
+            throw refusal(
+              new QueryTooComplexError(
+                `query too complex: it could return ${nodes} objects, more than the ${limits.maxCost} allowed; ask for smaller pages or fewer nested lists`,
+                { cost: nodes, maximum: limits.maxCost },
+              ),
             );
           }
           try {
@@ -201,21 +215,19 @@ export function limitsPlugin(options: LimitsPluginOptions): ApolloServerPlugin<G
           } catch (error) {
             if (!(error instanceof RateLimitedError)) throw error;
             metrics.refused('rate');
-            throw refuse(error.message, { code: error.code, ...error.details }, 429, { 'retry-after': String(error.retryAfterSeconds) });
+            throw refusal(error);
           }
         },
 
-        async willSendResponse({ response }) {
+        async willSendResponse({ response, errors }) {
           if (!charged && work.credential) await charge(1).catch(() => undefined); // refused before pricing: counts as 1
           if (response.body.kind !== 'single') return;
           const result = response.body.singleResult;
           const stopped = work.signal.reason;
           if (work.timedOut || stopped instanceof QueryTooComplexError) {
             metrics.refused(work.timedOut ? 'timeout' : 'objects');
-            const reason = stopped as DomainError;
             result.data = null;
-            result.errors = [{ message: reason.message, extensions: { code: reason.code, ...reason.details } }];
-            if (stopped instanceof QueryTooComplexError) response.http.status = 400;
+            result.errors = [errorEntry(stopped)];
           }
           if (work.cost !== null && work.budget) {
             const { limit, remaining, used, resetAt } = work.budget;
@@ -224,15 +236,13 @@ export function limitsPlugin(options: LimitsPluginOptions): ApolloServerPlugin<G
               rateLimit: { cost: pointsForCost(work.cost), queryCost: work.cost, objects: work.objects, maxQueryCost: limits.maxCost, limit, remaining, used, resetAt: resetAt.toISOString() },
             };
           }
-          const codes = (result.errors ?? []).map((e) => e.extensions?.code as string);
-          const failed = codes.find((code) => code in GRAPHQL_STATUS);
-          if (failed && noData(result.data)) {
-            response.http.status = GRAPHQL_STATUS[failed];
-            if (failed === 'UNAVAILABLE') response.http.headers.set('retry-after', '2');
-            const retryAfter = result.errors?.find((e) => e.extensions?.code === failed)?.extensions?.retryAfterSeconds;
-            if (failed === 'RATE_LIMITED' && typeof retryAfter === 'number') response.http.headers.set('retry-after', String(retryAfter));
+          const failure = requestFailure(work, errors);
+          if (failure && noData(result.data)) {
+            const { status, headers } = httpAnswer(failure);
+            response.http.status = status;
+            for (const [name, value] of Object.entries(headers)) response.http.headers.set(name, value);
           }
-          if (codes.includes('UNAVAILABLE')) metrics.databaseErrors.inc();
+          if (result.errors?.some((e) => e.extensions?.code === 'UNAVAILABLE')) metrics.databaseErrors.inc();
         },
       };
     },

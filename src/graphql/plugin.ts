@@ -4,29 +4,19 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import type { FastifyInstance } from 'fastify';
-import type { Clock } from '../clock';
-import type { QueryLimits, TrafficLimits } from '../config';
-import type { Db } from '../domain/context';
-import type { ChangeHub } from '../feed/hub';
-import { type Admission, admitRequest } from '../edge/admission';
+import { checkInputBounds } from '../domain/validate';
+import { admitRequest, boundInput } from '../edge/admission';
+import { ResponseTooLargeError } from '../edge/errors';
+import { failureHandler, httpAnswer } from '../edge/failures';
 import { type GraphQLContext, createContext } from './context';
 import { costModel } from './cost';
-import { formatGraphQLError } from './errors';
+import { errorEntry, formatGraphQLError, graphqlFailure } from './errors';
 import { limitsPlugin, validationRules } from './limits';
 import { buildSchema, listSizeOverrides } from './schema';
-import { mountSubscriptions } from './websocket';
+import { type WebSocketOptions, mountSubscriptions } from './websocket';
 
-export interface GraphQLPluginOptions {
-  db: Db;
-  admission: Admission;
-  maxGroupDepth: number;
-  limits: QueryLimits;
-  clock: Clock;
-  hub: ChangeHub;
-  traffic: TrafficLimits;
-  /** Client addresses come from X-Forwarded-For (as Fastify's trustProxy). */
-  trustProxy: boolean;
-}
+/** What the app hands the GraphQL endpoint: the WebSocket's options but the schema and its cost model, built here. */
+export type GraphQLPluginOptions = Omit<WebSocketOptions, 'schema' | 'cost'>;
 
 export async function graphqlPlugin(app: FastifyInstance, options: GraphQLPluginOptions): Promise<void> {
   const { limits, admission } = options;
@@ -54,16 +44,18 @@ export async function graphqlPlugin(app: FastifyInstance, options: GraphQLPlugin
   });
   await apollo.start();
   mountSubscriptions(app, { ...options, schema, cost });
+  app.setErrorHandler(failureHandler(metrics, 'GraphQL', graphqlFailure));
+  // A POSTed request's variables are bounded before they are read (GET's are parsed by Apollo: bounded in limits.ts).
+  app.addHook('preValidation', boundInput(metrics, (request) => checkInputBounds((request.body as { variables?: unknown } | undefined)?.variables, 'variables')));
   app.addHook('preHandler', admitRequest(admission));
   // The cost bounds what a query may return; this bounds what one response may weigh.
   app.addHook('onSend', async (request, reply, payload) => {
     if (typeof payload !== 'string' || Buffer.byteLength(payload) <= limits.maxResponseBytes) return payload;
     metrics.refused('response_size');
     request.log.warn({ bytes: Buffer.byteLength(payload) }, 'GraphQL response over the size cap');
-    reply.code(400);
-    return JSON.stringify({
-      errors: [{ message: `the response is larger than ${limits.maxResponseBytes} bytes; ask for fewer fields or smaller pages`, extensions: { code: 'RESPONSE_TOO_LARGE', maximum: limits.maxResponseBytes } }],
-    });
+    const tooLarge = new ResponseTooLargeError('the response', limits.maxResponseBytes, 'ask for fewer fields or smaller pages');
+    reply.code(httpAnswer(tooLarge).status);
+    return JSON.stringify({ errors: [errorEntry(tooLarge)] });
   });
   const observeBatch = (loader: string, size: number) => metrics.batchSize.observe({ loader }, size);
   await app.register(fastifyApollo(apollo), {

@@ -17,7 +17,7 @@
 // - on each event: a deadline, a budget of objects (its price) and the response size cap;
 // - the connection: its upgrade and every failed connection_init spend the address's budget,
 //   and it is closed with 4403 within a second of its key's revocation or its credential's expiry.
-import type { IncomingMessage } from 'node:http';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema, getOperationAST, parse, specifiedRules, validate } from 'graphql';
 import type { Context } from 'graphql-ws';
@@ -27,7 +27,10 @@ import type { Principal } from '../auth/principal';
 import type { Clock } from '../clock';
 import type { QueryLimits, TrafficLimits } from '../config';
 import type { Db } from '../domain/context';
-import { DomainError, QueryTooComplexError, RateLimitedError, UnauthenticatedError } from '../domain/errors';
+import { UnauthenticatedError } from '../auth/errors';
+import type { DomainError } from '../domain/errors';
+import { QueryTooComplexError, RateLimitedError, ResponseTooLargeError, UnavailableError } from '../edge/errors';
+import { httpAnswer, knownError } from '../edge/failures';
 import type { ChangeHub } from '../feed/hub';
 import { checkInputBounds } from '../domain/validate';
 import { pointsForCost } from '../edge/traffic';
@@ -36,7 +39,7 @@ import { RequestWork } from '../edge/request-work';
 import type { SubscriptionContext } from './audit';
 import { createContext } from './context';
 import type { CostModel } from './cost';
-import { formatGraphQLError } from './errors';
+import { errorEntry, formatGraphQLError } from './errors';
 import { createLoaders } from './loaders';
 import { priceOperation, validationRules } from './limits';
 
@@ -107,9 +110,8 @@ export function mountSubscriptions(app: FastifyInstance, options: WebSocketOptio
    */
   const formatError = (error: GraphQLError): GraphQLFormattedError => {
     // graphql-ws wraps what a subscription's stream throws (the hub ending it) without a path, where
-    // Apollo's unwrapping does not look: hand the domain error over as it is.
-    if (error.originalError instanceof DomainError) return format(error.toJSON(), error.originalError);
-    if (error.originalError) return format(error.toJSON(), error);
+    // Apollo's unwrapping does not look: hand the error underneath over as it is.
+    if (error.originalError) return format(error.toJSON(), error.originalError);
     const { http: _, ...extensions } = error.extensions ?? {};
     const code = extensions.code ?? (error.message.startsWith('Syntax Error') ? 'GRAPHQL_PARSE_FAILED' : 'GRAPHQL_VALIDATION_FAILED');
     return { ...error.toJSON(), extensions: { ...extensions, code } };
@@ -127,9 +129,11 @@ export function mountSubscriptions(app: FastifyInstance, options: WebSocketOptio
     rateLimits.chargeAddress(addressOf(request, options.trustProxy)).then(
       () => wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request)),
       (error) => {
-        const retryAfter = error instanceof RateLimitedError ? error.retryAfterSeconds : 2;
         metrics.refused('address');
-        socket.end(`HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${retryAfter}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+        // Fails closed: a budget that cannot be read refuses the upgrade, as the database being away would.
+        const { status, headers } = httpAnswer(knownError(error) ?? new UnavailableError());
+        const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+        socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${lines}Connection: close\r\nContent-Length: 0\r\n\r\n`);
       },
     );
   });
@@ -311,16 +315,13 @@ export function mountSubscriptions(app: FastifyInstance, options: WebSocketOptio
         const stopped = work.signal.reason;
         if (stopped instanceof QueryTooComplexError || work.timedOut) {
           metrics.refused(work.timedOut ? 'timeout' : 'objects');
-          return { data: null, errors: [{ message: stopped.message, extensions: { code: stopped.code, ...stopped.details } }] } as never;
+          return { data: null, errors: [errorEntry(stopped)] } as never;
         }
         const formatted = result.errors ? { ...result, errors: result.errors.map(formatError) } : result;
         const bytes = Buffer.byteLength(JSON.stringify(formatted));
         if (bytes > limits.maxResponseBytes) {
           metrics.refused('response_size');
-          return {
-            data: null,
-            errors: [{ message: `the event is larger than ${limits.maxResponseBytes} bytes; select less of each change`, extensions: { code: 'RESPONSE_TOO_LARGE', maximum: limits.maxResponseBytes } }],
-          } as never;
+          return { data: null, errors: [errorEntry(new ResponseTooLargeError('the event', limits.maxResponseBytes, 'select less of each change'))] } as never;
         }
         return formatted as never;
       },

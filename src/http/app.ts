@@ -10,17 +10,18 @@ import type { Listen, PoolStats, Readiness } from '../db';
 import { pruneAuditEvents } from '../domain/audit';
 import { ChangeHub, DEFAULT_HUB_OPTIONS, type HubOptions } from '../feed/hub';
 import type { Db } from '../domain/context';
-import { ClientGoneError, RateLimitedError, ValidationError } from '../domain/errors';
-import { checkInputBounds } from '../domain/validate';
-import { graphqlPlugin } from '../graphql/plugin';
-import { restPlugin } from '../rest/plugin';
-import { scimPlugin } from '../scim/plugin';
 import type { Admission } from '../edge/admission';
-import { sendFailure } from '../edge/failures';
+import { ClientGoneError, RateLimitedError } from '../edge/errors';
+import { failureHandler } from '../edge/failures';
 import { Metrics } from '../edge/metrics';
 import { trackRequestWork } from '../edge/request-work';
-import { mountWebPages } from './web';
+import { tenantApiPlugin } from '../edge/tenant-api';
 import { CredentialGate, RateLimits, SubscriptionSlots, connectRedis } from '../edge/traffic';
+import { graphqlPlugin } from '../graphql/plugin';
+import { restFailure } from '../rest/errors';
+import { restApi } from '../rest/plugin';
+import { scimApi } from '../scim/plugin';
+import { mountWebPages } from './web';
 
 export interface AppOptions {
   db: Db;
@@ -132,31 +133,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   app.decorateRequest('principal', null);
   trackRequestWork(app, traffic.requestTimeoutMs);
-  app.addHook('onRequest', async (request, reply) => {
+  // The app's own routes (health, metrics, pages, unknown URLs) answer failures in REST's envelope;
+  // each transport sets its own handler.
+  app.setErrorHandler(failureHandler(metrics, 'HTTP', restFailure));
+  // A refusal is thrown: the error handler of the route's transport answers it, in its shape.
+  app.addHook('onRequest', async (request) => {
     if (INFRASTRUCTURE.has(request.url.split('?')[0])) return;
     try {
       await rateLimits.chargeAddress(request.ip);
     } catch (error) {
-      if (!(error instanceof RateLimitedError)) throw error;
-      metrics.refused('address');
-      return sendFailure(request, reply, error);
-    }
-  });
-  // Bounds on what any client sends (src/domain/validate.ts), before it is read or even parsed as
-  // GraphQL: a body or query string of REST and SCIM, a POSTed GraphQL request's variables (GET's are
-  // parsed by Apollo: bounded in limits.ts, and its document by validation).
-  app.addHook('preValidation', async (request, reply) => {
-    try {
-      if (request.url.startsWith('/graphql')) {
-        checkInputBounds((request.body as { variables?: unknown } | undefined)?.variables, 'variables');
-      } else {
-        checkInputBounds(request.body, '');
-        checkInputBounds(request.query, '', { location: 'query' });
-      }
-    } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      metrics.refused('input');
-      return sendFailure(request, reply, error);
+      if (error instanceof RateLimitedError) metrics.refused('address');
+      throw error;
     }
   });
   app.addHook('onSend', async (request, reply) => {
@@ -232,7 +219,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     traffic,
     trustProxy: options.trustProxy ?? false,
   });
-  await app.register(restPlugin, { prefix: '/t/:slug/api/v1', db: options.db, admission, maxGroupDepth: options.maxGroupDepth });
-  await app.register(scimPlugin, { prefix: '/t/:slug/scim/v2', db: options.db, admission, maxGroupDepth: options.maxGroupDepth });
+  const tenantApi = { db: options.db, admission, maxGroupDepth: options.maxGroupDepth };
+  await app.register(tenantApiPlugin, { prefix: '/t/:slug/api/v1', api: restApi, ...tenantApi });
+  await app.register(tenantApiPlugin, { prefix: '/t/:slug/scim/v2', api: scimApi, ...tenantApi });
   return app;
 }

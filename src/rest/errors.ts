@@ -1,37 +1,27 @@
-// Maps every error of a REST request, once, to a status and the envelope
-// `{ error: { code, message, details? } }`. Domain errors keep their meaning; Fastify's
-// parsing and validation errors get stable codes; anything else is null (an internal error).
+// REST's failure bodies: the envelope `{ error: { code, message, details? } }`. The status and
+// headers are decided for every transport at the edge (src/edge/failures.ts); this file only says
+// what REST calls each failure. Fastify's parsing and validation errors get stable codes.
 import type { FastifyError, FastifySchemaValidationError } from 'fastify';
-import {
-  ConflictError,
-  DomainError,
-  ForbiddenError,
-  NotFoundError,
-  RateLimitedError,
-  TimeoutError,
-  UnauthenticatedError,
-  UnavailableError,
-  ValidationError,
-} from '../domain/errors';
+import { UnauthenticatedError } from '../auth/errors';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors';
+import { ServiceError } from '../edge/errors';
+import { type KnownError, isKnown } from '../edge/failures';
 
-export interface RestError {
-  status: number;
+interface RestError {
   code: string;
   message: string;
   details?: Record<string, unknown>;
-  headers?: Record<string, string>;
 }
 
 export interface ErrorEnvelope {
-  error: { code: string; message: string; details?: Record<string, unknown> };
+  error: RestError;
 }
 
-export const envelope = ({ code, message, details }: RestError): ErrorEnvelope => ({
+const envelope = ({ code, message, details }: RestError): ErrorEnvelope => ({
   error: details ? { code, message, details } : { code, message },
 });
 
-export const INTERNAL_ERROR: RestError = {
-  status: 500,
+const INTERNAL_ERROR: RestError = {
   code: 'internal_error',
   message: 'Internal server error; quote the x-request-id header when reporting it',
 };
@@ -39,49 +29,28 @@ export const INTERNAL_ERROR: RestError = {
 /** The domain names the parent `parentId`; the REST body calls it `parentGroupId`. Domain-checked fields all come from the body. */
 const restField = (field: unknown) => (field === 'parentId' ? 'parentGroupId' : field);
 
-function insufficientScope(requiredScopes: readonly string[], message: string): RestError {
-  return {
-    status: 403,
-    code: 'insufficient_scope',
-    message,
-    details: { requiredScopes },
-    headers: { 'www-authenticate': `Bearer error="insufficient_scope", scope="${requiredScopes.join(' ')}"` },
-  };
-}
+/** REST's codes for the service's own failures that carry details a client can act on. */
+const SERVICE_CODES: Record<string, string> = { RATE_LIMITED: 'rate_limited', UNAVAILABLE: 'unavailable', TIMEOUT: 'timeout' };
 
-export function fromDomainError(error: DomainError): RestError {
+function fromKnown(error: KnownError, status: number): RestError {
   if (error instanceof ValidationError) {
     const { field: _, ...details } = error.details;
-    const field = restField(error.field);
-    return { status: 400, code: 'validation_failed', message: error.message, details: { field, location: 'body', ...details } };
+    return { code: 'validation_failed', message: error.message, details: { field: restField(error.field), location: 'body', ...details } };
   }
-  if (error instanceof NotFoundError && error.details.field === 'parentId') {
-    return {
-      status: 400,
-      code: 'validation_failed',
-      message: `parentGroupId ${error.id} does not exist in this workspace`,
-      details: { field: 'parentGroupId', location: 'body' },
-    };
-  }
-  if (error instanceof NotFoundError) return { status: 404, code: 'not_found', message: error.message };
-  if (error instanceof ConflictError) {
+  if (error instanceof NotFoundError && status === 400) {
+    // An id the body refers to (its parent): the request is at fault, not a missing resource.
     const field = restField(error.details.field);
-    return { status: 409, code: 'conflict', message: error.message, details: { field, location: 'body' } };
+    return { code: 'validation_failed', message: `${field} ${error.id} does not exist in this workspace`, details: { field, location: 'body' } };
   }
-  if (error instanceof ForbiddenError) return insufficientScope(error.requiredScopes[0] ?? [], error.message);
-  if (error instanceof UnauthenticatedError) return unauthenticated(error);
-  if (error instanceof RateLimitedError) {
-    return { status: 429, code: 'rate_limited', message: error.message, details: error.details, headers: { 'retry-after': String(error.retryAfterSeconds) } };
+  if (error instanceof NotFoundError) return { code: 'not_found', message: error.message };
+  if (error instanceof ConflictError) return { code: 'conflict', message: error.message, details: { field: restField(error.details.field), location: 'body' } };
+  if (error instanceof ForbiddenError) return { code: 'insufficient_scope', message: error.message, details: { requiredScopes: error.requiredScopes[0] ?? [] } };
+  if (error instanceof UnauthenticatedError) return { code: 'unauthenticated', message: error.message };
+  if (error instanceof ServiceError && error.code in SERVICE_CODES) {
+    const details = Object.keys(error.details).length > 0 ? { details: error.details } : {};
+    return { code: SERVICE_CODES[error.code], message: error.message, ...details };
   }
-  if (error instanceof UnavailableError) {
-    return { status: 503, code: 'unavailable', message: error.message, headers: { 'retry-after': String(error.retryAfterSeconds) } };
-  }
-  if (error instanceof TimeoutError) return { status: 504, code: 'timeout', message: error.message, details: error.details };
-  return { status: 400, code: 'invalid_request', message: error.message };
-}
-
-export function unauthenticated(error: UnauthenticatedError): RestError {
-  return { status: 401, code: 'unauthenticated', message: error.message, headers: { 'www-authenticate': 'Bearer' } };
+  return { code: 'invalid_request', message: error.message };
 }
 
 function fieldOf(issue: FastifySchemaValidationError): string {
@@ -104,7 +73,6 @@ function fromValidation(issues: FastifySchemaValidationError[], context: string 
   const issue = issues[0];
   const field = fieldOf(issue);
   return {
-    status: 400,
     code: 'validation_failed',
     message: validationMessage(issue, field, location),
     details: field ? { field, location } : { location },
@@ -112,21 +80,16 @@ function fromValidation(issues: FastifySchemaValidationError[], context: string 
 }
 
 const FASTIFY_ERRORS: Record<string, RestError> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type', message: 'the request body must be application/json' },
-  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large', message: 'the request body is larger than 1 MiB' },
-  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json', message: 'the request body is not valid JSON' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'unsupported_media_type', message: 'the request body must be application/json' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { code: 'payload_too_large', message: 'the request body is larger than 1 MiB' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'invalid_json', message: 'the request body is not valid JSON' },
 };
+const OWN_CODES: Record<string, string> = { NO_ROUTE: 'not_found' };
 
-/** The REST error for any thrown error, or null when it is unexpected (a 500, to be logged). */
-export function toRestError(error: unknown): RestError | null {
-  if (error instanceof DomainError) return fromDomainError(error);
-  const fastifyError = error as FastifyError;
-  if (fastifyError.validation) return fromValidation(fastifyError.validation, fastifyError.validationContext);
-  const known = FASTIFY_ERRORS[fastifyError.code];
-  if (known) return known;
-  const status = fastifyError.statusCode;
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    return { status, code: 'invalid_request', message: fastifyError.message };
-  }
-  return null;
+/** REST's body for a failure (src/edge/failures.ts RenderFailure): a known error, Fastify's own refusal, or null (internal). */
+export function restFailure(error: KnownError | FastifyError | null, status: number): ErrorEnvelope {
+  if (!error) return envelope(INTERNAL_ERROR);
+  if (isKnown(error)) return envelope(fromKnown(error, status));
+  if (error.validation) return envelope(fromValidation(error.validation, error.validationContext));
+  return envelope(FASTIFY_ERRORS[error.code] ?? { code: OWN_CODES[error.code] ?? 'invalid_request', message: error.message });
 }

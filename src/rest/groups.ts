@@ -1,9 +1,10 @@
 // The documented Groups REST routes: each handler translates the REST shape to one domain call.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { type DomainContext, isVisible } from '../domain/context';
 import { NotFoundError } from '../domain/errors';
 import * as groups from '../domain/groups';
 import * as members from '../domain/members';
+import type { DomainOf } from '../edge/tenant-api';
 import {
   type CreateGroupBody,
   type GroupParams,
@@ -18,8 +19,6 @@ import {
   removeMemberSchema,
   updateGroupSchema,
 } from './schemas';
-
-export type DomainOf = (request: FastifyRequest) => DomainContext;
 
 const read = { scope: 'groups:read' } as const;
 const write = { scope: 'groups:write' } as const;

@@ -1,7 +1,7 @@
 // What every SCIM route shares: the domain context, resource URLs, ids in paths, paging, and
 // answering with a resource (projected, with its ETag and Location) or a ListResponse.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { DomainContext } from '../domain/context';
+import type { DomainOf } from '../edge/tenant-api';
 import { SCIM_CONTENT_TYPE, ScimError } from './errors';
 import { LIST_SCHEMA, type Resource, parseAttributeList, project } from './resources';
 
@@ -10,7 +10,7 @@ export const MAX_COUNT = 200;
 export const DEFAULT_COUNT = 100;
 
 export interface ScimRoutes {
-  domainOf: (request: FastifyRequest) => DomainContext;
+  domainOf: DomainOf;
   /** The SCIM base URL of the request's workspace, for `location` and `$ref`. */
   base: (request: FastifyRequest) => string;
 }

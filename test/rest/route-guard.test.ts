@@ -3,8 +3,10 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Db } from '../../src/domain/context';
 import type { Admission } from '../../src/edge/admission';
-import { restPlugin } from '../../src/rest/plugin';
 import { requireDeclaredScope } from '../../src/edge/route-guard';
+import { tenantApiPlugin } from '../../src/edge/tenant-api';
+import { restApi } from '../../src/rest/plugin';
+import { scimApi } from '../../src/scim/plugin';
 
 function guarded(): FastifyInstance {
   const app = Fastify({ logger: false });
@@ -47,12 +49,27 @@ describe('REST route guard (requireDeclaredScope)', () => {
     await app.close();
   });
 
-  it('lets every route of the REST plugin start: each one declares its scope or that it is public', async () => {
-    const app = guarded();
+  it.each([
+    ['REST', restApi, '/t/:slug/api/v1', { method: 'DELETE', url: '/t/:slug/api/v1/groups/:groupId/members/:userId' }],
+    ['SCIM', scimApi, '/t/:slug/scim/v2', { method: 'PATCH', url: '/t/:slug/scim/v2/Groups/:id' }],
+  ])('lets every route of the %s API start: each one declares its scope or that it is public', async (_, api, prefix, route) => {
+    const app = Fastify({ logger: false }); // the tenant API guards its own routes
     const admission = { authenticator: {}, rateLimits: {}, gate: {}, metrics: {} } as unknown as Admission;
-    await app.register(restPlugin, { prefix: '/t/:slug/api/v1', db: {} as Db, admission, maxGroupDepth: 8 });
+    await app.register(tenantApiPlugin, { prefix, api, db: {} as Db, admission, maxGroupDepth: 8 });
     await expect(app.ready()).resolves.toBeDefined();
-    expect(app.hasRoute({ method: 'DELETE', url: '/t/:slug/api/v1/groups/:groupId/members/:userId' })).toBe(true);
+    expect(app.hasRoute(route)).toBe(true);
+    await app.close();
+  });
+
+  it('guards the routes of a tenant API: one without a scope stops start-up', async () => {
+    const app = Fastify({ logger: false });
+    const admission = { authenticator: {}, rateLimits: {}, gate: {}, metrics: {} } as unknown as Admission;
+    const api = { ...restApi, routes: (scope: FastifyInstance) => void scope.get('/secrets', async () => ({ leaked: true })) };
+    const start = async () => {
+      await app.register(tenantApiPlugin, { prefix: '/t/:slug/api/v1', api, db: {} as Db, admission, maxGroupDepth: 8 });
+      await app.ready();
+    };
+    await expect(start()).rejects.toThrow(/GET \/t\/:slug\/api\/v1\/secrets/);
     await app.close();
   });
 });
