@@ -90,7 +90,47 @@ export interface Config {
   credentialCache: boolean;
 }
 
-function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+/**
+ * Every integer setting, one row each: the variable, the part of the configuration it belongs to
+ * and the field it fills there, its default, and the range it must fall in.
+ */
+const INTEGER_SETTINGS = {
+  PORT: ['server', 'port', 4000, 0, 65535],
+  AUDIT_RETENTION_DAYS: ['server', 'auditRetentionDays', 365, 1, 36_500],
+  MAX_GROUP_DEPTH: ['tree', 'maxGroupDepth', 50, 1, 1000],
+  GRAPHQL_MAX_COST: ['query', 'maxCost', 500_000, 1, 1_000_000_000],
+  GRAPHQL_MAX_DEPTH: ['query', 'maxDepth', 12, 1, 1000],
+  GRAPHQL_MAX_ALIASES: ['query', 'maxAliases', 30, 0, 100_000],
+  GRAPHQL_MAX_TOKENS: ['query', 'maxTokens', 2000, 100, 1_000_000],
+  GRAPHQL_MAX_DIRECTIVES: ['query', 'maxDirectives', 50, 0, 100_000],
+  GRAPHQL_MAX_RESPONSE_BYTES: ['query', 'maxResponseBytes', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024],
+  GRAPHQL_MAX_SUBSCRIPTION_COST: ['query', 'maxSubscriptionCost', 1000, 1, 1_000_000_000],
+  RATE_LIMIT_POINTS: ['traffic', 'pointsPerWindow', 6000, 1, 1_000_000_000],
+  RATE_LIMIT_ADDRESS_REQUESTS: ['traffic', 'requestsPerAddress', 6000, 1, 1_000_000_000],
+  RATE_LIMIT_WINDOW_SECONDS: ['traffic', 'windowSeconds', 60, 1, 86_400],
+  CONCURRENCY_PER_CREDENTIAL: ['traffic', 'concurrentPerCredential', 4, 1, 10_000],
+  CONCURRENCY_WAIT_MS: ['traffic', 'concurrencyWaitMs', 2000, 0, 60_000],
+  REQUEST_TIMEOUT_MS: ['traffic', 'requestTimeoutMs', 10_000, 100, 600_000],
+  SUBSCRIPTIONS_PER_CREDENTIAL: ['traffic', 'subscriptionsPerCredential', 25, 1, 100_000],
+  SUBSCRIPTIONS_PER_CONNECTION: ['traffic', 'subscriptionsPerConnection', 20, 1, 10_000],
+  DB_POOL_SIZE: ['pool', 'size', 10, 1, 1000],
+  DB_CONNECT_TIMEOUT_MS: ['pool', 'connectTimeoutMs', 1500, 100, 60_000],
+  DB_STATEMENT_TIMEOUT_MS: ['pool', 'statementTimeoutMs', 10_000, 100, 3_600_000],
+  DB_TX_MAX_WAIT_MS: ['pool', 'transactionMaxWaitMs', 2000, 100, 60_000],
+  DB_TX_TIMEOUT_MS: ['pool', 'transactionTimeoutMs', 5000, 100, 600_000],
+  WRITE_QUEUE_WAIT_MS: ['pool', 'writeQueueWaitMs', 8000, 0, 600_000],
+  WRITE_CONCURRENCY_PER_WORKSPACE: ['pool', 'writeConcurrency', 2, 1, 1000],
+} as const;
+
+type IntegerSettings = typeof INTEGER_SETTINGS;
+type Part = IntegerSettings[keyof IntegerSettings][0];
+/** The integer fields of one part, typed from the table: a field missing from it fails to compile where the part is built. */
+type IntegersOf<P extends Part> = {
+  [Name in keyof IntegerSettings as IntegerSettings[Name][0] extends P ? IntegerSettings[Name][1] : never]: number;
+};
+
+function intFrom(env: NodeJS.ProcessEnv, name: keyof IntegerSettings): number {
+  const [, , fallback, min, max] = INTEGER_SETTINGS[name];
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
@@ -100,13 +140,18 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return value;
 }
 
+function integersOf<P extends Part>(env: NodeJS.ProcessEnv, part: P): IntegersOf<P> {
+  const names = (Object.keys(INTEGER_SETTINGS) as (keyof IntegerSettings)[]).filter((name) => INTEGER_SETTINGS[name][0] === part);
+  return Object.fromEntries(names.map((name) => [INTEGER_SETTINGS[name][1], intFrom(env, name)])) as IntegersOf<P>;
+}
+
 /** How deep groups may nest: read by the server, the CLI and the demo seed alike. */
 export interface TreeLimits {
   maxGroupDepth: number;
 }
 
 export function treeLimits(env: NodeJS.ProcessEnv = process.env): TreeLimits {
-  return { maxGroupDepth: intFrom(env, 'MAX_GROUP_DEPTH', 50, 1, 1000) };
+  return integersOf(env, 'tree');
 }
 
 export function databaseConfig(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
@@ -144,41 +189,18 @@ function flagFrom(env: NodeJS.ProcessEnv, name: string, fallback: boolean): bool
 export function queryLimits(env: NodeJS.ProcessEnv = process.env): QueryLimits {
   const production = env.NODE_ENV === 'production';
   return {
-    maxCost: intFrom(env, 'GRAPHQL_MAX_COST', 500_000, 1, 1_000_000_000),
-    maxDepth: intFrom(env, 'GRAPHQL_MAX_DEPTH', 12, 1, 1000),
-    maxAliases: intFrom(env, 'GRAPHQL_MAX_ALIASES', 30, 0, 100_000),
-    maxTokens: intFrom(env, 'GRAPHQL_MAX_TOKENS', 2000, 100, 1_000_000),
-    maxDirectives: intFrom(env, 'GRAPHQL_MAX_DIRECTIVES', 50, 0, 100_000),
-    maxResponseBytes: intFrom(env, 'GRAPHQL_MAX_RESPONSE_BYTES', 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
-    maxSubscriptionCost: intFrom(env, 'GRAPHQL_MAX_SUBSCRIPTION_COST', 1000, 1, 1_000_000_000),
+    ...integersOf(env, 'query'),
     introspection: flagFrom(env, 'GRAPHQL_INTROSPECTION', !production),
     suggestions: !production,
   };
 }
 
 export function trafficLimits(env: NodeJS.ProcessEnv = process.env): TrafficLimits {
-  return {
-    pointsPerWindow: intFrom(env, 'RATE_LIMIT_POINTS', 6000, 1, 1_000_000_000),
-    requestsPerAddress: intFrom(env, 'RATE_LIMIT_ADDRESS_REQUESTS', 6000, 1, 1_000_000_000),
-    windowSeconds: intFrom(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400),
-    concurrentPerCredential: intFrom(env, 'CONCURRENCY_PER_CREDENTIAL', 4, 1, 10_000),
-    concurrencyWaitMs: intFrom(env, 'CONCURRENCY_WAIT_MS', 2000, 0, 60_000),
-    requestTimeoutMs: intFrom(env, 'REQUEST_TIMEOUT_MS', 10_000, 100, 600_000),
-    subscriptionsPerCredential: intFrom(env, 'SUBSCRIPTIONS_PER_CREDENTIAL', 25, 1, 100_000),
-    subscriptionsPerConnection: intFrom(env, 'SUBSCRIPTIONS_PER_CONNECTION', 20, 1, 10_000),
-  };
+  return integersOf(env, 'traffic');
 }
 
 export function poolConfig(env: NodeJS.ProcessEnv = process.env): PoolConfig {
-  return {
-    size: intFrom(env, 'DB_POOL_SIZE', 10, 1, 1000),
-    connectTimeoutMs: intFrom(env, 'DB_CONNECT_TIMEOUT_MS', 1500, 100, 60_000),
-    statementTimeoutMs: intFrom(env, 'DB_STATEMENT_TIMEOUT_MS', 10_000, 100, 3_600_000),
-    transactionMaxWaitMs: intFrom(env, 'DB_TX_MAX_WAIT_MS', 2000, 100, 60_000),
-    transactionTimeoutMs: intFrom(env, 'DB_TX_TIMEOUT_MS', 5000, 100, 600_000),
-    writeQueueWaitMs: intFrom(env, 'WRITE_QUEUE_WAIT_MS', 8000, 0, 600_000),
-    writeConcurrency: intFrom(env, 'WRITE_CONCURRENCY_PER_WORKSPACE', 2, 1, 1000),
-  };
+  return integersOf(env, 'pool');
 }
 
 /** A URL variable whose scheme must be one of `schemes`; unset or empty is null. */
@@ -208,7 +230,7 @@ function metricsTokenFrom(env: NodeJS.ProcessEnv): string | null {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     host: env.HOST || '127.0.0.1',
-    port: intFrom(env, 'PORT', 4000, 0, 65535),
+    port: intFrom(env, 'PORT'),
     production: env.NODE_ENV === 'production',
     database: databaseConfig(env),
     pool: poolConfig(env),
@@ -230,7 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 /** AUDIT_RETENTION_DAYS: 1 to 36500, default 365. */
 export function auditRetentionDays(env: NodeJS.ProcessEnv = process.env): number {
-  return intFrom(env, 'AUDIT_RETENTION_DAYS', 365, 1, 36_500);
+  return intFrom(env, 'AUDIT_RETENTION_DAYS');
 }
 
 /** KAUTH_CREDENTIAL_CACHE: `0` looks every request's API key up in the database (src/auth/credential-cache.ts). */

@@ -1,7 +1,7 @@
 // Roles, their assignment to groups and users, and the effective roles that follow
 // from the tree: a group has the roles of itself and every ancestor; a user has
 // their direct roles plus the effective roles of every group they are a member of.
-import type { Group, Role, User } from '../generated/prisma/client';
+import { type Group, Prisma, type Role, type User } from '../generated/prisma/client';
 import { type AuditEntry, recordEvents } from './audit';
 import type { DomainContext, Tx } from './context';
 import { NotFoundError } from './errors';
@@ -60,17 +60,28 @@ function recordAssignment(tx: Tx, ctx: DomainContext, assigned: boolean, roleId:
   return recordEvents(tx, ctx, [{ ...about, changes: { roleId: roleChange } }]);
 }
 
+/** Whose roles an assignment gives: a group's members' (group_roles) or one user's (user_roles). */
+const HOLDERS = {
+  group: { table: Prisma.raw('group_roles'), column: Prisma.raw('group_id') },
+  user: { table: Prisma.raw('user_roles'), column: Prisma.raw('user_id') },
+};
+
+/** Assigns (once) or unassigns a role of a group or user: the rows changed, 0 where it already was as asked. */
+function changeAssignment(tx: Tx, ctx: DomainContext, holder: keyof typeof HOLDERS, holderId: number, roleId: number, assigned: boolean): Promise<number> {
+  const { table, column } = HOLDERS[holder];
+  return assigned
+    ? tx.$executeRaw`INSERT INTO ${table} (tenant_id, ${column}, role_id)
+        VALUES (${ctx.tenantId}::int, ${holderId}::int, ${roleId}::int) ON CONFLICT DO NOTHING`
+    : tx.$executeRaw`DELETE FROM ${table} WHERE tenant_id = ${ctx.tenantId}::int AND ${column} = ${holderId}::int AND role_id = ${roleId}::int`;
+}
+
 /** Assigning twice or unassigning what is not assigned is not an error: the end state is what was asked. */
 export async function setGroupRole(ctx: DomainContext, groupId: number, roleId: number, assigned: boolean): Promise<Group> {
   return writeTransaction(ctx.db, ctx.tenantId, async (tx) => {
     // A group the credential cannot read is not found, or roles:write alone would probe group ids.
     const group = await findGroupForWrite(tx, ctx, groupId, 'groupId');
     await requireRole(tx, ctx, roleId);
-    const count = assigned
-      ? await tx.$executeRaw`INSERT INTO group_roles (tenant_id, group_id, role_id)
-          VALUES (${ctx.tenantId}::int, ${groupId}::int, ${roleId}::int) ON CONFLICT DO NOTHING`
-      : (await tx.groupRole.deleteMany({ where: { tenantId: ctx.tenantId, groupId, roleId } })).count;
-    if (count > 0) {
+    if ((await changeAssignment(tx, ctx, 'group', groupId, roleId, assigned)) > 0) {
       await recordAssignment(tx, ctx, assigned, roleId, {
         action: assigned ? 'GROUP_ROLE_ASSIGNED' : 'GROUP_ROLE_UNASSIGNED',
         target: { type: 'Group', id: groupId },
@@ -86,11 +97,7 @@ export async function setUserRole(ctx: DomainContext, userId: number, roleId: nu
     const user = await tx.user.findFirst({ where: { tenantId: ctx.tenantId, id: userId } });
     if (!user) throw new NotFoundError('User', userId, 'userId');
     await requireRole(tx, ctx, roleId);
-    const count = assigned
-      ? await tx.$executeRaw`INSERT INTO user_roles (tenant_id, user_id, role_id)
-          VALUES (${ctx.tenantId}::int, ${userId}::int, ${roleId}::int) ON CONFLICT DO NOTHING`
-      : (await tx.userRole.deleteMany({ where: { tenantId: ctx.tenantId, userId, roleId } })).count;
-    if (count > 0) {
+    if ((await changeAssignment(tx, ctx, 'user', userId, roleId, assigned)) > 0) {
       await recordAssignment(tx, ctx, assigned, roleId, {
         action: assigned ? 'USER_ROLE_ASSIGNED' : 'USER_ROLE_UNASSIGNED',
         target: { type: 'User', id: userId },
@@ -117,15 +124,18 @@ async function ownedRoles(ctx: DomainContext, ownerIds: readonly number[], links
   return groupByOwner(ownerIds, links, (link) => roles.get(link.roleId));
 }
 
-/** Roles assigned directly to each group, by role id. */
-export async function rolesOfGroups(ctx: DomainContext, groupIds: readonly number[]): Promise<Role[][]> {
-  const links = await ctx.db.groupRole.findMany({
-    where: { tenantId: ctx.tenantId, groupId: { in: [...groupIds] } },
-    select: { groupId: true, roleId: true },
-    orderBy: { roleId: 'asc' },
-  });
-  return ownedRoles(ctx, groupIds, links.map(({ groupId, roleId }) => ({ ownerId: groupId, roleId })));
+/** Roles assigned directly to each group or user, by role id. */
+async function directRoles(ctx: DomainContext, holder: keyof typeof HOLDERS, ownerIds: readonly number[]): Promise<Role[][]> {
+  const { table, column } = HOLDERS[holder];
+  const links = await ctx.db.$queryRaw<RoleLink[]>`
+    SELECT ${column} AS "ownerId", role_id AS "roleId" FROM ${table}
+    WHERE tenant_id = ${ctx.tenantId}::int AND ${column} = ANY(${[...ownerIds]}::int[])
+    ORDER BY role_id`;
+  return ownedRoles(ctx, ownerIds, links);
 }
+
+/** Roles assigned directly to each group, by role id. */
+export const rolesOfGroups = (ctx: DomainContext, groupIds: readonly number[]): Promise<Role[][]> => directRoles(ctx, 'group', groupIds);
 
 /** Roles assigned to each group or any of its ancestors, each once, by role id. */
 export async function effectiveRolesOfGroups(ctx: DomainContext, groupIds: readonly number[]): Promise<Role[][]> {
@@ -139,14 +149,7 @@ export async function effectiveRolesOfGroups(ctx: DomainContext, groupIds: reado
 }
 
 /** Roles assigned directly to each user, by role id. */
-export async function rolesOfUsers(ctx: DomainContext, userIds: readonly number[]): Promise<Role[][]> {
-  const links = await ctx.db.userRole.findMany({
-    where: { tenantId: ctx.tenantId, userId: { in: [...userIds] } },
-    select: { userId: true, roleId: true },
-    orderBy: { roleId: 'asc' },
-  });
-  return ownedRoles(ctx, userIds, links.map(({ userId, roleId }) => ({ ownerId: userId, roleId })));
-}
+export const rolesOfUsers = (ctx: DomainContext, userIds: readonly number[]): Promise<Role[][]> => directRoles(ctx, 'user', userIds);
 
 export interface EffectiveRole {
   role: Role;

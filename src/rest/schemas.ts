@@ -110,12 +110,12 @@ export interface CreateGroupBody {
 }
 export type UpdateGroupBody = Partial<CreateGroupBody>;
 
+/** A route on the workspace's groups as a whole (GET or POST /groups). */
+const groupsRoute = <Id extends string, Summary extends string>(operationId: Id, summary: Summary) =>
+  ({ operationId, tags: ['groups'], summary, security, params: { type: 'object', required: ['slug'], properties: { slug: slugParam } } }) as const;
+
 export const listGroupsSchema = {
-  operationId: 'listGroups',
-  tags: ['groups'],
-  summary: 'All groups of the workspace, nested ones included, ordered by id',
-  security,
-  params: { type: 'object', required: ['slug'], properties: { slug: slugParam } },
+  ...groupsRoute('listGroups', 'All groups of the workspace, nested ones included, ordered by id'),
   querystring: {
     type: 'object',
     properties: {
@@ -145,11 +145,7 @@ export const listGroupsSchema = {
 } as const satisfies FastifySchema;
 
 export const createGroupSchema = {
-  operationId: 'createGroup',
-  tags: ['groups'],
-  summary: 'Create a group, at the top level or under a parent',
-  security,
-  params: { type: 'object', required: ['slug'], properties: { slug: slugParam } },
+  ...groupsRoute('createGroup', 'Create a group, at the top level or under a parent'),
   body: {
     type: 'object',
     required: ['name'],
@@ -204,20 +200,9 @@ export const deleteGroupSchema = {
   response: { 204: noContent, ...commonErrors, ...notFound },
 } as const satisfies FastifySchema;
 
-export const addMemberSchema = {
-  operationId: 'addGroupMember',
-  tags: ['members'],
-  summary: 'Add a user to a group (idempotent)',
-  security,
-  params: memberParams,
-  response: { 204: noContent, ...commonErrors, ...notFound },
-} as const satisfies FastifySchema;
+/** A membership change: PUT or DELETE of /groups/:groupId/members/:userId, answered 204 and idempotent. */
+const memberChangeSchema = <Id extends string, Summary extends string>(operationId: Id, summary: Summary) =>
+  ({ operationId, tags: ['members'], summary, security, params: memberParams, response: { 204: noContent, ...commonErrors, ...notFound } }) as const satisfies FastifySchema;
 
-export const removeMemberSchema = {
-  operationId: 'removeGroupMember',
-  tags: ['members'],
-  summary: 'Remove a user from a group (idempotent)',
-  security,
-  params: memberParams,
-  response: { 204: noContent, ...commonErrors, ...notFound },
-} as const satisfies FastifySchema;
+export const addMemberSchema = memberChangeSchema('addGroupMember', 'Add a user to a group (idempotent)');
+export const removeMemberSchema = memberChangeSchema('removeGroupMember', 'Remove a user from a group (idempotent)');

@@ -145,23 +145,23 @@ export class MemberChanges {
   }
 
   added(ids: number[]): void {
-    this.touched = true;
-    for (const id of ids) {
-      if (this.exact) this.exact.add(id);
-      else {
-        this.add.add(id);
-        this.remove.delete(id);
-      }
-    }
+    this.change(ids, true);
   }
 
   removed(ids: number[]): void {
+    this.change(ids, false);
+  }
+
+  /** Later operations win: an id added then removed is removed, and the other way round. */
+  private change(ids: number[], adding: boolean): void {
     this.touched = true;
+    const [into, outOf] = adding ? [this.add, this.remove] : [this.remove, this.add];
     for (const id of ids) {
-      if (this.exact) this.exact.delete(id);
+      if (this.exact && adding) this.exact.add(id);
+      else if (this.exact) this.exact.delete(id);
       else {
-        this.remove.add(id);
-        this.add.delete(id);
+        into.add(id);
+        outOf.delete(id);
       }
     }
   }
