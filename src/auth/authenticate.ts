@@ -4,10 +4,10 @@
 import { type KeyObject, createPublicKey } from 'node:crypto';
 import { type Clock, systemClock } from '../clock';
 import { ConfigError, type JwtConfig } from '../config';
-import { type PresentedKey, type StoredKey, isLiveFor, keyBySecretHash, presentedKey, touchApiKey } from '../domain/apikeys';
 import type { Db } from '../domain/context';
 import { tenantBySlug } from '../domain/tenants';
 import type { CredentialCache } from './credential-cache';
+import { type PresentedKey, type StoredKey, isLiveFor, keyBySecretHash, presentedKey, touchApiKey } from './credentials';
 import { UnauthenticatedError } from './errors';
 import { type Principal, makePrincipal } from './principal';
 

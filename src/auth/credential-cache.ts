@@ -2,8 +2,8 @@
 // SQL to authenticate. Keyed by the SHA-256 of the secret (never the secret itself).
 //
 // How a key that dies stops working:
-// - revoked in this process: evicted as soon as the revocation commits (onKeyRevoked), so the
-//   very next request is refused;
+// - revoked in this process: evicted as soon as the revocation commits (listenForRevocations in
+//   ./credentials), so the very next request is refused;
 // - revoked in another process (a server, or the `kauth` CLI on PostgreSQL): evicted when its
 //   NOTIFY on CREDENTIALS_CHANNEL arrives, normally within milliseconds;
 // - expired: judged against the clock on every hit;
@@ -15,8 +15,8 @@
 // Only live keys are kept: an unknown key is looked up every time, so a key just created works at once.
 import type { Clock } from '../clock';
 import type { Listen } from '../db';
-import { CREDENTIALS_CHANNEL, type StoredKey, onKeyRevoked } from '../domain/apikeys';
 import type { Db } from '../domain/context';
+import { type StoredKey, listenForRevocations } from './credentials';
 
 export interface CredentialCacheOptions {
   /** Most keys kept; the least recently used goes first. */
@@ -58,22 +58,12 @@ export class CredentialCache {
    * may have been missed). Resolves to the function that stops it.
    */
   async start(db: Db, listen: Listen): Promise<() => Promise<void>> {
-    const stopLocal = onKeyRevoked(db, (keyId) => this.evictKey(keyId));
-    let stopListening: () => Promise<void>;
-    try {
-      stopListening = await listen(CREDENTIALS_CHANNEL, (payload) => this.notified(payload), () => this.clear());
-    } catch (error) {
-      stopLocal();
-      throw error;
-    }
+    const stop = await listenForRevocations(db, listen, { revoked: (keyId) => this.evictKey(keyId), missed: () => this.clear() });
     this.listening = true;
     return async () => {
       this.listening = false;
       this.clear();
-      stopLocal();
-      // As the change hub does: at shutdown the database may be closed already (embedded PGlite),
-      // and a listener on a closed database has nothing left to stop.
-      await stopListening().catch(() => undefined);
+      await stop();
     };
   }
 
@@ -122,13 +112,6 @@ export class CredentialCache {
     this.generation += 1;
     this.entries.clear();
     this.hashOfKey.clear();
-  }
-
-  /** `<tenantId>:<keyId>`; anything else empties the cache rather than guess. */
-  private notified(payload: string): void {
-    const match = /^\d+:(\d+)$/.exec(payload);
-    if (match) this.evictKey(Number(match[1]));
-    else this.clear();
   }
 
   private remove(secretHash: string, entry: Entry): void {

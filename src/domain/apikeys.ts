@@ -1,7 +1,8 @@
 // API keys: `kauth_<slug>_<secret>`. Only a SHA-256 of the secret and a short display
-// prefix are stored; the full key is returned once, at creation.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { ApiKey, Tenant } from '../generated/prisma/client';
+// prefix are stored; the full key is returned once, at creation. Issued, listed and revoked here;
+// a presented key is looked up in src/auth/credentials.ts.
+import { createHash, randomBytes } from 'node:crypto';
+import type { ApiKey } from '../generated/prisma/client';
 import { ALL_SCOPES, type Grant, formatGrant, grantCovers, knownGrants, parseScope } from '../policy/scopes';
 import { recordEvents } from './audit';
 import type { Db, DomainContext } from './context';
@@ -16,7 +17,6 @@ export type { ApiKey } from '../generated/prisma/client';
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 export const SECRET_LENGTH = 40;
 const PREFIX_LENGTH = 8;
-const KEY_FORMAT = /^kauth_([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)_([A-Za-z0-9]{32,128})$/;
 
 /** A CSPRNG secret of base62 characters (rejection sampling keeps the distribution uniform). */
 export function generateSecret(length = SECRET_LENGTH): string {
@@ -30,11 +30,6 @@ export function generateSecret(length = SECRET_LENGTH): string {
 }
 
 export const hashSecret = (secret: string): string => createHash('sha256').update(secret).digest('hex');
-
-export function parseKey(key: string): { slug: string; secret: string } | null {
-  const match = KEY_FORMAT.exec(key);
-  return match ? { slug: match[1], secret: match[2] } : null;
-}
 
 export function listApiKeys(ctx: DomainContext): Promise<ApiKey[]> {
   return ctx.db.apiKey.findMany({ where: { tenantId: ctx.tenantId }, orderBy: { id: 'asc' } });
@@ -204,41 +199,4 @@ export async function revokeApiKey(ctx: DomainContext, revoker: Pick<KeyHolder, 
   });
   for (const listener of revokedHere.get(ctx.db) ?? []) listener(id);
   return revoked;
-}
-
-/** A stored key with its tenant, live or not. */
-export interface StoredKey {
-  apiKey: ApiKey;
-  tenant: Tenant;
-}
-
-/** What a presented key string names: its workspace's slug and the SHA-256 of its secret. */
-export interface PresentedKey {
-  slug: string;
-  secretHash: string;
-}
-
-/** The slug and secret hash of a presented key string; null if it is not a key. */
-export function presentedKey(presented: string): PresentedKey | null {
-  const parsed = parseKey(presented);
-  return parsed ? { slug: parsed.slug, secretHash: hashSecret(parsed.secret) } : null;
-}
-
-/** The key stored with this secret hash and its tenant, whether live or not; null if none. */
-export async function keyBySecretHash(db: Db, secretHash: string): Promise<StoredKey | null> {
-  const found = await db.apiKey.findUnique({ where: { secretHash }, include: { tenant: true } });
-  if (!found || !timingSafeEqual(Buffer.from(found.secretHash), Buffer.from(secretHash))) return null;
-  const { tenant, ...apiKey } = found;
-  return { apiKey, tenant };
-}
-
-/** True if the stored key answers for the presented slug and is neither revoked nor expired at `now`. */
-export function isLiveFor(stored: StoredKey, slug: string, now: Date): boolean {
-  const { apiKey, tenant } = stored;
-  return tenant.slug === slug && !apiKey.revokedAt && !(apiKey.expiresAt && apiKey.expiresAt <= now);
-}
-
-/** Records use; callers throttle it and keep it off the request's critical path. */
-export async function touchApiKey(db: Db, id: number, at: Date): Promise<void> {
-  await db.apiKey.updateMany({ where: { id }, data: { lastUsedAt: at } });
 }

@@ -1,15 +1,16 @@
-// The group tree: reads batched by id for the loaders, and the writes that keep the
-// materialised path (`path` = ids root..self) consistent inside one transaction.
+// The group tree: groups found by id and listed, and the writes that keep the materialised path
+// (`path` = ids root..self) consistent inside one transaction. Each group's children and
+// descendants, read a page at a time for the loaders, are in reads/groups.ts.
 import { readerOf, selectColumns } from '../db/reader';
 import { Prisma } from '../generated/prisma/client';
 import type { Group } from '../generated/prisma/client';
 import { type AuditEntry, changed, recordEvents } from './audit';
 import type { DomainContext, Tx } from './context';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors';
-import { type Key, type Page, type Window, idPage, mapPage, pageOf, windowSql } from './pages';
-import { rowsById } from './rows';
+import { type Page, type Window, idPage } from './pages';
 import { lockTree } from './tree-lock';
 import { type PageArgs, containsText, optionalText, requiredName, searchPattern } from './validate';
+import { visibilityFilter } from './visibility';
 import { writeTransaction } from './write-turn';
 
 export type { Group } from '../generated/prisma/client';
@@ -20,11 +21,6 @@ export const MAX_DESCRIPTION = 4000;
 export const depthOf = (group: Group): number => group.path.length - 1;
 /** Ancestor ids, nearest parent first, root last. */
 export const ancestorIdsOf = (group: Group): number[] => group.path.slice(0, -1).reverse();
-
-export function visibilityFilter(ctx: DomainContext): Prisma.GroupWhereInput {
-  const roots = ctx.access.visibleRoots;
-  return roots === null ? {} : { OR: roots.map((root) => ({ path: { has: root } })) };
-}
 
 /**
  * Groups by id in the order asked; null where unknown, of another tenant, or not visible.
@@ -108,74 +104,6 @@ export async function countGroups(ctx: DomainContext, filter: GroupListFilter): 
   const ids = new Set(tops.map((top) => top.id));
   // A subtree inside another one the credential sees is counted with it.
   return tops.filter((top) => !top.path.slice(0, -1).some((id) => ids.has(id))).reduce((sum, top) => sum + top.subtreeSize, 0);
-}
-
-/** Which groups a credential sees, as SQL over a groups alias: every group, or those in its subtrees. */
-export function visibleSql(ctx: DomainContext, alias: string): Prisma.Sql {
-  const roots = ctx.access.visibleRoots;
-  return roots === null ? Prisma.sql`TRUE` : Prisma.sql`${Prisma.raw(alias)}.path && ${[...roots]}::int[]`;
-}
-
-/** For each owner, a page of rows found by the (owner, key) links one windowed statement returned. */
-export async function pagesOfOwners<K extends Key, T>(
-  ownerIds: readonly number[],
-  links: readonly { ownerId: number; id: number; key: K }[],
-  window: Window<K>,
-  rowsOf: (ids: number[]) => Promise<Map<number, T>>,
-): Promise<Page<T>[]> {
-  const rows = await rowsOf(links.map((link) => link.id));
-  const byOwner = new Map<number, typeof links[number][]>(ownerIds.map((id) => [id, []]));
-  for (const link of links) byOwner.get(link.ownerId)?.push(link);
-  const direction = window.backwards ? -1 : 1;
-  return ownerIds.map((id) => {
-    const owned = byOwner.get(id)!.sort((a, b) => direction * compareKeys(a.key, b.key));
-    return mapPage(pageOf(owned, window, (link) => link.key), (link) => rows.get(link.id));
-  });
-}
-
-function compareKeys(a: Key, b: Key): number {
-  if (typeof a === 'number' || typeof b === 'number') return (a as number) - (b as number);
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
-  return a.length - b.length;
-}
-
-/** Loads group rows by id for pagesOfOwners (each distinct id once). */
-export const groupRows = (ctx: DomainContext) => (ids: number[]) =>
-  rowsById(ids, (distinct) => ctx.db.group.findMany({ where: { tenantId: ctx.tenantId, id: { in: distinct } } }));
-
-/** A page of each group's children, by id: one statement for the links whatever the number of groups, one for the rows. */
-export async function childrenPages(ctx: DomainContext, ids: readonly number[], window: Window<number>): Promise<Page<Group>[]> {
-  const { bounds, order, limit } = windowSql(Prisma.sql`g.id`, window);
-  const links = await ctx.db.$queryRaw<{ ownerId: number; id: number; key: number }[]>`
-    SELECT k.id AS "ownerId", c.id, c.id AS key
-    FROM unnest(${[...ids]}::int[]) AS k(id)
-    CROSS JOIN LATERAL (
-      SELECT g.id FROM groups g
-      WHERE g.tenant_id = ${ctx.tenantId}::int AND g.parent_group_id = k.id AND ${bounds} AND ${visibleSql(ctx, 'g')}
-      ORDER BY ${order} LIMIT ${limit}
-    ) c`;
-  return pagesOfOwners(ids, links, window, groupRows(ctx));
-}
-
-/**
- * A page of every group below each group, in tree order (by path: depth first, siblings by id).
- * The subtree of a group with path P is the range P < path < P with its last id + 1 of the
- * (tenant_id, path) index, so a page reads only its own rows, however big the subtree.
- */
-export async function descendantPages(ctx: DomainContext, ids: readonly number[], window: Window<readonly number[]>): Promise<Page<Group>[]> {
-  const { bounds, order, limit } = windowSql(Prisma.sql`g.path`, window);
-  const links = await ctx.db.$queryRaw<{ ownerId: number; id: number; key: number[] }[]>`
-    SELECT o.id AS "ownerId", d.id, d.path AS key
-    FROM groups o
-    CROSS JOIN LATERAL (
-      SELECT g.id, g.path FROM groups g
-      WHERE g.tenant_id = o.tenant_id AND g.path > o.path
-        AND g.path < o.path[1:cardinality(o.path) - 1] || (o.path[cardinality(o.path)] + 1)
-        AND ${bounds}
-      ORDER BY ${order} LIMIT ${limit}
-    ) d
-    WHERE o.tenant_id = ${ctx.tenantId}::int AND o.id = ANY(${[...ids]}::int[]) AND ${visibleSql(ctx, 'o')}`;
-  return pagesOfOwners(ids, links, window, groupRows(ctx));
 }
 
 /**

@@ -1,11 +1,10 @@
-// Group membership: idempotent add/remove, an atomic sync, and batched reads.
-import { Prisma } from '../generated/prisma/client';
+// Group membership: idempotent add/remove, an atomic sync, and every member of groups (SCIM).
+// The pages and counts the loaders read are in reads/members.ts.
 import type { Group, User } from '../generated/prisma/client';
 import { type AuditAction, type Changes, recordEvents } from './audit';
 import type { DomainContext, Tx } from './context';
 import { NotFoundError } from './errors';
-import { findGroupForWrite, groupRows, pagesOfOwners, visibleSql } from './groups';
-import { type Page, type Window, windowSql } from './pages';
+import { findGroupForWrite } from './groups';
 import { groupByOwner, rowsById } from './rows';
 import { lockTree } from './tree-lock';
 import { writeTransaction } from './write-turn';
@@ -163,114 +162,4 @@ export async function membersOfGroups(
     ctx.db.user.findMany({ where: { tenantId: ctx.tenantId, id: { in: ids } } }),
   );
   return groupByOwner(groupIds, links, (link) => users.get(link.userId));
-}
-
-/** How many members membersOfGroups would list (deactivated users left out). */
-export async function memberCountsOfGroups(ctx: DomainContext, groupIds: readonly number[], inherited: boolean): Promise<number[]> {
-  const rows = inherited
-    ? await ctx.db.$queryRaw<{ groupId: number; count: number }[]>`
-        SELECT k.id AS "groupId", count(DISTINCT gm.user_id)::int AS count
-        FROM unnest(${[...groupIds]}::int[]) AS k(id)
-        JOIN groups g ON g.tenant_id = ${ctx.tenantId}::int AND g.path @> ARRAY[k.id]
-        JOIN group_members gm ON gm.group_id = g.id
-        JOIN users u ON u.id = gm.user_id AND u.active
-        GROUP BY k.id`
-    : await ctx.db.$queryRaw<{ groupId: number; count: number }[]>`
-        SELECT gm.group_id AS "groupId", count(*)::int AS count FROM group_members gm
-        JOIN users u ON u.id = gm.user_id AND u.active
-        WHERE gm.tenant_id = ${ctx.tenantId}::int AND gm.group_id = ANY(${[...groupIds]}::int[])
-        GROUP BY gm.group_id`;
-  const byGroup = new Map(rows.map((row) => [row.groupId, row.count]));
-  return groupIds.map((id) => byGroup.get(id) ?? 0);
-}
-
-/** Inherited members walk the users when the subtree has more than this many groups… */
-const WALK_MIN_SUBTREE = 200;
-/** …and at least 1 / this share of the workspace's groups. */
-const WALK_MIN_SHARE = 50;
-
-/**
- * A page of each group's members by user id: direct, or with `inherited` every user who is a
- * member of the group or of a group below it, once. One statement for the links, one for the rows.
- *
- * Inherited members are found one of two ways, chosen per group by the size of its subtree: a
- * small subtree's memberships are read and de-duplicated (their number is small); a subtree
- * holding a large share of the workspace walks the users in id order and keeps those with a
- * membership inside it, so a page reads about `size / share` users however many members there are.
- */
-export async function memberPages(ctx: DomainContext, groupIds: readonly number[], inherited: boolean, window: Window<number>): Promise<Page<User>[]> {
-  const links = await (inherited ? inheritedMemberLinks : directMemberLinks)(ctx, groupIds, window);
-  return pagesOfOwners(groupIds, links, window, (ids) =>
-    rowsById(ids, (distinct) => ctx.db.user.findMany({ where: { tenantId: ctx.tenantId, id: { in: distinct } } })),
-  );
-}
-
-type MemberLink = { ownerId: number; id: number; key: number };
-
-function directMemberLinks(ctx: DomainContext, groupIds: readonly number[], window: Window<number>): Promise<MemberLink[]> {
-  const { bounds, order, limit } = windowSql(Prisma.sql`gm.user_id`, window);
-  return ctx.db.$queryRaw<MemberLink[]>`
-    SELECT k.id AS "ownerId", m.id, m.id AS key
-    FROM unnest(${[...groupIds]}::int[]) AS k(id)
-    CROSS JOIN LATERAL (
-      SELECT gm.user_id AS id FROM group_members gm JOIN users u ON u.id = gm.user_id AND u.active
-      WHERE gm.tenant_id = ${ctx.tenantId}::int AND gm.group_id = k.id AND ${bounds}
-      ORDER BY ${order} LIMIT ${limit}
-    ) m`;
-}
-
-/** Each group (`o`, its tenant `t`) takes exactly one of the two ways: this condition says which. */
-const WALKS = Prisma.sql`(o.subtree_size > ${WALK_MIN_SUBTREE}::int AND o.subtree_size * ${WALK_MIN_SHARE}::int >= t.group_count)`;
-
-function inheritedMemberLinks(ctx: DomainContext, groupIds: readonly number[], window: Window<number>): Promise<MemberLink[]> {
-  const t = ctx.tenantId;
-  const walk = windowSql(Prisma.sql`u.id`, window);
-  const gather = windowSql(Prisma.sql`gm.user_id`, window);
-  return ctx.db.$queryRaw<MemberLink[]>`
-    SELECT o.id AS "ownerId", m.id, m.id AS key
-    FROM groups o JOIN tenants t ON t.id = o.tenant_id
-    CROSS JOIN LATERAL (
-      SELECT u.id FROM users u
-      WHERE ${WALKS} AND u.tenant_id = ${t}::int AND u.active AND ${walk.bounds}
-        AND EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
-                    WHERE gm.tenant_id = ${t}::int AND gm.user_id = u.id AND g.path @> ARRAY[o.id])
-      ORDER BY ${walk.order} LIMIT ${walk.limit}
-    ) m
-    WHERE o.tenant_id = ${t}::int AND o.id = ANY(${[...groupIds]}::int[])
-    UNION ALL
-    SELECT o.id, m.id, m.id
-    FROM groups o JOIN tenants t ON t.id = o.tenant_id
-    CROSS JOIN LATERAL (
-      SELECT DISTINCT gm.user_id AS id FROM groups g
-      JOIN group_members gm ON gm.group_id = g.id
-      JOIN users u ON u.id = gm.user_id AND u.active
-      WHERE NOT ${WALKS} AND g.tenant_id = ${t}::int AND g.path @> ARRAY[o.id] AND ${gather.bounds}
-      ORDER BY ${gather.order} LIMIT ${gather.limit}
-    ) m
-    WHERE o.tenant_id = ${t}::int AND o.id = ANY(${[...groupIds]}::int[])`;
-}
-
-/** A page of the groups each user is a direct member of, by group id (groups the credential cannot read are left out). */
-export async function groupPagesOfUsers(ctx: DomainContext, userIds: readonly number[], window: Window<number>): Promise<Page<Group>[]> {
-  const { bounds, order, limit } = windowSql(Prisma.sql`gm.group_id`, window);
-  const links = await ctx.db.$queryRaw<{ ownerId: number; id: number; key: number }[]>`
-    SELECT k.id AS "ownerId", m.id, m.id AS key
-    FROM unnest(${[...userIds]}::int[]) AS k(id)
-    CROSS JOIN LATERAL (
-      SELECT gm.group_id AS id FROM group_members gm JOIN groups g ON g.id = gm.group_id
-      WHERE gm.tenant_id = ${ctx.tenantId}::int AND gm.user_id = k.id AND ${bounds} AND ${visibleSql(ctx, 'g')}
-      ORDER BY ${order} LIMIT ${limit}
-    ) m`;
-  return pagesOfOwners(userIds, links, window, groupRows(ctx));
-}
-
-/** How many groups each user is a direct member of (that the credential can read). */
-export async function groupCountsOfUsers(ctx: DomainContext, userIds: readonly number[]): Promise<number[]> {
-  const rows = await ctx.db.$queryRaw<{ userId: number; count: number }[]>`
-    SELECT gm.user_id AS "userId", count(*)::int AS count
-    FROM group_members gm JOIN groups g ON g.id = gm.group_id
-    WHERE gm.tenant_id = ${ctx.tenantId}::int AND gm.user_id = ANY(${[...userIds]}::int[]) AND ${visibleSql(ctx, 'g')}
-    GROUP BY gm.user_id`;
-  const byUser = new Map(rows.map((row) => [row.userId, row.count]));
-  return userIds.map((id) => byUser.get(id) ?? 0);
 }

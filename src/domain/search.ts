@@ -3,9 +3,10 @@
 // in as a parameter, never as SQL text.
 import { Prisma } from '../generated/prisma/client';
 import type { DomainContext } from './context';
-import { type Group, visibilityFilter } from './groups';
 import { ValidationError } from './errors';
+import type { Group } from './groups';
 import type { User } from './users';
+import { visibilityFilter } from './visibility';
 
 export type Comparison = 'eq' | 'ne' | 'co' | 'sw' | 'ew' | 'gt' | 'ge' | 'lt' | 'le' | 'pr';
 export type Value = string | number | boolean | null;

@@ -4,8 +4,9 @@
 import DataLoader from 'dataloader';
 import type { DomainContext } from '../domain/context';
 import * as groups from '../domain/groups';
-import * as members from '../domain/members';
 import { type Key, type Page, type Window, windowKey } from '../domain/pages';
+import * as groupReads from '../domain/reads/groups';
+import * as memberReads from '../domain/reads/members';
 import * as roles from '../domain/roles';
 import * as users from '../domain/users';
 
@@ -62,16 +63,16 @@ export function createLoaders(ctx: DomainContext, timing: BatchTiming, onBatch: 
     userById,
     roleById,
     primeGroups,
-    children: paged('children', async (ids, window: Window<number>) => primePages(await groups.childrenPages(ctx, ids, window))),
+    children: paged('children', async (ids, window: Window<number>) => primePages(await groupReads.childrenPages(ctx, ids, window))),
     descendants: paged('descendants', async (ids, window: Window<readonly number[]>) =>
-      primePages(await groups.descendantPages(ctx, ids, window)),
+      primePages(await groupReads.descendantPages(ctx, ids, window)),
     ),
-    directMembers: paged('directMembers', (ids, window: Window<number>) => members.memberPages(ctx, ids, false, window)),
-    inheritedMembers: paged('inheritedMembers', (ids, window: Window<number>) => members.memberPages(ctx, ids, true, window)),
-    directMemberCount: keyed((ids) => members.memberCountsOfGroups(ctx, ids, false), 'directMemberCount'),
-    inheritedMemberCount: keyed((ids) => members.memberCountsOfGroups(ctx, ids, true), 'inheritedMemberCount'),
-    groupsOfUser: paged('groupsOfUser', async (ids, window: Window<number>) => primePages(await members.groupPagesOfUsers(ctx, ids, window))),
-    groupCountOfUser: keyed((ids) => members.groupCountsOfUsers(ctx, ids), 'groupCountOfUser'),
+    directMembers: paged('directMembers', (ids, window: Window<number>) => memberReads.memberPages(ctx, ids, false, window)),
+    inheritedMembers: paged('inheritedMembers', (ids, window: Window<number>) => memberReads.memberPages(ctx, ids, true, window)),
+    directMemberCount: keyed((ids) => memberReads.memberCountsOfGroups(ctx, ids, false), 'directMemberCount'),
+    inheritedMemberCount: keyed((ids) => memberReads.memberCountsOfGroups(ctx, ids, true), 'inheritedMemberCount'),
+    groupsOfUser: paged('groupsOfUser', async (ids, window: Window<number>) => primePages(await memberReads.groupPagesOfUsers(ctx, ids, window))),
+    groupCountOfUser: keyed((ids) => memberReads.groupCountsOfUsers(ctx, ids), 'groupCountOfUser'),
     rolesOfGroup: keyed((ids) => roles.rolesOfGroups(ctx, ids), 'rolesOfGroup'),
     effectiveRolesOfGroup: keyed((ids) => roles.effectiveRolesOfGroups(ctx, ids), 'effectiveRolesOfGroup'),
     rolesOfUser: keyed((ids) => roles.rolesOfUsers(ctx, ids), 'rolesOfUser'),

@@ -1,0 +1,107 @@
+// Memberships read for the GraphQL loaders, from both sides: a page of each group's members
+// (direct or inherited) and how many there are; a page of each user's groups and how many.
+// Deactivated users are members for nothing they would be granted: left out of every read here.
+import { Prisma } from '../../generated/prisma/client';
+import type { Group, User } from '../../generated/prisma/client';
+import type { DomainContext } from '../context';
+import type { Page, Window } from '../pages';
+import { rowsById } from '../rows';
+import { visibleSql } from '../visibility';
+import { groupRows } from './groups';
+import { type PageQuery, ownerIds, pagesOfOwners } from './pages-of-owners';
+
+/** How many direct (or, with `inherited`, direct and inherited) members each group has. */
+export async function memberCountsOfGroups(ctx: DomainContext, groupIds: readonly number[], inherited: boolean): Promise<number[]> {
+  const rows = inherited
+    ? await ctx.db.$queryRaw<{ groupId: number; count: number }[]>`
+        SELECT k.id AS "groupId", count(DISTINCT gm.user_id)::int AS count
+        FROM unnest(${[...groupIds]}::int[]) AS k(id)
+        JOIN groups g ON g.tenant_id = ${ctx.tenantId}::int AND g.path @> ARRAY[k.id]
+        JOIN group_members gm ON gm.group_id = g.id
+        JOIN users u ON u.id = gm.user_id AND u.active
+        GROUP BY k.id`
+    : await ctx.db.$queryRaw<{ groupId: number; count: number }[]>`
+        SELECT gm.group_id AS "groupId", count(*)::int AS count FROM group_members gm
+        JOIN users u ON u.id = gm.user_id AND u.active
+        WHERE gm.tenant_id = ${ctx.tenantId}::int AND gm.group_id = ANY(${[...groupIds]}::int[])
+        GROUP BY gm.group_id`;
+  const byGroup = new Map(rows.map((row) => [row.groupId, row.count]));
+  return groupIds.map((id) => byGroup.get(id) ?? 0);
+}
+
+/** Inherited members walk the users when the subtree has more than this many groups… */
+const WALK_MIN_SUBTREE = 200;
+/** …and at least 1 / this share of the workspace's groups. */
+const WALK_MIN_SHARE = 50;
+
+/**
+ * A page of each group's members by user id: direct, or with `inherited` every user who is a
+ * member of the group or of a group below it, once.
+ *
+ * Inherited members are found one of two ways, chosen per group by the size of its subtree: a
+ * small subtree's memberships are read and de-duplicated (their number is small); a subtree
+ * holding a large share of the workspace walks the users in id order and keeps those with a
+ * membership inside it, so a page reads about `size / share` users however many members there are.
+ */
+export function memberPages(ctx: DomainContext, groupIds: readonly number[], inherited: boolean, window: Window<number>): Promise<Page<User>[]> {
+  return pagesOfOwners(ctx, (inherited ? inheritedMembers : directMembers)(ctx, groupIds), window, (ids) =>
+    rowsById(ids, (distinct) => ctx.db.user.findMany({ where: { tenantId: ctx.tenantId, id: { in: distinct } } })),
+  );
+}
+
+function directMembers(ctx: DomainContext, groupIds: readonly number[]): PageQuery {
+  const items = {
+    from: Prisma.sql`group_members gm JOIN users u ON u.id = gm.user_id AND u.active`,
+    id: Prisma.sql`gm.user_id`,
+    where: Prisma.sql`gm.tenant_id = ${ctx.tenantId}::int AND gm.group_id = k.id`,
+  };
+  return { owners: ownerIds(groupIds), items: [items] };
+}
+
+/** Each group (`o`, its tenant `t`) takes exactly one of the two ways: this condition says which. */
+const WALKS = Prisma.sql`(o.subtree_size > ${WALK_MIN_SUBTREE}::int AND o.subtree_size * ${WALK_MIN_SHARE}::int >= t.group_count)`;
+
+function inheritedMembers(ctx: DomainContext, groupIds: readonly number[]): PageQuery {
+  const t = ctx.tenantId;
+  const owners = {
+    ids: groupIds,
+    from: Prisma.sql`groups o JOIN tenants t ON t.id = o.tenant_id`,
+    id: Prisma.sql`o.id`,
+    where: Prisma.sql`o.tenant_id = ${t}::int AND o.id = ANY(${[...groupIds]}::int[])`,
+  };
+  const walk = {
+    from: Prisma.sql`users u`,
+    id: Prisma.sql`u.id`,
+    where: Prisma.sql`${WALKS} AND u.tenant_id = ${t}::int AND u.active
+      AND EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
+                  WHERE gm.tenant_id = ${t}::int AND gm.user_id = u.id AND g.path @> ARRAY[o.id])`,
+  };
+  const gather = {
+    from: Prisma.sql`groups g JOIN group_members gm ON gm.group_id = g.id JOIN users u ON u.id = gm.user_id AND u.active`,
+    id: Prisma.sql`gm.user_id`,
+    distinct: true,
+    where: Prisma.sql`NOT ${WALKS} AND g.tenant_id = ${t}::int AND g.path @> ARRAY[o.id]`,
+  };
+  return { owners, items: [walk, gather] };
+}
+
+/** A page of the groups each user is a direct member of, by group id (groups the credential cannot read are left out). */
+export function groupPagesOfUsers(ctx: DomainContext, userIds: readonly number[], window: Window<number>): Promise<Page<Group>[]> {
+  const items = {
+    from: Prisma.sql`group_members gm JOIN groups g ON g.id = gm.group_id`,
+    id: Prisma.sql`gm.group_id`,
+    where: Prisma.sql`gm.tenant_id = ${ctx.tenantId}::int AND gm.user_id = k.id AND ${visibleSql(ctx, 'g')}`,
+  };
+  return pagesOfOwners(ctx, { owners: ownerIds(userIds), items: [items] }, window, groupRows(ctx));
+}
+
+/** How many groups each user is a direct member of (that the credential can read). */
+export async function groupCountsOfUsers(ctx: DomainContext, userIds: readonly number[]): Promise<number[]> {
+  const rows = await ctx.db.$queryRaw<{ userId: number; count: number }[]>`
+    SELECT gm.user_id AS "userId", count(*)::int AS count
+    FROM group_members gm JOIN groups g ON g.id = gm.group_id
+    WHERE gm.tenant_id = ${ctx.tenantId}::int AND gm.user_id = ANY(${[...userIds]}::int[]) AND ${visibleSql(ctx, 'g')}
+    GROUP BY gm.user_id`;
+  const byUser = new Map(rows.map((row) => [row.userId, row.count]));
+  return userIds.map((id) => byUser.get(id) ?? 0);
+}
