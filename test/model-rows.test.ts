@@ -3,7 +3,8 @@
 // lists come from the generated client, so a new column is covered without touching this test.
 import { Prisma } from '../src/generated/prisma/client';
 import { createGroup } from '../src/domain/groups';
-import { addGroupMember, membersOfGroups } from '../src/domain/members';
+import { addGroupMember } from '../src/domain/members';
+import { membersOfGroups } from '../src/domain/reads/members';
 import {
   createRole,
   effectiveRolesOfGroups,

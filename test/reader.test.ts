@@ -2,7 +2,7 @@
 // what the Prisma client returns, every column included, counted as statements, and filtered
 // by what the credential may read.
 import { readerOf } from '../src/db';
-import { groupsByIds } from '../src/domain/groups';
+import { groupsByIds } from '../src/domain/reads/groups';
 import { Prisma } from '../src/generated/prisma/client';
 import { postgresOnly } from './support/harness';
 

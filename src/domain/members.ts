@@ -1,11 +1,10 @@
-// Group membership: idempotent add/remove, an atomic sync, and every member of groups (SCIM).
-// The pages and counts the loaders read are in reads/members.ts.
-import type { Group, User } from '../generated/prisma/client';
+// Group membership's writes: idempotent add/remove and an atomic sync. Its reads (members of
+// groups, and the pages and counts the loaders read) are in reads/members.ts.
+import type { Group } from '../generated/prisma/client';
 import { type AuditAction, type Changes, recordEvents } from './audit';
 import type { DomainContext, Tx } from './context';
 import { NotFoundError } from './errors';
 import { findGroupForWrite } from './groups';
-import { groupByOwner, rowsById } from './rows';
 import { lockTree } from './tree-lock';
 import { writeTransaction } from './write-turn';
 
@@ -130,36 +129,4 @@ export async function replaceMembers(tx: Tx, ctx: DomainContext, group: Group, u
     });
   }
   return { group, added, removed };
-}
-
-/**
- * Direct members of each group, or with `inherited` members of the group and every descendant; by
- * user id. Deactivated users are not members for anything they would be granted, so they are left
- * out unless `includeDeactivated` (SCIM shows an identity provider the members it set).
- */
-export async function membersOfGroups(
-  ctx: DomainContext,
-  groupIds: readonly number[],
-  inherited: boolean,
-  options: { includeDeactivated?: boolean } = {},
-): Promise<User[][]> {
-  const anyUser = options.includeDeactivated === true;
-  const links = inherited
-    ? await ctx.db.$queryRaw<{ ownerId: number; userId: number }[]>`
-        SELECT DISTINCT k.id AS "ownerId", gm.user_id AS "userId"
-        FROM unnest(${[...groupIds]}::int[]) AS k(id)
-        JOIN groups g ON g.tenant_id = ${ctx.tenantId}::int AND g.path @> ARRAY[k.id]
-        JOIN group_members gm ON gm.group_id = g.id
-        JOIN users u ON u.id = gm.user_id AND (u.active OR ${anyUser})
-        ORDER BY "userId"`
-    : await ctx.db.$queryRaw<{ ownerId: number; userId: number }[]>`
-        SELECT gm.group_id AS "ownerId", gm.user_id AS "userId"
-        FROM group_members gm
-        JOIN users u ON u.id = gm.user_id AND (u.active OR ${anyUser})
-        WHERE gm.tenant_id = ${ctx.tenantId}::int AND gm.group_id = ANY(${[...groupIds]}::int[])
-        ORDER BY "userId"`;
-  const users = await rowsById(links.map((link) => link.userId), (ids) =>
-    ctx.db.user.findMany({ where: { tenantId: ctx.tenantId, id: { in: ids } } }),
-  );
-  return groupByOwner(groupIds, links, (link) => users.get(link.userId));
 }

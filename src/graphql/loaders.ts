@@ -28,7 +28,7 @@ export function createLoaders(ctx: DomainContext, timing: BatchTiming, onBatch: 
       },
       { batchScheduleFn },
     );
-  const groupById = keyed((ids) => groups.groupsByIds(ctx, ids), 'groupById');
+  const groupById = keyed((ids) => groupReads.groupsByIds(ctx, ids), 'groupById');
   const userById = keyed((ids) => users.usersByIds(ctx, ids), 'userById');
   const roleById = keyed((ids) => roles.rolesByIds(ctx, ids), 'roleById');
   /** Primes the id loader with rows fetched some other way, so they are not fetched again. */
@@ -59,7 +59,7 @@ export function createLoaders(ctx: DomainContext, timing: BatchTiming, onBatch: 
   return {
     groupById,
     /** Every group of the tenant, visible or not: only to check restricted write scopes. */
-    groupForAuthorization: keyed((ids) => groups.groupsByIds(ctx, ids, { ignoreVisibility: true }), 'groupForAuthorization'),
+    groupForAuthorization: keyed((ids) => groupReads.groupsByIds(ctx, ids, { ignoreVisibility: true }), 'groupForAuthorization'),
     userById,
     roleById,
     primeGroups,

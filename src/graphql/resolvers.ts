@@ -6,6 +6,7 @@ import * as apiKeys from '../domain/apikeys';
 import * as audit from '../domain/audit';
 import { isVisible, withinRoots } from '../domain/context';
 import * as groups from '../domain/groups';
+import * as groupReads from '../domain/reads/groups';
 import * as members from '../domain/members';
 import * as roles from '../domain/roles';
 import * as users from '../domain/users';
@@ -59,8 +60,8 @@ export const resolvers: Resolvers = {
       const filter = { parentId: optionalId(args.parentId, 'parentId'), rootsOnly: args.rootsOnly ?? false, search: args.search };
       const window = windowOf(args, 'id');
       return connection(
-        groups.groupPage(domain, window, filter).then((page) => ({ ...page, nodes: loaders.primeGroups(page.nodes) })),
-        () => groups.countGroups(domain, filter),
+        groupReads.groupPage(domain, window, filter).then((page) => ({ ...page, nodes: loaders.primeGroups(page.nodes) })),
+        () => groupReads.countGroups(domain, filter),
       );
     },
     user: (_, { id }, { loaders }) => loaders.userById.load(parseId(id, 'id')),

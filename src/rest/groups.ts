@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { type DomainContext, isVisible } from '../domain/context';
 import { NotFoundError } from '../domain/errors';
 import * as groups from '../domain/groups';
+import * as groupReads from '../domain/reads/groups';
 import * as members from '../domain/members';
 import type { DomainOf } from '../edge/tenant-api';
 import {
@@ -37,7 +38,7 @@ export function groupRoutes(app: FastifyInstance, domainOf: DomainOf): void {
   app.get<{ Querystring: PageQuery }>('/groups', { schema: listGroupsSchema, config: read }, async (request) => {
     const { offset, limit } = request.query;
     const ctx = domainOf(request);
-    const { nodes, total } = await groups.listGroups(ctx, { offset, limit });
+    const { nodes, total } = await groupReads.listGroups(ctx, { offset, limit });
     return { data: nodes.map((group) => present(ctx, group)), meta: { total, offset, limit } };
   });
 
@@ -49,7 +50,7 @@ export function groupRoutes(app: FastifyInstance, domainOf: DomainOf): void {
 
   app.get<{ Params: GroupParams }>('/groups/:groupId', { schema: getGroupSchema, config: read }, async (request) => {
     const ctx = domainOf(request);
-    const [group] = await groups.groupsByIds(ctx, [request.params.groupId]);
+    const [group] = await groupReads.groupsByIds(ctx, [request.params.groupId]);
     if (!group) throw new NotFoundError('Group', request.params.groupId);
     return present(ctx, group);
   });

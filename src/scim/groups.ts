@@ -3,7 +3,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { type DomainContext, isVisible } from '../domain/context';
 import * as groups from '../domain/groups';
-import { membersOfGroups } from '../domain/members';
+import * as groupReads from '../domain/reads/groups';
+import { membersOfGroups } from '../domain/reads/members';
 import * as provisioning from '../domain/provisioning';
 import { searchGroups } from '../domain/search';
 import { ScimError } from './errors';
@@ -31,7 +32,7 @@ async function viewsOf(ctx: DomainContext, request: FastifyRequest, found: group
 }
 
 async function findGroup(ctx: DomainContext, id: number): Promise<groups.Group> {
-  const [group] = await groups.groupsByIds(ctx, [id]);
+  const [group] = await groupReads.groupsByIds(ctx, [id]);
   if (!group) throw new ScimError(404, `Group ${id} not found`);
   return group;
 }

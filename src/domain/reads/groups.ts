@@ -1,12 +1,15 @@
-// The tree read a page at a time for the GraphQL loaders: each group's children, and each group's
-// descendants in tree order. One statement for the links of every group asked (pages-of-owners.ts),
-// one for the rows.
+// The tree's reads: groups by id, the workspace's groups listed and counted, and, a page at a time
+// for the GraphQL loaders, each group's children and descendants in tree order (one statement for
+// the links of every group asked, pages-of-owners.ts, one for the rows).
+import { readerOf, selectColumns } from '../../db/reader';
 import { Prisma } from '../../generated/prisma/client';
 import type { Group } from '../../generated/prisma/client';
 import type { DomainContext } from '../context';
-import type { Page, Window } from '../pages';
+import { ValidationError } from '../errors';
+import { type Page, type Window, idPage } from '../pages';
 import { rowsById } from '../rows';
-import { visibleSql } from '../visibility';
+import { type PageArgs, containsText, searchPattern } from '../validate';
+import { visibilityFilter, visibleSql } from '../visibility';
 import { ownerIds, pagesOfOwners } from './pages-of-owners';
 
 /** Loads group rows by id for pagesOfOwners (each distinct id once). */
@@ -43,4 +46,88 @@ export function descendantPages(ctx: DomainContext, ids: readonly number[], wind
       AND g.path < o.path[1:cardinality(o.path) - 1] || (o.path[cardinality(o.path)] + 1)`,
   };
   return pagesOfOwners(ctx, { owners, items: [items] }, window, groupRows(ctx));
+}
+
+/**
+ * Groups by id in the order asked; null where unknown, of another tenant, or not visible.
+ * `ignoreVisibility` is for authorization checks that must see the whole tree.
+ */
+export async function groupsByIds(
+  ctx: DomainContext,
+  ids: readonly number[],
+  options: { ignoreVisibility?: boolean } = {},
+): Promise<(Group | null)[]> {
+  const roots = options.ignoreVisibility ? null : ctx.access.visibleRoots;
+  const reader = readerOf(ctx.db);
+  const rows = reader
+    ? await reader.query<Group>(
+        `SELECT ${GROUP_COLUMNS} FROM groups g WHERE g.tenant_id = $1 AND g.id = ANY($2::int[])${roots ? ' AND g.path && $3::int[]' : ''}`,
+        roots ? [ctx.tenantId, ids, roots] : [ctx.tenantId, ids],
+      )
+    : await ctx.db.group.findMany({ where: { tenantId: ctx.tenantId, id: { in: [...ids] }, ...(roots ? visibilityFilter(ctx) : {}) } });
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return ids.map((id) => byId.get(id) ?? null);
+}
+
+/** Every column of a group row, as the Prisma client names them (for the reads below Prisma). */
+const GROUP_COLUMNS = selectColumns('g', Prisma.GroupScalarFieldEnum);
+
+export interface GroupListFilter {
+  parentId?: number | null;
+  rootsOnly?: boolean;
+  search?: string | null;
+}
+
+function listWhere(ctx: DomainContext, filter: GroupListFilter): Prisma.GroupWhereInput {
+  if (filter.rootsOnly && filter.parentId != null) {
+    throw new ValidationError('rootsOnly', 'rootsOnly and parentId cannot be combined');
+  }
+  const search = searchPattern(filter.search);
+  return {
+    tenantId: ctx.tenantId,
+    ...(filter.rootsOnly ? { parentGroupId: null } : {}),
+    ...(filter.parentId != null ? { parentGroupId: filter.parentId } : {}),
+    ...(search ? { name: containsText(search) } : {}),
+    ...visibilityFilter(ctx),
+  };
+}
+
+/** An offset page of groups by id (REST): its cost grows with the offset, not with the workspace. */
+export async function listGroups(ctx: DomainContext, filter: GroupListFilter & PageArgs): Promise<{ nodes: Group[]; total: number }> {
+  const where = listWhere(ctx, filter);
+  const [nodes, total] = await Promise.all([
+    ctx.db.group.findMany({ where, orderBy: { id: 'asc' }, skip: filter.offset, take: filter.limit }),
+    countGroups(ctx, filter),
+  ]);
+  return { nodes, total };
+}
+
+/** A keyset page of groups by id (GraphQL `groups`). */
+export function groupPage(ctx: DomainContext, window: Window<number>, filter: GroupListFilter): Promise<Page<Group>> {
+  const where = listWhere(ctx, filter);
+  return idPage(window, (args) => ctx.db.group.findMany({ ...args, where: { AND: [where, args.where] } }));
+}
+
+/**
+ * How many groups a list holds, from the counts the writes keep (see the scale migration): the
+ * workspace's, a parent's children, or the subtrees a restricted credential sees. Only a name
+ * search, and the roots, are counted by reading (the roots alone, through an index).
+ */
+export async function countGroups(ctx: DomainContext, filter: GroupListFilter): Promise<number> {
+  const where = listWhere(ctx, filter);
+  const roots = ctx.access.visibleRoots;
+  if (searchPattern(filter.search) || filter.rootsOnly) return ctx.db.group.count({ where });
+  if (filter.parentId != null) {
+    const [parent] = await groupsByIds(ctx, [filter.parentId]);
+    // A parent the credential cannot see may still hold visible groups (the roots of its subtrees).
+    return parent ? parent.childCount : ctx.db.group.count({ where });
+  }
+  if (roots === null) {
+    const tenant = await ctx.db.tenant.findUniqueOrThrow({ where: { id: ctx.tenantId }, select: { groupCount: true } });
+    return tenant.groupCount;
+  }
+  const tops = await ctx.db.group.findMany({ where: { tenantId: ctx.tenantId, id: { in: [...roots] } }, select: { id: true, path: true, subtreeSize: true } });
+  const ids = new Set(tops.map((top) => top.id));
+  // A subtree inside another one the credential sees is counted with it.
+  return tops.filter((top) => !top.path.slice(0, -1).some((id) => ids.has(id))).reduce((sum, top) => sum + top.subtreeSize, 0);
 }

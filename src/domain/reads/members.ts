@@ -5,7 +5,7 @@ import { Prisma } from '../../generated/prisma/client';
 import type { Group, User } from '../../generated/prisma/client';
 import type { DomainContext } from '../context';
 import type { Page, Window } from '../pages';
-import { rowsById } from '../rows';
+import { groupByOwner, rowsById } from '../rows';
 import { visibleSql } from '../visibility';
 import { groupRows } from './groups';
 import { type PageQuery, ownerIds, pagesOfOwners } from './pages-of-owners';
@@ -104,4 +104,36 @@ export async function groupCountsOfUsers(ctx: DomainContext, userIds: readonly n
     GROUP BY gm.user_id`;
   const byUser = new Map(rows.map((row) => [row.userId, row.count]));
   return userIds.map((id) => byUser.get(id) ?? 0);
+}
+
+/**
+ * Direct members of each group, or with `inherited` members of the group and every descendant; by
+ * user id. Deactivated users are not members for anything they would be granted, so they are left
+ * out unless `includeDeactivated` (SCIM shows an identity provider the members it set).
+ */
+export async function membersOfGroups(
+  ctx: DomainContext,
+  groupIds: readonly number[],
+  inherited: boolean,
+  options: { includeDeactivated?: boolean } = {},
+): Promise<User[][]> {
+  const anyUser = options.includeDeactivated === true;
+  const links = inherited
+    ? await ctx.db.$queryRaw<{ ownerId: number; userId: number }[]>`
+        SELECT DISTINCT k.id AS "ownerId", gm.user_id AS "userId"
+        FROM unnest(${[...groupIds]}::int[]) AS k(id)
+        JOIN groups g ON g.tenant_id = ${ctx.tenantId}::int AND g.path @> ARRAY[k.id]
+        JOIN group_members gm ON gm.group_id = g.id
+        JOIN users u ON u.id = gm.user_id AND (u.active OR ${anyUser})
+        ORDER BY "userId"`
+    : await ctx.db.$queryRaw<{ ownerId: number; userId: number }[]>`
+        SELECT gm.group_id AS "ownerId", gm.user_id AS "userId"
+        FROM group_members gm
+        JOIN users u ON u.id = gm.user_id AND (u.active OR ${anyUser})
+        WHERE gm.tenant_id = ${ctx.tenantId}::int AND gm.group_id = ANY(${[...groupIds]}::int[])
+        ORDER BY "userId"`;
+  const users = await rowsById(links.map((link) => link.userId), (ids) =>
+    ctx.db.user.findMany({ where: { tenantId: ctx.tenantId, id: { in: ids } } }),
+  );
+  return groupByOwner(groupIds, links, (link) => users.get(link.userId));
 }
