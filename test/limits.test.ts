@@ -95,6 +95,22 @@ eachBackend('query limits', (h) => {
     expect(scalarsOnly.body.extensions!.rateLimit.queryCost).toBe(1);
   });
 
+  it(`accepts a query priced exactly at the maximum (${LIMITS.maxCost}) and refuses one priced one over it, before it runs`, async () => {
+    const ws = await h.workspace();
+    expect(LIMITS.maxCost).toBe(500_000); // what the queries below are built to price at
+    // big: 1 + 98 × (1 + (1 + 100 × (1 + (1 + 49 × 1)))) = 1 + 98 × 5,102 = 499,997;
+    // small: 1 + n × 1. Together: 499,998 + n.
+    const priced = (n: number) =>
+      `{ big: groups(first: 98) { nodes { children(first: 100) { nodes { children(first: 49) { nodes { id } } } } } } small: groups(first: ${n}) { nodes { id } } }`;
+    const atMaximum = await ws.gql(priced(2));
+    expect(atMaximum.body.errors).toBeUndefined();
+    expect(atMaximum.status).toBe(200);
+    expect(atMaximum.body.extensions!.rateLimit).toMatchObject({ queryCost: LIMITS.maxCost, maxQueryCost: LIMITS.maxCost });
+    const { res: overIt, extra } = await statementsBeyondAuth(h, ws, priced(3));
+    expect(expectRefused(overIt, 'QUERY_TOO_COMPLEX')).toMatchObject({ cost: LIMITS.maxCost + 1, maximum: LIMITS.maxCost });
+    expect(extra).toBe(0);
+  });
+
   it("accepts the README's example queries and a 100-group page with five relations", async () => {
     const ws = await h.workspace();
     const [root, child] = await chain(ws, 2);
