@@ -5,6 +5,7 @@
 // takes (the README: within DB_CONNECT_TIMEOUT_MS) is measured by bench/outage.ts.
 import { DEFAULT_POOL, type Database, openDatabase } from '../src/db';
 import { type Harness, postgresOnly } from './support/harness';
+import { postgresUrl } from './support/services';
 import { TcpProxy } from './support/tcp-proxy';
 import { waitFor } from './support/wait';
 
@@ -12,7 +13,7 @@ const proxy = new TcpProxy('127.0.0.1', 5432);
 
 /** The test database's URL with the proxy's port in place of PostgreSQL's. */
 function proxiedUrl(port: number): string {
-  const url = new URL(process.env.KAUTH_TEST_POSTGRES_URL!);
+  const url = new URL(postgresUrl()!);
   url.port = String(port);
   return url.toString();
 }

@@ -5,6 +5,7 @@
 import { Pool } from 'pg';
 import { watchPool } from '../src/db/watchdog';
 import { ADMIN_URL } from './support/postgres';
+import { describeOnPostgres } from './support/services';
 import { TcpProxy } from './support/tcp-proxy';
 
 /** Blocks the event loop for `ms`, over and over with a 1 ms breath between, until `until` settles. */
@@ -20,7 +21,7 @@ async function blockRepeatedly(ms: number, until: Promise<unknown>): Promise<voi
   }
 }
 
-describe('the connection watchdog', () => {
+describeOnPostgres('the connection watchdog', () => {
   let pool: Pool | undefined;
   let stop: (() => void) | undefined;
   const proxy = new TcpProxy('127.0.0.1', Number(new URL(ADMIN_URL).port || 5432));

@@ -12,7 +12,8 @@ import type { AuditEvent } from '../../src/generated/prisma/client';
 import { ALL_SCOPES } from '../../src/policy/scopes';
 import { type Harness, codes, eachBackend, postgresOnly, uniqueSlug } from '../support/harness';
 import { Session, waitFor } from '../support/races';
-import { GENEROUS_SERVER_ENV, postgresUrlFor, startServer } from '../support/servers';
+import { GENEROUS_SERVER_ENV, startServer } from '../support/servers';
+import { describeOnPostgres, postgresUrl } from '../support/services';
 
 const PAGE = `query($first: Int, $after: String) {
   auditEvents(first: $first, after: $after) {
@@ -106,13 +107,12 @@ eachBackend('a poller paging the trail', (h: Harness) => {
 
 // Two server processes on one PostgreSQL, eight writers spread over both, and a poller that
 // pages alternately through each while they write: it must see every event once, in order.
-describe('a poller while many writers commit through two server processes (PostgreSQL)', () => {
+describeOnPostgres('a poller while many writers commit through two server processes (PostgreSQL)', () => {
   const children: ChildProcess[] = [];
   afterAll(() => children.forEach((child) => child.kill('SIGTERM')));
 
   it('sees every event exactly once, strictly increasing, equal to the table, though the writes interleave', async () => {
-    const url = postgresUrlFor('the two-process feed test');
-    if (!url) return;
+    const url = postgresUrl()!;
     const WRITERS = 8;
     const WRITES = 25;
     const db = await openDatabase({ kind: 'postgres', url });
@@ -260,7 +260,7 @@ postgresOnly('the change notification', (h) => {
   let listener: Client;
   const heard: string[] = [];
   beforeAll(async () => {
-    listener = new Client({ connectionString: process.env.KAUTH_TEST_POSTGRES_URL });
+    listener = new Client({ connectionString: postgresUrl()! });
     await listener.connect();
     listener.on('notification', (message) => {
       if (message.channel === AUDIT_CHANNEL) heard.push(message.payload ?? '');

@@ -8,7 +8,8 @@ import { queryLimits } from '../../src/config';
 import { ManualClock } from '../support/clock';
 import { type Harness, type Workspace, anotherApp, eachBackend, postgresOnly, uniqueSlug } from '../support/harness';
 import { Session } from '../support/races';
-import { redisReachable } from '../support/redis';
+import { REDIS_URL } from '../support/redis';
+import { describeNeeding } from '../support/services';
 import { sleep, untilSeen, waitFor } from '../support/wait';
 
 type Errors = { message: string; extensions?: Record<string, any> }[];
@@ -199,10 +200,9 @@ eachBackend('a dead credential on an open connection', (h) => {
 
 postgresOnly('subscriptions across two processes', (h) => {
   const prefix = uniqueSlug('subs');
-  const redisUrl = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
   // Two more processes sharing one Redis: the cap counts on both.
-  const other = anotherApp({ traffic: { subscriptionsPerCredential: 2 }, app: { redisUrl, redisPrefix: prefix } });
-  const third = anotherApp({ traffic: { subscriptionsPerCredential: 2 }, app: { redisUrl, redisPrefix: prefix } });
+  const other = anotherApp({ traffic: { subscriptionsPerCredential: 2 }, app: { redisUrl: REDIS_URL, redisPrefix: prefix } });
+  const third = anotherApp({ traffic: { subscriptionsPerCredential: 2 }, app: { redisUrl: REDIS_URL, redisPrefix: prefix } });
 
   it('closes on process B, within the check interval, a connection whose key was revoked through process A, subscriptions or none', async () => {
     const ws = await h.workspace();
@@ -222,31 +222,29 @@ postgresOnly('subscriptions across two processes', (h) => {
     expect(sub.errors).toEqual([{ message: 'the API key was revoked', extensions: { code: 'UNAUTHENTICATED' } }]);
   });
 
-  it('counts one credential\'s subscriptions on both processes against one cap (Redis)', async () => {
-    if (!(await redisReachable(redisUrl))) {
-      if (process.env.CI === 'true') throw new Error(`Redis (${redisUrl}) is required under CI`);
-      return;
-    }
-    const ws = await h.workspace();
-    const group = await ws.group('watched');
-    const key = await ws.key(['groups:read']);
-    const onA = connect(third, key);
-    const onB = connect(other, key);
-    const query = 'subscription { groupChanges { action } }';
-    const held = [subscribe(onA, query), subscribe(onB, query)];
-    await live(ws, group, held);
-    const over = await refused(subscribe(onB, query));
-    expect(over[0].extensions).toMatchObject({ code: 'RATE_LIMITED', reason: 'subscriptions', maximum: 2 });
-    // A's connection closes: its slot is free for B.
-    await onA.client.dispose();
-    await waitFor('the slot to be given back', async () => {
-      const next = subscribe(onB, query);
-      const answer = await waitFor('an answer', async () => {
-        await rename(ws, group, `poke ${Date.now()}`);
-        return next.errors ? 'refused' : next.results.length > 0 ? 'live' : undefined;
-      }).catch(() => undefined);
-      if (answer !== 'live') next.stop();
-      return answer === 'live';
+  describeNeeding(['Redis'], 'sharing one Redis', () => {
+    it('counts one credential\'s subscriptions on both processes against one cap (Redis)', async () => {
+      const ws = await h.workspace();
+      const group = await ws.group('watched');
+      const key = await ws.key(['groups:read']);
+      const onA = connect(third, key);
+      const onB = connect(other, key);
+      const query = 'subscription { groupChanges { action } }';
+      const held = [subscribe(onA, query), subscribe(onB, query)];
+      await live(ws, group, held);
+      const over = await refused(subscribe(onB, query));
+      expect(over[0].extensions).toMatchObject({ code: 'RATE_LIMITED', reason: 'subscriptions', maximum: 2 });
+      // A's connection closes: its slot is free for B.
+      await onA.client.dispose();
+      await waitFor('the slot to be given back', async () => {
+        const next = subscribe(onB, query);
+        const answer = await waitFor('an answer', async () => {
+          await rename(ws, group, `poke ${Date.now()}`);
+          return next.errors ? 'refused' : next.results.length > 0 ? 'live' : undefined;
+        }).catch(() => undefined);
+        if (answer !== 'live') next.stop();
+        return answer === 'live';
+      });
     });
   });
 });

@@ -74,15 +74,3 @@ export async function stopServer(server: ServerProcess): Promise<number | null> 
   server.child.kill('SIGTERM');
   return exited;
 }
-
-/**
- * The run's PostgreSQL URL for a test that starts server processes on it. Without PostgreSQL:
- * null, and the skip is said loudly; under CI that is an error instead.
- */
-export function postgresUrlFor(what: string): string | null {
-  const url = process.env.KAUTH_TEST_POSTGRES_URL;
-  if (url) return url;
-  if (process.env.CI === 'true') throw new Error('PostgreSQL is required under CI');
-  process.stderr.write(`*** skipped: ${what} needs PostgreSQL ***\n`);
-  return null;
-}
