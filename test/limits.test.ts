@@ -4,7 +4,7 @@ import { queryLimits } from '../src/config';
 import { ManualClock } from './support/clock';
 import { type GraphQLBody, type Harness, MAX_GROUP_DEPTH, type Response, type Workspace, anotherApp, codes, eachBackend, postgresOnly } from './support/harness';
 import { Session } from './support/races';
-import { sleep, waitFor } from './support/wait';
+import { waitFor } from './support/wait';
 
 const LIMITS = queryLimits({});
 
@@ -314,8 +314,8 @@ const NESTED = '{ groups(first: 5) { nodes { id children { nodes { id children {
 const PAGE_ONLY = '{ groups(first: 5) { nodes { id } } }';
 /**
  * The deadline of the app the deadline test sends its request to: no request needs that long to
- * reach its first statement, even on a busy machine; the request is then parked on a lock and the
- * test waits until the deadline has certainly passed.
+ * reach its first statement, even on a busy machine; the request is then parked on a lock, and the
+ * deadline is what must end it.
  */
 const DEADLINE_MS = 3000;
 /** The two apps' connections, told apart in pg_stat_activity. */
@@ -360,11 +360,12 @@ postgresOnly('stopping work at the deadline and when the client leaves', (h) => 
     let res: Response<GraphQLBody> | undefined;
     const stopped = await statementsDuring(withDeadline, async () => {
       try {
-        const pending = late.gql(NESTED);
+        let answered = false;
+        const pending = late.gql(NESTED).finally(() => (answered = true));
         await lock.waitedOnBy(APP_WITH_DEADLINE);
-        // The request began before its page query waited for the lock: once this has passed, so has its deadline.
-        await sleep(DEADLINE_MS + 100);
-        await lock.release();
+        // At its deadline the request stops and its page query is cancelled: it answers while the lock is still held.
+        await waitFor('the request to answer at its deadline', () => answered);
+        expect(await lock.waitersOf(APP_WITH_DEADLINE)).toBe(0);
         res = await pending;
       } finally {
         await lock.release();

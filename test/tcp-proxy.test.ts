@@ -4,6 +4,7 @@
 import { Client, type ClientConfig } from 'pg';
 import { describeOnPostgres, postgresUrl } from './support/services';
 import { TcpProxy } from './support/tcp-proxy';
+import { sleep } from './support/wait';
 
 async function timed<T>(work: Promise<T>): Promise<{ ms: number; value?: T; error?: Error }> {
   const started = Date.now();
@@ -51,8 +52,7 @@ describeOnPostgres('TcpProxy in front of PostgreSQL', () => {
   afterEach(async () => {
     proxy.restore();
     // end() of a client whose connection was cut must not hold the test up.
-    const ended = (c: Client) =>
-      Promise.race([c.end().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    const ended = (c: Client) => Promise.race([c.end().catch(() => undefined), sleep(2000, { ref: false })]);
     await Promise.all(clients.splice(0).map(ended));
   });
 

@@ -7,6 +7,7 @@ import { watchPool } from '../src/db/watchdog';
 import { ADMIN_URL } from './support/postgres';
 import { describeOnPostgres } from './support/services';
 import { TcpProxy } from './support/tcp-proxy';
+import { sleep } from './support/wait';
 
 /** Blocks the event loop for `ms`, over and over with a 1 ms breath between, until `until` settles. */
 async function blockRepeatedly(ms: number, until: Promise<unknown>): Promise<void> {
@@ -17,7 +18,7 @@ async function blockRepeatedly(ms: number, until: Promise<unknown>): Promise<voi
     while (Date.now() < end) {
       /* the event loop stands still */
     }
-    await new Promise((resolve) => setTimeout(resolve, 1));
+    await sleep(1);
   }
 }
 

@@ -13,6 +13,7 @@ import { type PoolConfig, type TrafficLimits, queryLimits, trafficLimits } from 
 import { type AppOptions, buildApp } from '../../src/http/app';
 import { freshPgliteDir } from './pglite-template';
 import { describeOnPostgres, postgresUrl } from './services';
+import { waitFor } from './wait';
 
 export type Backend = 'pglite' | 'postgres';
 
@@ -146,6 +147,18 @@ export class Harness {
     return this.request('POST', '/graphql', {
       headers: key ? { authorization: `Bearer ${key}` } : {},
       body: { query, variables },
+    });
+  }
+
+  /**
+   * Resolves once the database's clock reads at least a millisecond past `at`, a time it stamped: a
+   * row stamped from then on is stamped later (timestamps are kept to the millisecond, rounded).
+   */
+  async clockPast(at: Date | string): Promise<void> {
+    const iso = new Date(at).toISOString();
+    await waitFor(`the database's clock to pass ${iso}`, async () => {
+      const [row] = await this.db.raw.query<{ past: boolean }>("SELECT clock_timestamp() >= $1::timestamptz + interval '1 millisecond' AS past", [iso]);
+      return row.past;
     });
   }
 

@@ -6,8 +6,6 @@ import { type Harness, type HarnessOptions, postgresOnly } from './harness';
 import { postgresUrl } from './services';
 import { PATIENCE_MS, waitFor } from './wait';
 
-export { waitFor } from './wait';
-
 /** Declares a suite of races on PostgreSQL; without it, a skipped test says why (see postgresOnly). */
 export function racesOnPostgres(name: string, suite: (h: Harness) => void, options: HarnessOptions = {}): void {
   postgresOnly(name, suite, options, 'PGlite runs one statement at a time, so nothing here can race');
