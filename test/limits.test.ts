@@ -4,7 +4,7 @@ import { queryLimits } from '../src/config';
 import { ManualClock } from './support/clock';
 import { type GraphQLBody, type Harness, MAX_GROUP_DEPTH, type Response, type Workspace, anotherApp, codes, eachBackend, postgresOnly } from './support/harness';
 import { Session } from './support/races';
-import { sleep, waitFor } from './support/wait';
+import { waitFor } from './support/wait';
 
 const LIMITS = queryLimits({});
 
@@ -93,6 +93,22 @@ eachBackend('query limits', (h) => {
     expect(backwards.body.extensions!.rateLimit.queryCost).toBe(1 + 10 * (1 + 1 + (1 + 5 * 1)));
     const scalarsOnly = await ws.gql('{ viewer { scopes } }');
     expect(scalarsOnly.body.extensions!.rateLimit.queryCost).toBe(1);
+  });
+
+  it(`accepts a query priced exactly at the maximum (${LIMITS.maxCost}) and refuses one priced one over it, before it runs`, async () => {
+    const ws = await h.workspace();
+    expect(LIMITS.maxCost).toBe(500_000); // what the queries below are built to price at
+    // big: 1 + 98 × (1 + (1 + 100 × (1 + (1 + 49 × 1)))) = 1 + 98 × 5,102 = 499,997;
+    // small: 1 + n × 1. Together: 499,998 + n.
+    const priced = (n: number) =>
+      `{ big: groups(first: 98) { nodes { children(first: 100) { nodes { children(first: 49) { nodes { id } } } } } } small: groups(first: ${n}) { nodes { id } } }`;
+    const atMaximum = await ws.gql(priced(2));
+    expect(atMaximum.body.errors).toBeUndefined();
+    expect(atMaximum.status).toBe(200);
+    expect(atMaximum.body.extensions!.rateLimit).toMatchObject({ queryCost: LIMITS.maxCost, maxQueryCost: LIMITS.maxCost });
+    const { res: overIt, extra } = await statementsBeyondAuth(h, ws, priced(3));
+    expect(expectRefused(overIt, 'QUERY_TOO_COMPLEX')).toMatchObject({ cost: LIMITS.maxCost + 1, maximum: LIMITS.maxCost });
+    expect(extra).toBe(0);
   });
 
   it("accepts the README's example queries and a 100-group page with five relations", async () => {
@@ -298,8 +314,8 @@ const NESTED = '{ groups(first: 5) { nodes { id children { nodes { id children {
 const PAGE_ONLY = '{ groups(first: 5) { nodes { id } } }';
 /**
  * The deadline of the app the deadline test sends its request to: no request needs that long to
- * reach its first statement, even on a busy machine; the request is then parked on a lock and the
- * test waits until the deadline has certainly passed.
+ * reach its first statement, even on a busy machine; the request is then parked on a lock, and the
+ * deadline is what must end it.
  */
 const DEADLINE_MS = 3000;
 /** The two apps' connections, told apart in pg_stat_activity. */
@@ -344,11 +360,12 @@ postgresOnly('stopping work at the deadline and when the client leaves', (h) => 
     let res: Response<GraphQLBody> | undefined;
     const stopped = await statementsDuring(withDeadline, async () => {
       try {
-        const pending = late.gql(NESTED);
+        let answered = false;
+        const pending = late.gql(NESTED).finally(() => (answered = true));
         await lock.waitedOnBy(APP_WITH_DEADLINE);
-        // The request began before its page query waited for the lock: once this has passed, so has its deadline.
-        await sleep(DEADLINE_MS + 100);
-        await lock.release();
+        // At its deadline the request stops and its page query is cancelled: it answers while the lock is still held.
+        await waitFor('the request to answer at its deadline', () => answered);
+        expect(await lock.waitersOf(APP_WITH_DEADLINE)).toBe(0);
         res = await pending;
       } finally {
         await lock.release();

@@ -6,10 +6,11 @@ import path from 'node:path';
 import { type Database, migrate, openDatabase } from '../src/db';
 import { readMigrations } from '../src/db/migrator';
 import { backends } from './support/harness';
+import { postgresUrl } from './support/services';
 
 async function open(backend: string): Promise<{ db: Database; cleanup: () => void }> {
   if (backend === 'postgres') {
-    return { db: await openDatabase({ kind: 'postgres', url: process.env.KAUTH_TEST_POSTGRES_URL! }), cleanup: () => undefined };
+    return { db: await openDatabase({ kind: 'postgres', url: postgresUrl()! }), cleanup: () => undefined };
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'kauth-mig-'));
   return { db: await openDatabase({ kind: 'pglite', dataDir: dir }), cleanup: () => rmSync(dir, { recursive: true, force: true }) };

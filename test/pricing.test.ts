@@ -122,7 +122,7 @@ eachBackend('pricing fails closed', (h) => {
     let parent: string | null = null;
     for (let i = 0; i < 5; i += 1) parent = await ws.group(`level ${i}`, parent);
     const orphaned: unknown[] = [];
-    const onOrphan = (reason: unknown) => orphaned.push(reason);
+    const onOrphan = (reason: unknown) => reason === MARKER || orphaned.push(reason);
     workerProcess.on('unhandledRejection', onOrphan);
     // A turn of the event loop every millisecond: now and then an item's field is pending (it took
     // its turn) when the next item's same field fails at once.
@@ -132,7 +132,8 @@ eachBackend('pricing fails closed', (h) => {
         const res = await ws.gql(`{ group(id: "${parent}") { ancestors { members(after: "x") { totalCount } } } }`);
         expect(codes(res.body)).toContain('BAD_USER_INPUT');
       }
-      await new Promise((resolve) => setTimeout(resolve, 50)); // a rejection is reported after its turn
+      // One a request leaves behind happens a turn or two after its response is sent, before the test has read it.
+      await rejectionsReported();
     } finally {
       RequestWork.yieldEveryMs = 20;
       workerProcess.off('unhandledRejection', onOrphan);
@@ -143,3 +144,30 @@ eachBackend('pricing fails closed', (h) => {
 
 /** The worker's own process: Jest's sandboxed `process` never hears of an unhandled rejection. */
 const workerProcess = (Buffer.constructor as FunctionConstructor)('return process')() as NodeJS.Process;
+
+/** The reason of the rejections rejectionsReported makes, to know when the earlier ones have been reported. */
+const MARKER = new Error("the test's own rejection, a marker");
+
+/**
+ * Resolves once every promise rejected so far with nobody to handle it has been reported
+ * ('unhandledRejection'): they are reported in the order they were rejected, so once one rejected
+ * now (with MARKER) has been, so have they. That one is then handled, and resolves this once Jest
+ * has heard so (Jest fails a test for a rejection left unhandled).
+ */
+async function rejectionsReported(): Promise<void> {
+  const marker = Promise.reject(MARKER);
+  await new Promise<void>((resolve) => {
+    const reported = (_reason: unknown, promise: Promise<unknown>) => {
+      if (promise !== marker) return;
+      workerProcess.off('unhandledRejection', reported);
+      marker.catch(() => undefined);
+    };
+    const handled = (promise: Promise<unknown>) => {
+      if (promise !== marker) return;
+      workerProcess.off('rejectionHandled', handled);
+      resolve();
+    };
+    workerProcess.on('unhandledRejection', reported);
+    workerProcess.on('rejectionHandled', handled);
+  });
+}

@@ -9,8 +9,8 @@ import { fullAccessContext } from '../src/domain/context';
 import { createTenant } from '../src/domain/tenants';
 import { type Harness, codes, eachBackend, postgresOnly, uniqueSlug } from './support/harness';
 import { Session } from './support/races';
-import { redisReachable } from './support/redis';
 import { GENEROUS_SERVER_ENV, SERVER_START_MS, freePort, startServer } from './support/servers';
+import { describeNeeding, postgresUrl, redisUrl } from './support/services';
 import { waitFor } from './support/wait';
 
 // Over the harness's generous limits (deadline, concurrency): a budget of 10 points, in a window
@@ -133,19 +133,12 @@ postgresOnly('requests in flight per credential, over HTTP', (h) => {
 }, { applicationName: IN_FLIGHT, traffic: { ...TRAFFIC, pointsPerWindow: 1e9, concurrentPerCredential: 1, concurrencyWaitMs: 200 } });
 
 // Two server processes on one PostgreSQL and one Redis spend from one budget.
-const REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
-
-describe('one budget across two server processes (PostgreSQL and Redis)', () => {
+describeNeeding(['PostgreSQL', 'Redis'], 'one budget across two server processes (PostgreSQL and Redis)', () => {
   const children: ChildProcess[] = [];
   afterAll(() => children.forEach((child) => child.kill('SIGTERM')));
 
   it('answers 429 after the shared budget is spent, whichever process serves', async () => {
-    const url = process.env.KAUTH_TEST_POSTGRES_URL;
-    if (!url || !(await redisReachable(REDIS_URL))) {
-      if (process.env.CI === 'true') throw new Error(`PostgreSQL and Redis (${REDIS_URL}) are required under CI`);
-      process.stderr.write('*** skipped: the two-process budget test needs PostgreSQL and Redis ***\n');
-      return;
-    }
+    const url = postgresUrl()!;
     const db = await openDatabase({ kind: 'postgres', url });
     const tenant = await createTenant(db.prisma, { slug: uniqueSlug('rl') });
     const ctx = fullAccessContext(db.prisma, tenant.id, { maxGroupDepth: 8 });
@@ -153,7 +146,7 @@ describe('one budget across two server processes (PostgreSQL and Redis)', () => 
     await db.close();
 
     // A window no run outlasts: the 40 requests spend from one budget however slow the machine.
-    const env = { ...GENEROUS_SERVER_ENV, DATABASE_URL: url, REDIS_URL, REDIS_KEY_PREFIX: `kauth-test-${randomBytes(4).toString('hex')}`, RATE_LIMIT_POINTS: '30', RATE_LIMIT_WINDOW_SECONDS: '3600' };
+    const env = { ...GENEROUS_SERVER_ENV, DATABASE_URL: url, REDIS_URL: redisUrl()!, REDIS_KEY_PREFIX: `kauth-test-${randomBytes(4).toString('hex')}`, RATE_LIMIT_POINTS: '30', RATE_LIMIT_WINDOW_SECONDS: '3600' };
     const ports = [await freePort(), await freePort()];
     const servers = await Promise.all(ports.map((port) => startServer({ ...env, PORT: String(port) })));
     children.push(...servers.map((s) => s.child));

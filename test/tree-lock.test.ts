@@ -5,10 +5,11 @@
 // within one process, a workspace's writes already take turns in its write queue
 // (test/write-queue.test.ts), so the tree lock is what orders writers across processes.
 import { type Harness, type Workspace, anotherApp, codes } from './support/harness';
-import { Session, racesOnPostgres, settlesOrWaits, waitFor } from './support/races';
+import { Session, racesOnPostgres, settlesOrWaits } from './support/races';
 import { Rest } from './support/rest';
 import { checkTreesAfterEach } from './support/tree-check';
 import { buildTree } from './support/tree-fixture';
+import { waitFor } from './support/wait';
 
 const MOVE = 'mutation($id: ID!, $p: ID) { updateGroup(id: $id, input: { parentId: $p }) { id } }';
 

@@ -5,7 +5,9 @@
 import { Pool } from 'pg';
 import { watchPool } from '../src/db/watchdog';
 import { ADMIN_URL } from './support/postgres';
+import { describeOnPostgres } from './support/services';
 import { TcpProxy } from './support/tcp-proxy';
+import { sleep } from './support/wait';
 
 /** Blocks the event loop for `ms`, over and over with a 1 ms breath between, until `until` settles. */
 async function blockRepeatedly(ms: number, until: Promise<unknown>): Promise<void> {
@@ -16,11 +18,11 @@ async function blockRepeatedly(ms: number, until: Promise<unknown>): Promise<voi
     while (Date.now() < end) {
       /* the event loop stands still */
     }
-    await new Promise((resolve) => setTimeout(resolve, 1));
+    await sleep(1);
   }
 }
 
-describe('the connection watchdog', () => {
+describeOnPostgres('the connection watchdog', () => {
   let pool: Pool | undefined;
   let stop: (() => void) | undefined;
   const proxy = new TcpProxy('127.0.0.1', Number(new URL(ADMIN_URL).port || 5432));

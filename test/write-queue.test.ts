@@ -3,8 +3,9 @@
 // and a write that cannot get its turn in time is a 429 with nothing written.
 import { WriteQueue, WriteQueueTimeoutError, workScope, writeQueueOf } from '../src/db';
 import { type GraphQLBody, type Harness, type Response, type Workspace, GENEROUS_POOL } from './support/harness';
-import { Session, racesOnPostgres, waitFor } from './support/races';
+import { Session, racesOnPostgres } from './support/races';
 import { Rest, type RestErrorBody } from './support/rest';
+import { waitFor } from './support/wait';
 
 /** A write the test finishes when it wants, recording when it started. */
 function controlled(log: string[], name: string) {

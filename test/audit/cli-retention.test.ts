@@ -8,6 +8,7 @@ import { pruneAuditEvents } from '../../src/domain/audit';
 import { createUser } from '../../src/domain/users';
 import { eachBackend, postgresOnly } from '../support/harness';
 import { KAUTH, PROCESS_TEST_MS, ROOT, kauth } from '../support/kauth';
+import { postgresUrl } from '../support/services';
 import { untilSeen, waitFor } from '../support/wait';
 
 
@@ -64,7 +65,7 @@ postgresOnly('kauth audit --follow beside a running server', (h) => {
     const ws = await h.workspace();
     const child = spawn(process.execPath, [KAUTH, 'audit', ws.tenant.slug, '--follow'], {
       cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: process.env.KAUTH_TEST_POSTGRES_URL! },
+      env: { ...process.env, DATABASE_URL: postgresUrl()! },
     });
     let out = '';
     child.stdout.on('data', (d) => (out += d));

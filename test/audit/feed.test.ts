@@ -11,8 +11,10 @@ import { createTenant } from '../../src/domain/tenants';
 import type { AuditEvent } from '../../src/generated/prisma/client';
 import { ALL_SCOPES } from '../../src/policy/scopes';
 import { type Harness, codes, eachBackend, postgresOnly, uniqueSlug } from '../support/harness';
-import { Session, waitFor } from '../support/races';
-import { GENEROUS_SERVER_ENV, postgresUrlFor, startServer } from '../support/servers';
+import { Session } from '../support/races';
+import { GENEROUS_SERVER_ENV, startServer } from '../support/servers';
+import { describeOnPostgres, postgresUrl } from '../support/services';
+import { sleep, waitFor } from '../support/wait';
 
 const PAGE = `query($first: Int, $after: String) {
   auditEvents(first: $first, after: $after) {
@@ -106,13 +108,12 @@ eachBackend('a poller paging the trail', (h: Harness) => {
 
 // Two server processes on one PostgreSQL, eight writers spread over both, and a poller that
 // pages alternately through each while they write: it must see every event once, in order.
-describe('a poller while many writers commit through two server processes (PostgreSQL)', () => {
+describeOnPostgres('a poller while many writers commit through two server processes (PostgreSQL)', () => {
   const children: ChildProcess[] = [];
   afterAll(() => children.forEach((child) => child.kill('SIGTERM')));
 
   it('sees every event exactly once, strictly increasing, equal to the table, though the writes interleave', async () => {
-    const url = postgresUrlFor('the two-process feed test');
-    if (!url) return;
+    const url = postgresUrl()!;
     const WRITERS = 8;
     const WRITES = 25;
     const db = await openDatabase({ kind: 'postgres', url });
@@ -194,7 +195,7 @@ describe('a poller while many writers commit through two server processes (Postg
           polls += 1;
           if (page.edges.length > 0) pagesWhileWriting += 1;
           cursor = page.pageInfo.endCursor ?? cursor; // null on an empty page: keep ours
-          await new Promise((resolve) => setTimeout(resolve, 5));
+          await sleep(5); // a poller's pace, not a wait for anything
         }
       })();
       try {
@@ -260,7 +261,7 @@ postgresOnly('the change notification', (h) => {
   let listener: Client;
   const heard: string[] = [];
   beforeAll(async () => {
-    listener = new Client({ connectionString: process.env.KAUTH_TEST_POSTGRES_URL });
+    listener = new Client({ connectionString: postgresUrl()! });
     await listener.connect();
     listener.on('notification', (message) => {
       if (message.channel === AUDIT_CHANNEL) heard.push(message.payload ?? '');
@@ -290,8 +291,9 @@ postgresOnly('the change notification', (h) => {
     // Rolled back in its last statement (number, insert, NOTIFY): a session of the test holds
     // the workspace's sequence row, so that statement waits for it past the write's transaction
     // timeout (TX_TIMEOUT_MS); the row is released only then, the statement goes on, and the
-    // write is rolled back. The wait below ends after the timeout's timer has fired however slow
-    // the machine is: it was started later, for longer.
+    // write is rolled back. Nothing outside Prisma shows its timer firing, so the test waits as
+    // long on a timer of its own, started later: timers of one duration fire in the order they
+    // were set (the app runs in this process), so however slow the machine, the write's has fired.
     const session = await Session.open();
     try {
       await session.hold('SELECT 1 FROM audit_sequences WHERE tenant_id = $1 FOR UPDATE', [ws.tenant.id]);
@@ -301,7 +303,7 @@ postgresOnly('the change notification', (h) => {
         const waiting = await session.waitingFor([session.pid]);
         return waiting.length > 0 ? waiting : undefined;
       });
-      await new Promise((resolve) => setTimeout(resolve, TX_TIMEOUT_MS + 500));
+      await sleep(TX_TIMEOUT_MS);
       expect(settled).toBe(false);
       expect(await session.waitingFor([session.pid])).toEqual([writer]);
       await session.close();

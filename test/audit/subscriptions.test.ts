@@ -11,7 +11,8 @@ import { fullAccessContext } from '../../src/domain/context';
 import { createTenant } from '../../src/domain/tenants';
 import { ALL_SCOPES } from '../../src/policy/scopes';
 import { type Harness, type Workspace, anotherApp, eachBackend, postgresOnly, uniqueSlug } from '../support/harness';
-import { GENEROUS_SERVER_ENV, SERVER_START_MS, postgresUrlFor, startServer } from '../support/servers';
+import { GENEROUS_SERVER_ENV, SERVER_START_MS, startServer } from '../support/servers';
+import { describeOnPostgres, postgresUrl } from '../support/services';
 import { untilSeen, waitFor } from '../support/wait';
 
 const WS_PATH = '/graphql/ws';
@@ -370,13 +371,12 @@ eachBackend('groupChanges subscription', (h) => {
 // Two server processes on one PostgreSQL: a commit through one reaches the other's subscribers
 // through LISTEN/NOTIFY, in commit order with its own; a key revoked through one ends the
 // subscriptions it holds on the other.
-describe('groupChanges across two server processes (PostgreSQL)', () => {
+describeOnPostgres('groupChanges across two server processes (PostgreSQL)', () => {
   const children: ChildProcess[] = [];
   afterAll(() => children.forEach((child) => child.kill('SIGTERM')));
 
   it('delivers to a subscriber on A what commits through B, in commit order with A\'s; a revocation through B ends it', async () => {
-    const url = postgresUrlFor('the two-process subscription test');
-    if (!url) return;
+    const url = postgresUrl()!;
     const db = await openDatabase({ kind: 'postgres', url });
     try {
       const tenant = await createTenant(db.prisma, { slug: uniqueSlug('sub') });

@@ -6,7 +6,6 @@ import { ALL_SCOPES } from '../../src/policy/scopes';
 import { type GraphQLBody, type Harness, type Response, type Workspace, codes, eachBackend } from '../support/harness';
 import { type Jose, loadJose, signToken } from '../support/jwt';
 import { Rest } from '../support/rest';
-import { sleep } from '../support/wait';
 
 // ─── helpers ────────────────────────────────────────────────────────────────────────────────────
 
@@ -674,9 +673,11 @@ eachBackend(
       it('since: events at or after a time', async () => {
         const { ws } = await fresh(h);
         await ws.group('Before');
-        await sleep(50);
-        const since = new Date();
-        await sleep(50);
+        // A moment after the last event's time, which the events written from now on are at or after.
+        const before = (await eventsAfter(ws, null)).at(-1)!;
+        expect(before.action).toBe('GROUP_CREATED');
+        const since = new Date(new Date(before.at).getTime() + 1);
+        await h.clockPast(before.at);
         const after1 = await ws.group('After 1');
         const after2 = await ws.group('After 2');
         const events = await eventsAfter(ws, null, { filter: { since: since.toISOString() } });

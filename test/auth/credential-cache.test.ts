@@ -31,7 +31,8 @@ import { ALL_SCOPES } from '../../src/policy/scopes';
 import { ManualClock } from '../support/clock';
 import { kauth } from '../support/kauth';
 import { databaseUrl, withAdmin } from '../support/postgres';
-import { GENEROUS_SERVER_ENV, SERVER_START_MS, type ServerProcess, postgresUrlFor, startServer, stopServer } from '../support/servers';
+import { GENEROUS_SERVER_ENV, SERVER_START_MS, type ServerProcess, startServer, stopServer } from '../support/servers';
+import { describeOnPostgres } from '../support/services';
 import { PATIENCE_MS, sleep, waitFor } from '../support/wait';
 
 const VIEWER = '{ viewer { scopes } }';
@@ -106,9 +107,6 @@ function expectRefusedAtAll(what: string, sentAt: number, polled: Polled): void 
   expect(polled.refusedAt).not.toBeNull();
 }
 
-const available = postgresUrlFor('the credential cache tests') !== null;
-const describePostgres = available ? describe : describe.skip;
-
 /** A database of this file's own, so that every LISTEN on it is one of ours (named so that a later run drops it if this one dies). */
 const DB_NAME = `kauth_test_${Date.now()}_credcache_${randomBytes(3).toString('hex')}`;
 const DB_URL = databaseUrl(DB_NAME);
@@ -147,7 +145,7 @@ async function newKey(scopes: string[] = ['groups:read']): Promise<{ id: number;
   return { id: apiKey.id, key };
 }
 
-describePostgres('credential cache on PostgreSQL', () => {
+describeOnPostgres('credential cache on PostgreSQL', () => {
   beforeAll(async () => {
     await withAdmin((client) => client.query(`CREATE DATABASE "${DB_NAME}"`));
     db = await openDatabase({ kind: 'postgres', url: urlAs('kauth-test') });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { ROOT, kauth } from '../support/kauth';
 import { GENEROUS_SERVER_ENV, type ServerProcess, startServer, stopServer } from '../support/servers';
-import { PATIENCE_MS } from '../support/wait';
+import { PATIENCE_MS, waitFor } from '../support/wait';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS = path.join(ROOT, 'test/e2e/artifacts');
@@ -113,12 +113,12 @@ export async function textOf(page: Page, selector: string): Promise<string> {
 
 /** Waits until the element's text matches; fails with the last text seen. */
 export async function waitForText(page: Page, selector: string, pattern: RegExp, timeoutMs = PATIENCE_MS): Promise<string> {
-  const until = Date.now() + timeoutMs;
   let last = '';
-  for (;;) {
+  const seen = async () => {
     last = await textOf(page, selector).catch(() => '');
-    if (pattern.test(last)) return last;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${pattern} in ${selector}; last text: ${last.slice(0, 2000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    return pattern.test(last) && last;
+  };
+  return waitFor(`${pattern} in ${selector}`, seen, timeoutMs, 100).catch((error: Error) => {
+    throw new Error(`${error.message}; last text: ${last.slice(0, 2000)}`);
+  });
 }

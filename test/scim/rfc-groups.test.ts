@@ -27,7 +27,6 @@ import {
   scimError,
   sorted,
 } from '../support/scim';
-import { sleep } from '../support/wait';
 
 // ─── helpers ────────────────────────────────────────────────────────────────────────────────────
 
@@ -403,7 +402,7 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): /Groups', (h) => {
         { displayName: 'Support', externalId: 'x-4', members: [{ value: u[1].id }] },
       ]) {
         g.push(await postGroup(scim, body));
-        await sleep(15);
+        await h.clockPast(g.at(-1).meta.lastModified); // distinct meta.created / lastModified
       }
     });
 

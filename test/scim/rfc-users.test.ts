@@ -26,7 +26,6 @@ import {
   resourceIds,
   scimError,
 } from '../support/scim';
-import { sleep } from '../support/wait';
 
 // ─── helpers ────────────────────────────────────────────────────────────────────────────────────
 
@@ -338,7 +337,7 @@ eachBackend('SCIM 2.0 (RFC 7643/7644): discovery, auth, /Users', (h) => {
       ];
       for (const body of bodies) {
         u.push(await postUser(scim, body));
-        await sleep(15); // distinct meta.created / lastModified
+        await h.clockPast(u.at(-1).meta.lastModified); // distinct meta.created / lastModified
       }
     });
 

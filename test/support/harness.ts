@@ -12,6 +12,8 @@ import type { Tenant } from '../../src/generated/prisma/client';
 import { type PoolConfig, type TrafficLimits, queryLimits, trafficLimits } from '../../src/config';
 import { type AppOptions, buildApp } from '../../src/http/app';
 import { freshPgliteDir } from './pglite-template';
+import { describeOnPostgres, postgresUrl } from './services';
+import { waitFor } from './wait';
 
 export type Backend = 'pglite' | 'postgres';
 
@@ -53,7 +55,7 @@ export const MAX_GROUP_DEPTH = 8;
  * KAUTH_TEST_BACKENDS=postgres keeps only PostgreSQL (the Node 24 pass of CI: scripts/test-node24.sh).
  */
 export function backends(): Backend[] {
-  const reachable: Backend[] = process.env.KAUTH_TEST_POSTGRES_URL ? ['pglite', 'postgres'] : ['pglite'];
+  const reachable: Backend[] = postgresUrl() ? ['pglite', 'postgres'] : ['pglite'];
   const only = process.env.KAUTH_TEST_BACKENDS;
   if (!only) return reachable;
   const wanted = only.split(',');
@@ -98,7 +100,7 @@ export class Harness {
       this.dataDir = freshPgliteDir();
       this.db = await openDatabase({ kind: 'pglite', dataDir: this.dataDir }, { pool: { ...DEFAULT_POOL, ...GENEROUS_POOL, ...this.options.pool } });
     } else {
-      const url = new URL(process.env.KAUTH_TEST_POSTGRES_URL!);
+      const url = new URL(postgresUrl()!);
       if (this.options.applicationName) url.searchParams.set('application_name', this.options.applicationName);
       this.db = await openDatabase({ kind: 'postgres', url: url.toString() }, { pool: { ...DEFAULT_POOL, ...GENEROUS_POOL, ...this.options.pool } });
     }
@@ -145,6 +147,18 @@ export class Harness {
     return this.request('POST', '/graphql', {
       headers: key ? { authorization: `Bearer ${key}` } : {},
       body: { query, variables },
+    });
+  }
+
+  /**
+   * Resolves once the database's clock reads at least a millisecond past `at`, a time it stamped: a
+   * row stamped from then on is stamped later (timestamps are kept to the millisecond, rounded).
+   */
+  async clockPast(at: Date | string): Promise<void> {
+    const iso = new Date(at).toISOString();
+    await waitFor(`the database's clock to pass ${iso}`, async () => {
+      const [row] = await this.db.raw.query<{ past: boolean }>("SELECT clock_timestamp() >= $1::timestamptz + interval '1 millisecond' AS past", [iso]);
+      return row.past;
     });
   }
 
@@ -253,17 +267,19 @@ export const codes = (body: GraphQLBody): string[] => (body.errors ?? []).map((e
 
 /**
  * Declares `suite` on PostgreSQL only: for what only a server with several connections can show
- * (locks held by another session, concurrency, outages). Skipped, and said so, without it.
+ * (locks held by another session, concurrency, outages). Without PostgreSQL, a skipped test says
+ * why (`why`, if given, says why PGlite cannot stand in), or a failing one under CI=true
+ * (./services.ts); a run that leaves PostgreSQL out (KAUTH_TEST_BACKENDS=pglite) skips it too.
  */
-export function postgresOnly(name: string, suite: (h: Harness) => void, options: HarnessOptions = {}): void {
-  if (!backends().includes('postgres')) {
-    describe.skip(`${name} [postgres: skipped, PostgreSQL unreachable]`, () => it('needs PostgreSQL', () => undefined));
+export function postgresOnly(name: string, suite: (h: Harness) => void, options: HarnessOptions = {}, why?: string): void {
+  if (postgresUrl() && !backends().includes('postgres')) {
+    describe.skip(`${name} [postgres: skipped, KAUTH_TEST_BACKENDS leaves it out]`, () => it('runs on PostgreSQL only', () => undefined));
     return;
   }
-  describe(`${name} [postgres]`, () => {
+  describeOnPostgres(`${name} [postgres]`, () => {
     const h = new Harness('postgres', options);
     beforeAll(() => h.start(), 120_000);
     afterAll(() => h.stop());
     suite(h);
-  });
+  }, why);
 }

@@ -2,21 +2,13 @@
 // to park one request at a chosen statement, and the test watches pg_stat_activity to see
 // whether the next request waits for it or runs past it.
 import { Client } from 'pg';
-import { type Harness, type HarnessOptions, backends, postgresOnly } from './harness';
+import { type Harness, type HarnessOptions, postgresOnly } from './harness';
+import { postgresUrl } from './services';
 import { PATIENCE_MS, waitFor } from './wait';
 
-export { waitFor } from './wait';
-
-const NOT_RACING = 'PostgreSQL is unreachable, and PGlite runs one statement at a time, so nothing here can race';
-
-/** Declares a suite of races on PostgreSQL; without it, a skipped test (and a warning) says why. */
+/** Declares a suite of races on PostgreSQL; without it, a skipped test says why (see postgresOnly). */
 export function racesOnPostgres(name: string, suite: (h: Harness) => void, options: HarnessOptions = {}): void {
-  if (!backends().includes('postgres')) {
-    console.warn(`${name}: skipped: ${NOT_RACING}`);
-    describe(name, () => it.skip(`is skipped: ${NOT_RACING}`, () => undefined));
-    return;
-  }
-  postgresOnly(name, suite, options);
+  postgresOnly(name, suite, options, 'PGlite runs one statement at a time, so nothing here can race');
 }
 
 /**
@@ -33,7 +25,7 @@ export class Session {
   ) {}
 
   static async open(): Promise<Session> {
-    const [holder, observer] = [0, 1].map(() => new Client({ connectionString: process.env.KAUTH_TEST_POSTGRES_URL }));
+    const [holder, observer] = [0, 1].map(() => new Client({ connectionString: postgresUrl()! }));
     await Promise.all([holder.connect(), observer.connect()]);
     const { rows } = await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
     return new Session(holder, observer, rows[0].pid);

@@ -1,5 +1,8 @@
-// Whether the Redis the tests share budgets through answers (127.0.0.1:6379 on these machines).
+// The Redis the tests share budgets through (127.0.0.1:6379 on these machines; TEST_REDIS_URL),
+// and whether it answers: global-setup asks once per run (see ./services.ts).
 import { Redis } from 'ioredis';
+
+export const REDIS_URL = process.env.TEST_REDIS_URL || 'redis://127.0.0.1:6379';
 
 export async function redisReachable(url: string): Promise<boolean> {
   // Slow to answer on a busy machine is not unreachable (under CI, unreachable fails the tests that need it).

@@ -3,6 +3,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { waitFor } from './wait';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -54,16 +55,20 @@ export async function startServer(env: Record<string, string>): Promise<ServerPr
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
-  const ready = (async () => {
-    const until = Date.now() + SERVER_START_MS;
-    while (Date.now() < until) {
+  const ready = waitFor(
+    'the server to answer /readyz',
+    async () => {
       if (child.exitCode !== null) throw new Error(`server exited: ${output}`);
-      const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
-      if (ok) return;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    throw new Error(`server did not become ready: ${output}`);
-  })();
+      return fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+    },
+    SERVER_START_MS,
+    200,
+  ).then(
+    () => undefined,
+    (error: Error) => {
+      throw child.exitCode === null ? new Error(`${error.message}: ${output}`) : error;
+    },
+  );
   return { child, port, baseUrl: `http://127.0.0.1:${port}`, ready, output: () => output };
 }
 
@@ -73,16 +78,4 @@ export async function stopServer(server: ServerProcess): Promise<number | null> 
   const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
   server.child.kill('SIGTERM');
   return exited;
-}
-
-/**
- * The run's PostgreSQL URL for a test that starts server processes on it. Without PostgreSQL:
- * null, and the skip is said loudly; under CI that is an error instead.
- */
-export function postgresUrlFor(what: string): string | null {
-  const url = process.env.KAUTH_TEST_POSTGRES_URL;
-  if (url) return url;
-  if (process.env.CI === 'true') throw new Error('PostgreSQL is required under CI');
-  process.stderr.write(`*** skipped: ${what} needs PostgreSQL ***\n`);
-  return null;
 }
