@@ -20,12 +20,13 @@ const KNOWN_APOLLO_CODES = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
   'BAD_REQUEST',
-  // Refusals of ./limits.ts, made before anything runs.
+  // Refusals of ./limits.ts and ./operations.ts, made before anything runs.
   'QUERY_TOO_COMPLEX',
   'QUERY_TOO_DEEP',
   'TOO_MANY_ALIASES',
   'TOO_MANY_DIRECTIVES',
-  'TOO_MANY_OPERATIONS',
+  'OPERATION_NAME_REQUIRED',
+  'OPERATION_NOT_FOUND',
   'RATE_LIMITED',
 ]);
 

@@ -1,8 +1,9 @@
-// Queries are priced and refused before they run: depth, aliases, directives and operations
-// per document at validation (GraphQL Armor's rules and one of ours), tokens while parsing
-// (graphql's `maxTokens`), and the cost (graphql-query-complexity with the `@listSize` model
-// of ./cost.ts) once the operation and its variables are known, before any resolver. The
-// same plugin charges the credential's rate-limit budget and reports it in the response.
+// Queries are priced and refused before they run: depth, aliases and directives per document at
+// validation (GraphQL Armor's rules, on the whole document whichever operation runs), tokens while
+// parsing (graphql's `maxTokens`), and the cost (graphql-query-complexity with the `@listSize`
+// model of ./cost.ts) of the one operation that runs (./operations.ts: the one `operationName`
+// names) once its variables are known, before any resolver. The same plugin charges the
+// credential's rate-limit budget and reports it in the response.
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
@@ -23,12 +24,13 @@ import type { QueryLimits } from '../config';
 import { DomainError, ValidationError } from '../domain/errors';
 import { checkInputBounds } from '../domain/validate';
 import { QueryTooComplexError, RateLimitedError, ServiceError } from '../edge/errors';
-import { type KnownError, httpAnswer, knownError } from '../edge/failures';
+import { type KnownError, httpAnswer, isKnown, knownError } from '../edge/failures';
 import type { Metrics, RefusalReason } from '../edge/metrics';
 import { type RateLimits, pointsForCost } from '../edge/traffic';
 import type { GraphQLContext } from './context';
 import type { CostModel } from './cost';
 import { errorEntry, refusal } from './errors';
+import { onlyOperation, selectOperation } from './operations';
 
 /** The onReject of a GraphQL Armor rule: counted, and reported with our code and its maximum. */
 function ruleRefusal(metrics: Metrics, reason: RefusalReason, code: string, maximum: number) {
@@ -36,21 +38,6 @@ function ruleRefusal(metrics: Metrics, reason: RefusalReason, code: string, maxi
     metrics.refused(reason);
     context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { code, maximum } }));
   };
-}
-
-/** One operation per request: a document of several is refused even with an operationName. */
-function singleOperationRule(metrics: Metrics): ValidationRule {
-  return (context) => ({
-    Document(node) {
-      const operations = node.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION).length;
-      if (operations > 1) {
-        metrics.refused('operations');
-        context.reportError(
-          new GraphQLError(`a request may carry one operation; this document has ${operations}`, { extensions: { code: 'TOO_MANY_OPERATIONS', maximum: 1 } }),
-        );
-      }
-    },
-  });
 }
 
 /** A string literal in the document is held to the bounds of any input (checkInputBounds): length, no control characters. */
@@ -71,7 +58,6 @@ function stringLiteralRule(metrics: Metrics): ValidationRule {
 export function validationRules(limits: QueryLimits, metrics: Metrics): ValidationRule[] {
   const quiet = { propagateOnRejection: false, exposeLimits: true };
   return [
-    singleOperationRule(metrics),
     stringLiteralRule(metrics),
     maxDepthRule({ ...quiet, n: limits.maxDepth, flattenFragments: true, onReject: [ruleRefusal(metrics, 'depth', 'QUERY_TOO_DEEP', limits.maxDepth)] }),
     maxAliasesRule({ ...quiet, n: limits.maxAliases, onReject: [ruleRefusal(metrics, 'aliases', 'TOO_MANY_ALIASES', limits.maxAliases)] }),
@@ -101,7 +87,7 @@ function requestFailure(work: { readonly signal: AbortSignal }, errors: readonly
 const MAX_PRICED_NODES = 10_000;
 
 /**
- * What an operation could return with these variables (bounded by checkInputBounds first, at each
+ * What an operation of the document could return with these variables (that operation alone, with the fragments it spreads) (bounded by checkInputBounds first, at each
  * transport), or the refusal that says why it may not run. Pricing fails closed: variables that do not coerce, a page size out of range, a document
  * too large to price, or anything else that stops pricing is a refusal, never a pass.
  */
@@ -120,9 +106,8 @@ export function priceOperation(
     return getComplexity({
       estimators: [cost.estimator],
       schema,
-      query: document,
+      query: onlyOperation(document, operation),
       variables: variables ?? {},
-      operationName: operation.name?.value,
       maxQueryNodes: MAX_PRICED_NODES,
     });
   } catch (error) {
@@ -148,7 +133,7 @@ export interface LimitsPluginOptions {
 }
 
 /**
- * Prices computed before, by document and variables: Apollo hands every request of the same query
+ * Prices computed before, by document, operation and variables: Apollo hands every request of the same query
  * text the same parsed document (its document store), and a client repeating a query repeats its
  * variables, so pricing runs once instead of on every request (it was 4% of a small query's CPU).
  */
@@ -156,10 +141,11 @@ class CostCache {
   private readonly byDocument = new WeakMap<DocumentNode, Map<string, number>>();
   private static readonly PER_DOCUMENT = 64;
 
-  of(document: DocumentNode, variables: unknown, operationName: string | null | undefined, price: () => number): number {
+  of(document: DocumentNode, operation: OperationDefinitionNode, variables: unknown, price: () => number): number {
     let prices = this.byDocument.get(document);
     if (!prices) this.byDocument.set(document, (prices = new Map()));
-    const key = JSON.stringify([operationName ?? null, variables ?? null]);
+    // A document of several operations has a price for each: the one that runs is part of the key.
+    const key = JSON.stringify([operation.name?.value ?? null, variables ?? null]);
     const known = prices.get(key);
     if (known !== undefined) return known;
     const nodes = price();
@@ -181,16 +167,24 @@ export function limitsPlugin(options: LimitsPluginOptions): ApolloServerPlugin<G
         work.budget = await rateLimits.charge(work.credential!, points);
       };
       return {
-        async didResolveOperation({ request, document, operation }) {
-          if (!operation) return;
-          work.operationName = request.operationName ?? operation.name?.value ?? null;
+        async didResolveOperation({ request, document }) {
+          let operation: OperationDefinitionNode;
+          try {
+            // Apollo's own pick (the same rule), refused here with our codes when there is none.
+            operation = selectOperation(document, request.operationName);
+          } catch (error) {
+            metrics.refused('operations');
+            await charge(1);
+            throw refusal(isKnown(error) ? error : new QueryTooComplexError('the operation to run could not be chosen, so none runs', {}));
+          }
+          work.operationName = operation.name?.value ?? null;
           const first = operation.selectionSet.selections.find((s) => s.kind === Kind.FIELD);
           work.operationField = `${operation.operation} ${first?.kind === Kind.FIELD ? first.name.value : ''}`.trim();
           let nodes: number;
           try {
             // Bounded before the cache or pricing reads them (POST and GET alike: GET's are parsed by Apollo).
             checkInputBounds(request.variables, 'variables');
-            nodes = costs.of(document, request.variables, request.operationName, () => priceOperation(schema, cost, document, operation, request.variables));
+            nodes = costs.of(document, operation, request.variables, () => priceOperation(schema, cost, document, operation, request.variables));
           } catch (error) {
             const refused = error as ValidationError | QueryTooComplexError;
             metrics.refused(refused.code === 'BAD_USER_INPUT' ? 'input' : 'cost');

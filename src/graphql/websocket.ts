@@ -12,14 +12,15 @@
 // Only subscriptions run here: queries and mutations go to POST /graphql. A subscription is held
 // to what a query is (src/graphql/limits.ts), and more, since it runs again on every event:
 // - at `subscribe`: the credential is checked again, the document parsed and validated by the
-//   same rules, priced with its variables (refused past GRAPHQL_MAX_SUBSCRIPTION_COST), charged
-//   its points, and counted against the caps per connection and per credential (every process);
+//   same rules, its operation chosen by operationName (./operations.ts) and priced alone with its
+//   variables (refused past GRAPHQL_MAX_SUBSCRIPTION_COST), charged its points, and counted
+//   against the caps per connection and per credential (every process);
 // - on each event: a deadline, a budget of objects (its price) and the response size cap;
 // - the connection: its upgrade and every failed connection_init spend the address's budget,
 //   and it is closed with 4403 within a second of its key's revocation or its credential's expiry.
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema, getOperationAST, parse, specifiedRules, validate } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema, parse, specifiedRules, validate } from 'graphql';
 import type { Context } from 'graphql-ws';
 import { type Extra as SocketExtra, useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
@@ -30,7 +31,7 @@ import type { Db } from '../domain/context';
 import { UnauthenticatedError } from '../auth/errors';
 import type { DomainError } from '../domain/errors';
 import { QueryTooComplexError, RateLimitedError, ResponseTooLargeError, UnavailableError } from '../edge/errors';
-import { httpAnswer, knownError } from '../edge/failures';
+import { httpAnswer, isKnown, knownError } from '../edge/failures';
 import type { ChangeHub } from '../feed/hub';
 import { checkInputBounds } from '../domain/validate';
 import { pointsForCost } from '../edge/traffic';
@@ -42,6 +43,7 @@ import type { CostModel } from './cost';
 import { errorEntry, formatGraphQLError } from './errors';
 import { createLoaders } from './loaders';
 import { priceOperation, validationRules } from './limits';
+import { selectOperation } from './operations';
 
 export const SUBSCRIPTIONS_PATH = '/graphql/ws';
 /** How often each process checks its connections' credentials: revoked or expired ones are closed within a second. */
@@ -233,8 +235,14 @@ export function mountSubscriptions(app: FastifyInstance, options: WebSocketOptio
         }
         const errors = validate(schema, document, rules);
         if (errors.length > 0) return limits.suggestions ? errors : errors.map(withoutSuggestions);
-        const operation = getOperationAST(document, payload.operationName);
-        if (operation?.operation !== 'subscription') {
+        let operation;
+        try {
+          operation = selectOperation(document, payload.operationName);
+        } catch (error) {
+          metrics.refused('operations');
+          return refusal(isKnown(error) ? error : new QueryTooComplexError('the operation to run could not be chosen, so none runs', {}));
+        }
+        if (operation.operation !== 'subscription') {
           return [new GraphQLError('only subscriptions run over WebSocket; send queries and mutations to POST /graphql', { extensions: { code: 'BAD_REQUEST' } })];
         }
         let price: number;

@@ -1,51 +1,52 @@
-// The GraphiQL playground in Debian's Chromium: served offline by the service, a key set through
-// the headers editor, a saved operation run, the schema docs naming scopes, no request off-site.
+// The GraphiQL playground in Debian's Chromium: served offline by the service, one API key for
+// every tab entered once in the key bar (kept in session storage), the saved operations run, the
+// schema docs loading with the key and naming scopes, no request off-site.
 import type { Browser, Page } from 'playwright-core';
 import { type Site, chromiumAvailable, launchBrowser, offSite, recordRequests, screenshot, startSite, textOf, waitForText } from './support';
 import { untilSeen, waitFor } from '../support/wait';
 
 const describeIf = chromiumAvailable('the playground e2e test') ? describe : describe.skip;
 
-/** Replaces a Monaco editor's content (it auto-closes brackets and quotes as one types). */
-async function replaceEditorText(page: Page, editor: string, text: string): Promise<void> {
-  await page.locator(editor).click();
-  await page.keyboard.press('Control+A');
-  await page.keyboard.press('Delete');
-  await page.keyboard.insertText(text);
-  await page.keyboard.press('Shift+Control+End');
-  await page.keyboard.press('Delete');
-}
+const KEY_INPUT = '#kauth-api-key';
+const DOCS = '.graphiql-doc-explorer';
+const RESULT = 'section.result-window';
 
-const HEADERS_EDITOR = 'section.graphiql-editor-tool .graphiql-editor:not(.hidden)';
-const PLACEHOLDER = /"Authorization": "Bearer <paste your API key>"/;
-
-/** Opens the playground and waits until it is ready for input (the headers editor shows its placeholder). */
+/** Opens the playground and waits until it is ready for input (the first saved operation is in the editor). */
 async function openPlayground(page: Page, baseUrl: string): Promise<void> {
   await page.goto(`${baseUrl}/graphql`);
-  await waitForText(page, HEADERS_EDITOR, PLACEHOLDER);
+  await waitForText(page, '.graphiql-query-editor', /query GroupTree/);
 }
 
 /** Switches to a saved operation's tab. */
 async function openTab(page: Page, name: string): Promise<void> {
   await page.locator('.graphiql-tabs').getByText(name, { exact: true }).click();
   await waitForText(page, '.graphiql-query-editor', new RegExp(`(query|mutation|subscription) ${name}`));
-  await waitForText(page, HEADERS_EDITOR, PLACEHOLDER);
 }
 
-async function pasteKey(page: Page, key: string): Promise<void> {
-  await replaceEditorText(page, HEADERS_EDITOR, `{"Authorization": "Bearer ${key}"}`);
-  await waitForText(page, HEADERS_EDITOR, new RegExp(key));
+/** Types the key into the key bar once and applies it (Enter). */
+async function enterKey(page: Page, key: string): Promise<void> {
+  await page.locator(KEY_INPUT).fill(key);
+  await page.locator(KEY_INPUT).press('Enter');
+  await waitForText(page, '.kauth-key-status', /used by every tab/);
 }
-const RESULT = 'section.result-window';
+
+/** Runs the open tab and waits for its answer (a previous answer is cleared first). */
+async function runTab(page: Page, pattern: RegExp): Promise<string> {
+  await page.locator('.graphiql-execute-button').click();
+  return waitForText(page, RESULT, pattern);
+}
 
 describeIf('GraphiQL playground at /graphql', () => {
   let site: Site;
   let browser: Browser;
 
   beforeAll(async () => {
-    site = await startSite(['groups:read', 'groups:write', 'users:read', 'roles:read']);
+    site = await startSite(['groups:read', 'groups:write', 'users:read', 'users:write', 'roles:read']);
     const root = await site.graphql<{ createGroup: { id: string } }>(`mutation { createGroup(input: { name: "Engineering" }) { id } }`);
     await site.graphql(`mutation($p: ID!) { createGroup(input: { name: "Platform", parentId: $p }) { id } }`, { p: root.createGroup.id });
+    // The EffectiveRoles tab asks for user 1: the first user of a fresh workspace.
+    const ada = await site.graphql<{ createUser: { id: string } }>(`mutation { createUser(input: { name: "Ada Lovelace", email: "ada@example.com" }) { id } }`);
+    expect(ada.createUser.id).toBe('1');
     browser = await launchBrowser();
   }, 120_000);
 
@@ -54,7 +55,7 @@ describeIf('GraphiQL playground at /graphql', () => {
     await site?.stop();
   });
 
-  it('runs the saved group-tree operation with a key pasted into the headers editor, offline', async () => {
+  it('runs the saved group-tree operation with the key entered once, offline, and loads the docs without Re-fetch', async () => {
     const page = await browser.newPage();
     const urls = recordRequests(page);
     const pageErrors: string[] = [];
@@ -69,24 +70,22 @@ describeIf('GraphiQL playground at /graphql', () => {
     expect(response!.headers()['content-security-policy']).toContain("default-src 'none'");
     await page.waitForSelector('.graphiql-container');
 
-    // The saved operations, one tab each, and the headers editor pre-filled with the placeholder.
+    // The saved operations, one tab each; no key yet, so the schema could not be fetched.
     expect(await textOf(page, '.graphiql-tabs')).toMatch(/GroupTree.*EffectiveRoles.*SyncMembers.*CreateNarrowKey.*GroupChanges/);
-    await waitForText(page, HEADERS_EDITOR, PLACEHOLDER);
-    await pasteKey(page, site.key);
-    await page.locator('.graphiql-execute-button').click();
+    await page.getByLabel('Show Documentation Explorer').click();
+    await waitForText(page, DOCS, /Error fetching schema/);
 
-    const result = await waitForText(page, RESULT, /"name": "Engineering"/);
+    // The key, once: the docs load by themselves (no Re-fetch), and say which scope each field needs.
+    await enterKey(page, site.key);
+    await page.locator(DOCS).getByText('Query', { exact: true }).click();
+    await waitForText(page, DOCS, /user\(id: ID!\): User Requires scope users:read/);
+    await screenshot(page, 'playground-docs');
+
+    const result = await runTab(page, /"name": "Engineering"/);
     expect(result).toMatch(/"slug": "e2e"/);
     expect(result).toMatch(/"name": "Platform"/);
     expect(result).not.toMatch(/"errors"/);
     await screenshot(page, 'playground');
-
-    // The docs come from introspection with the pasted key, and say which scope each field needs.
-    await page.getByLabel('Re-fetch GraphQL schema (Shift-Ctrl-R)').click();
-    await page.getByLabel('Show Documentation Explorer').click();
-    await page.locator('.graphiql-doc-explorer').getByText('Query', { exact: true }).click();
-    await waitForText(page, '.graphiql-doc-explorer', /user\(id: ID!\): User Requires scope users:read/);
-    await screenshot(page, 'playground-docs');
 
     expect(offSite(urls, site.baseUrl)).toEqual([]);
     expect(urls.some((url) => url.includes('/ui/assets/') && url.includes('worker'))).toBe(true);
@@ -95,14 +94,56 @@ describeIf('GraphiQL playground at /graphql', () => {
     await page.close();
   });
 
-  it('runs the saved subscription over the WebSocket, authenticated by the pasted key', async () => {
+  it('uses the one key for every tab, with no headers pasted into any of them', async () => {
+    const page = await browser.newPage();
+    await openPlayground(page, site.baseUrl);
+    await enterKey(page, site.key);
+    expect(await runTab(page, /"name": "Engineering"/)).not.toMatch(/UNAUTHENTICATED/);
+    await openTab(page, 'EffectiveRoles');
+    const roles = await runTab(page, /"name": "Ada Lovelace"/);
+    expect(roles).not.toMatch(/"errors"/);
+    // The tabs' own headers stay empty: the key never went into them.
+    await page.getByText('Headers', { exact: true }).click();
+    expect(await textOf(page, 'section.graphiql-editor-tool')).not.toContain(site.key);
+    await page.close();
+  });
+
+  it('keeps the key through a reload (session storage), never in local storage', async () => {
+    const page = await browser.newPage();
+    await openPlayground(page, site.baseUrl);
+    await enterKey(page, site.key);
+    await page.reload();
+    await waitForText(page, '.graphiql-query-editor', /query GroupTree/);
+    expect(await page.locator(KEY_INPUT).inputValue()).toBe(site.key);
+    await waitForText(page, '.kauth-key-status', /used by every tab/);
+    await runTab(page, /"name": "Engineering"/);
+    const stored = await page.evaluate(() => {
+      const { localStorage, sessionStorage } = globalThis as unknown as { localStorage: object; sessionStorage: object };
+      return { local: JSON.stringify({ ...localStorage }), session: JSON.stringify({ ...sessionStorage }) };
+    });
+    expect(stored.local).not.toContain(site.key);
+    expect(stored.session).toContain(site.key);
+    expect(stored.session).toContain('GroupTree'); // the tabs are kept, in the session only
+    await page.close();
+  });
+
+  it("shows the API's UNAUTHENTICATED error for a wrong key", async () => {
+    const page = await browser.newPage();
+    await openPlayground(page, site.baseUrl);
+    await enterKey(page, 'kauth_not_a_real_key');
+    const result = await runTab(page, /UNAUTHENTICATED/);
+    expect(result).toMatch(/"code": "UNAUTHENTICATED"/);
+    expect(result).not.toMatch(/Engineering/);
+    await page.close();
+  });
+
+  it('runs the saved subscription over the WebSocket, authenticated by the same key', async () => {
     const page = await browser.newPage();
     const sockets: string[] = [];
     page.on('websocket', (socket) => sockets.push(socket.url()));
     await openPlayground(page, site.baseUrl);
-    // Headers belong to a tab (GraphiQL's rule): the key goes into the subscription's tab.
+    await enterKey(page, site.key);
     await openTab(page, 'GroupChanges');
-    await pasteKey(page, site.key);
     await page.locator('.graphiql-execute-button').click();
     await waitFor('the page to open a WebSocket', () => sockets.length > 0);
     expect(sockets).toEqual([`${site.baseUrl.replace('http', 'ws')}/graphql/ws`]);
@@ -125,22 +166,7 @@ describeIf('GraphiQL playground at /graphql', () => {
     await openPlayground(page, site.baseUrl);
     await openTab(page, 'GroupChanges');
     await page.locator('.graphiql-execute-button').click();
-    expect(await waitForText(page, RESULT, /WebSocket closed/)).toMatch(/WebSocket closed \(4403\): the credential was refused/);
-    await page.close();
-  });
-
-  it('never writes the pasted key to local storage (history lives in the tab\'s session storage)', async () => {
-    const page = await browser.newPage();
-    await openPlayground(page, site.baseUrl);
-    await pasteKey(page, site.key);
-    await page.locator('.graphiql-execute-button').click();
-    await waitForText(page, RESULT, /Engineering/);
-    const stored = await page.evaluate(() => {
-      const { localStorage, sessionStorage } = globalThis as unknown as { localStorage: object; sessionStorage: object };
-      return { local: JSON.stringify({ ...localStorage }), session: JSON.stringify({ ...sessionStorage }) };
-    });
-    expect(stored.local).not.toContain(site.key);
-    expect(stored.session).toContain('GroupTree'); // the tabs are kept, in the session only
+    expect(await waitForText(page, RESULT, /WebSocket closed/)).toMatch(/WebSocket closed \(4403\): the credential was refused\. Check the API key above/);
     await page.close();
   });
 });

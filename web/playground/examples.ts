@@ -8,7 +8,7 @@ export interface Example {
 export const EXAMPLES: Example[] = [
   {
     query: `# The group tree: roots, children, member counts.
-# Put your key in the Headers tab below, then run
+# Put your API key in the bar above, then run
 # (the pink button, or Ctrl-Enter). Lists come a page
 # at a time: the next one is (after: "<endCursor>");
 # one level deeper, group(id: "<id>") { children }.
@@ -93,5 +93,3 @@ subscription GroupChanges {
 `,
   },
 ];
-
-export const DEFAULT_HEADERS = '{\n  "Authorization": "Bearer <paste your API key>"\n}';

@@ -1,12 +1,13 @@
 // Queries and mutations go over HTTP (POST /graphql); subscriptions over the graphql-ws socket at
-// /graphql/ws, authenticated with the Authorization header from the headers editor.
+// /graphql/ws. Every request of every tab carries the key of the key bar (./key-bar.tsx); with no
+// key there, a tab's own Authorization header is sent instead.
 import { type Fetcher, type FetcherParams, createGraphiQLFetcher } from '@graphiql/toolkit';
 import { type DocumentNode, type OperationDefinitionNode, getOperationAST, parse } from 'graphql';
 import { type Client, createClient } from 'graphql-ws';
 
 const http = createGraphiQLFetcher({ url: `${location.origin}/graphql` });
 
-/** One socket per credential: a different key in the headers editor opens a new one. */
+/** One socket per credential: a different key opens a new one. */
 let socket: { authorization: string; client: Client } | null = null;
 
 function socketFor(authorization: string): Client {
@@ -19,9 +20,15 @@ function socketFor(authorization: string): Client {
   return socket.client;
 }
 
-function header(headers: Record<string, unknown> | undefined, name: string): string {
-  const entry = Object.entries(headers ?? {}).find(([key]) => key.toLowerCase() === name);
-  return typeof entry?.[1] === 'string' ? entry[1] : '';
+/** The headers of a tab without its Authorization, and that Authorization ('' when it has none). */
+function splitAuthorization(headers: Record<string, unknown> | undefined): { rest: Record<string, unknown>; tabAuthorization: string } {
+  const rest: Record<string, unknown> = {};
+  let tabAuthorization = '';
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (name.toLowerCase() !== 'authorization') rest[name] = value;
+    else if (typeof value === 'string') tabAuthorization = value;
+  }
+  return { rest, tabAuthorization };
 }
 
 /**
@@ -43,17 +50,26 @@ function operationOf(params: FetcherParams): { operation: OperationDefinitionNod
   return { operation: only, operationName: only ? undefined : (params.operationName ?? undefined) };
 }
 
-export const fetcher: Fetcher = (params, options) => {
-  const { operation, operationName } = operationOf(params);
-  if (operation?.operation !== 'subscription') return http({ ...params, operationName }, options);
-  const results = socketFor(header(options?.headers, 'authorization')).iterate({
-    query: params.query,
-    variables: params.variables ?? undefined,
-    operationName,
-  });
-  // The wire carries formatted errors (plain JSON), as HTTP answers do; GraphiQL shows them as JSON.
-  return explainClose(results) as unknown as ReturnType<Fetcher>;
-};
+/**
+ * The fetcher for one key: GraphiQL introspects again whenever its fetcher changes, so a new key
+ * is a new fetcher and the schema (the docs) reloads with it.
+ */
+export function fetcherFor(key: string): Fetcher {
+  return (params, options) => {
+    const { rest, tabAuthorization } = splitAuthorization(options?.headers);
+    const authorization = key ? `Bearer ${key}` : tabAuthorization;
+    const headers = authorization ? { ...rest, authorization } : rest;
+    const { operation, operationName } = operationOf(params);
+    if (operation?.operation !== 'subscription') return http({ ...params, operationName }, { ...options, headers });
+    const results = socketFor(authorization).iterate({
+      query: params.query,
+      variables: params.variables ?? undefined,
+      operationName,
+    });
+    // The wire carries formatted errors (plain JSON), as HTTP answers do; GraphiQL shows them as JSON.
+    return explainClose(results) as unknown as ReturnType<Fetcher>;
+  };
+}
 
 /** A socket closed by the server (4403: the key was refused) shows as an error, not as `{"isTrusted": true}`. */
 async function* explainClose<T>(results: AsyncIterableIterator<T>): AsyncGenerator<T | { errors: { message: string }[] }> {
@@ -62,6 +78,6 @@ async function* explainClose<T>(results: AsyncIterableIterator<T>): AsyncGenerat
   } catch (error) {
     if (!(error instanceof CloseEvent)) throw error;
     const why = error.code === 4403 ? 'the credential was refused' : error.reason || 'closed by the server';
-    yield { errors: [{ message: `WebSocket closed (${error.code}): ${why}. Check the Authorization header of this tab.` }] };
+    yield { errors: [{ message: `WebSocket closed (${error.code}): ${why}. Check the API key above.` }] };
   }
 }
