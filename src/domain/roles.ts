@@ -49,12 +49,12 @@ export async function createRole(ctx: DomainContext, input: { name: unknown; des
   );
 }
 
+/** The role, its row locked until the transaction ends: concurrent changes of one role apply one after the other. */
 async function lockedRole(tx: Tx, ctx: DomainContext, roleId: number): Promise<Role> {
-  const [role] = await tx.$queryRaw<Role[]>`
-    SELECT id, tenant_id AS "tenantId", name, description, created_at AS "createdAt" FROM roles
-    WHERE tenant_id = ${ctx.tenantId}::int AND id = ${roleId}::int FOR UPDATE`;
-  if (!role) throw new NotFoundError('Role', roleId, 'id');
-  return role;
+  const locked = await tx.$queryRaw<{ id: number }[]>`
+    SELECT id FROM roles WHERE tenant_id = ${ctx.tenantId}::int AND id = ${roleId}::int FOR UPDATE`;
+  if (locked.length === 0) throw new NotFoundError('Role', roleId, 'id');
+  return tx.role.findUniqueOrThrow({ where: { id: roleId } });
 }
 
 /** Renames or re-describes a role: absent fields stay, a null description clears it; a name another role has is a CONFLICT. */
