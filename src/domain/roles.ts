@@ -2,7 +2,7 @@
 // from the tree: a group has the roles of itself and every ancestor; a user has
 // their direct roles plus the effective roles of every group they are a member of.
 import { type Group, Prisma, type Role, type User } from '../generated/prisma/client';
-import { type AuditEntry, recordEvents } from './audit';
+import { type AuditEntry, changed, recordEvents } from './audit';
 import type { DomainContext, Tx } from './context';
 import { NotFoundError } from './errors';
 import { findGroupForWrite } from './groups';
@@ -47,6 +47,74 @@ export async function createRole(ctx: DomainContext, input: { name: unknown; des
     `a role named "${name}" already exists in this workspace`,
     'name',
   );
+}
+
+/** The role, its row locked until the transaction ends: concurrent changes of one role apply one after the other. */
+async function lockedRole(tx: Tx, ctx: DomainContext, roleId: number): Promise<Role> {
+  const locked = await tx.$queryRaw<{ id: number }[]>`
+    SELECT id FROM roles WHERE tenant_id = ${ctx.tenantId}::int AND id = ${roleId}::int FOR UPDATE`;
+  if (locked.length === 0) throw new NotFoundError('Role', roleId, 'id');
+  return tx.role.findUniqueOrThrow({ where: { id: roleId } });
+}
+
+/** Renames or re-describes a role: absent fields stay, a null description clears it; a name another role has is a CONFLICT. */
+export async function updateRole(ctx: DomainContext, roleId: number, input: { name?: unknown; description?: unknown }): Promise<Role> {
+  const name = input.name === undefined ? undefined : requiredName(input.name, 'name', 255);
+  const description = input.description === undefined ? undefined : (optionalText(input.description, 'description', 4000) ?? null);
+  return conflictOnDuplicate(
+    writeTransaction(ctx.db, ctx.tenantId, async (tx) => {
+      const before = await lockedRole(tx, ctx, roleId);
+      const changes = changed({
+        name: { before: before.name, after: name ?? before.name },
+        description: { before: before.description, after: description === undefined ? before.description : description },
+      });
+      if (Object.keys(changes).length === 0) return before;
+      const role = await tx.role.update({ where: { id: roleId }, data: { name, description } });
+      await recordEvents(tx, ctx, [{ action: 'ROLE_UPDATED', target: { type: 'Role', id: roleId }, changes }]);
+      return role;
+    }),
+    `a role named "${name}" already exists in this workspace`,
+    'name',
+  );
+}
+
+/**
+ * Deletes a role and, in the same transaction, every assignment of it (to groups and to users):
+ * nobody's effective roles include it afterwards. Each assignment removed records its own
+ * GROUP_ROLE_UNASSIGNED or USER_ROLE_UNASSIGNED event, as if unassigned on its own, so readers of a
+ * subtree's trail and feed see the role go.
+ */
+export async function deleteRole(ctx: DomainContext, roleId: number): Promise<number> {
+  return writeTransaction(ctx.db, ctx.tenantId, async (tx) => {
+    const role = await lockedRole(tx, ctx, roleId);
+    const groups = await tx.$queryRaw<{ id: number; path: number[] }[]>`
+      DELETE FROM group_roles gr USING groups g
+      WHERE gr.tenant_id = ${ctx.tenantId}::int AND gr.role_id = ${roleId}::int AND g.id = gr.group_id
+      RETURNING g.id, g.path`;
+    const users = await tx.$queryRaw<{ id: number }[]>`
+      DELETE FROM user_roles WHERE tenant_id = ${ctx.tenantId}::int AND role_id = ${roleId}::int RETURNING user_id AS id`;
+    await tx.role.delete({ where: { id: roleId } });
+    const unassigned = { roleId: { before: roleId, after: null } };
+    await recordEvents(tx, ctx, [
+      {
+        action: 'ROLE_DELETED',
+        target: { type: 'Role', id: roleId },
+        changes: { name: { before: role.name, after: null }, description: { before: role.description, after: null } },
+      },
+      ...groups
+        .sort((a, b) => a.id - b.id)
+        .map((group) => ({
+          action: 'GROUP_ROLE_UNASSIGNED' as const,
+          target: { type: 'Group' as const, id: group.id },
+          group: { id: group.id, paths: [group.path] },
+          changes: unassigned,
+        })),
+      ...users
+        .sort((a, b) => a.id - b.id)
+        .map((user) => ({ action: 'USER_ROLE_UNASSIGNED' as const, target: { type: 'User' as const, id: user.id }, changes: unassigned })),
+    ]);
+    return roleId;
+  });
 }
 
 async function requireRole(tx: Tx, ctx: DomainContext, roleId: number): Promise<void> {

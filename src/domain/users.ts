@@ -199,13 +199,54 @@ export async function changeUser(
   );
 }
 
+/** What GraphQL's updateUser may change; absent fields stay as they are, null clears (userName and active cannot be null). */
+export interface UserEdit {
+  name?: unknown;
+  email?: unknown;
+  userName?: unknown;
+  externalId?: unknown;
+  active?: unknown;
+}
+
+/**
+ * The emails with the main address (the one `User.email` shows) replaced by `email`, or removed
+ * when null; a user without one gets it as their primary work address.
+ */
+function withMainEmail(emails: readonly UserEmail[], email: string | null): UserEmail[] {
+  const main = mainEmail(emails);
+  const others = emails.filter((entry) => entry.value !== main && entry.value !== email);
+  if (email === null) return others;
+  const kept = emails.find((entry) => entry.value === main);
+  return [kept ? { ...kept, value: email } : { value: email, type: 'work', primary: true }, ...others];
+}
+
+/**
+ * Edits a user's attributes through changeUser, the write SCIM's PUT and PATCH make: the same
+ * checks, uniqueness CONFLICTs, version and USER_UPDATED event; `active: false` deactivates
+ * exactly as SCIM does. `email` is the main address; `userName` does not follow it.
+ */
+export function editUser(ctx: DomainContext, id: number, edit: UserEdit): Promise<User> {
+  const name = edit.name === undefined ? undefined : (optionalName(edit.name, 'name', MAX_TEXT) ?? null);
+  const email = edit.email === undefined || edit.email === null ? edit.email : normaliseEmail(edit.email);
+  const externalId = edit.externalId === undefined ? undefined : (optionalText(edit.externalId, 'externalId', MAX_TEXT) ?? null);
+  return changeUser(ctx, id, (user) => {
+    const profile: ProfileInput = profileOf(user);
+    if (name !== undefined) profile.name = name;
+    if (email !== undefined) profile.emails = withMainEmail(profileOf(user).emails, email);
+    if (externalId !== undefined) profile.externalId = externalId;
+    if (edit.userName !== undefined) profile.userName = edit.userName;
+    if (edit.active !== undefined) profile.active = edit.active;
+    return profile;
+  });
+}
+
 /**
  * Deletes the user with their memberships and role assignments. Each group they leave records a
  * MEMBER_REMOVED event and a new version, as if the membership had been removed on its own, so
  * readers of a subtree's trail and feed see the member go.
  */
-export async function deleteUser(ctx: DomainContext, id: number, expectedVersion: number | null = null): Promise<void> {
-  await writeTransaction(ctx.db, ctx.tenantId, async (tx) => {
+export async function deleteUser(ctx: DomainContext, id: number, expectedVersion: number | null = null): Promise<number> {
+  return writeTransaction(ctx.db, ctx.tenantId, async (tx) => {
     const user = await lockedUser(tx, ctx, id, expectedVersion);
     const left = await tx.$queryRaw<{ id: number; path: number[] }[]>`
       UPDATE groups g SET version = g.version + 1, updated_at = now()
@@ -228,5 +269,6 @@ export async function deleteUser(ctx: DomainContext, id: number, expectedVersion
           changes: { userId: { before: id, after: null } },
         })),
     ]);
+    return id;
   });
 }

@@ -71,6 +71,13 @@ export type AuditAction =
   /** changes: userId. */
   | 'MEMBER_REMOVED'
   | 'ROLE_CREATED'
+  /**
+   * changes: name and description before. Its assignments go with it, each recorded as its own
+   * GROUP_ROLE_UNASSIGNED or USER_ROLE_UNASSIGNED.
+   */
+  | 'ROLE_DELETED'
+  /** changes: name and description, those that changed. */
+  | 'ROLE_UPDATED'
   | 'USER_CREATED'
   /** changes: userName and email before. Memberships and role assignments go with the user. */
   | 'USER_DELETED'
@@ -204,6 +211,8 @@ export type Group = {
   description?: Maybe<Scalars['String']['output']>;
   /** Roles assigned to this group or any ancestor. */
   effectiveRoles?: Maybe<Array<Role>>;
+  /** The identity provider's id for the group (SCIM `externalId`); null for a group made here. */
+  externalId?: Maybe<Scalars['String']['output']>;
   id: Scalars['ID']['output'];
   /** The same number as `members(inherited:) { totalCount }`. */
   memberCount: Scalars['Int']['output'];
@@ -304,6 +313,16 @@ export type Mutation = {
   createUser: User;
   /** Deletes the group, its memberships and role assignments; its children become roots. Returns the id. */
   deleteGroup: Scalars['ID']['output'];
+  /**
+   * Deletes the role and every assignment of it, to groups and users, in one transaction: no effective
+   * roles include it afterwards, wherever it was assigned (`roles:write` is workspace-wide). Returns the id.
+   */
+  deleteRole: Scalars['ID']['output'];
+  /**
+   * Deletes the user with their memberships and role assignments, as SCIM's DELETE: `USER_DELETED`, and a
+   * `MEMBER_REMOVED` for each group they leave. Returns the id.
+   */
+  deleteUser: Scalars['ID']['output'];
   /** Idempotent. */
   removeGroupMember: Group;
   /** Needs at least the revoked key's scopes (the rule of createApiKey): `FORBIDDEN` names the missing ones. */
@@ -315,6 +334,10 @@ export type Mutation = {
   unassignUserRole: User;
   /** Renames, re-describes or moves a group (`parentId`). */
   updateGroup: Group;
+  /** Renames or re-describes a role (`ROLE_UPDATED`); a name another role has is `CONFLICT`. */
+  updateRole: Role;
+  /** Changes or deactivates a user (`USER_UPDATED`, the fields that changed); nothing changed records nothing. */
+  updateUser: User;
 };
 
 
@@ -361,6 +384,16 @@ export type MutationDeleteGroupArgs = {
 };
 
 
+export type MutationDeleteRoleArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteUserArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationRemoveGroupMemberArgs = {
   groupId: Scalars['ID']['input'];
   userId: Scalars['ID']['input'];
@@ -393,6 +426,18 @@ export type MutationUnassignUserRoleArgs = {
 export type MutationUpdateGroupArgs = {
   id: Scalars['ID']['input'];
   input: UpdateGroupInput;
+};
+
+
+export type MutationUpdateRoleArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateRoleInput;
+};
+
+
+export type MutationUpdateUserArgs = {
+  id: Scalars['ID']['input'];
+  input: UpdateUserInput;
 };
 
 /** Relay's page information. `endCursor` is null on an empty page: keep the cursor you asked with. */
@@ -557,6 +602,28 @@ export type UpdateGroupInput = {
   name?: InputMaybe<Scalars['String']['input']>;
   /** Absent: unchanged. null: make the group a root. An id: move under that group. */
   parentId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** Absent fields stay as they are; null clears `description` (`name` cannot be null). */
+export type UpdateRoleInput = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+};
+
+/**
+ * Absent fields stay as they are; null clears `name`, `email` and `externalId` (`userName` and
+ * `active` cannot be null). The same write as SCIM's PUT and PATCH of the user.
+ */
+export type UpdateUserInput = {
+  /** false deactivates the user exactly as SCIM's `active: false`: kept, but no effective roles and nobody's member; true reactivates. */
+  active?: InputMaybe<Scalars['Boolean']['input']>;
+  /** The address `User.email` shows (the main one of the user's SCIM `emails`); null removes it. `userName` does not follow it. */
+  email?: InputMaybe<Scalars['EmailAddress']['input']>;
+  externalId?: InputMaybe<Scalars['String']['input']>;
+  /** The display name (SCIM `displayName`). */
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** Unique ignoring case, as is `email`: one another user holds is `CONFLICT`. */
+  userName?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** Id and name come with `groups:read` (group members); the rest needs its own scope. */
@@ -724,6 +791,8 @@ export type ResolversTypes = {
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Tenant: ResolverTypeWrapper<TenantRow>;
   UpdateGroupInput: UpdateGroupInput;
+  UpdateRoleInput: UpdateRoleInput;
+  UpdateUserInput: UpdateUserInput;
   User: ResolverTypeWrapper<UserRow>;
   UserConnection: ResolverTypeWrapper<UserConnectionModel>;
   UserEdge: ResolverTypeWrapper<UserEdgeModel>;
@@ -769,6 +838,8 @@ export type ResolversParentTypes = {
   Subscription: Record<PropertyKey, never>;
   Tenant: TenantRow;
   UpdateGroupInput: UpdateGroupInput;
+  UpdateRoleInput: UpdateRoleInput;
+  UpdateUserInput: UpdateUserInput;
   User: UserRow;
   UserConnection: UserConnectionModel;
   UserEdge: UserEdgeModel;
@@ -883,6 +954,7 @@ export type GroupResolvers<ContextType = GraphQLContext, ParentType extends Reso
   descendants?: Resolver<ResolversTypes['GroupConnection'], ParentType, ContextType, Partial<GroupDescendantsArgs>>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   effectiveRoles?: Resolver<Maybe<Array<ResolversTypes['Role']>>, ParentType, ContextType>;
+  externalId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   memberCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType, RequireFields<GroupMemberCountArgs, 'inherited'>>;
   members?: Resolver<ResolversTypes['UserConnection'], ParentType, ContextType, RequireFields<GroupMembersArgs, 'inherited'>>;
@@ -926,12 +998,16 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   createRole?: Resolver<ResolversTypes['Role'], ParentType, ContextType, RequireFields<MutationCreateRoleArgs, 'input'>>;
   createUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationCreateUserArgs, 'input'>>;
   deleteGroup?: Resolver<ResolversTypes['ID'], ParentType, ContextType, RequireFields<MutationDeleteGroupArgs, 'id'>>;
+  deleteRole?: Resolver<ResolversTypes['ID'], ParentType, ContextType, RequireFields<MutationDeleteRoleArgs, 'id'>>;
+  deleteUser?: Resolver<ResolversTypes['ID'], ParentType, ContextType, RequireFields<MutationDeleteUserArgs, 'id'>>;
   removeGroupMember?: Resolver<ResolversTypes['Group'], ParentType, ContextType, RequireFields<MutationRemoveGroupMemberArgs, 'groupId' | 'userId'>>;
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   setGroupMembers?: Resolver<ResolversTypes['SetGroupMembersResult'], ParentType, ContextType, RequireFields<MutationSetGroupMembersArgs, 'groupId' | 'userIds'>>;
   unassignGroupRole?: Resolver<ResolversTypes['Group'], ParentType, ContextType, RequireFields<MutationUnassignGroupRoleArgs, 'groupId' | 'roleId'>>;
   unassignUserRole?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationUnassignUserRoleArgs, 'roleId' | 'userId'>>;
   updateGroup?: Resolver<ResolversTypes['Group'], ParentType, ContextType, RequireFields<MutationUpdateGroupArgs, 'id' | 'input'>>;
+  updateRole?: Resolver<ResolversTypes['Role'], ParentType, ContextType, RequireFields<MutationUpdateRoleArgs, 'id' | 'input'>>;
+  updateUser?: Resolver<ResolversTypes['User'], ParentType, ContextType, RequireFields<MutationUpdateUserArgs, 'id' | 'input'>>;
 };
 
 export type PageInfoResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {

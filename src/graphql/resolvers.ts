@@ -189,7 +189,11 @@ export const resolvers: Resolvers = {
     setGroupMembers: (_, args, { domain }) =>
       members.setGroupMembers(domain, parseId(args.groupId, 'groupId'), parseIds(args.userIds, 'userIds')),
     createUser: (_, { input }, { domain }) => users.createUser(domain, input),
+    updateUser: (_, { id, input }, { domain }) => users.editUser(domain, parseId(id, 'id'), input),
+    deleteUser: async (_, { id }, { domain }) => String(await users.deleteUser(domain, parseId(id, 'id'))),
     createRole: (_, { input }, { domain }) => roles.createRole(domain, input),
+    updateRole: (_, { id, input }, { domain }) => roles.updateRole(domain, parseId(id, 'id'), input),
+    deleteRole: async (_, { id }, { domain }) => String(await roles.deleteRole(domain, parseId(id, 'id'))),
     assignGroupRole: (_, args, { domain }) =>
       roles.setGroupRole(domain, parseId(args.groupId, 'groupId'), parseId(args.roleId, 'roleId'), true),
     unassignGroupRole: (_, args, { domain }) =>

@@ -15,9 +15,9 @@ export const SCOPE_CATALOG = {
     restrictable: true,
   },
   'users:read': { grants: 'user records, including email', implies: [], restrictable: false },
-  'users:write': { grants: 'create and update users', implies: ['users:read'], restrictable: false },
+  'users:write': { grants: 'create, update, deactivate and delete users', implies: ['users:read'], restrictable: false },
   'roles:read': { grants: 'roles, role assignments, effective roles', implies: [], restrictable: false },
-  'roles:write': { grants: 'create roles, assign and unassign them', implies: ['roles:read'], restrictable: false },
+  'roles:write': { grants: 'create, update and delete roles, assign and unassign them', implies: ['roles:read'], restrictable: false },
   'apikeys:read': { grants: 'list API keys (never secrets)', implies: [], restrictable: false },
   'apikeys:write': { grants: 'create and revoke API keys', implies: ['apikeys:read'], restrictable: false },
   'audit:read': {

@@ -376,11 +376,44 @@ const TABLE: Record<string, Row> = {
     works: (data) => expect(data.createUser.email).toBe('dave@example.com'),
     otherTenant: (data, w) => expectInTenant(w.other, 'user', data.createUser.id),
   },
+  'Mutation.updateUser': {
+    requires: 'users:write',
+    op: (ids) => ({
+      query: 'mutation($id: ID!) { updateUser(id: $id, input: { name: "Carol B", active: false }) { id name active } }',
+      variables: { id: ids.carol },
+    }),
+    works: (data, w) => expect(data.updateUser).toEqual({ id: w.ids.carol, name: 'Carol B', active: false }),
+    otherTenant: 'NOT_FOUND',
+  },
+  'Mutation.deleteUser': {
+    requires: 'users:write',
+    op: (ids) => ({ query: 'mutation($id: ID!) { deleteUser(id: $id) }', variables: { id: ids.alice } }),
+    works: async (data, w) => {
+      expect(data.deleteUser).toBe(w.ids.alice);
+      expect(await memberIds(w, w.ids.A1)).toEqual([]);
+    },
+    otherTenant: 'NOT_FOUND',
+  },
   'Mutation.createRole': {
     requires: 'roles:write',
     op: () => ({ query: 'mutation { createRole(input: { name: "auditor" }) { id name } }' }),
     works: (data) => expect(data.createRole.name).toBe('auditor'),
     otherTenant: (data, w) => expectInTenant(w.other, 'role', data.createRole.id),
+  },
+  'Mutation.updateRole': {
+    requires: 'roles:write',
+    op: (ids) => ({ query: 'mutation($id: ID!) { updateRole(id: $id, input: { name: "watcher" }) { id name } }', variables: { id: ids.viewer } }),
+    works: (data, w) => expect(data.updateRole).toEqual({ id: w.ids.viewer, name: 'watcher' }),
+    otherTenant: 'NOT_FOUND',
+  },
+  'Mutation.deleteRole': {
+    requires: 'roles:write',
+    op: (ids) => ({ query: 'mutation($id: ID!) { deleteRole(id: $id) }', variables: { id: ids.editor } }),
+    works: async (data, w) => {
+      expect(data.deleteRole).toBe(w.ids.editor);
+      expect([await groupRoleIds(w, w.ids.A1), await userRoleIds(w, w.ids.alice)]).toEqual([[], []]);
+    },
+    otherTenant: 'NOT_FOUND',
   },
   'Mutation.assignGroupRole': {
     requires: 'roles:write',
