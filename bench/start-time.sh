@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Seconds from `npm start` to the first GET /healthz 200, three ways, in a fresh clone of this
 # checkout (node_modules linked from here, so `npm ci` is not part of the time): the first start
-# (no dist/), a restart with nothing changed, and a restart after touching one src file.
+# (no dist/), a restart with nothing changed, a restart after touching one src file (its content
+# unchanged), and one after editing it.
 # Usage: bash bench/start-time.sh [git ref, default HEAD]
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,3 +41,5 @@ time_start "first start (fresh clone)"
 time_start "restart, nothing changed"
 touch "$WORK/app/src/config.ts"
 time_start "restart, one src file touched"
+echo "// edited" >>"$WORK/app/src/config.ts"
+time_start "restart, one src file edited"
