@@ -141,7 +141,7 @@ describe('the README', () => {
 
     it('fails when a command in a block exits non-zero, naming the block', async () => {
       await expect(run('text\n\n<!-- runnable -->\n```sh\necho one\n```\n\n<!-- runnable -->\n```sh\ntrue\nfalse\necho after\n```\n')).rejects.toThrow(
-        'the README block at line 8 failed (exit 1)',
+        'the README block at line 9 failed (exit 1)',
       );
     });
 
