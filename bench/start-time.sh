@@ -17,7 +17,7 @@ trap cleanup EXIT
 
 git clone -q "$ROOT" "$WORK/app"
 git -C "$WORK/app" checkout -q "$(git -C "$ROOT" rev-parse "$REF")"
-ln -s "$ROOT/node_modules" "$WORK/app/node_modules"
+[ -e "$WORK/app/node_modules" ] || ln -s "$ROOT/node_modules" "$WORK/app/node_modules"
 PORT=$(node -e 'const s = require("node:net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
 
 # One `npm start` until /healthz answers 200; prints the seconds and stops the server.
