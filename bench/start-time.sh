@@ -23,14 +23,15 @@ PORT=$(node -e 'const s = require("node:net").createServer().listen(0, "127.0.0.
 # One start (`npm start`, or the command given) until /healthz answers 200; prints the seconds and
 # stops the server.
 time_start() {
-  local label=$1 started
+  local label=$1 log started
+  log="$WORK/$(echo "$label" | tr -c 'a-z0-9\n' '-').log"
   shift
   [ $# -gt 0 ] || set -- npm start
   started=$(date +%s.%N)
-  (cd "$WORK/app" && HOST=127.0.0.1 PORT=$PORT DATA_DIR=$WORK/data LOG_LEVEL=warn exec setsid "$@") >"$WORK/$label.log" 2>&1 &
+  (cd "$WORK/app" && HOST=127.0.0.1 PORT=$PORT DATA_DIR=$WORK/data LOG_LEVEL=warn exec setsid "$@") >"$log" 2>&1 &
   PID=$!
   until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$PORT/healthz" || true)" = 200 ]; do
-    kill -0 "$PID" 2>/dev/null || { cat "$WORK/$label.log" >&2; echo "npm start exited ($label)" >&2; exit 1; }
+    kill -0 "$PID" 2>/dev/null || { cat "$log" >&2; echo "npm start exited ($label)" >&2; exit 1; }
     sleep 0.2
   done
   printf '%-28s %6.1f s   (load average %s)\n' "$label" "$(echo "$(date +%s.%N) - $started" | bc)" "$(cut -d' ' -f1-3 /proc/loadavg)"
