@@ -52,7 +52,7 @@ export const MAX_GROUP_DEPTH = 8;
 
 /**
  * The backends the suites run on: both when PostgreSQL is reachable, else PGlite alone.
- * KAUTH_TEST_BACKENDS=postgres keeps only PostgreSQL (the Node 24 pass of CI: scripts/test-node24.sh).
+ * KAUTH_TEST_BACKENDS=postgres keeps only PostgreSQL (the Node 24 pass of CI: scripts/test-node.sh).
  */
 export function backends(): Backend[] {
   const reachable: Backend[] = postgresUrl() ? ['pglite', 'postgres'] : ['pglite'];
