@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PROCESS_TEST_MS, ROOT } from './support/kauth';
 import { databaseUrl, withAdmin } from './support/postgres';
+import { describeOnPostgres } from './support/services';
 import { GENEROUS_SERVER_ENV, type ServerProcess, startServer, stopServer } from './support/servers';
 import { untilSeen, waitFor } from './support/wait';
 
@@ -159,7 +160,6 @@ describe('the README', () => {
   describe('run against a started server', () => {
     const blocks = runnableBlocks(readme);
     const work = mkdtempSync(path.join(tmpdir(), 'kauth-readme-'));
-    const database = `kauth_readme_${process.pid}`;
     let server: ServerProcess;
 
     beforeAll(async () => {
@@ -184,22 +184,6 @@ describe('the README', () => {
     );
 
     it(
-      'runs the production first-workspace block against a fresh PostgreSQL database',
-      async () => {
-        await withAdmin((c) => c.query(`CREATE DATABASE ${database}`));
-        try {
-          for (const block of blocks.filter((b) => b.kind === 'postgres')) {
-            const code = block.code.replace(/DATABASE_URL=postgres:\/\/\S+/, `DATABASE_URL=${databaseUrl(database)}`);
-            await runShellBlocks([{ ...block, code }], work, { KAUTH_ROOT: ROOT }, README_ADDRESS);
-          }
-        } finally {
-          await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
-        }
-      },
-      PROCESS_TEST_MS,
-    );
-
-    it(
       'runs the Node subscription program, which prints a change made while it listens',
       async () => {
         const key = readFileSync(path.join(work, 'data/demo-admin-key'), 'utf8').trim();
@@ -208,4 +192,27 @@ describe('the README', () => {
       PROCESS_TEST_MS,
     );
   });
+});
+
+describeOnPostgres("the README's production first-workspace block", () => {
+  const database = `kauth_readme_${process.pid}`;
+  const work = mkdtempSync(path.join(tmpdir(), 'kauth-readme-production-'));
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it(
+    'runs against a fresh PostgreSQL database, its DATABASE_URL replaced',
+    async () => {
+      await withAdmin((c) => c.query(`CREATE DATABASE ${database}`));
+      try {
+        for (const block of runnableBlocks(readme).filter((b) => b.kind === 'postgres')) {
+          const code = block.code.replace(/DATABASE_URL=postgres:\/\/\S+/, `DATABASE_URL=${databaseUrl(database)}`);
+          expect(code).not.toBe(block.code);
+          await runShellBlocks([{ ...block, code }], work, { KAUTH_ROOT: ROOT }, README_ADDRESS);
+        }
+      } finally {
+        await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`));
+      }
+    },
+    PROCESS_TEST_MS,
+  );
 });
