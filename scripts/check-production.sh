@@ -55,11 +55,13 @@ step "installing production dependencies (npm ci --omit=dev --omit=optional)"
   { tail -n 30 "$WORK/npm.log" >&2; fail "npm ci --omit=dev --omit=optional failed (or took over 600 s)"; }
 # Without --omit=optional npm keeps a dev dependency that another package names as an optional peer
 # (@prisma/client names prisma and typescript), and a few @types/* stay even with it. Remove every
-# devDependency so that nothing below can lean on one.
+# devDependency that only development needs (the lock file marks it "dev" or "devOptional"), so that nothing below
+# can lean on one; a devDependency a runtime package needs too (semver, under fastify) stays.
 kept=$(cd "$APP" && node -e '
   const fs = require("node:fs");
+  const packages = require("./package-lock.json").packages;
   for (const name of Object.keys(require("./package.json").devDependencies || {}))
-    if (fs.existsSync(`node_modules/${name}`)) { fs.rmSync(`node_modules/${name}`, { recursive: true, force: true }); console.log(name); }')
+    if ((packages[`node_modules/${name}`]?.dev || packages[`node_modules/${name}`]?.devOptional) && fs.existsSync(`node_modules/${name}`)) { fs.rmSync(`node_modules/${name}`, { recursive: true, force: true }); console.log(name); }')
 [ -z "$kept" ] || echo "note: npm ci --omit=dev --omit=optional still installed these devDependencies (removed for the check):" $kept
 echo "node_modules: $(du -sh "$APP/node_modules" | cut -f1)"
 
