@@ -107,6 +107,13 @@ export async function recordEvents(tx: Tx, source: AuditSource, entries: readonl
 }
 
 /** Only the fields whose value changed. */
+/** One event per group a change touched (a user leaving its groups, a role's assignments removed), in id order. */
+export function eventsOnGroups(action: AuditAction, groups: readonly { id: number; path: readonly number[] }[], changes: Changes): AuditEntry[] {
+  return [...groups]
+    .sort((a, b) => a.id - b.id)
+    .map((group) => ({ action, target: { type: 'Group', id: group.id }, group: { id: group.id, paths: [group.path] }, changes }));
+}
+
 export function changed(fields: Record<string, { before: unknown; after: unknown }>): Changes {
   return Object.fromEntries(Object.entries(fields).filter(([, { before, after }]) => JSON.stringify(before) !== JSON.stringify(after)));
 }

@@ -2,7 +2,7 @@
 // from the tree: a group has the roles of itself and every ancestor; a user has
 // their direct roles plus the effective roles of every group they are a member of.
 import { type Group, Prisma, type Role, type User } from '../generated/prisma/client';
-import { type AuditEntry, changed, recordEvents } from './audit';
+import { type AuditEntry, changed, eventsOnGroups, recordEvents } from './audit';
 import type { DomainContext, Tx } from './context';
 import { NotFoundError } from './errors';
 import { findGroupForWrite } from './groups';
@@ -101,14 +101,7 @@ export async function deleteRole(ctx: DomainContext, roleId: number): Promise<nu
         target: { type: 'Role', id: roleId },
         changes: { name: { before: role.name, after: null }, description: { before: role.description, after: null } },
       },
-      ...groups
-        .sort((a, b) => a.id - b.id)
-        .map((group) => ({
-          action: 'GROUP_ROLE_UNASSIGNED' as const,
-          target: { type: 'Group' as const, id: group.id },
-          group: { id: group.id, paths: [group.path] },
-          changes: unassigned,
-        })),
+      ...eventsOnGroups('GROUP_ROLE_UNASSIGNED', groups, unassigned),
       ...users
         .sort((a, b) => a.id - b.id)
         .map((user) => ({ action: 'USER_ROLE_UNASSIGNED' as const, target: { type: 'User' as const, id: user.id }, changes: unassigned })),

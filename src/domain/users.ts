@@ -1,7 +1,7 @@
 // Users: created by hand (GraphQL createUser) or provisioned by an identity provider (SCIM), with
 // the attributes IdPs push. A deactivated user (`active: false`) is kept but grants nothing.
 import type { Prisma, User } from '../generated/prisma/client';
-import { changed, recordEvents } from './audit';
+import { changed, eventsOnGroups, recordEvents } from './audit';
 import type { DomainContext, Tx } from './context';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { conflictOnDuplicate } from './unique';
@@ -260,14 +260,7 @@ export async function deleteUser(ctx: DomainContext, id: number, expectedVersion
         target: { type: 'User', id },
         changes: { userName: { before: user.userName, after: null }, email: { before: user.email, after: null } },
       },
-      ...left
-        .sort((a, b) => a.id - b.id)
-        .map((group) => ({
-          action: 'MEMBER_REMOVED' as const,
-          target: { type: 'Group' as const, id: group.id },
-          group: { id: group.id, paths: [group.path] },
-          changes: { userId: { before: id, after: null } },
-        })),
+      ...eventsOnGroups('MEMBER_REMOVED', left, { userId: { before: id, after: null } }),
     ]);
     return id;
   });
