@@ -88,6 +88,8 @@ export interface Config {
   playground: boolean;
   /** Keep recently found live API keys in memory (KAUTH_CREDENTIAL_CACHE; on by default). */
   credentialCache: boolean;
+  /** Browser origins allowed to call the service from their pages (CORS_ORIGINS; none in production by default). */
+  corsOrigins: string[];
 }
 
 /**
@@ -247,6 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auditRetentionDays: auditRetentionDays(env),
     playground: flagFrom(env, 'KAUTH_PLAYGROUND', env.NODE_ENV !== 'production'),
     credentialCache: credentialCacheEnabled(env),
+    corsOrigins: corsOrigins(env),
   };
 }
 
@@ -258,4 +261,26 @@ export function auditRetentionDays(env: NodeJS.ProcessEnv = process.env): number
 /** KAUTH_CREDENTIAL_CACHE: `0` looks every request's API key up in the database (src/auth/credential-cache.ts). */
 export function credentialCacheEnabled(env: NodeJS.ProcessEnv = process.env): boolean {
   return flagFrom(env, 'KAUTH_CREDENTIAL_CACHE', true);
+}
+
+/** Where a frontend's dev server (Vite) and its preview serve pages by default. */
+export const DEVELOPMENT_ORIGINS = ['http://localhost:5173', 'http://127.0.0.1:5173', 'http://localhost:4173', 'http://127.0.0.1:4173'];
+
+/**
+ * CORS_ORIGINS: the exact origins (`scheme://host[:port]`, comma-separated) whose pages may call
+ * the service; `none` for none. Default: the local dev servers' origins, none in production.
+ */
+export function corsOrigins(env: NodeJS.ProcessEnv = process.env): string[] {
+  const raw = env.CORS_ORIGINS?.trim();
+  if (raw === undefined || raw === '') return env.NODE_ENV === 'production' ? [] : [...DEVELOPMENT_ORIGINS];
+  if (raw === 'none') return [];
+  return [...new Set(raw.split(',').map((entry) => originFrom(entry.trim())))];
+}
+
+function originFrom(entry: string): string {
+  const parsed = URL.canParse(entry) ? new URL(entry) : null;
+  if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== entry) {
+    throw new ConfigError(`CORS_ORIGINS: "${entry}" is not an origin; write each as scheme://host[:port] with no path or trailing slash (e.g. https://app.example.com), or set none`);
+  }
+  return entry;
 }

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     listen: db.listen,
     auditRetentionDays: config.auditRetentionDays,
     playground: config.playground,
+    corsOrigins: config.corsOrigins,
   });
   // A backstop: a rejection nobody handled is a bug to log, not a reason for one request to end the process.
   process.on('unhandledRejection', (reason) => app.log.error({ err: reason }, 'unhandled promise rejection'));

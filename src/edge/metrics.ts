@@ -17,7 +17,8 @@ export type RefusalReason =
   | 'response_size'
   | 'input'
   | 'objects'
-  | 'subscriptions';
+  | 'subscriptions'
+  | 'origin';
 
 export class Metrics {
   readonly registry = new Registry();

@@ -6,6 +6,7 @@ import type { FastifyError } from 'fastify';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { CodedError } from '../coded-error';
 import { workScope } from '../db';
+import { ServiceError } from '../edge/errors';
 import { type KnownError, type RenderFailure, httpAnswer, isKnown, knownError } from '../edge/failures';
 
 export interface ErrorLogger {
@@ -27,11 +28,23 @@ const KNOWN_APOLLO_CODES = new Set([
   'TOO_MANY_DIRECTIVES',
   'OPERATION_NAME_REQUIRED',
   'OPERATION_NOT_FOUND',
+  'INTROSPECTION_DISABLED',
   'RATE_LIMITED',
 ]);
 
 // graphql 16 spells it "more that".
 const TOO_MANY_TOKENS = /Document contains more tha[nt] (\d+) tokens/;
+
+export const INTROSPECTION_DISABLED_MESSAGE = 'introspection is turned off on this server; set GRAPHQL_INTROSPECTION=1 to turn it on';
+
+/** GET /schema.graphql while introspection is off: the schema is not there to be read. */
+export class IntrospectionDisabledError extends ServiceError {
+  readonly code = 'INTROSPECTION_DISABLED' as const;
+  readonly status = 404;
+  constructor() {
+    super(INTROSPECTION_DISABLED_MESSAGE);
+  }
+}
 
 /** One error entry of a GraphQL response. */
 export const errorEntry = (error: CodedError): GraphQLFormattedError => ({ message: error.message, extensions: { code: error.code, ...error.details } });

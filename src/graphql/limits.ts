@@ -29,7 +29,7 @@ import type { Metrics, RefusalReason } from '../edge/metrics';
 import { type RateLimits, pointsForCost } from '../edge/traffic';
 import type { GraphQLContext } from './context';
 import type { CostModel } from './cost';
-import { errorEntry, refusal } from './errors';
+import { INTROSPECTION_DISABLED_MESSAGE, errorEntry, refusal } from './errors';
 import { onlyOperation, selectOperation } from './operations';
 
 /** The onReject of a GraphQL Armor rule: counted, and reported with our code and its maximum. */
@@ -55,9 +55,21 @@ function stringLiteralRule(metrics: Metrics): ValidationRule {
   });
 }
 
+/** With introspection off (GRAPHQL_INTROSPECTION), `__schema` and `__type` are refused; `__typename` is not introspection. */
+function noIntrospectionRule(): ValidationRule {
+  return (context) => ({
+    Field(node) {
+      if (node.name.value !== '__schema' && node.name.value !== '__type') return;
+      context.reportError(new GraphQLError(INTROSPECTION_DISABLED_MESSAGE, { nodes: [node], extensions: { code: 'INTROSPECTION_DISABLED' } }));
+    },
+  });
+}
+
+/** The rules of every document, over HTTP (Apollo's own introspection rule is off: this one says what to set) and WebSocket alike. */
 export function validationRules(limits: QueryLimits, metrics: Metrics): ValidationRule[] {
   const quiet = { propagateOnRejection: false, exposeLimits: true };
   return [
+    ...(limits.introspection ? [] : [noIntrospectionRule()]),
     stringLiteralRule(metrics),
     maxDepthRule({ ...quiet, n: limits.maxDepth, flattenFragments: true, onReject: [ruleRefusal(metrics, 'depth', 'QUERY_TOO_DEEP', limits.maxDepth)] }),
     maxAliasesRule({ ...quiet, n: limits.maxAliases, onReject: [ruleRefusal(metrics, 'aliases', 'TOO_MANY_ALIASES', limits.maxAliases)] }),

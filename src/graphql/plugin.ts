@@ -1,16 +1,18 @@
 // Mounts Apollo Server on Fastify at /graphql (POST, and GET for queries), with the query
-// limits and the rate-limit charge of ./limits.ts around every operation.
+// limits and the rate-limit charge of ./limits.ts around every operation, and the schema's SDL
+// at GET /schema.graphql (for code generators) under the rule of introspection.
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import type { FastifyInstance } from 'fastify';
+import { printSchema } from 'graphql';
 import { checkInputBounds } from '../domain/validate';
 import { admitRequest, boundInput } from '../edge/admission';
 import { ResponseTooLargeError } from '../edge/errors';
 import { failureHandler, httpAnswer } from '../edge/failures';
 import { type GraphQLContext, createContext } from './context';
 import { costModel } from './cost';
-import { errorEntry, formatGraphQLError, graphqlFailure } from './errors';
+import { IntrospectionDisabledError, errorEntry, formatGraphQLError, graphqlFailure } from './errors';
 import { limitsPlugin, validationRules } from './limits';
 import { buildSchema, listSizeOverrides } from './schema';
 import { type WebSocketOptions, mountSubscriptions } from './websocket';
@@ -27,7 +29,8 @@ export async function graphqlPlugin(app: FastifyInstance, options: GraphQLPlugin
     schema,
     formatError: formatGraphQLError(app.log),
     includeStacktraceInErrorResponses: false,
-    introspection: limits.introspection,
+    // Refused, when GRAPHQL_INTROSPECTION is off, by our rule (validationRules): its message says what to set.
+    introspection: true,
     hideSchemaDetailsFromClientErrors: !limits.suggestions,
     parseOptions: { maxTokens: limits.maxTokens },
     validationRules: validationRules(limits, metrics),
@@ -56,6 +59,17 @@ export async function graphqlPlugin(app: FastifyInstance, options: GraphQLPlugin
     const tooLarge = new ResponseTooLargeError('the response', limits.maxResponseBytes, 'ask for fewer fields or smaller pages');
     reply.code(httpAnswer(tooLarge).status);
     return JSON.stringify({ errors: [errorEntry(tooLarge)] });
+  });
+  // What introspection would tell, as SDL: where introspection is off it is not there (404), and
+  // where it is on it needs what a query needs, a credential of any workspace, and costs a point.
+  const sdl = printSchema(schema);
+  app.get('/schema.graphql', {
+    onRequest: async () => {
+      if (!limits.introspection) throw new IntrospectionDisabledError();
+    },
+  }, async (request, reply) => {
+    request.work.budget = await admission.rateLimits.charge(request.work.credential!, 1);
+    return reply.type('text/plain; charset=utf-8').send(sdl);
   });
   const observeBatch = (loader: string, size: number) => metrics.batchSize.observe({ loader }, size);
   await app.register(fastifyApollo(apollo), {

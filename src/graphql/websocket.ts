@@ -16,7 +16,8 @@
 //   variables (refused past GRAPHQL_MAX_SUBSCRIPTION_COST), charged its points, and counted
 //   against the caps per connection and per credential (every process);
 // - on each event: a deadline, a budget of objects (its price) and the response size cap;
-// - the connection: its upgrade and every failed connection_init spend the address's budget,
+// - the connection: its upgrade is refused (403) to a page of an origin neither listed in
+//   CORS_ORIGINS nor the service's own; it and every failed connection_init spend the address's budget,
 //   and it is closed with 4403 within a second of its key's revocation or its credential's expiry.
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { FastifyInstance } from 'fastify';
@@ -36,6 +37,7 @@ import type { ChangeHub } from '../feed/hub';
 import { checkInputBounds } from '../domain/validate';
 import { pointsForCost } from '../edge/traffic';
 import { type Admission, credentialOf } from '../edge/admission';
+import { upgradeOriginAllowed } from '../edge/origins';
 import { RequestWork } from '../edge/request-work';
 import type { SubscriptionContext } from './audit';
 import { createContext } from './context';
@@ -46,6 +48,7 @@ import { priceOperation, validationRules } from './limits';
 import { selectOperation } from './operations';
 
 export const SUBSCRIPTIONS_PATH = '/graphql/ws';
+const ORIGIN_REFUSED = 'this origin may not open a WebSocket to the service; list it in CORS_ORIGINS\n';
 /** How often each process checks its connections' credentials: revoked or expired ones are closed within a second. */
 const CREDENTIAL_CHECK_MS = 250;
 /** A connection whose credential could not be confirmed live for this long (the database is away) is closed: it might be revoked. */
@@ -65,6 +68,8 @@ export interface WebSocketOptions {
   limits: QueryLimits;
   clock: Clock;
   hub: ChangeHub;
+  /** Origins whose pages may open a connection (CORS_ORIGINS), besides the service's own. */
+  origins: ReadonlySet<string>;
 }
 
 type Extra = {
@@ -126,6 +131,12 @@ export function mountSubscriptions(app: FastifyInstance, options: WebSocketOptio
     const path = (request.url ?? '').split('?')[0];
     if (path !== SUBSCRIPTIONS_PATH) {
       socket.destroy();
+      return;
+    }
+    // A page of another origin may not use a visitor's connection to the service (cross-site WebSocket hijacking).
+    if (!upgradeOriginAllowed(request.headers, options.origins, options.trustProxy)) {
+      metrics.refused('origin');
+      socket.end(`HTTP/1.1 403 ${STATUS_CODES[403]}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(ORIGIN_REFUSED)}\r\n\r\n${ORIGIN_REFUSED}`);
       return;
     }
     rateLimits.chargeAddress(addressOf(request, options.trustProxy)).then(

@@ -1,11 +1,12 @@
 // The Fastify app: request ids and deadlines, per-address limits, health, readiness and
 // metrics, the GraphQL endpoint and the REST layer, and one log line per request.
 import { randomUUID, timingSafeEqual } from 'node:crypto';
+import fastifyCors from '@fastify/cors';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import { Authenticator } from '../auth/authenticate';
 import { CredentialCache, type CredentialCacheOptions, DEFAULT_CREDENTIAL_CACHE } from '../auth/credential-cache';
 import { type Clock, systemClock } from '../clock';
-import { type JwtConfig, type QueryLimits, type TrafficLimits, credentialCacheEnabled, queryLimits, trafficLimits } from '../config';
+import { type JwtConfig, type QueryLimits, type TrafficLimits, corsOrigins, credentialCacheEnabled, queryLimits, trafficLimits } from '../config';
 import type { Listen, PoolStats, Readiness } from '../db';
 import { pruneAuditEvents } from '../domain/audit';
 import { ChangeHub, DEFAULT_HUB_OPTIONS, type HubOptions } from '../feed/hub';
@@ -14,6 +15,7 @@ import type { Admission } from '../edge/admission';
 import { ClientGoneError, RateLimitedError } from '../edge/errors';
 import { failureHandler } from '../edge/failures';
 import { Metrics } from '../edge/metrics';
+import { ALLOWED_METHODS, EXPOSED_HEADERS, PREFLIGHT_MAX_AGE_SECONDS } from '../edge/origins';
 import { trackRequestWork } from '../edge/request-work';
 import { tenantApiPlugin } from '../edge/tenant-api';
 import { CredentialGate, RateLimits, SubscriptionSlots, connectRedis } from '../edge/traffic';
@@ -53,6 +55,8 @@ export interface AppOptions {
    * hearing other processes' revocations, every request looks its key up.
    */
   credentialCache?: boolean | Partial<CredentialCacheOptions>;
+  /** Origins whose pages may call the service, over HTTP (CORS) and WebSocket (default: CORS_ORIGINS). */
+  corsOrigins?: string[];
 }
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
@@ -95,10 +99,10 @@ function routeLabel(request: FastifyRequest): string {
   return request.routeOptions.url ?? 'unknown';
 }
 
+/** The fields of a request's line; its `reqId` is the request logger's own (Fastify binds it). */
 function logLine(request: FastifyRequest, reply: FastifyReply) {
   const work = request.work;
   return {
-    reqId: request.id,
     method: request.method,
     route: routeLabel(request),
     status: reply.statusCode,
@@ -136,6 +140,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // The app's own routes (health, metrics, pages, unknown URLs) answer failures in REST's envelope;
   // each transport sets its own handler.
   app.setErrorHandler(failureHandler(metrics, 'HTTP', restFailure));
+  // Before every refusal (address, credential, share): a listed origin's preflight is answered and
+  // its refusals carry CORS headers, so its page reads the 401 or the 429's Retry-After. Any other
+  // origin gets no CORS header at all.
+  const origins = new Set(options.corsOrigins ?? corsOrigins());
+  await app.register(fastifyCors, {
+    origin: (origin, callback) => callback(null, origin !== undefined && origins.has(origin) ? origin : false),
+    methods: ALLOWED_METHODS,
+    exposedHeaders: EXPOSED_HEADERS,
+    maxAge: PREFLIGHT_MAX_AGE_SECONDS,
+  });
   // A refusal is thrown: the error handler of the route's transport answers it, in its shape.
   app.addHook('onRequest', async (request) => {
     if (INFRASTRUCTURE.has(request.url.split('?')[0])) return;
@@ -218,6 +232,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     hub,
     traffic,
     trustProxy: options.trustProxy ?? false,
+    origins,
   });
   const tenantApi = { db: options.db, admission, maxGroupDepth: options.maxGroupDepth };
   await app.register(tenantApiPlugin, { prefix: '/t/:slug/api/v1', api: restApi, ...tenantApi });
