@@ -6,9 +6,14 @@ import { waitFor } from './support/wait';
 
 const METRICS_TOKEN = 'a-metrics-token-for-tests';
 const logLines: Record<string, any>[] = [];
+/** The lines as written: JSON.parse keeps one of two keys of the same name, the text has both. */
+const rawLines: string[] = [];
 const logStream = new Writable({
   write(chunk, _encoding, done) {
-    for (const line of String(chunk).split('\n').filter(Boolean)) logLines.push(JSON.parse(line));
+    for (const line of String(chunk).split('\n').filter(Boolean)) {
+      rawLines.push(line);
+      logLines.push(JSON.parse(line));
+    }
     done();
   },
 });
@@ -67,6 +72,9 @@ eachBackend('observability', (h) => {
       cost: 1 + 3,
     });
     expect(typeof lines[0].durationMs).toBe('number');
+    const raw = rawLines.filter((line) => line.includes(`"log-test-${h.backend}"`));
+    expect(raw).toHaveLength(1);
+    expect(raw[0].match(/"reqId":/g)).toHaveLength(1);
     const secret = ws.adminKey.slice(ws.adminKey.lastIndexOf('_') + 1);
     expect(JSON.stringify(logLines)).not.toContain(secret);
   });
