@@ -187,7 +187,7 @@ eachBackend(
 eachBackend('introspection off', (h) => {
   it('answers GET /schema.graphql 404 INTROSPECTION_DISABLED, with a credential or without', async () => {
     const ws = await h.workspace();
-    for (const headers of [{ authorization: `Bearer ${ws.adminKey}` }, {}]) {
+    for (const headers of [{ authorization: `Bearer ${ws.adminKey}` }, {}] as Record<string, string>[]) {
       const res = await h.request('GET', '/schema.graphql', { headers });
       expect(res.status).toBe(404);
       expect(res.body).toEqual({ errors: [{ message: expect.stringContaining('GRAPHQL_INTROSPECTION=1'), extensions: { code: 'INTROSPECTION_DISABLED' } }] });
