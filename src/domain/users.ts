@@ -1,12 +1,15 @@
 // Users: created by hand (GraphQL createUser) or provisioned by an identity provider (SCIM), with
 // the attributes IdPs push. A deactivated user (`active: false`) is kept but grants nothing.
-import type { Prisma, User } from '../generated/prisma/client';
+import { Prisma } from '../generated/prisma/client';
+import type { User } from '../generated/prisma/client';
 import { changed, eventsOnGroups, recordEvents } from './audit';
 import type { DomainContext, Tx } from './context';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { conflictOnDuplicate } from './unique';
 import { lockVersion } from './versions';
-import { type Page, type Window, idPage } from './pages';
+import { ID_ORDER, type Page, type SortKey, type SortableSql, type Window, idPage } from './pages';
+import { ownerIds, pagesOfOwners } from './reads/pages-of-owners';
+import { rowsById } from './rows';
 import { containsText, normaliseEmail, optionalName, optionalText, searchPattern } from './validate';
 import { writeTransaction } from './write-turn';
 
@@ -26,10 +29,30 @@ function searchWhere(ctx: DomainContext, search: string | null | undefined): Pri
   };
 }
 
-/** A page of the workspace's users by id; `search` matches name or email. */
-export function userPage(ctx: DomainContext, window: Window<number>, search?: string | null): Promise<Page<User>> {
-  const where = searchWhere(ctx, search);
-  return idPage(window, (args) => ctx.db.user.findMany({ ...args, where: { AND: [where, args.where] } }));
+/**
+ * What users (alias `u`) sort by: the expressions of the sorting migration's indexes. A user
+ * without a name sorts as the empty name (first ascending).
+ */
+export const USER_SORTABLE: SortableSql = { NAME: Prisma.sql`lower(coalesce(u.name, '')) COLLATE "C"`, CREATED_AT: Prisma.sql`u.created_at` };
+
+/** A page of the workspace's users by id or in the window's order; `search` matches name or email. */
+export async function userPage(ctx: DomainContext, window: Window<number | SortKey>, search?: string | null): Promise<Page<User>> {
+  if (window.order === ID_ORDER) {
+    const where = searchWhere(ctx, search);
+    return idPage(window as Window<number>, (args) => ctx.db.user.findMany({ ...args, where: { AND: [where, args.where] } }));
+  }
+  const text = searchPattern(search);
+  const pattern = text ? `%${containsText(text).contains}%` : null;
+  const items = {
+    from: Prisma.sql`users u`,
+    id: Prisma.sql`u.id`,
+    where: pattern ? Prisma.sql`u.tenant_id = k.id AND (u.name ILIKE ${pattern} OR u.email ILIKE ${pattern})` : Prisma.sql`u.tenant_id = k.id`,
+    sortable: USER_SORTABLE,
+  };
+  const [page] = await pagesOfOwners(ctx, { owners: ownerIds([ctx.tenantId]), items: [items] }, window, (ids) =>
+    rowsById(ids, (distinct) => ctx.db.user.findMany({ where: { tenantId: ctx.tenantId, id: { in: distinct } } })),
+  );
+  return page;
 }
 
 /** How many users a search matches: the count the writes keep, or (with a search) counted. */

@@ -198,7 +198,7 @@ export type Group = {
   __typename?: 'Group';
   /** Nearest parent first, root last. Priced at MAX_GROUP_DEPTH - 1, the most a group can have. */
   ancestors: Array<Group>;
-  /** Direct children ordered by id; `totalCount` is the number of children. */
+  /** Direct children ordered by id (or `orderBy`); `totalCount` is the number of children. */
   children: GroupConnection;
   createdAt: Scalars['DateTime']['output'];
   /** 0 for a root. */
@@ -217,9 +217,9 @@ export type Group = {
   /** The same number as `members(inherited:) { totalCount }`. */
   memberCount: Scalars['Int']['output'];
   /**
-   * Direct members ordered by user id; with `inherited`, members of this group and every descendant,
-   * each user once. Deactivated users (`active: false`) are left out, here and in `memberCount`:
-   * they grant nothing until reactivated.
+   * Direct members ordered by user id (or `orderBy`: the user's name, creation time or id); with
+   * `inherited`, members of this group and every descendant, each user once. Deactivated users
+   * (`active: false`) are left out, here and in `memberCount`: they grant nothing until reactivated.
    */
   members: UserConnection;
   name: Scalars['String']['output'];
@@ -235,6 +235,7 @@ export type GroupChildrenArgs = {
   before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   last?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<GroupOrder>;
 };
 
 
@@ -257,6 +258,7 @@ export type GroupMembersArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   inherited?: InputMaybe<Scalars['Boolean']['input']>;
   last?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<UserOrder>;
 };
 
 /** A change to a group: the same events as the audit trail, as groups:read may see them. */
@@ -294,6 +296,27 @@ export type GroupEdge = {
   cursor: Scalars['String']['output'];
   node: Group;
 };
+
+/**
+ * Sorting: how a connection is ordered, ties always broken by id (so every order is total and a
+ * page never splits or repeats items). Absent: by id ascending, with the same cursors as before.
+ * A cursor names a place in one order: used with another `orderBy` it is refused (`BAD_USER_INPUT`,
+ * `extensions.field` the cursor's argument).
+ */
+export type GroupOrder = {
+  direction?: OrderDirection;
+  field?: GroupOrderField;
+};
+
+export type GroupOrderField =
+  /** By creation time, then id. */
+  | 'CREATED_AT'
+  | 'ID'
+  /**
+   * By name ignoring case: `lower(name)` compared by code point (collation "C", the same on every
+   * database), then by id. Names that differ only in case sort by id.
+   */
+  | 'NAME';
 
 export type Mutation = {
   __typename?: 'Mutation';
@@ -440,6 +463,10 @@ export type MutationUpdateUserArgs = {
   input: UpdateUserInput;
 };
 
+export type OrderDirection =
+  | 'ASC'
+  | 'DESC';
+
 /** Relay's page information. `endCursor` is null on an empty page: keep the cursor you asked with. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -465,15 +492,15 @@ export type Query = {
   /** A group by id; null if it does not exist or is not visible to the credential. */
   group?: Maybe<Group>;
   /**
-   * Groups ordered by id, a page at a time (see "Pages" on GroupConnection). `parentId` lists one
-   * group's children, `rootsOnly` the roots; `search` matches names.
+   * Groups ordered by id (or `orderBy`), a page at a time (see "Pages" on GroupConnection).
+   * `parentId` lists one group's children, `rootsOnly` the roots; `search` matches names.
    */
   groups: GroupConnection;
   role?: Maybe<Role>;
   /** Roles ordered by id, a page at a time. */
   roles: RoleConnection;
   user?: Maybe<User>;
-  /** Users ordered by id, a page at a time; `search` matches name or email. */
+  /** Users ordered by id (or `orderBy`), a page at a time; `search` matches name or email. */
   users: UserConnection;
   /** The credential making the request: its workspace and scopes. */
   viewer: Viewer;
@@ -505,6 +532,7 @@ export type QueryGroupsArgs = {
   before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   last?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<GroupOrder>;
   parentId?: InputMaybe<Scalars['ID']['input']>;
   rootsOnly?: InputMaybe<Scalars['Boolean']['input']>;
   search?: InputMaybe<Scalars['String']['input']>;
@@ -534,6 +562,7 @@ export type QueryUsersArgs = {
   before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   last?: InputMaybe<Scalars['Int']['input']>;
+  orderBy?: InputMaybe<UserOrder>;
   search?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -670,6 +699,19 @@ export type UserEdge = {
   node: User;
 };
 
+/** How users are ordered (see GroupOrder). A user's members page sorts by the user's fields. */
+export type UserOrder = {
+  direction?: OrderDirection;
+  field?: UserOrderField;
+};
+
+export type UserOrderField =
+  /** By creation time, then id. */
+  | 'CREATED_AT'
+  | 'ID'
+  /** By name ignoring case, as GroupOrderField.NAME; a user without a name sorts as the empty name. */
+  | 'NAME';
+
 export type Viewer = {
   __typename?: 'Viewer';
   /** The API key making the request (always readable by itself); null for JWT bearer tokens. */
@@ -777,10 +819,13 @@ export type ResolversTypes = {
   GroupChange: ResolverTypeWrapper<GroupChangeRow>;
   GroupConnection: ResolverTypeWrapper<GroupConnectionModel>;
   GroupEdge: ResolverTypeWrapper<GroupEdgeModel>;
+  GroupOrder: GroupOrder;
+  GroupOrderField: GroupOrderField;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  OrderDirection: OrderDirection;
   PageInfo: ResolverTypeWrapper<PageInfoModel>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Role: ResolverTypeWrapper<RoleRow>;
@@ -796,6 +841,8 @@ export type ResolversTypes = {
   User: ResolverTypeWrapper<UserRow>;
   UserConnection: ResolverTypeWrapper<UserConnectionModel>;
   UserEdge: ResolverTypeWrapper<UserEdgeModel>;
+  UserOrder: UserOrder;
+  UserOrderField: UserOrderField;
   Viewer: ResolverTypeWrapper<ViewerModel>;
 };
 
@@ -824,6 +871,7 @@ export type ResolversParentTypes = {
   GroupChange: GroupChangeRow;
   GroupConnection: GroupConnectionModel;
   GroupEdge: GroupEdgeModel;
+  GroupOrder: GroupOrder;
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   JSON: Scalars['JSON']['output'];
@@ -843,6 +891,7 @@ export type ResolversParentTypes = {
   User: UserRow;
   UserConnection: UserConnectionModel;
   UserEdge: UserEdgeModel;
+  UserOrder: UserOrder;
   Viewer: ViewerModel;
 };
 

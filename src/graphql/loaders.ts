@@ -4,7 +4,7 @@
 import DataLoader from 'dataloader';
 import type { DomainContext } from '../domain/context';
 import * as groups from '../domain/groups';
-import { type Key, type Page, type Window, windowKey } from '../domain/pages';
+import { type Key, type Page, type SortKey, type Window, windowKey } from '../domain/pages';
 import * as groupReads from '../domain/reads/groups';
 import * as memberReads from '../domain/reads/members';
 import * as roles from '../domain/roles';
@@ -41,8 +41,8 @@ export function createLoaders(ctx: DomainContext, timing: BatchTiming, onBatch: 
     return pages;
   };
   /**
-   * A relation read a page at a time: one loader per window (the page asked for), so the same
-   * page of every group in a response is one batch, one statement.
+   * A relation read a page at a time: one loader per window (the page asked for, in its order),
+   * so the same page of every group in a response is one batch, one statement.
    */
   const paged = <K extends Key, V>(name: string, batch: (ids: readonly number[], window: Window<K>) => Promise<V[]>) => {
     const byWindow = new Map<string, DataLoader<number, V>>();
@@ -63,12 +63,12 @@ export function createLoaders(ctx: DomainContext, timing: BatchTiming, onBatch: 
     userById,
     roleById,
     primeGroups,
-    children: paged('children', async (ids, window: Window<number>) => primePages(await groupReads.childrenPages(ctx, ids, window))),
+    children: paged('children', async (ids, window: Window<number | SortKey>) => primePages(await groupReads.childrenPages(ctx, ids, window))),
     descendants: paged('descendants', async (ids, window: Window<readonly number[]>) =>
       primePages(await groupReads.descendantPages(ctx, ids, window)),
     ),
-    directMembers: paged('directMembers', (ids, window: Window<number>) => memberReads.memberPages(ctx, ids, false, window)),
-    inheritedMembers: paged('inheritedMembers', (ids, window: Window<number>) => memberReads.memberPages(ctx, ids, true, window)),
+    directMembers: paged('directMembers', (ids, window: Window<number | SortKey>) => memberReads.memberPages(ctx, ids, false, window)),
+    inheritedMembers: paged('inheritedMembers', (ids, window: Window<number | SortKey>) => memberReads.memberPages(ctx, ids, true, window)),
     directMemberCount: keyed((ids) => memberReads.memberCountsOfGroups(ctx, ids, false), 'directMemberCount'),
     inheritedMemberCount: keyed((ids) => memberReads.memberCountsOfGroups(ctx, ids, true), 'inheritedMemberCount'),
     groupsOfUser: paged('groupsOfUser', async (ids, window: Window<number>) => primePages(await memberReads.groupPagesOfUsers(ctx, ids, window))),

@@ -58,7 +58,7 @@ export const resolvers: Resolvers = {
     group: (_, { id }, { loaders }) => loaders.groupById.load(parseId(id, 'id')),
     groups: (_, args, { domain, loaders }) => {
       const filter = { parentId: optionalId(args.parentId, 'parentId'), rootsOnly: args.rootsOnly ?? false, search: args.search };
-      const window = windowOf(args, 'id');
+      const window = windowOf(args, 'sorted', args.orderBy);
       return connection(
         groupReads.groupPage(domain, window, filter).then((page) => ({ ...page, nodes: loaders.primeGroups(page.nodes) })),
         () => groupReads.countGroups(domain, filter),
@@ -66,7 +66,7 @@ export const resolvers: Resolvers = {
     },
     user: (_, { id }, { loaders }) => loaders.userById.load(parseId(id, 'id')),
     users: (_, args, { domain }) =>
-      connection(users.userPage(domain, windowOf(args, 'id'), args.search), () => users.countUsers(domain, args.search)),
+      connection(users.userPage(domain, windowOf(args, 'sorted', args.orderBy), args.search), () => users.countUsers(domain, args.search)),
     role: (_, { id }, { loaders }) => loaders.roleById.load(parseId(id, 'id')),
     roles: (_, args, { domain }) => connection(roles.rolePage(domain, windowOf(args, 'id')), () => roles.countRoles(domain)),
     apiKeys: (_, args, { domain }) => connection(apiKeys.apiKeyPage(domain, windowOf(args, 'id')), () => apiKeys.countApiKeys(domain)),
@@ -141,12 +141,12 @@ export const resolvers: Resolvers = {
       return loaders.groupById.load(group.parentGroupId);
     },
     // Every child and descendant of a group the credential sees is visible too: the kept counts are exact.
-    children: (group, args, { loaders }) => connection(loaders.children(windowOf(args, 'id')).load(group.id), () => group.childCount),
+    children: (group, args, { loaders }) => connection(loaders.children(windowOf(args, 'sorted', args.orderBy)).load(group.id), () => group.childCount),
     ancestors: (group, _, { loaders }) => loadPresent(loaders.groupById, groups.ancestorIdsOf(group)),
     descendants: (group, args, { loaders }) =>
       connection(loaders.descendants(windowOf(args, 'path')).load(group.id), () => group.subtreeSize - 1),
     members: (group, { inherited, ...args }, { loaders }) =>
-      connection((inherited ? loaders.inheritedMembers : loaders.directMembers)(windowOf(args, 'id')).load(group.id), () =>
+      connection((inherited ? loaders.inheritedMembers : loaders.directMembers)(windowOf(args, 'sorted', args.orderBy)).load(group.id), () =>
         (inherited ? loaders.inheritedMemberCount : loaders.directMemberCount).load(group.id),
       ),
     memberCount: (group, { inherited }, { loaders }) =>

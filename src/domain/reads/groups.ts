@@ -6,7 +6,7 @@ import { Prisma } from '../../generated/prisma/client';
 import type { Group } from '../../generated/prisma/client';
 import type { DomainContext } from '../context';
 import { ValidationError } from '../errors';
-import { type Page, type Window, idPage } from '../pages';
+import { ID_ORDER, type Page, type SortKey, type SortableSql, type Window, idPage } from '../pages';
 import { rowsById } from '../rows';
 import { type PageArgs, containsText, searchPattern } from '../validate';
 import { visibilityFilter, visibleSql } from '../visibility';
@@ -16,12 +16,16 @@ import { ownerIds, pagesOfOwners } from './pages-of-owners';
 export const groupRows = (ctx: DomainContext) => (ids: number[]) =>
   rowsById(ids, (distinct) => ctx.db.group.findMany({ where: { tenantId: ctx.tenantId, id: { in: distinct } } }));
 
-/** A page of each group's children, by id. */
-export function childrenPages(ctx: DomainContext, ids: readonly number[], window: Window<number>): Promise<Page<Group>[]> {
+/** What groups (alias `g`) sort by: the expressions of the sorting migration's indexes. */
+export const GROUP_SORTABLE: SortableSql = { NAME: Prisma.sql`lower(g.name) COLLATE "C"`, CREATED_AT: Prisma.sql`g.created_at` };
+
+/** A page of each group's children, by id or in the window's order. */
+export function childrenPages(ctx: DomainContext, ids: readonly number[], window: Window<number | SortKey>): Promise<Page<Group>[]> {
   const items = {
     from: Prisma.sql`groups g`,
     id: Prisma.sql`g.id`,
     where: Prisma.sql`g.tenant_id = ${ctx.tenantId}::int AND g.parent_group_id = k.id AND ${visibleSql(ctx, 'g')}`,
+    sortable: GROUP_SORTABLE,
   };
   return pagesOfOwners(ctx, { owners: ownerIds(ids), items: [items] }, window, groupRows(ctx));
 }
@@ -102,10 +106,31 @@ export async function listGroups(ctx: DomainContext, filter: GroupListFilter & P
   return { nodes, total };
 }
 
-/** A keyset page of groups by id (GraphQL `groups`). */
-export function groupPage(ctx: DomainContext, window: Window<number>, filter: GroupListFilter): Promise<Page<Group>> {
-  const where = listWhere(ctx, filter);
-  return idPage(window, (args) => ctx.db.group.findMany({ ...args, where: { AND: [where, args.where] } }));
+/** The same filter as listWhere, as SQL over `g`. */
+function listSql(ctx: DomainContext, filter: GroupListFilter): Prisma.Sql {
+  listWhere(ctx, filter); // the same checks
+  const search = searchPattern(filter.search);
+  return Prisma.join(
+    [
+      filter.rootsOnly ? Prisma.sql`g.parent_group_id IS NULL` : Prisma.sql`TRUE`,
+      filter.parentId != null ? Prisma.sql`g.parent_group_id = ${filter.parentId}::int` : Prisma.sql`TRUE`,
+      search ? Prisma.sql`g.name ILIKE ${`%${containsText(search).contains}%`}` : Prisma.sql`TRUE`,
+      visibleSql(ctx, 'g'),
+    ],
+    ' AND ',
+  );
+}
+
+/** A keyset page of groups (GraphQL `groups`), by id or in the window's order. */
+export async function groupPage(ctx: DomainContext, window: Window<number | SortKey>, filter: GroupListFilter): Promise<Page<Group>> {
+  if (window.order === ID_ORDER) {
+    const where = listWhere(ctx, filter);
+    return idPage(window as Window<number>, (args) => ctx.db.group.findMany({ ...args, where: { AND: [where, args.where] } }));
+  }
+  // The workspace as the one owner of the list: the same page query as a group's children.
+  const items = { from: Prisma.sql`groups g`, id: Prisma.sql`g.id`, where: Prisma.sql`g.tenant_id = k.id AND ${listSql(ctx, filter)}`, sortable: GROUP_SORTABLE };
+  const [page] = await pagesOfOwners(ctx, { owners: ownerIds([ctx.tenantId]), items: [items] }, window, groupRows(ctx));
+  return page;
 }
 
 /**

@@ -4,7 +4,8 @@
 import { Prisma } from '../../generated/prisma/client';
 import type { Group, User } from '../../generated/prisma/client';
 import type { DomainContext } from '../context';
-import type { Page, Window } from '../pages';
+import type { Page, SortKey, Window } from '../pages';
+import { USER_SORTABLE } from '../users';
 import { groupByOwner, rowsById } from '../rows';
 import { visibleSql } from '../visibility';
 import { groupRows } from './groups';
@@ -35,7 +36,8 @@ const WALK_MIN_SUBTREE = 200;
 const WALK_MIN_SHARE = 50;
 
 /**
- * A page of each group's members by user id: direct, or with `inherited` every user who is a
+ * A page of each group's members by user id (or in the window's order, by the user's name or
+ * creation time, then id): direct, or with `inherited` every user who is a
  * member of the group or of a group below it, once.
  *
  * Inherited members are found one of two ways, chosen per group by the size of its subtree: a
@@ -43,7 +45,7 @@ const WALK_MIN_SHARE = 50;
  * holding a large share of the workspace walks the users in id order and keeps those with a
  * membership inside it, so a page reads about `size / share` users however many members there are.
  */
-export function memberPages(ctx: DomainContext, groupIds: readonly number[], inherited: boolean, window: Window<number>): Promise<Page<User>[]> {
+export function memberPages(ctx: DomainContext, groupIds: readonly number[], inherited: boolean, window: Window<number | SortKey>): Promise<Page<User>[]> {
   return pagesOfOwners(ctx, (inherited ? inheritedMembers : directMembers)(ctx, groupIds), window, (ids) =>
     rowsById(ids, (distinct) => ctx.db.user.findMany({ where: { tenantId: ctx.tenantId, id: { in: distinct } } })),
   );
@@ -54,6 +56,7 @@ function directMembers(ctx: DomainContext, groupIds: readonly number[]): PageQue
     from: Prisma.sql`group_members gm JOIN users u ON u.id = gm.user_id AND u.active`,
     id: Prisma.sql`gm.user_id`,
     where: Prisma.sql`gm.tenant_id = ${ctx.tenantId}::int AND gm.group_id = k.id`,
+    sortable: USER_SORTABLE,
   };
   return { owners: ownerIds(groupIds), items: [items] };
 }
@@ -75,11 +78,13 @@ function inheritedMembers(ctx: DomainContext, groupIds: readonly number[]): Page
     where: Prisma.sql`${WALKS} AND u.tenant_id = ${t}::int AND u.active
       AND EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
                   WHERE gm.tenant_id = ${t}::int AND gm.user_id = u.id AND g.path @> ARRAY[o.id])`,
+    sortable: USER_SORTABLE,
   };
   const gather = {
     from: Prisma.sql`groups g JOIN group_members gm ON gm.group_id = g.id JOIN users u ON u.id = gm.user_id AND u.active`,
     id: Prisma.sql`gm.user_id`,
     distinct: true,
+    sortable: USER_SORTABLE,
     where: Prisma.sql`NOT ${WALKS} AND g.tenant_id = ${t}::int AND g.path @> ARRAY[o.id]`,
   };
   return { owners, items: [walk, gather] };

@@ -2,10 +2,11 @@
 // children, a user's groups…) in one statement, whatever the number of owners. Each owner's page
 // is a LATERAL subquery bounded, ordered and limited by the window (src/domain/pages.ts), so it
 // reads its own rows through an index however long the list. The statement returns links
-// (owner, item id, key); the rows come in one more statement, through the Prisma client.
+// (owner, item id, key); the rows come in one more statement, through the Prisma client. A window
+// with an `orderBy` other than by id sorts each page by the items' `sortable` value, then id.
 import { Prisma } from '../../generated/prisma/client';
 import type { DomainContext } from '../context';
-import { type Key, type Page, type Window, mapPage, pageOf, windowSql } from '../pages';
+import { type Key, type Page, type SortableSql, type Window, compareKeys, mapPage, pageOf, sortValueOf, sortValueText, windowSql } from '../pages';
 
 /** The owners whose pages are read, one row each in `from`. */
 export interface Owners {
@@ -31,6 +32,8 @@ export interface OwnedItems {
   key?: Prisma.Sql;
   /** Each item once, where `from` reaches one more than once. */
   distinct?: boolean;
+  /** What the items can be sorted by besides their id (GraphQL `orderBy`). */
+  sortable?: SortableSql;
 }
 
 export interface PageQuery {
@@ -39,16 +42,18 @@ export interface PageQuery {
   items: readonly OwnedItems[];
 }
 
-type Link<K extends Key> = { ownerId: number; id: number; key: K };
+type Link = { ownerId: number; id: number; key: number | number[]; value: string | null };
 
 function linksSql(owners: Owners, items: OwnedItems, window: Window<Key>): Prisma.Sql {
-  const { bounds, order, limit } = windowSql(items.key ?? items.id, window);
+  const value = sortValueOf(window.order, items.sortable);
+  const { bounds, order, limit } = windowSql(items.key ?? items.id, window, value);
   const distinct = items.distinct ? Prisma.sql`DISTINCT ` : Prisma.empty;
   return Prisma.sql`
-    SELECT ${owners.id} AS "ownerId", p.id, ${items.key ? Prisma.sql`p.key` : Prisma.sql`p.id`} AS key
+    SELECT ${owners.id} AS "ownerId", p.id, ${items.key ? Prisma.sql`p.key` : Prisma.sql`p.id`} AS key,
+      ${sortValueText(window.order, Prisma.sql`p.value`)} AS value
     FROM ${owners.from}
     CROSS JOIN LATERAL (
-      SELECT ${distinct}${items.id} AS id${items.key ? Prisma.sql`, ${items.key} AS key` : Prisma.empty}
+      SELECT ${distinct}${items.id} AS id${items.key ? Prisma.sql`, ${items.key} AS key` : Prisma.empty}${value ? Prisma.sql`, ${value} AS value` : Prisma.empty}
       FROM ${items.from}
       WHERE ${items.where} AND ${bounds}
       ORDER BY ${order} LIMIT ${limit}
@@ -66,20 +71,15 @@ export async function pagesOfOwners<K extends Key, T>(
   window: Window<K>,
   rowsOf: (ids: number[]) => Promise<Map<number, T>>,
 ): Promise<Page<T>[]> {
-  const links = await ctx.db.$queryRaw<Link<K>[]>(Prisma.join(query.items.map((items) => linksSql(query.owners, items, window)), ' UNION ALL '));
+  const links = await ctx.db.$queryRaw<Link[]>(Prisma.join(query.items.map((items) => linksSql(query.owners, items, window)), ' UNION ALL '));
   const rows = await rowsOf(links.map((link) => link.id));
   const { ids } = query.owners;
-  const byOwner = new Map<number, Link<K>[]>(ids.map((id) => [id, []]));
+  const byOwner = new Map<number, Link[]>(ids.map((id) => [id, []]));
   for (const link of links) byOwner.get(link.ownerId)?.push(link);
-  const direction = window.backwards ? -1 : 1;
+  const keyOf = (link: Link): Key => (link.value === null ? link.key : { value: link.value, id: link.id });
+  const direction = (window.backwards ? -1 : 1) * (window.order.direction === 'DESC' ? -1 : 1);
   return ids.map((id) => {
-    const owned = byOwner.get(id)!.sort((a, b) => direction * compareKeys(a.key, b.key));
-    return mapPage(pageOf(owned, window, (link) => link.key), (link) => rows.get(link.id));
+    const owned = byOwner.get(id)!.sort((a, b) => direction * compareKeys(keyOf(a), keyOf(b)));
+    return mapPage(pageOf(owned, window, keyOf), (link) => rows.get(link.id));
   });
-}
-
-function compareKeys(a: Key, b: Key): number {
-  if (typeof a === 'number' || typeof b === 'number') return (a as number) - (b as number);
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
-  return a.length - b.length;
 }
