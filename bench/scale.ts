@@ -21,6 +21,8 @@
 //     (bench/floor-server.ts), REST GET /groups/{leaf}, GraphQL group(id: leaf) (large workspace);
 //     median req/s over the rounds and % of the floor;
 //   - the server's peak memory (VmHWM of its process);
+//   - sorted pages (with latency): EXPLAIN ANALYZE of the statement behind `groups(orderBy: NAME)`
+//     after the 500th group, on each workspace: the index it reads and whether it sorts;
 //   - writes bench/results/<date>-large.json and .md, and BENCHMARKS.md.
 // With --cpu-prof the server runs under `node --cpu-prof --cpu-prof-dir bench/results/profiles`;
 // the profile (written when it stops) is summarised: top 20 functions by self time.
@@ -33,6 +35,10 @@ import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
 import { treeLimits, trafficLimits } from '../src/config';
 import { type Database, openDatabase } from '../src/db';
+import { fullAccessContext } from '../src/domain/context';
+import { windowOf } from '../src/domain/pages';
+import { groupPage } from '../src/domain/reads/groups';
+import type { Prisma } from '../src/generated/prisma/client';
 import { buildApp } from '../src/http/app';
 import { freePort } from '../test/support/servers';
 import { DEFAULT_BENCH_URL, PRESETS, type PresetName, STATE_DIR, type SeedState } from './seed';
@@ -296,6 +302,8 @@ interface Scenario {
 }
 
 const PAGE_QUERY = `query($after: String) { groups(first: 100, after: $after) { totalCount pageInfo { endCursor hasNextPage } nodes { id name parent { id } } } }`;
+const SORTED_PAGE_QUERY = `query($after: String) { groups(first: 100, after: $after, orderBy: { field: NAME }) { pageInfo { endCursor hasNextPage } nodes { id name parent { id } } } }`;
+const SORTED_SCENARIO = 'GraphQL page sorted by NAME after the 500th group';
 
 const SCENARIOS: Scenario[] = [
   {
@@ -327,6 +335,20 @@ const SCENARIOS: Scenario[] = [
       return { after };
     },
     request: (_s, prepared) => graphql(PAGE_QUERY, { after: prepared.after }),
+    check: (json) => (json.data?.groups?.nodes?.length === 100 ? null : `expected 100 nodes, got ${json.data?.groups?.nodes?.length}`),
+  },
+  {
+    name: SORTED_SCENARIO,
+    prepare: async (target) => {
+      let after: string | null = null;
+      for (let page = 0; page < 5; page += 1) {
+        const answer = await send(target, graphql(SORTED_PAGE_QUERY, { after }));
+        expectOk('sorted groups page', answer);
+        after = answer.json.data.groups.pageInfo.endCursor;
+      }
+      return { after };
+    },
+    request: (_s, prepared) => graphql(SORTED_PAGE_QUERY, { after: prepared.after }),
     check: (json) => (json.data?.groups?.nodes?.length === 100 ? null : `expected 100 nodes, got ${json.data?.groups?.nodes?.length}`),
   },
   {
@@ -463,6 +485,56 @@ async function latency(service: string, states: Record<PresetName, SeedState>, c
     }
   }
   return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sorted pages: the plan of the statement that finds a page sorted by name
+
+interface SortedPlan {
+  plan: string;
+  /** The expression index on (tenant_id, lower(name), id) is read. */
+  index: boolean;
+  /** A Sort node: the page would be sorted after reading every matching row. */
+  sorts: boolean;
+}
+
+const SORTED_INDEX = 'groups_tenant_id_lower_name_id_idx';
+
+/**
+ * EXPLAIN ANALYZE of the links statement of `groups(first: 100, after: <500th by name>, orderBy:
+ * NAME)`, as the domain builds it: its $queryRaw is caught on the way to the database.
+ */
+async function sortedPlans(url: string, states: Record<PresetName, SeedState>): Promise<Record<PresetName, SortedPlan>> {
+  const db: Database = await openDatabase({ kind: 'postgres', url }, { migrate: false });
+  try {
+    const plans = {} as Record<PresetName, SortedPlan>;
+    for (const preset of PRESET_NAMES) {
+      const statements: Prisma.Sql[] = [];
+      const spy = new Proxy(db.prisma, {
+        get(target, prop) {
+          const value = Reflect.get(target, prop);
+          if (prop === '$queryRaw') return (sql: Prisma.Sql) => (statements.push(sql), target.$queryRaw(sql));
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const ctx = fullAccessContext(spy, states[preset].tenantId, { maxGroupDepth: treeLimits().maxGroupDepth });
+      const order = { field: 'NAME', direction: 'ASC' } as const;
+      let after: string | null = null;
+      for (let page = 0; page < 5; page += 1) {
+        const found = await groupPage(ctx, windowOf({ first: 100, after }, 'sorted', order), {});
+        after = found.cursors.at(-1) ?? null;
+      }
+      statements.length = 0;
+      await groupPage(ctx, windowOf({ first: 100, after }, 'sorted', order), {});
+      const links = statements[0];
+      const rows = await db.prisma.$queryRawUnsafe<{ 'QUERY PLAN': string }[]>(`EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) ${links.text}`, ...links.values);
+      const plan = rows.map((row) => row['QUERY PLAN']).join('\n');
+      plans[preset] = { plan, index: plan.includes(SORTED_INDEX), sorts: /\bSort\b/.test(plan) };
+    }
+    return plans;
+  } finally {
+    await db.close();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -763,6 +835,7 @@ interface Results {
   options: { duration: number; rounds: number; requests: number; warmup: number; parts: string[]; connections: number };
   presets: Record<PresetName, { slug: string; seed: number; counts: SeedState['counts']; seedSeconds: number }>;
   latency: LatencyRow[];
+  sortedPlans: Record<PresetName, SortedPlan> | null;
   writes: WriteRow[];
   throughput: ThroughputRow[];
   peakMemoryMb: number | null;
@@ -800,6 +873,14 @@ function markdown(r: Results): string {
         );
     }
     lines.push('');
+  }
+  if (r.sortedPlans) {
+    lines.push(`### Sorted pages: the plan of \`${SORTED_SCENARIO}\` (EXPLAIN ANALYZE of its page statement)`, '');
+    for (const preset of PRESET_NAMES) {
+      const plan = r.sortedPlans[preset];
+      const verdict = `${plan.index ? `reads \`${SORTED_INDEX}\`` : `**does not read \`${SORTED_INDEX}\`**`}, ${plan.sorts ? '**has a Sort node**' : 'no Sort node'}`;
+      lines.push(`${preset} (${r.presets[preset].counts.groups.toLocaleString('en')} groups): ${verdict}.`, '', '```', plan.plan, '```', '');
+    }
   }
   if (r.writes.length) {
     lines.push(
@@ -909,12 +990,14 @@ async function main(): Promise<void> {
   let floor: Server | null = null;
   let counter: Counter | null = null;
   let latencyRows: LatencyRow[] = [];
+  let plans: Record<PresetName, SortedPlan> | null = null;
   let writeRows: WriteRow[] = [];
   let throughputRows: ThroughputRow[] = [];
   let peak: number | null = null;
   try {
     if (opts.parts.has('latency') || opts.parts.has('writes')) counter = await statementCounter(opts.url);
     if (opts.parts.has('latency')) latencyRows = await latency(service.baseUrl, states, counter!, opts);
+    if (opts.parts.has('latency')) plans = await sortedPlans(opts.url, states);
     if (opts.parts.has('writes')) writeRows = await writes(service.baseUrl, states, counter!, opts.url);
     await counter?.close();
     counter = null;
@@ -946,6 +1029,7 @@ async function main(): Promise<void> {
       large: { slug: states.large.slug, seed: states.large.seed, counts: states.large.counts, seedSeconds: states.large.seconds },
     },
     latency: latencyRows,
+    sortedPlans: plans,
     writes: writeRows,
     throughput: throughputRows,
     peakMemoryMb: peak,
