@@ -159,6 +159,19 @@ eachBackend(
         expect(res.body.errors![0].extensions.field).toBe('after');
       }
       expect((await page('orderBy: { field: NAME }', byName)).body.errors).toBeUndefined();
+      // A forged cursor of the right order is refused as well, before it reaches the database.
+      const forge = (o: string, v: unknown, id: unknown = 1) => Buffer.from(JSON.stringify({ o, v, id })).toString('base64url');
+      for (const [order, cursor] of [
+        ['orderBy: { field: CREATED_AT }', forge('CREATED_AT ASC', '2026-02-30T00:00:00.000Z')],
+        ['orderBy: { field: CREATED_AT }', forge('CREATED_AT ASC', 'yesterday')],
+        ['orderBy: { field: NAME }', forge('NAME ASC', 'a\u0000b')],
+        ['orderBy: { field: NAME }', forge('NAME ASC', 'a', 2 ** 31)],
+        ['orderBy: { field: NAME }', forge('NAME ASC', 7)],
+        ['orderBy: { field: ID, direction: DESC }', forge('ID DESC', 'x')],
+        ['orderBy: { field: NAME }', 'bm90IGpzb24'],
+      ]) {
+        expect({ cursor, codes: codes((await page(order, cursor)).body) }).toEqual({ cursor, codes: ['BAD_USER_INPUT'] });
+      }
     });
 
     it('keeps the default: by id ascending, the same cursors as without orderBy, and REST lists by id', async () => {

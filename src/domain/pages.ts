@@ -75,6 +75,13 @@ export function encodeKey(key: Key, order: ListOrder = ID_ORDER): string {
   return Buffer.from(typeof key === 'number' ? `i:${key}` : `p:${(key as readonly number[]).join('.')}`).toString('base64url');
 }
 
+/** What a cursor's sort value may be, so that a forged one is refused here and not by the database. */
+const SORT_VALUE_FORMS = {
+  NAME: (v: string) => v.length <= MAX_SORT_VALUE && !v.includes('\u0000'),
+  // A real instant, written as the database writes it (no 30th of February, no year 0).
+  CREATED_AT: (v: string) => /^\d{4}-/.test(v) && !v.startsWith('0000') && !Number.isNaN(Date.parse(v)) && new Date(v).toISOString() === v,
+};
+
 /** A cursor of a sorted list: `{ o: "NAME ASC", v: "alpha", id: 12 }` (no `v` when sorted by id). */
 function decodeSortedKey(cursor: string, order: ListOrder, field: string): Key {
   let parsed: { o?: unknown; v?: unknown; id?: unknown } | null = null;
@@ -92,7 +99,7 @@ function decodeSortedKey(cursor: string, order: ListOrder, field: string): Key {
   }
   const { v, id } = parsed as { v?: unknown; id?: unknown };
   const validId = Number.isInteger(id) && (id as number) > 0 && (id as number) <= MAX_ID;
-  const validValue = order.field === 'ID' ? v === undefined : typeof v === 'string' && v.length <= MAX_SORT_VALUE;
+  const validValue = order.field === 'ID' ? v === undefined : typeof v === 'string' && SORT_VALUE_FORMS[order.field](v);
   if (!validId || !validValue) throw new ValidationError(field, `"${cursor}" is not a cursor of this list`);
   return order.field === 'ID' ? (id as number) : { value: v as string, id: id as number };
 }
