@@ -60,3 +60,13 @@ export function isWriteConflict(error: unknown): boolean {
     (e) => e.code === 'P2034' || e.kind === 'TransactionWriteConflict' || ['40P01', '40001'].includes(String(e.code ?? e.originalCode)),
   );
 }
+
+/**
+ * True when a write broke the unique index `index` (SQLSTATE 23505; Prisma's P2002 for model
+ * writes, the driver adapter's UniqueConstraintViolation for raw ones).
+ */
+export function isUniqueViolation(error: unknown, index: string): boolean {
+  const chain = causes(error);
+  const unique = chain.some((e) => e.code === 'P2002' || e.kind === 'UniqueConstraintViolation' || String(e.code ?? e.originalCode) === '23505');
+  return unique && chain.some((e) => JSON.stringify(e).includes(index) || (typeof e.message === 'string' && e.message.includes(index)));
+}

@@ -23,7 +23,7 @@ export { readerOf, selectColumns } from './reader';
 export { analyzeStaleTables } from './analyze';
 export { migrate, MigrationError } from './migrator';
 export { DataDirError, DataDirInUseError } from './data-dir-lock';
-export { isDatabaseUnavailable, isWriteConflict } from './errors';
+export { isDatabaseUnavailable, isUniqueViolation, isWriteConflict } from './errors';
 export { workScope, throwIfStopped, type WorkScope } from './work-scope';
 export { WriteQueue, WriteQueueTimeoutError, writeQueueOf } from './write-queue';
 

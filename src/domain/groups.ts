@@ -5,6 +5,7 @@ import type { Group } from '../generated/prisma/client';
 import { type AuditEntry, changed, recordEvents } from './audit';
 import type { DomainContext, Tx } from './context';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors';
+import { requireUniqueSiblingNames, siblingNameConflicts } from './sibling-names';
 import { lockTree } from './tree-lock';
 import { optionalText, requiredName } from './validate';
 import { visibilityFilter } from './visibility';
@@ -71,13 +72,18 @@ export async function insertGroup(tx: Tx, ctx: DomainContext, input: CreateGroup
   ctx.access.requireGroupWrite('groups:write', parent ? parent.path : null);
   const parentPath = parent ? parent.path : [];
   checkDepth(ctx, parentPath.length + 1);
-  const [created] = await tx.$queryRaw<{ id: number }[]>`
-    WITH next AS (SELECT nextval(pg_get_serial_sequence('groups', 'id'))::int AS id)
-    INSERT INTO groups (id, tenant_id, name, description, parent_group_id, path, external_id)
-    SELECT next.id, ${ctx.tenantId}::int, ${name}, ${description}, ${parent?.id ?? null}::int,
-           ${parentPath}::int[] || next.id, ${externalId}
-    FROM next
-    RETURNING id`;
+  await requireUniqueSiblingNames(tx, ctx, parent?.id ?? null, [{ id: null, name }]);
+  const [created] = await siblingNameConflicts(
+    tx.$queryRaw<{ id: number }[]>`
+      WITH next AS (SELECT nextval(pg_get_serial_sequence('groups', 'id'))::int AS id)
+      INSERT INTO groups (id, tenant_id, name, description, parent_group_id, path, external_id)
+      SELECT next.id, ${ctx.tenantId}::int, ${name}, ${description}, ${parent?.id ?? null}::int,
+             ${parentPath}::int[] || next.id, ${externalId}
+      FROM next
+      RETURNING id`,
+    parent?.id ?? null,
+    name,
+  );
   const group = await tx.group.findUniqueOrThrow({ where: { id: created.id } });
   await recordEvents(tx, ctx, [
     {
@@ -104,7 +110,8 @@ export interface UpdateGroupInput {
   parentId?: number | null;
 }
 
-async function moveGroup(tx: Tx, ctx: DomainContext, group: Group, parentId: number | null): Promise<void> {
+/** Moves the group under `parentId` (null: a root) with its subtree, named `name` there (its new name when renamed too). */
+async function moveGroup(tx: Tx, ctx: DomainContext, group: Group, parentId: number | null, name: string): Promise<void> {
   ctx.access.requireGroupWrite('groups:write', group.path, { strictlyBelow: true });
   let newPrefix: number[] = [];
   if (parentId === null) {
@@ -123,13 +130,20 @@ async function moveGroup(tx: Tx, ctx: DomainContext, group: Group, parentId: num
     SELECT max(cardinality(path))::int AS deepest FROM groups
     WHERE tenant_id = ${ctx.tenantId}::int AND path @> ARRAY[${group.id}::int]`;
   checkDepth(ctx, newPrefix.length + deepest - group.path.length + 1);
-  // Every group of the subtree has new ancestors: a new version of what SCIM shows of it.
-  await tx.$executeRaw`
-    UPDATE groups
-    SET path = ${newPrefix}::int[] || path[${group.path.length}:], version = version + 1,
-        parent_group_id = CASE WHEN id = ${group.id}::int THEN ${parentId}::int ELSE parent_group_id END,
-        updated_at = CASE WHEN id = ${group.id}::int THEN now() ELSE updated_at END
-    WHERE tenant_id = ${ctx.tenantId}::int AND path @> ARRAY[${group.id}::int]`;
+  await requireUniqueSiblingNames(tx, ctx, parentId, [{ id: group.id, name }]);
+  // Every group of the subtree has new ancestors: a new version of what SCIM shows of it. The new
+  // name is set in the same statement: the old one may clash under the new parent, or the new one under the old.
+  await siblingNameConflicts(
+    tx.$executeRaw`
+      UPDATE groups
+      SET path = ${newPrefix}::int[] || path[${group.path.length}:], version = version + 1,
+          parent_group_id = CASE WHEN id = ${group.id}::int THEN ${parentId}::int ELSE parent_group_id END,
+          name = CASE WHEN id = ${group.id}::int THEN ${name} ELSE name END,
+          updated_at = CASE WHEN id = ${group.id}::int THEN now() ELSE updated_at END
+      WHERE tenant_id = ${ctx.tenantId}::int AND path @> ARRAY[${group.id}::int]`,
+    parentId,
+    name,
+  );
 }
 
 /** One event per kind of change an update made (rename, new description, move); none if nothing changed. */
@@ -174,12 +188,20 @@ export async function applyGroupUpdate(tx: Tx, ctx: DomainContext, group: Group,
   const description = optionalText(input.description, 'description', MAX_DESCRIPTION);
   const { id } = group;
   ctx.access.requireGroupWrite('groups:write', group.path);
+  const finalName = name ?? group.name;
   if (input.parentId !== undefined && input.parentId !== group.parentGroupId) {
-    await moveGroup(tx, ctx, group, input.parentId);
+    await moveGroup(tx, ctx, group, input.parentId, finalName);
+  } else if (finalName !== group.name) {
+    await requireUniqueSiblingNames(tx, ctx, group.parentGroupId, [{ id, name: finalName }]);
   }
   const fields = { name, description, externalId: input.externalId };
   if (Object.entries(fields).some(([field, value]) => value !== undefined && value !== group[field as keyof typeof fields])) {
-    await tx.group.update({ where: { id }, data: { ...fields, version: { increment: 1 }, updatedAt: new Date() } });
+    const parentId = input.parentId === undefined ? group.parentGroupId : input.parentId;
+    await siblingNameConflicts(
+      tx.group.update({ where: { id }, data: { ...fields, version: { increment: 1 }, updatedAt: new Date() } }),
+      parentId,
+      finalName,
+    );
   }
   const after = await tx.group.findUniqueOrThrow({ where: { id } });
   await recordEvents(tx, ctx, updateEvents(group, after));
@@ -194,27 +216,33 @@ export async function deleteGroup(ctx: DomainContext, id: number): Promise<numbe
   });
 }
 
-/** Deletes a group inside the caller's transaction, which holds the tree lock exclusively. */
+/**
+ * Deletes a group inside the caller's transaction, which holds the tree lock exclusively. Its
+ * children become roots: refused (nothing written) when one is named like an existing root.
+ */
 export async function removeGroup(tx: Tx, ctx: DomainContext, group: Group): Promise<number> {
   const { id } = group;
   ctx.access.requireGroupWrite('groups:write', group.path, { strictlyBelow: true });
-  const rerooted = await tx.$queryRaw<{ id: number; wasChild: boolean }[]>`
-    UPDATE groups
-    SET path = path[${group.path.length + 1}:], version = version + 1,
-        parent_group_id = CASE WHEN parent_group_id = ${id}::int THEN NULL ELSE parent_group_id END,
-        updated_at = CASE WHEN parent_group_id = ${id}::int THEN now() ELSE updated_at END
-    WHERE tenant_id = ${ctx.tenantId}::int AND path @> ARRAY[${id}::int] AND id <> ${id}::int
-    RETURNING id, (parent_group_id IS NULL AND cardinality(path) = 1) AS "wasChild"`;
-  const children = rerooted.filter((row) => row.wasChild).map((row) => row.id).sort((a, b) => a - b);
-  // Its children become roots, which a key restricted to a subtree may not make: refused, and the
-  // transaction (with the update above) rolls back.
+  const childRows = await tx.$queryRaw<{ id: number; name: string }[]>`
+    SELECT id, name FROM groups WHERE tenant_id = ${ctx.tenantId}::int AND parent_group_id = ${id}::int ORDER BY id`;
+  const children = childRows.map((row) => row.id);
+  // Its children become roots, which a key restricted to a subtree may not make.
   if (children.length > 0 && ctx.access.groupWriteRoots !== null) {
     throw new ForbiddenError(
       `not allowed: deleting group ${id} would make its ${children.length} child group${children.length === 1 ? '' : 's'} roots, which needs groups:write without a group restriction; move or delete the children first`,
       [['groups:write']],
     );
   }
-  await tx.group.delete({ where: { id } });
+  await requireUniqueSiblingNames(tx, ctx, null, childRows, { exceptId: id, becauseDeleting: id });
+  // One statement deletes the group and makes its children roots: in two, a child named like its
+  // root parent would be a root beside it for a moment, which the sibling-name index refuses.
+  await tx.$executeRaw`
+    WITH gone AS (DELETE FROM groups WHERE tenant_id = ${ctx.tenantId}::int AND id = ${id}::int RETURNING id)
+    UPDATE groups
+    SET path = path[${group.path.length + 1}:], version = version + 1,
+        parent_group_id = CASE WHEN parent_group_id = ${id}::int THEN NULL ELSE parent_group_id END,
+        updated_at = CASE WHEN parent_group_id = ${id}::int THEN now() ELSE updated_at END
+    WHERE tenant_id = ${ctx.tenantId}::int AND path @> ARRAY[${id}::int] AND id <> ${id}::int AND EXISTS (SELECT 1 FROM gone)`;
   await recordEvents(tx, ctx, [
     {
       action: 'GROUP_DELETED',

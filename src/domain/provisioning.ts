@@ -1,10 +1,11 @@
 // Groups as an identity provider provisions them (SCIM). An IdP's groups are flat and matched by
 // name, ours form a tree: a provisioned group is made where the credential may make groups (under
-// the root of its `groups:write@<id>` subtree, or as a root), its name is unique among its
-// siblings, and its members are set in the same transaction. Every step is the same domain write
-// GraphQL and REST make, with the same checks and audit events.
+// the root of its `groups:write@<id>` subtree, or as a root), its name is unique among its siblings
+// as every group's is (src/domain/sibling-names.ts), and its members are set in the same
+// transaction. Every step is the same domain write GraphQL and REST make, with the same checks and
+// audit events.
 import type { DomainContext, Tx } from './context';
-import { ConflictError, ForbiddenError, NotFoundError } from './errors';
+import { ForbiddenError, NotFoundError } from './errors';
 import { type Group, applyGroupUpdate, findGroupForWrite, insertGroup, removeGroup } from './groups';
 import { type MemberDelta, applyMemberDelta, replaceMembers } from './members';
 import { lockTree } from './tree-lock';
@@ -27,20 +28,6 @@ export function provisioningParent(ctx: DomainContext): number | null {
   return roots[0];
 }
 
-async function requireUniqueName(tx: Tx, ctx: DomainContext, parentId: number | null, name: string, exceptId: number | null): Promise<void> {
-  const clash = await tx.$queryRaw<{ id: number }[]>`
-    SELECT id FROM groups
-    WHERE tenant_id = ${ctx.tenantId}::int AND parent_group_id IS NOT DISTINCT FROM ${parentId}::int
-      AND lower(name) = lower(${name.trim()}) AND id IS DISTINCT FROM ${exceptId}::int
-    LIMIT 1`;
-  if (clash.length > 0) {
-    throw new ConflictError(`a group named "${name.trim()}" already exists ${parentId === null ? 'at the top level' : `under group ${parentId}`}`, {
-      field: 'name',
-      existingId: String(clash[0].id),
-    });
-  }
-}
-
 const externalIdOf = (value: unknown) => optionalText(value, 'externalId', 255);
 
 /** The group a write names, locked at `expectedVersion` (any version when null). */
@@ -61,7 +48,6 @@ export function provisionGroup(ctx: DomainContext, input: ProvisionedGroupInput)
   return writeTransaction(ctx.db, ctx.tenantId, async (tx) => {
     await lockTree(tx, ctx.tenantId, 'exclusive');
     const parentId = provisioningParent(ctx);
-    if (typeof input.name === 'string') await requireUniqueName(tx, ctx, parentId, input.name, null);
     const group = await insertGroup(tx, ctx, { name: input.name, parentId, externalId: externalIdOf(input.externalId) ?? null });
     if (input.memberIds && input.memberIds.length > 0) {
       ctx.access.requireGroupWrite('groups:members:write', group.path);
@@ -97,7 +83,6 @@ export function updateProvisionedGroup(
     // The same name and externalId again (a PUT of the members, say) is no rename and needs no groups:write.
     const sameName = change.name === undefined || (typeof change.name === 'string' && change.name.trim() === group.name);
     if (renames && !(sameName && (externalId === undefined || externalId === group.externalId))) {
-      if (typeof change.name === 'string') await requireUniqueName(tx, ctx, group.parentGroupId, change.name, id);
       group = await applyGroupUpdate(tx, ctx, group, { name: change.name, externalId });
     }
     const members = change.members;
