@@ -43,7 +43,11 @@ function fromKnown(error: KnownError, status: number): RestError {
     return { code: 'validation_failed', message: `${field} ${error.id} does not exist in this workspace`, details: { field, location: 'body' } };
   }
   if (error instanceof NotFoundError) return { code: 'not_found', message: error.message };
-  if (error instanceof ConflictError) return { code: 'conflict', message: error.message, details: { field: restField(error.details.field), location: 'body' } };
+  if (error instanceof ConflictError) {
+    // `existingId`: the group whose name is in the way (src/domain/sibling-names.ts).
+    const { field, ...details } = error.details;
+    return { code: 'conflict', message: error.message, details: { field: restField(field), location: field === 'id' ? 'path' : 'body', ...details } };
+  }
   if (error instanceof ForbiddenError) return { code: 'insufficient_scope', message: error.message, details: { requiredScopes: error.requiredScopes[0] ?? [] } };
   if (error instanceof UnauthenticatedError) return { code: 'unauthenticated', message: error.message };
   if (error instanceof ServiceError && error.code in SERVICE_CODES) {

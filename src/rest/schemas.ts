@@ -156,7 +156,11 @@ export const createGroupSchema = {
     },
     examples: [{ name: 'Backend', description: 'Backend engineering', parentGroupId: 3 }],
   },
-  response: { 201: group('The created group'), ...withBodyErrors },
+  response: {
+    201: group('The created group'),
+    ...withBodyErrors,
+    409: errorResponse('A sibling (same parent; roots are siblings) already has this name, ignoring case: `details.existingId` names it'),
+  },
 } as const satisfies FastifySchema;
 
 export const getGroupSchema = {
@@ -187,7 +191,9 @@ export const updateGroupSchema = {
     200: group('The updated group'),
     ...withBodyErrors,
     ...notFound,
-    409: errorResponse('A move under the group itself or one of its descendants'),
+    409: errorResponse(
+      'A move under the group itself or one of its descendants, or a name a sibling at the destination already has, ignoring case (`details.existingId` names it)',
+    ),
   },
 } as const satisfies FastifySchema;
 
@@ -197,7 +203,12 @@ export const deleteGroupSchema = {
   summary: 'Delete a group and its memberships; its children become root groups',
   security,
   params: groupParams,
-  response: { 204: noContent, ...commonErrors, ...notFound },
+  response: {
+    204: noContent,
+    ...commonErrors,
+    ...notFound,
+    409: errorResponse('A child would become a root beside a root of the same name, ignoring case: `details.childId` and `details.existingId` name them'),
+  },
 } as const satisfies FastifySchema;
 
 /** A membership change: PUT or DELETE of /groups/:groupId/members/:userId, answered 204 and idempotent. */
