@@ -2,6 +2,7 @@
 // DATABASE_URL). Each command prints one JSON document on stdout (src/control/commands).
 // When a running server holds the embedded database, the command runs on the server instead,
 // through its control socket, with the same output and exit code.
+import path from 'node:path';
 import { databaseConfig } from './config';
 import { type Database, DataDirInUseError, openDatabase } from './db';
 import { runThroughServer, type Terminal } from './control/client';
@@ -18,7 +19,16 @@ function terminal(invocation: Invocation | null): Terminal {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
     signal: interrupted.signal,
+    interactive: process.stderr.isTTY === true,
   };
+}
+
+/** The server opens the file of `import` and `export` itself: named from the CLI's directory, not the server's. */
+function withAbsoluteFile(argv: string[], invocation: Invocation): string[] {
+  const file = invocation.rest[1];
+  if (!['import', 'export'].includes(invocation.command) || file === undefined) return argv;
+  const at = argv.lastIndexOf(file);
+  return argv.map((arg, i) => (i === at ? path.resolve(file) : arg));
 }
 
 /** The database to run on; or, when a running server holds it and answers, the exit code of the command it ran there. */
@@ -29,7 +39,7 @@ async function openOrRunOnServer(argv: string[], invocation: Invocation, io: Ter
     return await openDatabase(config, { migrate: invocation.command !== 'migrate' });
   } catch (error) {
     const socketPath = error instanceof DataDirInUseError && config.kind === 'pglite' ? controlSocketPath(config.dataDir) : null;
-    const exit = socketPath ? await runThroughServer(socketPath, argv, io) : null;
+    const exit = socketPath ? await runThroughServer(socketPath, withAbsoluteFile(argv, invocation), io) : null;
     if (exit === null) throw error;
     return exit;
   }

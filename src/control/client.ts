@@ -9,6 +9,8 @@ export interface Terminal {
   stderr(text: string): void;
   /** Aborted on Ctrl-C: the connection is closed, which stops the command on the server. */
   signal: AbortSignal;
+  /** stderr is a terminal (progress is drawn in place when the command runs in this process). */
+  interactive?: boolean;
 }
 
 /** The exit code the frame ends the command with; null while more frames are to come. */

@@ -1,6 +1,7 @@
 // The `kauth` commands: argument parsing and the operator tasks, run on an open database. Each
 // command prints one JSON document on stdout. The CLI (src/cli.ts) runs them on a database it
 // opens itself; a running server runs them on its own for a CLI that finds it held (./socket).
+import { readFile, writeFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { explain } from '../bootstrap';
@@ -11,9 +12,11 @@ import { type DomainContext, fullAccessContext } from '../domain/context';
 import { type TreeFinding, checkTree } from '../domain/doctor';
 import { type AuditFilter, decodeCursor, encodeCursor, eventJson, latestSeq, listAuditEvents } from '../domain/audit';
 import { DomainError, NotFoundError, ValidationError } from '../domain/errors';
+import { exportWorkspace, formatWorkspaceFile, importWorkspace, readWorkspaceFile } from '../domain/import';
 import { type Tenant, createTenant, tenantBySlug } from '../domain/tenants';
 import { createUser } from '../domain/users';
 import { parseId } from '../domain/validate';
+import { progressReporter } from './progress';
 
 /** Where a command writes: a terminal, or a CLI's connection to the server. */
 export interface Output {
@@ -24,6 +27,8 @@ export interface Output {
 export interface CommandIO extends Output {
   /** Aborted when whoever asked goes away (Ctrl-C, a closed connection): `audit --follow` stops. */
   signal: AbortSignal;
+  /** stderr is a terminal: progress redraws one line instead of printing lines. */
+  interactive?: boolean;
 }
 
 const USAGE = `usage:
@@ -37,12 +42,17 @@ const USAGE = `usage:
   kauth audit <slug> [--since <2026-11-01T00:00Z | 24h>] [--after <cursor>] [--limit <n>] [--follow]
                                  the audit trail, oldest first: {"events":[…],"endCursor":…}; with
                                  --follow, one JSON line per event as it commits (Ctrl-C to stop)
+  kauth import <slug> <file> [--dry-run]
+                                 creates and updates the groups, users, roles, memberships and role
+                                 assignments of a kauth-workspace file (README "Import and export");
+                                 prints what it created, updated and left alone; --dry-run writes nothing
+  kauth export <slug> [<file>]   the workspace in the same format, to <file> or stdout
 environment: DATA_DIR (embedded database, default ./data) or DATABASE_URL (postgres://…);
              while a kauth server holds DATA_DIR, commands run on it through DATA_DIR/kauth.sock`;
 
 class UsageError extends Error {}
 
-const ONE_WORD_COMMANDS = ['migrate', 'doctor', 'audit'];
+const ONE_WORD_COMMANDS = ['migrate', 'doctor', 'audit', 'import', 'export'];
 
 const OPTIONS = {
   name: { type: 'string' },
@@ -53,6 +63,7 @@ const OPTIONS = {
   after: { type: 'string' },
   limit: { type: 'string' },
   follow: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -165,6 +176,38 @@ async function run(db: Database, { command, rest, values }: Invocation, io: Comm
       const { events } = await listAuditEvents(ctx, { after, first: limitFrom(values.limit) }, filter);
       const last = events.at(-1);
       return { events: events.map(eventJson), endCursor: last ? encodeCursor(last.seq) : (values.after ?? null) };
+    }
+    case 'import': {
+      const ctx = await tenantContext(db, slug);
+      const [, file] = rest;
+      if (!file) throw new UsageError('missing <file>');
+      const dryRun = values['dry-run'] === true;
+      const text = await readFile(file, 'utf8').catch((error: Error) => {
+        throw new ValidationError('file', `cannot read ${file}: ${error.message}`);
+      });
+      const parsed = readWorkspaceFile(text);
+      const onProgress = dryRun ? undefined : progressReporter(io, io.interactive === true);
+      return importWorkspace(ctx, ctx.tenant.slug, parsed, { dryRun, source: file, onProgress });
+    }
+    case 'export': {
+      const ctx = await tenantContext(db, slug);
+      const [, file] = rest;
+      const exported = await exportWorkspace(ctx, ctx.tenant.slug);
+      const text = formatWorkspaceFile(exported);
+      if (!file) {
+        await io.stdout(text);
+        return STREAMED;
+      }
+      await writeFile(file, text, { mode: 0o600 });
+      const { groups, users, roles, memberships, roleAssignments } = exported;
+      return {
+        file,
+        groups: groups.length,
+        users: users.length,
+        roles: roles.length,
+        memberships: memberships.length,
+        roleAssignments: roleAssignments.length,
+      };
     }
     default:
       throw new UsageError(`unknown command "${command}"`);

@@ -54,6 +54,7 @@ export const AUDIT_ACTIONS = [
   'GROUP_EXTERNAL_ID_CHANGED',
   'API_KEY_CREATED',
   'API_KEY_REVOKED',
+  'WORKSPACE_IMPORTED',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

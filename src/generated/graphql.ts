@@ -86,7 +86,13 @@ export type AuditAction =
   | 'USER_ROLE_UNASSIGNED'
   /** changes: the attributes that changed (SCIM: `active`, `userName`, `emails`, …). */
   | 'USER_UPDATED'
-  | 'WORKSPACE_CREATED';
+  | 'WORKSPACE_CREATED'
+  /**
+   * `kauth import`: one event for the whole import, by the CLI, about the workspace. changes:
+   * groups, users, roles ({created, updated, unchanged}), memberships, roleAssignments
+   * ({created, unchanged}) as `after`, and `source` (the file). An import that changes nothing records none.
+   */
+  | 'WORKSPACE_IMPORTED';
 
 export type AuditActor = {
   __typename?: 'AuditActor';
