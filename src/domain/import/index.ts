@@ -324,7 +324,9 @@ export async function importWorkspace(ctx: DomainContext, slug: string, file: Wo
     await options.onProgress?.({ step, done, total });
   };
   const work = async (tx: Tx): Promise<ImportResult> => {
+    // The pool's limits suit requests; an import's statements, and its planning between them, take longer.
     await tx.$executeRaw`SET LOCAL statement_timeout = '300s'`;
+    await tx.$executeRaw`SET LOCAL idle_in_transaction_session_timeout = '300s'`;
     await lockTree(tx, ctx.tenantId, options.dryRun ? 'shared' : 'exclusive');
     const plan = planImport(file, await readSnapshot(tx, ctx.tenantId, slug), ctx.maxGroupDepth);
     if (options.dryRun) return countPlan(tx, plan);

@@ -281,14 +281,16 @@ function planRoles(file: WorkspaceFile, snapshot: Snapshot) {
 
 /** Distinct pairs, split by whether both ids exist already. */
 function pairs(): Pairs & { add(a: number, b: number): void } {
-  const seen = new Set<string>();
+  // Numbers, not "a:b" strings: a million links would otherwise be a million strings to collect.
+  const seen = new Map<number, Set<number>>();
   const result: Pairs = { existing: { a: [], b: [] }, fresh: { a: [], b: [] } };
   return {
     ...result,
     add(a, b) {
-      const key = `${a}:${b}`;
-      if (seen.has(key)) return;
-      seen.add(key);
+      let bs = seen.get(a);
+      if (!bs) seen.set(a, (bs = new Set()));
+      if (bs.has(b)) return;
+      bs.add(b);
       const into = a > 0 && b > 0 ? result.existing : result.fresh;
       into.a.push(a);
       into.b.push(b);
