@@ -1,6 +1,7 @@
 // Import and export of a workspace (src/domain/import, `kauth import` / `kauth export`): the file
 // format and its errors at their JSON pointers, one transaction that writes all or nothing, a
 // re-run that changes nothing, the dry run, the audit event, and export → import → export.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,7 +14,9 @@ import { updateGroup } from '../src/domain/groups';
 import { exportWorkspace, formatWorkspaceFile, importWorkspace, parseWorkspaceFile, readWorkspaceFile } from '../src/domain/import';
 import { createTenant } from '../src/domain/tenants';
 import { GENEROUS_POOL, MAX_GROUP_DEPTH, backends, uniqueSlug } from './support/harness';
-import { PROCESS_TEST_MS, kauth } from './support/kauth';
+import { KAUTH, PROCESS_TEST_MS, kauth } from './support/kauth';
+import { GENEROUS_SERVER_ENV, startServer, stopServer } from './support/servers';
+import { waitFor } from './support/wait';
 import { freshPgliteDir } from './support/pglite-template';
 import { postgresUrl } from './support/services';
 import { buildTree } from './support/tree-fixture';
@@ -337,5 +340,31 @@ describe('kauth import and kauth export', () => {
     const toStdout = await kauth(['export', 'acme'], env);
     expect(toStdout.stdout).toBe(readFileSync(outFile, 'utf8'));
     expect(readWorkspaceFile(toStdout.stdout).groups.map((g) => g.externalId)).toEqual(['g-eng', 'g-platform', 'g-db', 'g-web', 'g-sales']);
+  }, PROCESS_TEST_MS);
+
+  it('imports and exports on a running server that holds DATA_DIR, the files named from the CLI\'s directory', async () => {
+    const env = { DATA_DIR: path.join(dir, 'data') };
+    expect((await kauth(['tenant', 'create', 'acme'], env)).code).toBe(0);
+    const server = await startServer({ ...GENEROUS_SERVER_ENV, ...env, LOG_LEVEL: 'info' });
+    try {
+      await server.ready;
+      await waitFor('the control socket', () => server.output().includes('control socket: the kauth CLI runs its commands here'));
+      writeFileSync(path.join(dir, 'org.json'), JSON.stringify(organisation()));
+      // Run from `dir` with relative names: the server, whose directory is another, must find them.
+      const inDir = (args: string[]) =>
+        new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+          execFile(process.execPath, [KAUTH, ...args], { cwd: dir, env: { ...process.env, ...env } }, (error, stdout, stderr) =>
+            resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+          );
+        });
+      const run = await inDir(['import', 'acme', 'org.json']);
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ groups: { created: 5 }, memberships: { created: 4 } });
+      expect(run.stderr).toContain('kauth: import: memberships 4/4 (100%)');
+      expect((await inDir(['export', 'acme', 'out.json'])).code).toBe(0);
+      expect(readWorkspaceFile(readFileSync(path.join(dir, 'out.json'), 'utf8')).groups).toHaveLength(5);
+    } finally {
+      await stopServer(server);
+    }
   }, PROCESS_TEST_MS);
 });
