@@ -257,6 +257,19 @@ describe.each(backends())('import and export [%s]', (backend) => {
       expect((await state(ctx)).groups).toEqual([]);
     });
 
+    it('a group made or moved too deep, while groups already deeper than the limit may stay', async () => {
+      const { slug, ctx } = await workspace();
+      const chain = Array.from({ length: MAX_GROUP_DEPTH + 2 }, (_, i) => ({ externalId: `c${i}`, name: `C${i}`, parent: i === 0 ? null : `c${i - 1}` }));
+      // Made when the workspace allowed deeper trees.
+      const only = (groups: unknown[]) => file({ groups, memberships: [], roleAssignments: [] });
+      await importWorkspace({ ...ctx, maxGroupDepth: MAX_GROUP_DEPTH + 2 }, slug, only(chain));
+      expect((await importWorkspace(ctx, slug, only(chain))).groups.unchanged).toBe(MAX_GROUP_DEPTH + 2);
+      const before = await state(ctx);
+      const deeper = [...chain, { externalId: 'c-new', name: 'New', parent: 'c1' }, { externalId: 'c-x', name: 'X', parent: `c${MAX_GROUP_DEPTH}` }];
+      await expect(importWorkspace(ctx, slug, only(deeper))).rejects.toMatchObject({ field: `/groups/${MAX_GROUP_DEPTH + 3}/parent` });
+      expect(await state(ctx)).toEqual(before);
+    });
+
     it('a name an existing group keeps under the same parent', async () => {
       const { slug, ctx } = await workspace();
       await buildTree({ ctx }, { groups: { Sales: {} } });

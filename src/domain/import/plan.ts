@@ -154,8 +154,11 @@ function planGroups(file: WorkspaceFile, snapshot: Snapshot, maxDepth: number) {
     const id = queue[next];
     order.push(id);
     const path = paths.get(id)!;
-    if (path.length > maxDepth) {
-      const blamed = [...path].reverse().map((k) => final.get(k)!.index).find((index) => index !== null)!;
+    // A group the import makes or moves too deep is refused, at the nearest group the file places;
+    // one left where it is stays (a workspace made under a larger MAX_GROUP_DEPTH, as through the API).
+    const stays = existing.byId.has(id) && sameArray(existing.byId.get(id)!.path, path);
+    const blamed = path.length > maxDepth && !stays ? [...path].reverse().map((k) => final.get(k)!.index).find((index) => index !== null) : undefined;
+    if (blamed !== undefined && blamed !== null) {
       throw fileError(`/groups/${blamed}/parent`, `groups can be nested at most ${maxDepth} levels deep (MAX_GROUP_DEPTH=${maxDepth}); this would make ${path.length}`);
     }
     for (const child of children.get(id) ?? []) {
