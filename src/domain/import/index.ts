@@ -27,6 +27,11 @@ const IMPORT_TIMEOUT_MS = 30 * 60_000;
 /** Rows per statement: large enough to be set-based, small enough to report progress and stay within a statement's time. */
 const ROWS_PER_STATEMENT = 20_000;
 const PAIRS_PER_STATEMENT = 100_000;
+/**
+ * New groups per statement: more than other rows, because each statement's trigger rewrites the
+ * kept counts of every ancestor of its rows, most of the tree above them (once per statement).
+ */
+const GROUPS_PER_STATEMENT = 100_000;
 
 export interface LinkTally {
   created: number;
@@ -176,7 +181,7 @@ async function writeGroups(tx: Tx, ctx: DomainContext, plan: ImportPlan, progres
     path: g.path.map(real),
     external_id: g.externalId,
   });
-  for (const rows of chunks(plan.newGroups, ROWS_PER_STATEMENT)) {
+  for (const rows of chunks(plan.newGroups, GROUPS_PER_STATEMENT)) {
     await tx.$executeRaw`
       INSERT INTO groups (id, tenant_id, name, description, parent_group_id, path, external_id)
       SELECT k.id, ${ctx.tenantId}::int, k.name, k.description, k.parent, k.path, k.external_id
