@@ -11,6 +11,7 @@ import { type DomainContext, fullAccessContext } from '../src/domain/context';
 import { checkTree } from '../src/domain/doctor';
 import { ValidationError } from '../src/domain/errors';
 import { updateGroup } from '../src/domain/groups';
+import { progressReporter } from '../src/control/progress';
 import { exportWorkspace, formatWorkspaceFile, importWorkspace, parseWorkspaceFile, readWorkspaceFile } from '../src/domain/import';
 import { createTenant } from '../src/domain/tenants';
 import { GENEROUS_POOL, MAX_GROUP_DEPTH, backends, uniqueSlug } from './support/harness';
@@ -315,6 +316,28 @@ describe.each(backends())('import and export [%s]', (backend) => {
     const result = await importWorkspace(ctx, slug, parseWorkspaceFile(next));
     expect(result.groups).toEqual({ created: 1, updated: 1, unchanged: 4 });
     expect(await invariants(slug, ctx)).toEqual(consistent);
+  });
+});
+
+describe('import progress', () => {
+  async function printed(interactive: boolean): Promise<string> {
+    let text = '';
+    const report = progressReporter({ stderr: (chunk) => void (text += chunk) }, interactive);
+    await report({ step: 'users', done: 20_000, total: 40_000 });
+    await report({ step: 'users', done: 40_000, total: 40_000 });
+    return text;
+  }
+
+  it('prints a line per chunk when stderr is not a terminal', async () => {
+    expect(await printed(false)).toBe('kauth: import: users 20000/40000 (50%)\nkauth: import: users 40000/40000 (100%)\n');
+  });
+
+  it('redraws one bar per step on a terminal, ending the line when the step is done', async () => {
+    const text = await printed(true);
+    expect(text.split('\r').slice(1)).toEqual([
+      `import users           [${'#'.repeat(15)}${'-'.repeat(15)}]  50% 20000/40000`,
+      `import users           [${'#'.repeat(30)}] 100% 40000/40000\n`,
+    ]);
   });
 });
 
