@@ -12,7 +12,7 @@ import { Prisma, type Role, type User } from '../generated/prisma/client';
 import { type DomainContext, type Tx, isVisible } from './context';
 import { ConflictError, DomainError } from './errors';
 import { type Group, type MoveRefusalCode, type RefuseMove, MAX_GROUP_NAME, checkMove } from './groups';
-import { type Page, type Window, mapPage, pageOf, windowSql } from './pages';
+import { ID_ORDER, type Page, type Window, mapPage, pageOf, windowSql } from './pages';
 import { groupsByIds } from './reads/groups';
 import { rowsById } from './rows';
 import { requireUniqueSiblingNames } from './sibling-names';
@@ -92,12 +92,7 @@ export async function previewMove(ctx: DomainContext, groupId: number, request: 
   const chains = await chainRoles(ctx, group.path.slice(0, -1), parent ? parent.path : []);
   const impact = { ...base, toParentId: parent ? parent.id : null };
   if (chains.lost.size === 0 && chains.gained.size === 0) return { ...impact, users: noPage, totals: () => Promise.resolve(NO_TOTALS) };
-  let totals: Promise<MoveImpactTotals> | null = null;
-  return {
-    ...impact,
-    users: (window) => impactPage(ctx, group, chains, window),
-    totals: () => (totals ??= impactTotals(ctx, group, chains)),
-  };
+  return { ...impact, ...impactReader(ctx, group, chains) };
 }
 
 function visibleParentId(ctx: DomainContext, path: readonly number[]): number | null {
@@ -150,15 +145,22 @@ async function chainRoles(ctx: DomainContext, oldChain: readonly number[], newCh
 
 /**
  * The changes as SQL (`changes(user_id, role_id, gained)`): for each active member of the
- * subtree and each role only one chain grants, a change unless the user holds the role in a way
- * the move leaves alone. Memberships inside the subtree keep the part of their path from the
- * moved group down (`path[n:]`, n the group's depth + 1); memberships elsewhere keep their whole path.
+ * subtree (`candidates`) and each role only one chain grants (`moving`), a change unless the
+ * user holds the role in a way the move leaves alone (`held`): a direct role, or a membership of a
+ * group below a group granting it (`granters`), not counting a granter outside the moved subtree
+ * for a membership inside it (those are the old ancestors, which the move takes away). The subtree
+ * is a range of the (tenant_id, path) index, as for `descendants`; each granter's subtree is found
+ * through the path index, so the work follows the subtree's members and the granters' subtrees,
+ * not the workspace.
  */
 function changesSql(ctx: DomainContext, group: Group, chains: ChainRoles): Prisma.Sql {
   const t = ctx.tenantId;
   const lost = [...chains.lost.keys()];
   const gained = [...chains.gained.keys()];
   const moving = [...lost, ...gained];
+  const past = [...group.path.slice(0, -1), group.id + 1];
+  const inSubtree = (alias: string) =>
+    Prisma.sql`${Prisma.raw(alias)}.path >= ${[...group.path]}::int[] AND ${Prisma.raw(alias)}.path < ${past}::int[]`;
   return Prisma.sql`
     WITH moving(role_id, gained) AS (
       SELECT r, false FROM unnest(${lost}::int[]) AS r UNION ALL SELECT r, true FROM unnest(${gained}::int[]) AS r
@@ -167,17 +169,21 @@ function changesSql(ctx: DomainContext, group: Group, chains: ChainRoles): Prism
       SELECT DISTINCT gm.user_id FROM groups g
       JOIN group_members gm ON gm.group_id = g.id
       JOIN users u ON u.id = gm.user_id AND u.active
-      WHERE g.tenant_id = ${t}::int AND g.path @> ARRAY[${group.id}::int]
+      WHERE g.tenant_id = ${t}::int AND ${inSubtree('g')}
+    ),
+    granters AS MATERIALIZED (
+      SELECT gr.group_id, gr.role_id, ${inSubtree('g')} AS inside
+      FROM group_roles gr JOIN groups g ON g.id = gr.group_id
+      WHERE gr.tenant_id = ${t}::int AND gr.role_id = ANY(${moving}::int[])
     ),
     held AS MATERIALIZED (
       SELECT ur.user_id, ur.role_id FROM candidates c
-      JOIN user_roles ur ON ur.user_id = c.user_id AND ur.role_id = ANY(${moving}::int[])
+      JOIN user_roles ur ON ur.user_id = c.user_id AND ur.tenant_id = ${t}::int AND ur.role_id = ANY(${moving}::int[])
       UNION
-      SELECT gm.user_id, gr.role_id FROM candidates c
-      JOIN group_members gm ON gm.tenant_id = ${t}::int AND gm.user_id = c.user_id
-      JOIN groups g ON g.id = gm.group_id
-      CROSS JOIN LATERAL unnest(CASE WHEN g.path @> ARRAY[${group.id}::int] THEN g.path[${group.path.length}::int:] ELSE g.path END) AS kept(group_id)
-      JOIN group_roles gr ON gr.group_id = kept.group_id AND gr.role_id = ANY(${moving}::int[])
+      SELECT gm.user_id, gr.role_id FROM granters gr
+      JOIN groups g ON g.tenant_id = ${t}::int AND g.path @> ARRAY[gr.group_id] AND (gr.inside OR NOT (${inSubtree('g')}))
+      JOIN group_members gm ON gm.group_id = g.id
+      JOIN candidates c ON c.user_id = gm.user_id
     ),
     changes AS MATERIALIZED (
       SELECT c.user_id, m.role_id, m.gained FROM candidates c CROSS JOIN moving m
@@ -185,37 +191,64 @@ function changesSql(ctx: DomainContext, group: Group, chains: ChainRoles): Prism
     )`;
 }
 
-async function impactPage(ctx: DomainContext, group: Group, chains: ChainRoles, window: Window<number>): Promise<Page<UserImpact>> {
+type ChangeRow = { userId: number; roleId: number; gained: boolean } | ({ userId: null } & MoveImpactTotals);
+
+/** The changes of a page of users (by id) and, in the same statement, the totals over every user. */
+async function impactPage(ctx: DomainContext, group: Group, chains: ChainRoles, window: Window<number>): Promise<{ page: Page<UserImpact>; totals: MoveImpactTotals }> {
   const { bounds, order, limit } = windowSql(Prisma.sql`user_id`, window);
-  const rows = await ctx.db.$queryRaw<{ userId: number; roleId: number; gained: boolean }[]>`
+  const rows = await ctx.db.$queryRaw<ChangeRow[]>`
     ${changesSql(ctx, group, chains)},
     page AS (SELECT DISTINCT user_id FROM changes WHERE ${bounds} ORDER BY ${order} LIMIT ${limit})
-    SELECT ch.user_id AS "userId", ch.role_id AS "roleId", ch.gained FROM page JOIN changes ch ON ch.user_id = page.user_id
-    ORDER BY ch.role_id`;
+    SELECT ch.user_id AS "userId", ch.role_id AS "roleId", ch.gained, NULL::int AS "usersAffected", NULL::int AS "rolesGained", NULL::int AS "rolesLost"
+    FROM page JOIN changes ch ON ch.user_id = page.user_id
+    UNION ALL
+    SELECT NULL, NULL, NULL, count(DISTINCT user_id)::int, (count(*) FILTER (WHERE gained))::int, (count(*) FILTER (WHERE NOT gained))::int
+    FROM changes`;
+  let totals = NO_TOTALS;
   const byUser = new Map<number, { userId: number; gained: RoleChange[]; lost: RoleChange[] }>();
   for (const row of rows) {
+    if (row.userId === null) {
+      totals = { usersAffected: row.usersAffected, rolesGained: row.rolesGained, rolesLost: row.rolesLost };
+      continue;
+    }
     const impact = byUser.get(row.userId) ?? { userId: row.userId, gained: [], lost: [] };
     const change = (row.gained ? chains.gained : chains.lost).get(row.roleId)!;
     (row.gained ? impact.gained : impact.lost).push(change);
     byUser.set(row.userId, impact);
   }
-  // In the order the page was read (pageOf turns a backwards read around).
+  // In the order the page was read (pageOf turns a backwards read around); each user's roles by id.
   const readOrder = [...byUser.values()].sort((a, b) => (window.backwards ? b.userId - a.userId : a.userId - b.userId));
+  for (const impact of readOrder) for (const list of [impact.gained, impact.lost]) list.sort((a, b) => a.role.id - b.role.id);
   const users = await rowsById(readOrder.map((impact) => impact.userId), (ids) =>
     ctx.db.user.findMany({ where: { tenantId: ctx.tenantId, id: { in: ids } } }),
   );
   // A user deleted since is left out, as a member page leaves out one.
-  return mapPage(pageOf(readOrder, window, (impact) => impact.userId), ({ userId, gained, lost }) => {
+  const page = mapPage(pageOf(readOrder, window, (impact) => impact.userId), ({ userId, gained, lost }) => {
     const user = users.get(userId);
     return user && { user, gained, lost };
   });
+  return { page, totals };
 }
 
-async function impactTotals(ctx: DomainContext, group: Group, chains: ChainRoles): Promise<MoveImpactTotals> {
-  const [totals] = await ctx.db.$queryRaw<MoveImpactTotals[]>`
-    ${changesSql(ctx, group, chains)}
-    SELECT count(DISTINCT user_id)::int AS "usersAffected", (count(*) FILTER (WHERE gained))::int AS "rolesGained",
-      (count(*) FILTER (WHERE NOT gained))::int AS "rolesLost"
-    FROM changes`;
-  return totals;
+/**
+ * Pages and totals of one preview. The totals come with the first page asked for in the same turn
+ * of the event loop (GraphQL resolves `totals` and `users` side by side), so the changes are
+ * worked out once; asked alone, they are read with an empty page.
+ */
+function impactReader(ctx: DomainContext, group: Group, chains: ChainRoles): Pick<MoveImpact, 'users' | 'totals'> {
+  let first: Promise<{ totals: MoveImpactTotals }> | null = null;
+  let totals: Promise<MoveImpactTotals> | null = null;
+  const read = (window: Window<number>) => {
+    const result = impactPage(ctx, group, chains, window);
+    first ??= result;
+    return result;
+  };
+  return {
+    users: async (window) => (await read(window)).page,
+    totals: () =>
+      (totals ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        const result = first ?? read({ size: 0, backwards: false, after: null, before: null, order: ID_ORDER });
+        return (await result).totals;
+      })),
+  };
 }
