@@ -206,6 +206,28 @@ eachBackend('move preview (moveImpact)', (h) => {
     expect(none.body.data!.moveImpact).toBeNull();
   });
 
+  it('makes as many SQL statements for a subtree of eight groups as for one group', async () => {
+    const ws = await h.workspace();
+    const t = await buildTree(ws, {
+      groups: { P: { Small: {}, Big: { B1: { B11: {}, B12: {} }, B2: { B21: { B211: {} }, B22: {} } } }, Q: {} },
+      users: { u1: 'u1', u2: 'u2', u3: 'u3', u4: 'u4', u5: 'u5', u6: 'u6', u7: 'u7', u8: 'u8', u9: 'u9' },
+      roles: ['p', 'q'],
+      groupRoles: { P: ['p'], Q: ['q'] },
+      members: { Small: ['u1'], Big: ['u2'], B1: ['u3'], B11: ['u4'], B12: ['u5'], B2: ['u6'], B21: ['u7'], B211: ['u8'], B22: ['u9', 'u1'] },
+    });
+    const statementsOf = async (groupId: string) => {
+      const before = h.db.statements.total;
+      const res = await ws.gql(PREVIEW, { g: groupId, p: t.Q, first: 100 });
+      expect(res.body.errors).toBeUndefined();
+      return { statements: h.db.statements.total - before, users: res.body.data!.moveImpact.users.nodes.length };
+    };
+    await statementsOf(t.Small); // the credential is cached from here on
+    const small = await statementsOf(t.Small);
+    const big = await statementsOf(t.Big);
+    expect([small.users, big.users]).toEqual([1, 9]);
+    expect(big.statements).toBe(small.statements);
+  });
+
   it('is priced like any list: the page size multiplies what each user holds', async () => {
     const ws = await h.workspace();
     const t = await world(ws);

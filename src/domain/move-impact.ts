@@ -78,7 +78,7 @@ export async function previewMove(ctx: DomainContext, groupId: number, request: 
   const refuse: RefuseMove = (code, error) => refusals.push({ code, errorCode: error.code, message: error.message });
   const fromParentId = visibleParentId(ctx, group.path);
   const base = { group, fromParentId, refusals };
-  const tx = ctx.db as Tx;
+  const tx: Tx = ctx.db; // reads outside a transaction: a preview holds no lock
   const parentId = request.parentId === undefined ? group.parentGroupId : request.parentId;
   if (parentId === group.parentGroupId) {
     // Not a move: only the update's own checks apply, and nobody's roles change.
