@@ -7,7 +7,7 @@
 //
 // A constant number of statements whatever the subtree's size: the checks (those the move itself
 // makes, src/domain/groups.ts checkMove), the roles of the two ancestor chains, then one set-based
-// statement for a page of affected users and, if asked, one for the totals.
+// statement for a page of affected users with the totals, and one for the page's user rows.
 import { Prisma, type Role, type User } from '../generated/prisma/client';
 import { type DomainContext, type Tx, isVisible } from './context';
 import { ConflictError, DomainError } from './errors';
