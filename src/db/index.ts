@@ -7,11 +7,12 @@ import { Client, Pool } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { DatabaseConfig, PoolConfig } from '../config';
 import { PrismaClient } from '../generated/prisma/client';
-import { analyzeInBackground } from './analyze';
+import { type Session, keepStatisticsInBackground } from './analyze';
 import { keepPrivate, lockDataDir } from './data-dir-lock';
 import { migrate, readMigrations } from './migrator';
 import type { RawSql } from './raw';
 import { registerReader } from './reader';
+import { type StatisticsPlan, readAutovacuumSettings, statisticsPlan } from './statistics';
 import { countingAdapter, StatementCounter } from './statement-counter';
 import { cancelStatementsOnStop } from './cancel';
 import { watchPool } from './watchdog';
@@ -20,7 +21,10 @@ import { WriteQueue, registerWriteQueue } from './write-queue';
 export type { RawSql } from './raw';
 export { StatementCounter } from './statement-counter';
 export { readerOf, selectColumns } from './reader';
-export { analyzeStaleTables } from './analyze';
+export { analyzeStaleTables, keepStatistics, vacuumDeadTables, STATISTICS_LOCK, type KeepingRound, type Session } from './analyze';
+export {
+  type AutovacuumSettings, type StatisticsKeeper, type StatisticsPlan, type StatisticsReport, readAutovacuumSettings, statisticsLine, statisticsPlan, statisticsReport,
+} from './statistics';
 export { migrate, MigrationError } from './migrator';
 export { DataDirError, DataDirInUseError } from './data-dir-lock';
 export { isDatabaseUnavailable, isUniqueViolation, isWriteConflict } from './errors';
@@ -53,6 +57,10 @@ export interface Database {
    * missed (a dropped listening connection). Resolves to a function that stops listening.
    */
   listen: Listen;
+  /** Who keeps table statistics and vacuums dead rows: the database's autovacuum or this service (decided at start). */
+  statistics: StatisticsPlan;
+  /** Runs a function on a connection of its own, outside any transaction (src/db/analyze.ts). */
+  session: Session;
   /** Reachable, and every migration this version knows is applied. */
   readiness(timeoutMs?: number): Promise<Readiness>;
   close(): Promise<void>;
@@ -121,14 +129,13 @@ async function openPGlite(dataDir: string) {
     const pglite = await PGlite.create(dataDir);
     keepPrivate(dataDir);
     const raw = pgliteRaw(pglite);
-    const stopAnalyzing = analyzeInBackground(raw);
     return {
       raw,
+      session: ((fn) => fn(raw)) as Session,
       factory: new PrismaPGlite(pglite) as SqlDriverAdapterFactory,
       poolStats: () => null,
       listen: (async (channel, onPayload) => pglite.listen(channel, onPayload)) as Listen,
       close: async () => {
-        await stopAnalyzing();
         await pglite.close();
         keepPrivate(dataDir);
         release();
@@ -162,6 +169,7 @@ async function openPostgres(url: string, config: PoolConfig) {
   const stopWatching = watchPool(pool, { url, suspectAfterMs: 500, probeTimeoutMs: Math.min(config.connectTimeoutMs, 700) });
   return {
     raw: pgRaw(pool),
+    session: sessionOn(url),
     factory: new PrismaPg(pool) as SqlDriverAdapterFactory,
     poolStats: (): PoolStats => ({ inUse: pool.totalCount - pool.idleCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     listen: (channel: string, onPayload: (payload: string) => void, onReconnect?: () => void) => listenPostgres(url, channel, onPayload, onReconnect),
@@ -169,6 +177,26 @@ async function openPostgres(url: string, config: PoolConfig) {
       stopWatching();
       return pool.end();
     },
+  };
+}
+
+/** A connection of its own for each call, so that a long VACUUM holds no pooled one and no statement timeout applies. */
+function sessionOn(url: string): Session {
+  return async (fn) => {
+    const client = new Client({ connectionString: url, application_name: 'kauth statistics' });
+    client.on('error', () => undefined); // a dropped connection fails the statement in progress instead
+    await client.connect();
+    try {
+      return await fn({
+        exec: async (sql) => {
+          await client.query(sql);
+        },
+        query: async <T>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as T[],
+        transaction: () => Promise.reject(new Error('a statistics session runs outside transactions')),
+      });
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   };
 }
 
@@ -238,10 +266,14 @@ async function checkReadiness(raw: RawSql, timeoutMs: number): Promise<Readiness
   }
 }
 
-export async function openDatabase(
-  config: DatabaseConfig,
-  options: { migrate?: boolean; pool?: PoolConfig } = {},
-): Promise<Database> {
+export interface OpenOptions {
+  migrate?: boolean;
+  pool?: PoolConfig;
+  /** false: decide who keeps statistics, but never keep them in the background (tests that keep them by hand). */
+  keepStatistics?: boolean;
+}
+
+export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
   const pool = options.pool ?? DEFAULT_POOL;
   const opened = config.kind === 'pglite' ? await openPGlite(config.dataDir) : await openPostgres(config.url, pool);
   const statements = new StatementCounter();
@@ -256,12 +288,16 @@ export async function openDatabase(
     statements,
     poolStats: opened.poolStats,
     listen: opened.listen,
+    statistics: statisticsPlan(config.kind, null),
+    session: opened.session,
     readiness: (timeoutMs = 1000) => checkReadiness(opened.raw, timeoutMs),
     close: async () => {
+      await stopKeeping();
       await prisma.$disconnect();
       await opened.close();
     },
   };
+  let stopKeeping: () => Promise<void> = async () => undefined;
   if (config.kind === 'postgres') registerReader(prisma, opened.raw, statements);
   registerWriteQueue(prisma, new WriteQueue(pool.writeQueueWaitMs, pool.writeConcurrency));
   if (options.migrate !== false) {
@@ -271,6 +307,16 @@ export async function openDatabase(
       await database.close();
       throw error;
     }
+  }
+  // Read once the migrations have made the tables, whose reloptions count too.
+  try {
+    if (config.kind === 'postgres') database.statistics = statisticsPlan('postgres', await readAutovacuumSettings(opened.raw));
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  if (database.statistics.keeper === 'service' && options.keepStatistics !== false) {
+    stopKeeping = keepStatisticsInBackground(opened.session, { only: database.statistics.only });
   }
   return database;
 }
