@@ -156,4 +156,24 @@ describeOnPostgres('keeping statistics on PostgreSQL [postgres]', () => {
     );
     expect(held).toBe(0);
   });
+
+  it('closes without waiting for a round held up behind a lock: its connection is ended', async () => {
+    await deadUsers(1000);
+    await waitFor('the counts of 1,000 renames', async () => (await statsOf('users')).dead >= 1000);
+    const other = await openDatabase({ kind: 'postgres', url: databaseUrl(name) }, { keepStatistics: false });
+    const blocker = new Client({ connectionString: databaseUrl(name) });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE users IN SHARE UPDATE EXCLUSIVE MODE'); // what VACUUM takes
+      const round = keepStatistics(other.session);
+      await waitFor('the VACUUM to wait for the lock', async () =>
+        (await db.raw.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'kauth statistics' AND wait_event_type = 'Lock'")).length > 0);
+      await other.close();
+      await expect(round).rejects.toThrow();
+    } finally {
+      await blocker.query('ROLLBACK');
+      await blocker.end();
+    }
+  });
 });

@@ -132,6 +132,7 @@ async function openPGlite(dataDir: string) {
     return {
       raw,
       session: ((fn) => fn(raw)) as Session,
+      endSessions: async () => undefined, // the one connection: a round in progress finishes before it closes
       factory: new PrismaPGlite(pglite) as SqlDriverAdapterFactory,
       poolStats: () => null,
       listen: (async (channel, onPayload) => pglite.listen(channel, onPayload)) as Listen,
@@ -166,10 +167,12 @@ async function openPostgres(url: string, config: PoolConfig) {
     throw new DatabaseUnavailableError(`cannot connect to PostgreSQL at ${safeUrl}: ${(error as Error).message}`);
   }
   // A connection out for half a second while a fresh one cannot be made either is on a dead link.
+  const sessions = sessionsOn(url, config.connectTimeoutMs);
   const stopWatching = watchPool(pool, { url, suspectAfterMs: 500, probeTimeoutMs: Math.min(config.connectTimeoutMs, 700) });
   return {
     raw: pgRaw(pool),
-    session: sessionOn(url),
+    session: sessions.session,
+    endSessions: sessions.end,
     factory: new PrismaPg(pool) as SqlDriverAdapterFactory,
     poolStats: (): PoolStats => ({ inUse: pool.totalCount - pool.idleCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     listen: (channel: string, onPayload: (payload: string) => void, onReconnect?: () => void) => listenPostgres(url, channel, onPayload, onReconnect),
@@ -180,13 +183,21 @@ async function openPostgres(url: string, config: PoolConfig) {
   };
 }
 
-/** A connection of its own for each call, so that a long VACUUM holds no pooled one and no statement timeout applies. */
-function sessionOn(url: string): Session {
-  return async (fn) => {
-    const client = new Client({ connectionString: url, application_name: 'kauth statistics' });
+/**
+ * A connection of its own for each call, so that a long VACUUM holds no pooled one and no statement
+ * timeout applies; `end` closes those open, failing their statements, so that stopping never waits on one.
+ */
+function sessionsOn(url: string, connectTimeoutMs: number): { session: Session; end: () => Promise<void> } {
+  const open = new Set<Client>();
+  // Named in pg_stat_activity whatever the URL names the service's connections (the URL's name would win over an option).
+  const named = new URL(url);
+  named.searchParams.set('application_name', 'kauth statistics');
+  const session: Session = async (fn) => {
+    const client = new Client({ connectionString: named.toString(), connectionTimeoutMillis: connectTimeoutMs });
     client.on('error', () => undefined); // a dropped connection fails the statement in progress instead
-    await client.connect();
+    open.add(client);
     try {
+      await client.connect();
       return await fn({
         exec: async (sql) => {
           await client.query(sql);
@@ -195,9 +206,11 @@ function sessionOn(url: string): Session {
         transaction: () => Promise.reject(new Error('a statistics session runs outside transactions')),
       });
     } finally {
+      open.delete(client);
       await client.end().catch(() => undefined);
     }
   };
+  return { session, end: async () => void (await Promise.all([...open].map((client) => client.end().catch(() => undefined)))) };
 }
 
 /**
@@ -276,6 +289,15 @@ export interface OpenOptions {
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
   const pool = options.pool ?? DEFAULT_POOL;
   const opened = config.kind === 'pglite' ? await openPGlite(config.dataDir) : await openPostgres(config.url, pool);
+  let statistics: StatisticsPlan;
+  try {
+    // The tables' reloptions count too: a database the migrations are about to make has none yet.
+    statistics = statisticsPlan(config.kind, config.kind === 'postgres' ? await readAutovacuumSettings(opened.raw) : null);
+  } catch (error) {
+    await opened.close();
+    throw error;
+  }
+  let stopKeeping: () => Promise<void> = async () => undefined;
   const statements = new StatementCounter();
   const prisma = new PrismaClient({
     adapter: countingAdapter(opened.factory, statements),
@@ -288,16 +310,17 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
     statements,
     poolStats: opened.poolStats,
     listen: opened.listen,
-    statistics: statisticsPlan(config.kind, null),
+    statistics,
     session: opened.session,
     readiness: (timeoutMs = 1000) => checkReadiness(opened.raw, timeoutMs),
     close: async () => {
-      await stopKeeping();
+      const stopped = stopKeeping(); // no round starts after this
+      await opened.endSessions();
+      await stopped;
       await prisma.$disconnect();
       await opened.close();
     },
   };
-  let stopKeeping: () => Promise<void> = async () => undefined;
   if (config.kind === 'postgres') registerReader(prisma, opened.raw, statements);
   registerWriteQueue(prisma, new WriteQueue(pool.writeQueueWaitMs, pool.writeConcurrency));
   if (options.migrate !== false) {
@@ -308,15 +331,8 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
       throw error;
     }
   }
-  // Read once the migrations have made the tables, whose reloptions count too.
-  try {
-    if (config.kind === 'postgres') database.statistics = statisticsPlan('postgres', await readAutovacuumSettings(opened.raw));
-  } catch (error) {
-    await database.close();
-    throw error;
-  }
-  if (database.statistics.keeper === 'service' && options.keepStatistics !== false) {
-    stopKeeping = keepStatisticsInBackground(opened.session, { only: database.statistics.only });
+  if (statistics.keeper === 'service' && options.keepStatistics !== false) {
+    stopKeeping = keepStatisticsInBackground(opened.session, { only: statistics.only });
   }
   return database;
 }
