@@ -21,7 +21,7 @@ import { WriteQueue, registerWriteQueue } from './write-queue';
 export type { RawSql } from './raw';
 export { StatementCounter } from './statement-counter';
 export { readerOf, selectColumns } from './reader';
-export { analyzeStaleTables, keepStatistics, vacuumDeadTables, STATISTICS_LOCK, type KeepingRound, type Session } from './analyze';
+export { analyzeStaleTables, keepStatistics, STATISTICS_LOCK, type Session } from './analyze';
 export {
   type AutovacuumSettings, type StatisticsKeeper, type StatisticsPlan, type StatisticsReport, readAutovacuumSettings, statisticsLine, statisticsPlan, statisticsReport,
 } from './statistics';
