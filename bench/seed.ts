@@ -21,8 +21,8 @@
 //     8 levels below it), and `moveB`, another depth-1 group to move it under;
 //   - the rest: random recursive trees (each new group under a uniformly chosen earlier group of
 //     depth < 20, outside the crowd and mover subtrees and not `wide`);
-//   - 200 roles; 2,000 [20] group-role assignments: on the spine at depths 0, 5, 10, 15, 20, on
-//     `person`'s groups (or an ancestor), the rest random; user-role assignments for 1% of the users
+//   - 200 roles; 2,000 [20] group-role assignments: on the spine at depths 0, 5, 10, 15, 20, one on
+//     `moveA` and another on `moveB`, on `person`'s groups (or an ancestor), the rest random; user-role assignments for 1% of the users
 //     plus 2 for `person`;
 //   - 1,000,000 [10,000] memberships, uniform over groups; `person` is a direct member of exactly 5
 //     groups at depth 10–20 (the spine's depth-14 group, the leaf, and 3 random ones), each with a
@@ -312,6 +312,9 @@ function planRoles(p: Preset, tree: TreePlan, members: MemberPlan, rand: () => n
   const groupRoles = new Map<string, [number, number]>();
   const assign = (g: number, r: number) => groupRoles.set(`${g}:${r}`, [g, r]);
   for (const d of [0, 5, 10, 15, 20]) assign(tree.spine[d], randomIndex(p.roles));
+  // A role on each side of the mover's move (moveA's, moveB's), so that previewing it changes roles.
+  assign(tree.moveA, 2);
+  assign(tree.moveB, 3);
   // person's three random groups: a role on the group itself or on one of its ancestors.
   for (const g of members.personGroups.slice(2)) {
     const chain: number[] = [];

@@ -2,7 +2,7 @@
 import { fail } from './bootstrap';
 import { loadConfig } from './config';
 import { type ControlSocket, listenForCommands } from './control/socket';
-import { openDatabase } from './db';
+import { openDatabase, statisticsLine } from './db';
 import { writeDemoKey } from './demo-key';
 import { OPERATOR, createApiKey } from './domain/apikeys';
 import { fullAccessContext } from './domain/context';
@@ -25,12 +25,14 @@ async function main(): Promise<void> {
     metricsToken: config.metricsToken,
     trustProxy: config.trustProxy,
     readiness: () => db.readiness(),
+    statistics: db.statistics.keeper,
     poolStats: () => db.poolStats(),
     listen: db.listen,
     auditRetentionDays: config.auditRetentionDays,
     playground: config.playground,
     corsOrigins: config.corsOrigins,
   });
+  app.log[db.statistics.keeper === 'nobody' ? 'warn' : 'info']({ statistics: db.statistics.keeper }, statisticsLine(db.statistics));
   // A backstop: a rejection nobody handled is a bug to log, not a reason for one request to end the process.
   process.on('unhandledRejection', (reason) => app.log.error({ err: reason }, 'unhandled promise rejection'));
   let control: ControlSocket | null = null;

@@ -27,7 +27,7 @@ describe('the generated-code check', () => {
 
   it('passes on up-to-date generated code, without git', async () => {
     expect(await checkGenerated(copy)).toMatchObject({ code: 0 });
-  }, 60_000);
+  }, 180_000);
 
   it('names a generated file edited by hand and one deleted', async () => {
     appendFileSync(path.join(copy, 'src/generated/graphql.ts'), '\nexport type HandWritten = true;\n');
@@ -36,12 +36,12 @@ describe('the generated-code check', () => {
     expect(code).toBe(1);
     expect(stderr).toContain('src/generated/graphql.ts: differs from a fresh generation');
     expect(stderr).toContain('src/generated/prisma/enums.ts: missing');
-  }, 60_000);
+  }, 180_000);
 
   it('names the generated files a changed source would change', async () => {
     appendFileSync(path.join(copy, 'schema.graphql'), '\nextend type Query { "Added without regenerating." unregenerated: Int }\n');
     const { code, stderr } = await checkGenerated(copy);
     expect(code).toBe(1);
     expect(stderr).toContain('src/generated/graphql.ts: differs from a fresh generation');
-  }, 60_000);
+  }, 180_000);
 });

@@ -1,10 +1,12 @@
 // `kauth doctor`'s check: trees corrupted on purpose with raw SQL are reported exactly, group by
 // group, and a tree the domain built reports nothing. Each backend gets a database of its own, so
-// the corruption never reaches the suites that check their trees after every test.
+// the corruption never reaches the suites that check their trees after every test. Its statistics
+// part: who keeps them, and the tables with more dead rows than autovacuum's threshold, made by updates.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Database, openDatabase } from '../src/db';
+import { type Database, keepStatistics, openDatabase, statisticsReport } from '../src/db';
+import { runCommand } from '../src/control/commands';
 import { fullAccessContext } from '../src/domain/context';
 import { checkTree } from '../src/domain/doctor';
 import { NotFoundError } from '../src/domain/errors';
@@ -12,6 +14,7 @@ import { deleteGroup, updateGroup } from '../src/domain/groups';
 import { createTenant } from '../src/domain/tenants';
 import { MAX_GROUP_DEPTH, backends, uniqueSlug } from './support/harness';
 import { databaseUrl, withAdmin } from './support/postgres';
+import { waitFor } from './support/wait';
 import { buildTree, numericIds } from './support/tree-fixture';
 
 const NO_SUCH_GROUP = 2_147_483_000;
@@ -20,7 +23,7 @@ const NO_SUCH_GROUP = 2_147_483_000;
 async function privateDatabase(backend: string): Promise<[Database, () => Promise<void>]> {
   if (backend === 'pglite') {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'kauth-doctor-'));
-    const db = await openDatabase({ kind: 'pglite', dataDir });
+    const db = await openDatabase({ kind: 'pglite', dataDir }, { keepStatistics: false });
     return [db, async () => {
       await db.close();
       rmSync(dataDir, { recursive: true, force: true });
@@ -28,7 +31,7 @@ async function privateDatabase(backend: string): Promise<[Database, () => Promis
   }
   const name = `${process.env.KAUTH_TEST_POSTGRES_DB}_doctor`;
   await withAdmin((client) => client.query(`CREATE DATABASE "${name}"`));
-  const db = await openDatabase({ kind: 'postgres', url: databaseUrl(name) });
+  const db = await openDatabase({ kind: 'postgres', url: databaseUrl(name) }, { keepStatistics: false });
   return [db, async () => {
     await db.close();
     await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
@@ -137,5 +140,48 @@ describe.each(backends())('kauth doctor [%s]', (backend) => {
       { tenant: second.slug, groupId: b.A1, parentGroupId: b.A, kind: 'path_mismatch', expected: [b.R, b.A, b.A1], actual: [a.R, b.A, b.A1] },
     ]);
     await expect(checkTree(db.prisma, { slug: 'no-such-workspace' })).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  describe('statistics', () => {
+    /** A workspace of `count` users, each then renamed once: `count` dead rows in users. */
+    async function deadUsers(count: number): Promise<void> {
+      const tenant = await createTenant(db.prisma, { slug: uniqueSlug('dead') });
+      await db.raw.query(`INSERT INTO users (tenant_id, user_name) SELECT $1, 'u' || i FROM generate_series(1, $2::int) AS i`, [tenant.id, count]);
+      await db.raw.query(`UPDATE users SET user_name = user_name || '-renamed' WHERE tenant_id = $1`, [tenant.id]);
+    }
+    const usersReported = async () => (await statisticsReport(db.raw, db.statistics)).deadRows.find((row) => row.table === 'public.users');
+
+    it('says who keeps them, and reports a table whose dead rows pass 50 + 20% of its live rows, with the numbers', async () => {
+      await keepStatistics(db.session);
+      await db.raw.exec('TRUNCATE users CASCADE');
+      await deadUsers(40); // 40 dead rows: below 50 + 20% of 40
+      const report = await statisticsReport(db.raw, db.statistics);
+      expect(report).toMatchObject({ keptBy: db.statistics.keeper, reason: db.statistics.reason });
+      expect(report.deadRows.map((row) => row.table)).not.toContain('public.users');
+
+      await deadUsers(1000); // 1,040 live, 1,040 dead: past 50 + 208
+      const row = await waitFor('the counts of 1,000 renames', async () => {
+        const reported = await usersReported();
+        return reported?.live === 1040 && reported.dead === 1040 && reported;
+      });
+      expect(row).toMatchObject({ table: 'public.users', live: 1040, dead: 1040, threshold: 258 });
+    });
+
+    it('prints them under statistics with a sound tree and still exits 0: dead rows are not a fault of the tree', async () => {
+      await waitFor('the dead rows', usersReported);
+      let stdout = '';
+      const io = { stdout: (text: string) => void (stdout += text), stderr: () => undefined, signal: new AbortController().signal };
+      expect(await runCommand(db, ['doctor', (await workspace()).slug], io)).toBe(0);
+      expect(JSON.parse(stdout)).toMatchObject({
+        findings: [],
+        statistics: { keptBy: db.statistics.keeper, deadRows: expect.arrayContaining([expect.objectContaining({ table: 'public.users' })]) },
+      });
+    });
+
+    it('reports it no more once it is vacuumed', async () => {
+      await waitFor('the dead rows', usersReported);
+      expect((await keepStatistics(db.session)).vacuumed).toContain('public.users');
+      expect(await usersReported()).toBeUndefined();
+    });
   });
 });

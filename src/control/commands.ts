@@ -6,7 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { explain } from '../bootstrap';
 import { treeLimits } from '../config';
-import { type Database, migrate } from '../db';
+import { type Database, migrate, statisticsReport } from '../db';
 import { OPERATOR, createApiKey, listApiKeys, revokeApiKey } from '../domain/apikeys';
 import { type DomainContext, fullAccessContext } from '../domain/context';
 import { type TreeFinding, checkTree } from '../domain/doctor';
@@ -38,7 +38,8 @@ const USAGE = `usage:
   kauth key create <slug> --scope <scope> [--scope <scope> …] [--name <name>] [--expires-in <30d>]
   kauth key list <slug>
   kauth key revoke <slug> <id>
-  kauth doctor [<slug>]          check each group's path against its parent links; exits 1 on any finding
+  kauth doctor [<slug>]          check each group's path against its parent links (exits 1 on any finding);
+                                 say who keeps table statistics, and which tables hold too many dead rows
   kauth audit <slug> [--since <2026-11-01T00:00Z | 24h>] [--after <cursor>] [--limit <n>] [--follow]
                                  the audit trail, oldest first: {"events":[…],"endCursor":…}; with
                                  --follow, one JSON line per event as it commits (Ctrl-C to stop)
@@ -163,7 +164,7 @@ async function run(db: Database, { command, rest, values }: Invocation, io: Comm
       return key;
     }
     case 'doctor':
-      return { findings: await checkTree(db.prisma, { slug }) };
+      return { findings: await checkTree(db.prisma, { slug }), statistics: await statisticsReport(db.raw, db.statistics) };
     case 'audit': {
       const ctx = await tenantContext(db, slug);
       const after = values.after === undefined ? null : decodeCursor(values.after, 'after');

@@ -7,11 +7,12 @@ import { Client, Pool } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { DatabaseConfig, PoolConfig } from '../config';
 import { PrismaClient } from '../generated/prisma/client';
-import { analyzeInBackground } from './analyze';
+import { type Session, keepStatisticsInBackground } from './analyze';
 import { keepPrivate, lockDataDir } from './data-dir-lock';
 import { migrate, readMigrations } from './migrator';
 import type { RawSql } from './raw';
 import { registerReader } from './reader';
+import { type StatisticsPlan, readAutovacuumSettings, statisticsPlan } from './statistics';
 import { countingAdapter, StatementCounter } from './statement-counter';
 import { cancelStatementsOnStop } from './cancel';
 import { watchPool } from './watchdog';
@@ -20,7 +21,10 @@ import { WriteQueue, registerWriteQueue } from './write-queue';
 export type { RawSql } from './raw';
 export { StatementCounter } from './statement-counter';
 export { readerOf, selectColumns } from './reader';
-export { analyzeStaleTables } from './analyze';
+export { analyzeStaleTables, keepStatistics, STATISTICS_LOCK, type Session } from './analyze';
+export {
+  type AutovacuumSettings, type StatisticsKeeper, type StatisticsPlan, type StatisticsReport, readAutovacuumSettings, statisticsLine, statisticsPlan, statisticsReport,
+} from './statistics';
 export { migrate, MigrationError } from './migrator';
 export { DataDirError, DataDirInUseError } from './data-dir-lock';
 export { isDatabaseUnavailable, isUniqueViolation, isWriteConflict } from './errors';
@@ -53,6 +57,10 @@ export interface Database {
    * missed (a dropped listening connection). Resolves to a function that stops listening.
    */
   listen: Listen;
+  /** Who keeps table statistics and vacuums dead rows: the database's autovacuum or this service (decided at start). */
+  statistics: StatisticsPlan;
+  /** Runs a function on a connection of its own, outside any transaction (src/db/analyze.ts). */
+  session: Session;
   /** Reachable, and every migration this version knows is applied. */
   readiness(timeoutMs?: number): Promise<Readiness>;
   close(): Promise<void>;
@@ -121,14 +129,14 @@ async function openPGlite(dataDir: string) {
     const pglite = await PGlite.create(dataDir);
     keepPrivate(dataDir);
     const raw = pgliteRaw(pglite);
-    const stopAnalyzing = analyzeInBackground(raw);
     return {
       raw,
+      session: ((fn) => fn(raw)) as Session,
+      endSessions: async () => undefined, // the one connection: a round in progress finishes before it closes
       factory: new PrismaPGlite(pglite) as SqlDriverAdapterFactory,
       poolStats: () => null,
       listen: (async (channel, onPayload) => pglite.listen(channel, onPayload)) as Listen,
       close: async () => {
-        await stopAnalyzing();
         await pglite.close();
         keepPrivate(dataDir);
         release();
@@ -159,9 +167,12 @@ async function openPostgres(url: string, config: PoolConfig) {
     throw new DatabaseUnavailableError(`cannot connect to PostgreSQL at ${safeUrl}: ${(error as Error).message}`);
   }
   // A connection out for half a second while a fresh one cannot be made either is on a dead link.
+  const sessions = sessionsOn(url, config.connectTimeoutMs);
   const stopWatching = watchPool(pool, { url, suspectAfterMs: 500, probeTimeoutMs: Math.min(config.connectTimeoutMs, 700) });
   return {
     raw: pgRaw(pool),
+    session: sessions.session,
+    endSessions: sessions.end,
     factory: new PrismaPg(pool) as SqlDriverAdapterFactory,
     poolStats: (): PoolStats => ({ inUse: pool.totalCount - pool.idleCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     listen: (channel: string, onPayload: (payload: string) => void, onReconnect?: () => void) => listenPostgres(url, channel, onPayload, onReconnect),
@@ -170,6 +181,36 @@ async function openPostgres(url: string, config: PoolConfig) {
       return pool.end();
     },
   };
+}
+
+/**
+ * A connection of its own for each call, so that a long VACUUM holds no pooled one and no statement
+ * timeout applies; `end` closes those open, failing their statements, so that stopping never waits on one.
+ */
+function sessionsOn(url: string, connectTimeoutMs: number): { session: Session; end: () => Promise<void> } {
+  const open = new Set<Client>();
+  // Named in pg_stat_activity whatever the URL names the service's connections (the URL's name would win over an option).
+  const named = new URL(url);
+  named.searchParams.set('application_name', 'kauth statistics');
+  const session: Session = async (fn) => {
+    const client = new Client({ connectionString: named.toString(), connectionTimeoutMillis: connectTimeoutMs });
+    client.on('error', () => undefined); // a dropped connection fails the statement in progress instead
+    open.add(client);
+    try {
+      await client.connect();
+      return await fn({
+        exec: async (sql) => {
+          await client.query(sql);
+        },
+        query: async <T>(sql: string, params: unknown[] = []) => (await client.query(sql, params)).rows as T[],
+        transaction: () => Promise.reject(new Error('a statistics session runs outside transactions')),
+      });
+    } finally {
+      open.delete(client);
+      await client.end().catch(() => undefined);
+    }
+  };
+  return { session, end: async () => void (await Promise.all([...open].map((client) => client.end().catch(() => undefined)))) };
 }
 
 /**
@@ -238,12 +279,25 @@ async function checkReadiness(raw: RawSql, timeoutMs: number): Promise<Readiness
   }
 }
 
-export async function openDatabase(
-  config: DatabaseConfig,
-  options: { migrate?: boolean; pool?: PoolConfig } = {},
-): Promise<Database> {
+export interface OpenOptions {
+  migrate?: boolean;
+  pool?: PoolConfig;
+  /** false: decide who keeps statistics, but never keep them in the background (tests that keep them by hand). */
+  keepStatistics?: boolean;
+}
+
+export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
   const pool = options.pool ?? DEFAULT_POOL;
   const opened = config.kind === 'pglite' ? await openPGlite(config.dataDir) : await openPostgres(config.url, pool);
+  let statistics: StatisticsPlan;
+  try {
+    // The tables' reloptions count too: a database the migrations are about to make has none yet.
+    statistics = statisticsPlan(config.kind, config.kind === 'postgres' ? await readAutovacuumSettings(opened.raw) : null);
+  } catch (error) {
+    await opened.close();
+    throw error;
+  }
+  let stopKeeping: () => Promise<void> = async () => undefined;
   const statements = new StatementCounter();
   const prisma = new PrismaClient({
     adapter: countingAdapter(opened.factory, statements),
@@ -256,8 +310,13 @@ export async function openDatabase(
     statements,
     poolStats: opened.poolStats,
     listen: opened.listen,
+    statistics,
+    session: opened.session,
     readiness: (timeoutMs = 1000) => checkReadiness(opened.raw, timeoutMs),
     close: async () => {
+      const stopped = stopKeeping(); // no round starts after this
+      await opened.endSessions();
+      await stopped;
       await prisma.$disconnect();
       await opened.close();
     },
@@ -271,6 +330,9 @@ export async function openDatabase(
       await database.close();
       throw error;
     }
+  }
+  if (statistics.keeper === 'service' && options.keepStatistics !== false) {
+    stopKeeping = keepStatisticsInBackground(opened.session, { only: statistics.only });
   }
   return database;
 }

@@ -4,7 +4,7 @@
 import type { Group } from '../generated/prisma/client';
 import { type AuditEntry, changed, recordEvents } from './audit';
 import type { DomainContext, Tx } from './context';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from './errors';
+import { ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationError } from './errors';
 import { requireUniqueSiblingNames, siblingNameConflicts } from './sibling-names';
 import { lockTree } from './tree-lock';
 import { optionalText, requiredName } from './validate';
@@ -110,27 +110,82 @@ export interface UpdateGroupInput {
   parentId?: number | null;
 }
 
-/** Moves the group under `parentId` (null: a root) with its subtree, named `name` there (its new name when renamed too). */
-async function moveGroup(tx: Tx, ctx: DomainContext, group: Group, parentId: number | null, name: string): Promise<void> {
-  ctx.access.requireGroupWrite('groups:write', group.path, { strictlyBelow: true });
-  let newPrefix: number[] = [];
+/** Why a move is refused, by the check that refuses it (a preview reports them; a write throws the first). */
+export type MoveRefusalCode = 'FORBIDDEN' | 'NOT_FOUND' | 'CYCLE' | 'DEPTH_LIMIT' | 'SIBLING_NAME';
+
+/** Called with each check a move fails: a write throws the error, a preview records it and goes on. */
+export type RefuseMove = (code: MoveRefusalCode, error: DomainError) => void;
+
+/** Runs `check`, passing a domain error it throws to `refuse`. */
+function attempt(code: MoveRefusalCode, refuse: RefuseMove, check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    refuse(code, error);
+  }
+}
+
+/**
+ * The checks moving `group` under `parentId` (null: a root) named `name` must pass, in order: the
+ * scope on the group, the destination (found, not inside the group), the scope there, the depth
+ * limit and the sibling names. Returns the destination's row (null: the top level), or undefined
+ * when the move cannot even be worked out (no such destination, or a cycle). With
+ * `siblingNames: false` the last check is skipped (a preview's for roots its reader cannot see).
+ */
+export async function checkMove(
+  tx: Tx,
+  ctx: DomainContext,
+  group: Group,
+  parentId: number | null,
+  name: string,
+  refuse: RefuseMove,
+  options: { siblingNames?: boolean } = {},
+): Promise<Group | null | undefined> {
+  attempt('FORBIDDEN', refuse, () => ctx.access.requireGroupWrite('groups:write', group.path, { strictlyBelow: true }));
+  let parent: Group | null = null;
   if (parentId === null) {
-    ctx.access.requireGroupWrite('groups:write', null);
+    attempt('FORBIDDEN', refuse, () => ctx.access.requireGroupWrite('groups:write', null));
   } else {
-    const parent = await findGroupForWrite(tx, ctx, parentId, 'parentId');
-    if (parent.path.includes(group.id)) {
-      throw new ConflictError(`cannot move group ${group.id} under itself or one of its descendants (group ${parent.id})`, {
-        field: 'parentId',
-      });
+    try {
+      parent = await findGroupForWrite(tx, ctx, parentId, 'parentId');
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+      refuse('NOT_FOUND', error);
+      return undefined;
     }
-    ctx.access.requireGroupWrite('groups:write', parent.path);
-    newPrefix = parent.path;
+    if (parent.path.includes(group.id)) {
+      const cycle = `cannot move group ${group.id} under itself or one of its descendants (group ${parent.id})`;
+      refuse('CYCLE', new ConflictError(cycle, { field: 'parentId' }));
+      return undefined;
+    }
+    const destination = parent.path;
+    attempt('FORBIDDEN', refuse, () => ctx.access.requireGroupWrite('groups:write', destination));
   }
   const [{ deepest }] = await tx.$queryRaw<{ deepest: number }[]>`
     SELECT max(cardinality(path))::int AS deepest FROM groups
     WHERE tenant_id = ${ctx.tenantId}::int AND path @> ARRAY[${group.id}::int]`;
-  checkDepth(ctx, newPrefix.length + deepest - group.path.length + 1);
-  await requireUniqueSiblingNames(tx, ctx, parentId, [{ id: group.id, name }]);
+  const newPrefixLength = parent ? parent.path.length : 0;
+  attempt('DEPTH_LIMIT', refuse, () => checkDepth(ctx, newPrefixLength + deepest - group.path.length + 1));
+  if (options.siblingNames !== false) {
+    try {
+      await requireUniqueSiblingNames(tx, ctx, parentId, [{ id: group.id, name }]);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      refuse('SIBLING_NAME', error);
+    }
+  }
+  return parent;
+}
+
+const throwRefusal: RefuseMove = (_, error) => {
+  throw error;
+};
+
+/** Moves the group under `parentId` (null: a root) with its subtree, named `name` there (its new name when renamed too). */
+async function moveGroup(tx: Tx, ctx: DomainContext, group: Group, parentId: number | null, name: string): Promise<void> {
+  const parent = await checkMove(tx, ctx, group, parentId, name, throwRefusal);
+  const newPrefix = parent ? parent.path : [];
   // Every group of the subtree has new ancestors: a new version of what SCIM shows of it. The new
   // name is set in the same statement: the old one may clash under the new parent, or the new one under the old.
   await siblingNameConflicts(

@@ -52,6 +52,11 @@ function acceptJson(app: FastifyInstance, mediaTypes: string[]): void {
   });
 }
 
+/** Refuses (FORBIDDEN, naming it) a request whose credential does not hold `scope` in some form: a route's scope, or one a route needs for part of its answer. */
+export function requireScope(request: FastifyRequest, scope: ScopeName): void {
+  if (!holdsAny(request.principal!.grants, scope)) throw new ForbiddenError(`this operation requires the ${scope} scope`, [[scope]]);
+}
+
 export async function tenantApiPlugin(app: FastifyInstance, options: TenantApiOptions): Promise<void> {
   const { api, admission } = options;
   app.addHook('onRoute', requireDeclaredScope); // routes deny by default: each one declares its scope
@@ -74,7 +79,7 @@ export async function tenantApiPlugin(app: FastifyInstance, options: TenantApiOp
     if (request.routeOptions.config.public) return;
     await admit(request);
     const scope = request.routeOptions.config.scope;
-    if (scope && !holdsAny(request.principal!.grants, scope)) throw new ForbiddenError(`this operation requires the ${scope} scope`, [[scope]]);
+    if (scope) requireScope(request, scope);
   });
 
   await api.routes(app, (request) => domainContextOf(options.db, request.principal!, options.maxGroupDepth, request.id));

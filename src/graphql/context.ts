@@ -3,6 +3,7 @@ import type { Principal } from '../auth/principal';
 import { domainContextOf } from '../auth/principal';
 import type { Clock } from '../clock';
 import type { Db, DomainContext } from '../domain/context';
+import type { UserImpact } from '../domain/move-impact';
 import type { Page } from '../domain/pages';
 import type { Group, Role, User } from '../generated/prisma/client';
 import type { ApiKey, AuditEvent } from '../generated/prisma/client';
@@ -50,6 +51,8 @@ export type RoleConnectionModel = ConnectionModel<Role>;
 export type RoleEdgeModel = EdgeModel<Role>;
 export type ApiKeyConnectionModel = ConnectionModel<ApiKey>;
 export type ApiKeyEdgeModel = EdgeModel<ApiKey>;
+export type MoveImpactUserConnectionModel = ConnectionModel<UserImpact>;
+export type MoveImpactUserEdgeModel = EdgeModel<UserImpact>;
 export interface SetGroupMembersModel {
   group: Group;
   added: number[];

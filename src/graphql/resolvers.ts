@@ -8,6 +8,7 @@ import { isVisible, withinRoots } from '../domain/context';
 import * as groups from '../domain/groups';
 import * as groupReads from '../domain/reads/groups';
 import * as members from '../domain/members';
+import { previewMove } from '../domain/move-impact';
 import * as roles from '../domain/roles';
 import * as users from '../domain/users';
 import { type Page, windowOf } from '../domain/pages';
@@ -71,6 +72,8 @@ export const resolvers: Resolvers = {
     roles: (_, args, { domain }) => connection(roles.rolePage(domain, windowOf(args, 'id')), () => roles.countRoles(domain)),
     apiKeys: (_, args, { domain }) => connection(apiKeys.apiKeyPage(domain, windowOf(args, 'id')), () => apiKeys.countApiKeys(domain)),
     auditEvents: (_, args, { domain }) => auditPage(domain, args),
+    moveImpact: (_, args, { domain }) =>
+      previewMove(domain, parseId(args.groupId, 'groupId'), { parentId: optionalId(args.newParentId, 'newParentId') ?? null }),
   },
 
   Subscription: {
@@ -128,6 +131,18 @@ export const resolvers: Resolvers = {
   UserConnection: connectionResolvers,
   RoleConnection: connectionResolvers,
   ApiKeyConnection: connectionResolvers,
+  MoveImpactUserConnection: connectionResolvers,
+
+  MoveImpact: {
+    fromParent: (impact, _, { loaders }) => (impact.fromParentId === null ? null : loaders.groupById.load(impact.fromParentId)),
+    toParent: (impact, _, { loaders }) => (impact.toParentId === null ? null : loaders.groupById.load(impact.toParentId)),
+    allowed: (impact) => impact.refusals.length === 0,
+    totals: (impact) => impact.totals(),
+    users: (impact, args) => connection(impact.users(windowOf(args, 'id')), async () => (await impact.totals()).usersAffected),
+  },
+  RoleChange: {
+    grantedBy: (change, _, { loaders }) => loadPresent(loaders.groupById, change.grantedBy),
+  },
 
   Group: {
     id: (group) => String(group.id),

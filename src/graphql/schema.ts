@@ -9,8 +9,11 @@ import { applyScopeDirective } from './scope-directive';
 
 export const SCHEMA_PATH = path.resolve(__dirname, '../../schema.graphql');
 
-/** List bounds that follow the configuration: a group has at most MAX_GROUP_DEPTH - 1 ancestors. */
-export const listSizeOverrides = (maxGroupDepth: number): Record<string, number> => ({ 'Group.ancestors': Math.max(1, maxGroupDepth - 1) });
+/** List bounds that follow the configuration: a group has at most MAX_GROUP_DEPTH - 1 ancestors (and a role change as many granting groups). */
+export const listSizeOverrides = (maxGroupDepth: number): Record<string, number> => {
+  const ancestors = Math.max(1, maxGroupDepth - 1);
+  return { 'Group.ancestors': ancestors, 'RoleChange.grantedBy': ancestors };
+};
 
 export function buildSchema(maxGroupDepth = 50): GraphQLSchema {
   const typeDefs = readFileSync(SCHEMA_PATH, 'utf8');

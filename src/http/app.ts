@@ -7,7 +7,7 @@ import { Authenticator } from '../auth/authenticate';
 import { CredentialCache, type CredentialCacheOptions, DEFAULT_CREDENTIAL_CACHE } from '../auth/credential-cache';
 import { type Clock, systemClock } from '../clock';
 import { type JwtConfig, type QueryLimits, type TrafficLimits, corsOrigins, credentialCacheEnabled, queryLimits, trafficLimits } from '../config';
-import type { Listen, PoolStats, Readiness } from '../db';
+import type { Listen, PoolStats, Readiness, StatisticsKeeper } from '../db';
 import { pruneAuditEvents } from '../domain/audit';
 import { ChangeHub, DEFAULT_HUB_OPTIONS, type HubOptions } from '../feed/hub';
 import type { Db } from '../domain/context';
@@ -40,6 +40,8 @@ export interface AppOptions {
   metricsToken?: string | null;
   trustProxy?: boolean;
   readiness?: () => Promise<Readiness>;
+  /** Who keeps table statistics (the database's autovacuum or this service), shown by /readyz. */
+  statistics?: StatisticsKeeper;
   poolStats?: () => PoolStats | null;
   /** The time key expiry and lastUsedAt are judged by; tests set it. */
   clock?: Clock;
@@ -192,7 +194,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const readiness = options.readiness ? await options.readiness() : { ready: true };
-    return reply.code(readiness.ready ? 200 : 503).send(readiness.ready ? { status: 'ready' } : { status: 'unavailable', reason: readiness.reason });
+    const body = readiness.ready ? { status: 'ready' } : { status: 'unavailable', reason: readiness.reason };
+    return reply.code(readiness.ready ? 200 : 503).send(options.statistics ? { ...body, statistics: options.statistics } : body);
   });
   const metricsToken = options.metricsToken;
   if (metricsToken) {

@@ -45,8 +45,87 @@ export const errorSchema = {
   },
 } as const;
 
+const count = (description: string) => ({ type: 'integer', minimum: 0, description }) as const;
+
+const roleChangeSchema = {
+  type: 'object',
+  required: ['id', 'name', 'grantedBy'],
+  additionalProperties: false,
+  properties: {
+    id: id('The role’s numeric ID'),
+    name: { type: 'string', description: 'The role’s name' },
+    grantedBy: {
+      type: 'array',
+      items: { type: 'integer' },
+      description: 'Ancestors granting it, nearest first: after the move for a gain, before it for a loss; groups the key cannot read are left out',
+    },
+  },
+} as const;
+
+/** The answer of `PUT /groups/{groupId}?dryRun=true`: what the move would change, nothing written. */
+export const movePreviewSchema = {
+  $id: 'MovePreview',
+  type: 'object',
+  required: ['dryRun', 'groupId', 'parentGroupId', 'newParentGroupId', 'allowed', 'refusals', 'totals', 'users', 'meta'],
+  additionalProperties: false,
+  properties: {
+    dryRun: { type: 'boolean', const: true, description: 'Always true: nothing was written' },
+    groupId: id('The group that would move, with its subtree'),
+    parentGroupId: { type: ['integer', 'null'], description: 'Its parent now (null: a root, or a parent the key cannot read)' },
+    newParentGroupId: { type: ['integer', 'null'], description: 'Its parent after the move (null: a root)' },
+    allowed: { type: 'boolean', description: 'True when `refusals` is empty: the same PUT without dryRun would be accepted now' },
+    refusals: {
+      type: 'array',
+      description: 'The checks the PUT would fail, in the order it makes them',
+      items: {
+        type: 'object',
+        required: ['code', 'message'],
+        additionalProperties: false,
+        properties: {
+          code: { type: 'string', enum: ['FORBIDDEN', 'NOT_FOUND', 'CYCLE', 'DEPTH_LIMIT', 'SIBLING_NAME'] },
+          message: { type: 'string', description: 'The message the PUT would answer with' },
+        },
+      },
+    },
+    totals: {
+      type: 'object',
+      required: ['usersAffected', 'rolesGained', 'rolesLost'],
+      additionalProperties: false,
+      properties: {
+        usersAffected: count('Users whose effective roles change'),
+        rolesGained: count('(user, role) pairs gained'),
+        rolesLost: count('(user, role) pairs lost'),
+      },
+    },
+    users: {
+      type: 'array',
+      description: 'A page of the affected users, by user id',
+      items: {
+        type: 'object',
+        required: ['id', 'name', 'gained', 'lost'],
+        additionalProperties: false,
+        properties: {
+          id: id('The user’s numeric ID'),
+          name: { type: ['string', 'null'] },
+          gained: { type: 'array', items: roleChangeSchema },
+          lost: { type: 'array', items: roleChangeSchema },
+        },
+      },
+    },
+    meta: {
+      type: 'object',
+      required: ['limit', 'nextCursor'],
+      additionalProperties: false,
+      properties: {
+        limit: { type: 'integer' },
+        nextCursor: { type: ['string', 'null'], description: 'Pass as `after` for the next page; null on the last' },
+      },
+    },
+  },
+} as const;
+
 /** Shared by the routes through `$ref`; the OpenAPI document lists them as components. */
-export const sharedSchemas = [groupSchema, errorSchema];
+export const sharedSchemas = [groupSchema, errorSchema, movePreviewSchema];
 
 const group = (description: string) => ({ $ref: 'Group#', description }) as const;
 const errorResponse = (description: string) => ({ $ref: 'Error#', description }) as const;
@@ -109,6 +188,11 @@ export interface CreateGroupBody {
   parentGroupId?: number | null;
 }
 export type UpdateGroupBody = Partial<CreateGroupBody>;
+export interface UpdateGroupQuery {
+  dryRun: 'true' | 'false';
+  limit: number;
+  after?: string;
+}
 
 /** A route on the workspace's groups as a whole (GET or POST /groups). */
 const groupsRoute = <Id extends string, Summary extends string>(operationId: Id, summary: Summary) =>
@@ -175,9 +259,23 @@ export const getGroupSchema = {
 export const updateGroupSchema = {
   operationId: 'updateGroup',
   tags: ['groups'],
-  summary: 'Rename, describe or move a group; absent fields are unchanged',
+  summary: 'Rename, describe or move a group; absent fields are unchanged (with dryRun=true: preview the move, writing nothing)',
   security,
   params: groupParams,
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      dryRun: {
+        type: 'string',
+        enum: ['true', 'false'],
+        default: 'false',
+        description: 'true: write nothing and answer what the change would do (a MovePreview); needs roles:read as well',
+      },
+      limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: 20, description: 'With dryRun: affected users a page' },
+      after: { type: 'string', maxLength: 200, description: 'With dryRun: the `meta.nextCursor` of the page before' },
+    },
+  },
   body: {
     type: 'object',
     additionalProperties: false,
@@ -188,7 +286,10 @@ export const updateGroupSchema = {
     examples: [{ name: 'Backend Platform', description: 'Updated description' }],
   },
   response: {
-    200: group('The updated group'),
+    200: {
+      description: 'The updated group; with dryRun=true, the preview of the change (a MovePreview), nothing written',
+      anyOf: [{ $ref: 'Group#' }, { $ref: 'MovePreview#' }],
+    },
     ...withBodyErrors,
     ...notFound,
     409: errorResponse(

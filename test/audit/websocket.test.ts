@@ -58,7 +58,7 @@ async function live(ws: Workspace, subs: Attempt[]): Promise<void> {
   const before = subs.map((sub) => sub.data.length);
   const group = await ws.group('poked');
   await untilSeen('every subscription to be handed a change', async (round, patienceMs) => {
-    await ws.ok('mutation($id: ID!, $name: String!) { updateGroup(id: $id, input: { name: $name }) { id } }', { id: group, name: `poke ${round}` });
+    await ws.ok('mutation($id: ID!, $name: String!) { updateGroup(id: $id, input: { name: $name }) { id } }', { id: group, name: `poke ${group} ${round}` });
     const handed = () => subs.every((sub, i) => sub.data.length > before[i]);
     await waitFor('a change on each subscription', () => handed() || subs.some((sub) => sub.errors), patienceMs).catch(() => undefined);
     const refused = subs.filter((sub) => sub.errors);

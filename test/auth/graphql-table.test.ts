@@ -261,6 +261,40 @@ const TABLE: Record<string, Row> = {
       ],
     },
   },
+  'Query.moveImpact': {
+    requires: 'groups:read',
+    alsoNeeds: ['roles:read'],
+    // B1 under A1: bob (in B1) would gain editor, granted by A1.
+    op: (ids) => moveImpactOp(ids.B1, ids.A1),
+    works: (data, w) =>
+      expect(data.moveImpact).toEqual({
+        group: { id: w.ids.B1 },
+        allowed: false,
+        refusals: [{ code: 'FORBIDDEN' }, { code: 'FORBIDDEN' }],
+        totals: { usersAffected: 1, rolesGained: 1, rolesLost: 0 },
+        users: { nodes: [{ user: { id: w.ids.bob }, gained: [{ role: { id: w.ids.editor }, grantedBy: [{ id: w.ids.A1 }] }], lost: [] }] },
+      }),
+    otherTenant: (data) => expect(data.moveImpact).toBeNull(),
+    restricted: {
+      scope: 'groups:read',
+      inside: [
+        {
+          name: 'a move within the subtree',
+          op: (ids) => moveImpactOp(ids.A11, ids.A),
+          check: (data, w) => expect(data.moveImpact).toMatchObject({ group: { id: w.ids.A11 }, totals: { usersAffected: 0 } }),
+        },
+      ],
+      outside: [
+        { name: 'a group of a sibling subtree (not found)', op: (ids) => moveImpactOp(ids.B1, ids.A1), check: (data) => expect(data.moveImpact).toBeNull() },
+        {
+          name: 'a destination outside the subtree (refused as not found, nothing worked out)',
+          op: (ids) => moveImpactOp(ids.A1, ids.B1),
+          check: (data) =>
+            expect(data.moveImpact).toMatchObject({ refusals: [{ code: 'FORBIDDEN' }, { code: 'NOT_FOUND' }], totals: { usersAffected: 0 }, users: { nodes: [] } }),
+        },
+      ],
+    },
+  },
 
   'Mutation.createGroup': {
     requires: 'groups:write',
@@ -468,6 +502,14 @@ const TABLE: Record<string, Row> = {
   },
 };
 
+function moveImpactOp(groupId: string, newParentId: string): Op {
+  return {
+    query: `query($g: ID!, $p: ID) { moveImpact(groupId: $g, newParentId: $p) { group { id } allowed refusals { code }
+      totals { usersAffected rolesGained rolesLost } users(first: 100) { nodes { user { id } gained { role { id } grantedBy { id } } lost { role { id } } } } } }`,
+    variables: { g: groupId, p: newParentId },
+  };
+}
+
 function createGroupOp(parentId: string | null): Op {
   return {
     query: 'mutation($input: CreateGroupInput!) { createGroup(input: $input) { id name } }',
@@ -566,10 +608,10 @@ eachBackend('authorization table', (h) => {
     expect(Object.keys(TABLE).sort()).toEqual(ROOT_FIELDS.map((f) => f.key).sort());
   });
 
-  it('has restricted cases for every mutation whose requirement names a group argument, and for the group and audit reads', () => {
+  it('has restricted cases for every mutation whose requirement names a group argument, and for the group, audit and move-preview reads', () => {
     const withGroupArg = ROOT_FIELDS.filter((f) => declared(f.typeName, f.field).groupArg).map((f) => f.key);
     const withCases = Object.entries(TABLE).filter(([, row]) => row.restricted).map(([key]) => key);
-    expect(withCases.sort()).toEqual([...withGroupArg, 'Query.group', 'Query.groups', 'Query.auditEvents'].sort());
+    expect(withCases.sort()).toEqual([...withGroupArg, 'Query.group', 'Query.groups', 'Query.auditEvents', 'Query.moveImpact'].sort());
   });
 
   describe.each(ROOT_FIELDS)('$key', ({ typeName, field, key }) => {

@@ -111,6 +111,7 @@ export class Harness {
       query: queryLimits({}),
       traffic: { ...trafficLimits({}), ...GENEROUS_TRAFFIC, ...this.options.traffic },
       readiness: () => this.db.readiness(),
+      statistics: this.db.statistics.keeper,
       poolStats: () => this.db.poolStats(),
       listen: this.db.listen,
       ...this.options.app,
