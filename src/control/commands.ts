@@ -12,7 +12,7 @@ import { type DomainContext, fullAccessContext } from '../domain/context';
 import { type TreeFinding, checkTree } from '../domain/doctor';
 import { type AuditFilter, decodeCursor, encodeCursor, eventJson, latestSeq, listAuditEvents } from '../domain/audit';
 import { DomainError, NotFoundError, ValidationError } from '../domain/errors';
-import { exportWorkspace, formatWorkspaceFile, importWorkspace, readWorkspaceFile } from '../domain/import';
+import { exportWorkspace, formatWorkspaceFile, importSourceOf, importWorkspace, readImportFile } from '../domain/import';
 import { type Tenant, createTenant, tenantBySlug } from '../domain/tenants';
 import { createUser } from '../domain/users';
 import { parseId } from '../domain/validate';
@@ -43,10 +43,12 @@ const USAGE = `usage:
   kauth audit <slug> [--since <2026-11-01T00:00Z | 24h>] [--after <cursor>] [--limit <n>] [--follow]
                                  the audit trail, oldest first: {"events":[…],"endCursor":…}; with
                                  --follow, one JSON line per event as it commits (Ctrl-C to stop)
-  kauth import <slug> <file> [--dry-run]
+  kauth import <slug> <file> [--from kauth|keycloak|csv] [--dry-run]
                                  creates and updates the groups, users, roles, memberships and role
                                  assignments of a kauth-workspace file (README "Import and export");
-                                 prints what it created, updated and left alone; --dry-run writes nothing
+                                 prints what it created, updated and left alone; --dry-run writes nothing;
+                                 --from keycloak reads a realm export, --from csv lines of
+                                 "group path, user email" (the default for *.csv; else kauth)
   kauth export <slug> [<file>]   the workspace in the same format, to <file> or stdout
 environment: DATA_DIR (embedded database, default ./data) or DATABASE_URL (postgres://…);
              while a kauth server holds DATA_DIR, commands run on it through DATA_DIR/kauth.sock`;
@@ -65,6 +67,7 @@ const OPTIONS = {
   limit: { type: 'string' },
   follow: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
+  from: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -183,12 +186,15 @@ async function run(db: Database, { command, rest, values }: Invocation, io: Comm
       const [, file] = rest;
       if (!file) throw new UsageError('missing <file>');
       const dryRun = values['dry-run'] === true;
+      const source = importSourceOf(values.from, file);
       const text = await readFile(file, 'utf8').catch((error: Error) => {
         throw new ValidationError('file', `cannot read ${file}: ${error.message}`);
       });
-      const parsed = readWorkspaceFile(text);
+      const { file: parsed, relocate } = readImportFile(text, source);
       const onProgress = dryRun ? undefined : progressReporter(io, io.interactive === true);
-      return importWorkspace(ctx, ctx.tenant.slug, parsed, { dryRun, source: file, onProgress });
+      return importWorkspace(ctx, ctx.tenant.slug, parsed, { dryRun, source: file, onProgress }).catch((error: unknown) => {
+        throw relocate(error);
+      });
     }
     case 'export': {
       const ctx = await tenantContext(db, slug);

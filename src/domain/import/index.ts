@@ -21,6 +21,7 @@ import { type GroupRow, type ImportPlan, type Pairs, type Snapshot, type Tally, 
 
 export { FORMAT, FORMAT_VERSION, type WorkspaceFile, parseWorkspaceFile, readWorkspaceFile } from './format';
 export { exportWorkspace, formatWorkspaceFile } from './export';
+export { IMPORT_SOURCES, type ImportSource, importSourceOf, readImportFile } from './adapters';
 
 /** An import of a large organisation holds its transaction for tens of seconds. */
 const IMPORT_TIMEOUT_MS = 30 * 60_000;
