@@ -180,6 +180,12 @@ eachBackend('importWorkspace through GraphQL', (h) => {
         document: (t, ext) => doc({ groups: [{ externalId: 'g-in', name: 'In', parent: ext(t.A) }, { externalId: 'g-out', name: 'Out', parent: ext(t.B) }] }),
       },
       {
+        name: 'a new root listed after its new child (the root is the entry refused)',
+        pointer: '/groups/1/parent',
+        scope: 'groups:write',
+        document: () => doc({ groups: [{ externalId: 'g-child', name: 'Child', parent: 'g-top' }, { externalId: 'g-top', name: 'Top' }] }),
+      },
+      {
         name: 'an update of a group outside',
         pointer: '/groups/0',
         scope: 'groups:write',

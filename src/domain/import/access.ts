@@ -49,7 +49,9 @@ export function confineImport(access: GroupAccess, file: WorkspaceFile, existing
     const before = existing.get(id);
     const pointer = `/groups/${i}`;
     if (!before) {
-      at(`${pointer}/parent`, () => access.requireGroupWrite('groups:write', parentPath(after)), 'creating this group');
+      const parent = parentPath(after);
+      // Under a new parent, the parent's own entry decides (it is inside, or it is refused).
+      if (parent === null || parent[parent.length - 1] > 0) at(`${pointer}/parent`, () => access.requireGroupWrite('groups:write', parent), 'creating this group');
       return;
     }
     at(pointer, () => access.requireGroupWrite('groups:write', before.path), `updating group ${id}`);
