@@ -2,7 +2,7 @@
 import type { ApiKey, Tenant } from '../generated/prisma/client';
 import type { Actor, Db, DomainContext, GroupAccess } from '../domain/context';
 import { ForbiddenError } from '../domain/errors';
-import { type Grant, type ScopeName, coveredRoots, coversGroup, expandGrants, knownGrants } from '../policy/scopes';
+import { type Grant, type ScopeName, coveredRoots, coversGroup, expandGrants, holdsAny, knownGrants } from '../policy/scopes';
 
 export interface Principal {
   tenant: Tenant;
@@ -57,6 +57,9 @@ export function groupAccessOf(principal: Principal): GroupAccess {
       if (coversGroup(principal.grants, scope, path, options.strictlyBelow)) return;
       const where = options.strictlyBelow && path ? `group ${path[path.length - 1]} itself or outside its subtree` : describeTarget(path);
       throw new ForbiddenError(`the credential's scopes do not allow ${scope} ${options.strictlyBelow ? `for ${where}` : where}`, [[scope]]);
+    },
+    requireScope(scope) {
+      if (!holdsAny(principal.grants, scope)) throw new ForbiddenError(`the credential lacks the scope ${scope}`, [[scope]]);
     },
   };
 }

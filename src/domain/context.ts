@@ -21,6 +21,8 @@ export interface AuditSource {
 }
 
 export type GroupWriteScope = 'groups:write' | 'groups:members:write';
+/** The write scopes a whole-workspace operation (an import) may need, checked by their presence. */
+export type WriteScope = GroupWriteScope | 'users:write' | 'roles:write';
 
 export interface GroupAccess {
   /** Roots of the subtrees the principal may read; null means every group of the tenant. */
@@ -35,6 +37,8 @@ export interface GroupAccess {
    * a restriction root itself does not qualify (it cannot be moved or deleted).
    */
   requireGroupWrite(scope: GroupWriteScope, path: readonly number[] | null, options?: { strictlyBelow?: boolean }): void;
+  /** Throws ForbiddenError naming `scope` unless the principal holds it, restricted or not. */
+  requireScope(scope: WriteScope): void;
 }
 
 export interface DomainContext extends AuditSource {
@@ -48,6 +52,7 @@ const FULL_ACCESS: GroupAccess = {
   auditRoots: null,
   groupWriteRoots: null,
   requireGroupWrite: () => undefined,
+  requireScope: () => undefined,
 };
 
 /**

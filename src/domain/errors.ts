@@ -31,8 +31,8 @@ export class ConflictError extends DomainError {
 
 export class ForbiddenError extends DomainError {
   readonly code = 'FORBIDDEN' as const;
-  constructor(message: string, readonly requiredScopes: string[][] = []) {
-    super(message, requiredScopes.length > 0 ? { requiredScopes } : {});
+  constructor(message: string, readonly requiredScopes: string[][] = [], details: Record<string, unknown> = {}) {
+    super(message, { ...(requiredScopes.length > 0 ? { requiredScopes } : {}), ...details });
   }
 }
 

@@ -325,6 +325,40 @@ export type GroupOrderField =
    */
   | 'NAME';
 
+export type ImportLinkTally = {
+  __typename?: 'ImportLinkTally';
+  created: Scalars['Int']['output'];
+  unchanged: Scalars['Int']['output'];
+};
+
+/** What an import created, updated and left unchanged, by kind (what `kauth import` prints). */
+export type ImportResult = {
+  __typename?: 'ImportResult';
+  /** True when nothing was written: the counts are what the import would do. */
+  dryRun: Scalars['Boolean']['output'];
+  groups: ImportTally;
+  memberships: ImportLinkTally;
+  roleAssignments: ImportLinkTally;
+  roles: ImportTally;
+  users: ImportTally;
+};
+
+/** The format of an imported document (`kauth import --from`). */
+export type ImportSource =
+  /** CSV with a group path and a user email a line, sent as one string. */
+  | 'CSV'
+  /** The `kauth-workspace` format (what `kauth export` writes). */
+  | 'KAUTH'
+  /** A Keycloak realm export. */
+  | 'KEYCLOAK';
+
+export type ImportTally = {
+  __typename?: 'ImportTally';
+  created: Scalars['Int']['output'];
+  unchanged: Scalars['Int']['output'];
+  updated: Scalars['Int']['output'];
+};
+
 /** A move previewed by `moveImpact`: what it would change and what would refuse it. Nothing is written. */
 export type MoveImpact = {
   __typename?: 'MoveImpact';
@@ -434,6 +468,18 @@ export type Mutation = {
    * `MEMBER_REMOVED` for each group they leave. Returns the id.
    */
   deleteUser: Scalars['ID']['output'];
+  /**
+   * Imports a workspace file, as `kauth import` does (README "Import and export"): one transaction that
+   * creates and updates, never deletes; a re-run changes nothing; one `WORKSPACE_IMPORTED` event naming
+   * the credential. `document` is the file's JSON (`KAUTH`, `KEYCLOAK`) or its text as a string (`CSV`).
+   * The field needs one write scope; the document's contents need the rest: groups `groups:write`,
+   * users `users:write`, roles and role assignments `roles:write`, memberships `groups:members:write`.
+   * A missing one is `FORBIDDEN` naming it. With restricted scopes (`groups:write@12`) every group the
+   * file creates, updates or links must be inside their subtrees (no new roots); the first entry outside
+   * is `FORBIDDEN` with its JSON pointer (`extensions.pointer`). A bad file is `BAD_USER_INPUT` at its
+   * pointer. Nothing is written when refused, nor with `dryRun`, which only counts.
+   */
+  importWorkspace: ImportResult;
   /** Idempotent. */
   removeGroupMember: Group;
   /** Needs at least the revoked key's scopes (the rule of createApiKey): `FORBIDDEN` names the missing ones. */
@@ -502,6 +548,13 @@ export type MutationDeleteRoleArgs = {
 
 export type MutationDeleteUserArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationImportWorkspaceArgs = {
+  document: Scalars['JSON']['input'];
+  dryRun?: InputMaybe<Scalars['Boolean']['input']>;
+  from?: InputMaybe<ImportSource>;
 };
 
 
@@ -945,6 +998,10 @@ export type ResolversTypes = {
   GroupOrder: GroupOrder;
   GroupOrderField: GroupOrderField;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  ImportLinkTally: ResolverTypeWrapper<ImportLinkTally>;
+  ImportResult: ResolverTypeWrapper<ImportResult>;
+  ImportSource: ImportSource;
+  ImportTally: ResolverTypeWrapper<ImportTally>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   JSON: ResolverTypeWrapper<Scalars['JSON']['output']>;
   MoveImpact: ResolverTypeWrapper<MoveImpactModel>;
@@ -1004,6 +1061,9 @@ export type ResolversParentTypes = {
   GroupEdge: GroupEdgeModel;
   GroupOrder: GroupOrder;
   ID: Scalars['ID']['output'];
+  ImportLinkTally: ImportLinkTally;
+  ImportResult: ImportResult;
+  ImportTally: ImportTally;
   Int: Scalars['Int']['output'];
   JSON: Scalars['JSON']['output'];
   MoveImpact: MoveImpactModel;
@@ -1032,6 +1092,12 @@ export type ResolversParentTypes = {
   UserOrder: UserOrder;
   Viewer: ViewerModel;
 };
+
+export type CostDirectiveArgs = {
+  weight: Scalars['Int']['input'];
+};
+
+export type CostDirectiveResolver<Result, Parent, ContextType = GraphQLContext, Args = CostDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
 export type ListSizeDirectiveArgs = {
   assumedSize?: Maybe<Scalars['Int']['input']>;
@@ -1172,6 +1238,26 @@ export type GroupEdgeResolvers<ContextType = GraphQLContext, ParentType extends 
   node?: Resolver<ResolversTypes['Group'], ParentType, ContextType>;
 };
 
+export type ImportLinkTallyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ImportLinkTally'] = ResolversParentTypes['ImportLinkTally']> = {
+  created?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unchanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ImportResultResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ImportResult'] = ResolversParentTypes['ImportResult']> = {
+  dryRun?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  groups?: Resolver<ResolversTypes['ImportTally'], ParentType, ContextType>;
+  memberships?: Resolver<ResolversTypes['ImportLinkTally'], ParentType, ContextType>;
+  roleAssignments?: Resolver<ResolversTypes['ImportLinkTally'], ParentType, ContextType>;
+  roles?: Resolver<ResolversTypes['ImportTally'], ParentType, ContextType>;
+  users?: Resolver<ResolversTypes['ImportTally'], ParentType, ContextType>;
+};
+
+export type ImportTallyResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ImportTally'] = ResolversParentTypes['ImportTally']> = {
+  created?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unchanged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  updated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export interface JsonScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['JSON'], any> {
   name: 'JSON';
 }
@@ -1221,6 +1307,7 @@ export type MutationResolvers<ContextType = GraphQLContext, ParentType extends R
   deleteGroup?: Resolver<ResolversTypes['ID'], ParentType, ContextType, RequireFields<MutationDeleteGroupArgs, 'id'>>;
   deleteRole?: Resolver<ResolversTypes['ID'], ParentType, ContextType, RequireFields<MutationDeleteRoleArgs, 'id'>>;
   deleteUser?: Resolver<ResolversTypes['ID'], ParentType, ContextType, RequireFields<MutationDeleteUserArgs, 'id'>>;
+  importWorkspace?: Resolver<ResolversTypes['ImportResult'], ParentType, ContextType, RequireFields<MutationImportWorkspaceArgs, 'document' | 'dryRun' | 'from'>>;
   removeGroupMember?: Resolver<ResolversTypes['Group'], ParentType, ContextType, RequireFields<MutationRemoveGroupMemberArgs, 'groupId' | 'userId'>>;
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   setGroupMembers?: Resolver<ResolversTypes['SetGroupMembersResult'], ParentType, ContextType, RequireFields<MutationSetGroupMembersArgs, 'groupId' | 'userIds'>>;
@@ -1344,6 +1431,9 @@ export type Resolvers<ContextType = GraphQLContext> = {
   GroupChange?: GroupChangeResolvers<ContextType>;
   GroupConnection?: GroupConnectionResolvers<ContextType>;
   GroupEdge?: GroupEdgeResolvers<ContextType>;
+  ImportLinkTally?: ImportLinkTallyResolvers<ContextType>;
+  ImportResult?: ImportResultResolvers<ContextType>;
+  ImportTally?: ImportTallyResolvers<ContextType>;
   JSON?: GraphQLScalarType;
   MoveImpact?: MoveImpactResolvers<ContextType>;
   MoveImpactTotals?: MoveImpactTotalsResolvers<ContextType>;
@@ -1368,6 +1458,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
 };
 
 export type DirectiveResolvers<ContextType = GraphQLContext> = {
+  cost?: CostDirectiveResolver<any, any, ContextType>;
   listSize?: ListSizeDirectiveResolver<any, any, ContextType>;
   public?: PublicDirectiveResolver<any, any, ContextType>;
   requiresScope?: RequiresScopeDirectiveResolver<any, any, ContextType>;

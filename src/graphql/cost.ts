@@ -97,11 +97,28 @@ function sliceOf(size: ListSize, args: Record<string, unknown>, label: string): 
   return given.length > 0 ? Math.max(...given) : null;
 }
 
+/** Every field's `@cost(weight:)`, by `Type.field`: a price set by the work it does, not the objects it returns. */
+function collectWeights(schema: GraphQLSchema): Map<string, number> {
+  const weights = new Map<string, number>();
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    for (const field of Object.values(type.getFields())) {
+      const weight = getDirective(schema, field, 'cost')?.[0]?.weight;
+      if (typeof weight === 'number') weights.set(`${type.name}.${field.name}`, weight);
+    }
+  }
+  return weights;
+}
+
 export function costModel(schema: GraphQLSchema, overrides: Record<string, number> = {}): CostModel {
   const { sizes, sizedByParent } = collectListSizes(schema, overrides);
+  const weights = collectWeights(schema);
   const estimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
-    if (type.name.startsWith('__') || !returnsObjects(field)) return 0;
+    if (type.name.startsWith('__')) return 0;
     const label = `${type.name}.${field.name}`;
+    const weight = weights.get(label);
+    if (weight !== undefined) return weight + childComplexity;
+    if (!returnsObjects(field)) return 0;
     const size = sizes.get(label);
     const count = size ? (sliceOf(size, args, label) ?? size.assumedSize ?? 1) : 1;
     if (sizedByParent.has(label)) return 1 + childComplexity; // its page field multiplied already

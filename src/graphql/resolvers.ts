@@ -6,6 +6,7 @@ import * as apiKeys from '../domain/apikeys';
 import * as audit from '../domain/audit';
 import { isVisible, withinRoots } from '../domain/context';
 import * as groups from '../domain/groups';
+import { type ImportSource, importDocument } from '../domain/import';
 import * as groupReads from '../domain/reads/groups';
 import * as members from '../domain/members';
 import { previewMove } from '../domain/move-impact';
@@ -219,5 +220,7 @@ export const resolvers: Resolvers = {
       roles.setUserRole(domain, parseId(args.userId, 'userId'), parseId(args.roleId, 'roleId'), false),
     createApiKey: (_, { input }, { domain, principal, clock }) => apiKeys.createApiKey(domain, principal, input, clock.now()),
     revokeApiKey: (_, { id }, { domain, principal, clock }) => apiKeys.revokeApiKey(domain, principal, parseId(id, 'id'), clock.now()),
+    importWorkspace: (_, args, { domain, principal }) =>
+      importDocument(domain, principal.tenant.slug, args.document, (args.from ?? 'KAUTH').toLowerCase() as ImportSource, { dryRun: args.dryRun ?? false }),
   },
 };

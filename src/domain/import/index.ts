@@ -13,7 +13,8 @@ import { isUniqueViolation, writeQueueOf } from '../../db';
 import { Prisma } from '../../generated/prisma/client';
 import { recordEvents } from '../audit';
 import type { DomainContext, Tx } from '../context';
-import { ConflictError, ForbiddenError } from '../errors';
+import { ConflictError } from '../errors';
+import { confineImport, requireImportScopes } from './access';
 import { SIBLING_NAME_INDEX } from '../sibling-names';
 import { lockTree } from '../tree-lock';
 import type { WorkspaceFile } from './format';
@@ -22,6 +23,7 @@ import { type GroupRow, type ImportPlan, type Pairs, type Snapshot, type Tally, 
 export { FORMAT, FORMAT_VERSION, type WorkspaceFile, parseWorkspaceFile, readWorkspaceFile } from './format';
 export { exportWorkspace, formatWorkspaceFile } from './export';
 export { IMPORT_SOURCES, type ImportSource, importSourceOf, readImportFile } from './adapters';
+import { type ImportSource, readImportFile } from './adapters';
 
 /** An import of a large organisation holds its transaction for tens of seconds. */
 const IMPORT_TIMEOUT_MS = 30 * 60_000;
@@ -319,13 +321,11 @@ async function conflictsAsErrors<T>(work: Promise<T>): Promise<T> {
  * Applies `file` to the workspace: creates what is new, updates what differs, leaves the rest,
  * and returns the counts of each. With `dryRun`, only plans and counts: nothing is written.
  * Refused, with nothing written, when the file breaks a rule (ValidationError at its JSON pointer).
- * Needs a context with unrestricted access (the CLI's operator).
+ * Needs the write scopes the file's contents need, and stays inside the subtrees of restricted
+ * ones (./access): FORBIDDEN at the first entry's JSON pointer otherwise, nothing written.
  */
 export async function importWorkspace(ctx: DomainContext, slug: string, file: WorkspaceFile, options: ImportOptions = {}): Promise<ImportResult> {
-  const { access } = ctx;
-  if (access.groupWriteRoots !== null || access.visibleRoots !== null) {
-    throw new ForbiddenError('importing a workspace needs a credential without group restrictions', [['groups:write', 'users:write', 'roles:write']]);
-  }
+  requireImportScopes(ctx.access, file);
   const progress: Progress = async (step, done, total) => {
     await options.onProgress?.({ step, done, total });
   };
@@ -334,7 +334,9 @@ export async function importWorkspace(ctx: DomainContext, slug: string, file: Wo
     await tx.$executeRaw`SET LOCAL statement_timeout = '300s'`;
     await tx.$executeRaw`SET LOCAL idle_in_transaction_session_timeout = '300s'`;
     await lockTree(tx, ctx.tenantId, options.dryRun ? 'shared' : 'exclusive');
-    const plan = planImport(file, await readSnapshot(tx, ctx.tenantId, slug), ctx.maxGroupDepth);
+    const snapshot = await readSnapshot(tx, ctx.tenantId, slug);
+    const plan = planImport(file, snapshot, ctx.maxGroupDepth);
+    confineImport(ctx.access, file, new Map(snapshot.groups.map((g) => [g.id, g])), plan);
     if (options.dryRun) return countPlan(tx, plan);
     const result = await writePlan(tx, ctx, plan, progress);
     if (changedAnything(result)) {
@@ -353,4 +355,16 @@ export async function importWorkspace(ctx: DomainContext, slug: string, file: Wo
   const transaction = () => ctx.db.$transaction(work, { timeout: IMPORT_TIMEOUT_MS, maxWait: 60_000 });
   const queue = options.dryRun ? null : writeQueueOf(ctx.db);
   return conflictsAsErrors(queue ? queue.run(ctx.tenantId, transaction) : transaction());
+}
+
+/**
+ * Imports a document sent through the API: the file's JSON value, or, for `csv` (or any source),
+ * its text as a string. Errors are placed in the document as the CLI places them in its file.
+ */
+export async function importDocument(ctx: DomainContext, slug: string, document: unknown, source: ImportSource, options: { dryRun: boolean }): Promise<ImportResult> {
+  const text = typeof document === 'string' ? document : JSON.stringify(document);
+  const { file, relocate } = readImportFile(text, source);
+  return importWorkspace(ctx, slug, file, { dryRun: options.dryRun, source: `api:${source}` }).catch((error: unknown) => {
+    throw relocate(error);
+  });
 }

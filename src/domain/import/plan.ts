@@ -82,6 +82,10 @@ export interface ImportPlan {
   groupRoles: Pairs;
   /** Role id, user id. */
   userRoles: Pairs;
+  /** The group an external id names, in the file or the workspace (a placeholder id for a new one). */
+  resolveGroup(externalId: string, pointer: string): number;
+  /** The path (root..self) a group will have after the import. */
+  pathAfter(id: number): readonly number[];
 }
 
 /**
@@ -202,7 +206,7 @@ function planGroups(file: WorkspaceFile, snapshot: Snapshot, maxDepth: number) {
     if (edited || !sameArray(before.path, row.path)) changedGroups.push(row);
     if (g.index !== null) tally[edited ? 'updated' : 'unchanged'] += 1;
   }
-  return { tally, newGroups, changedGroups, resolve };
+  return { tally, newGroups, changedGroups, resolve, pathAfter: (id: number) => paths.get(id)! };
 }
 
 const USER_FIELDS = ['userName', 'email', 'name', 'givenName', 'familyName', 'active'] as const;
@@ -329,5 +333,7 @@ export function planImport(file: WorkspaceFile, snapshot: Snapshot, maxDepth: nu
     memberships: strip(memberships),
     groupRoles: strip(groupRoles),
     userRoles: strip(userRoles),
+    resolveGroup: groups.resolve,
+    pathAfter: groups.pathAfter,
   };
 }
