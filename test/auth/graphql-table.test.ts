@@ -49,7 +49,8 @@ interface World {
 
 async function buildWorld(h: Harness): Promise<World> {
   const [ws, other] = await Promise.all([h.workspace(), h.workspace()]);
-  const marker = `mark${ws.tenant.id}x${Math.random().toString(36).slice(2, 8)}`;
+  // Letters only after the id: a search for "A1" must not also find a name whose marker holds "a1".
+  const marker = `mark${ws.tenant.id}x${Array.from({ length: 6 }, () => String.fromCharCode(97 + Math.floor(Math.random() * 26))).join('')}`;
   const t = await buildTree(ws, {
     groups: { R: { A: { A1: { A11: {} } }, B: { B1: {} } }, S: {} },
     users: { alice: 'alice', bob: 'bob', carol: 'carol' },
