@@ -7,17 +7,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runCommand } from '../src/control/commands';
-import { type Database, DEFAULT_POOL, openDatabase } from '../src/db';
+import type { Database } from '../src/db';
 import { latestSeq } from '../src/domain/audit';
-import { type DomainContext, fullAccessContext } from '../src/domain/context';
+import type { DomainContext } from '../src/domain/context';
 import { ValidationError } from '../src/domain/errors';
 import { importSourceOf, readImportFile } from '../src/domain/import';
 import { convertCsv, parseCsv } from '../src/domain/import/adapters';
 import { effectiveRolesOfUsers } from '../src/domain/roles';
-import { createTenant } from '../src/domain/tenants';
-import { GENEROUS_POOL, MAX_GROUP_DEPTH, backends, uniqueSlug } from './support/harness';
-import { freshPgliteDir } from './support/pglite-template';
-import { postgresUrl } from './support/services';
+import { backends, openTestDatabase, testWorkspace } from './support/harness';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 const REALM = path.join(FIXTURES, 'keycloak-realm-acme.json');
@@ -95,28 +92,18 @@ describe('reading the files', () => {
 
 describe.each(backends())('importing a directory export [%s]', (backend) => {
   let db: Database;
-  let dataDir: string | null = null;
+  let close: () => Promise<void>;
   let scratch: string;
   beforeAll(async () => {
     scratch = mkdtempSync(path.join(tmpdir(), 'kauth-adapters-'));
-    const pool = { ...DEFAULT_POOL, ...GENEROUS_POOL };
-    if (backend === 'pglite') {
-      dataDir = freshPgliteDir();
-      db = await openDatabase({ kind: 'pglite', dataDir }, { pool });
-    } else {
-      db = await openDatabase({ kind: 'postgres', url: postgresUrl()! }, { pool });
-    }
+    ({ db, close } = await openTestDatabase(backend));
   }, 120_000);
   afterAll(async () => {
-    await db.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    await close();
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  async function workspace(): Promise<{ slug: string; ctx: DomainContext }> {
-    const tenant = await createTenant(db.prisma, { slug: uniqueSlug('adp') });
-    return { slug: tenant.slug, ctx: fullAccessContext(db.prisma, tenant.id, { maxGroupDepth: MAX_GROUP_DEPTH }) };
-  }
+  const workspace = () => testWorkspace(db, 'adp');
 
   /** `kauth import …` run on the test's database: its exit code and what it printed. */
   async function kauthImport(args: string[]) {

@@ -5,21 +5,18 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Database, DEFAULT_POOL, openDatabase } from '../src/db';
+import type { Database } from '../src/db';
 import { latestSeq } from '../src/domain/audit';
-import { type DomainContext, fullAccessContext } from '../src/domain/context';
+import type { DomainContext } from '../src/domain/context';
 import { checkTree } from '../src/domain/doctor';
 import { ValidationError } from '../src/domain/errors';
 import { updateGroup } from '../src/domain/groups';
 import { progressReporter } from '../src/control/progress';
 import { exportWorkspace, formatWorkspaceFile, importWorkspace, parseWorkspaceFile, readWorkspaceFile } from '../src/domain/import';
-import { createTenant } from '../src/domain/tenants';
-import { GENEROUS_POOL, MAX_GROUP_DEPTH, backends, uniqueSlug } from './support/harness';
+import { MAX_GROUP_DEPTH, backends, openTestDatabase, testWorkspace } from './support/harness';
 import { KAUTH, PROCESS_TEST_MS, kauth } from './support/kauth';
 import { GENEROUS_SERVER_ENV, startServer, stopServer } from './support/servers';
 import { waitFor } from './support/wait';
-import { freshPgliteDir } from './support/pglite-template';
-import { postgresUrl } from './support/services';
 import { buildTree } from './support/tree-fixture';
 
 /** A small organisation in the file's format: two roots, a chain below one, users, roles, links. */
@@ -58,25 +55,13 @@ const file = (overrides: Record<string, unknown> = {}) => parseWorkspaceFile(org
 
 describe.each(backends())('import and export [%s]', (backend) => {
   let db: Database;
-  let dataDir: string | null = null;
+  let close: () => Promise<void>;
   beforeAll(async () => {
-    const pool = { ...DEFAULT_POOL, ...GENEROUS_POOL };
-    if (backend === 'pglite') {
-      dataDir = freshPgliteDir();
-      db = await openDatabase({ kind: 'pglite', dataDir }, { pool });
-    } else {
-      db = await openDatabase({ kind: 'postgres', url: postgresUrl()! }, { pool });
-    }
+    ({ db, close } = await openTestDatabase(backend));
   }, 120_000);
-  afterAll(async () => {
-    await db.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => close());
 
-  async function workspace(): Promise<{ slug: string; ctx: DomainContext }> {
-    const tenant = await createTenant(db.prisma, { slug: uniqueSlug('imp') });
-    return { slug: tenant.slug, ctx: fullAccessContext(db.prisma, tenant.id, { maxGroupDepth: MAX_GROUP_DEPTH }) };
-  }
+  const workspace = () => testWorkspace(db, 'imp');
 
   /** Every row of the workspace that an import could write, and its trail's length. */
   async function state(ctx: DomainContext) {

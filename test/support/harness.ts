@@ -84,11 +84,42 @@ export function uniqueSlug(prefix = 't'): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${slugCounter}`;
 }
 
+/**
+ * A database of `backend` for a test, with the generous pool unless told otherwise: a fresh PGlite
+ * data directory (removed by `close`), or the test PostgreSQL (its connections named
+ * `applicationName`, if given).
+ */
+export async function openTestDatabase(
+  backend: Backend,
+  options: { pool?: Partial<PoolConfig>; applicationName?: string } = {},
+): Promise<{ db: Database; close(): Promise<void> }> {
+  const pool = { ...DEFAULT_POOL, ...GENEROUS_POOL, ...options.pool };
+  if (backend === 'pglite') {
+    const dataDir = freshPgliteDir();
+    const db = await openDatabase({ kind: 'pglite', dataDir }, { pool });
+    const close = async () => {
+      await db.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    };
+    return { db, close };
+  }
+  const url = new URL(postgresUrl()!);
+  if (options.applicationName) url.searchParams.set('application_name', options.applicationName);
+  const db = await openDatabase({ kind: 'postgres', url: url.toString() }, { pool });
+  return { db, close: () => db.close() };
+}
+
+/** A new workspace on `db` (slug `prefix-…`) and the operator's context in it, for tests that call the domain directly. */
+export async function testWorkspace(db: Database, prefix: string): Promise<{ slug: string; ctx: DomainContext }> {
+  const tenant = await createTenant(db.prisma, { slug: uniqueSlug(prefix) });
+  return { slug: tenant.slug, ctx: fullAccessContext(db.prisma, tenant.id, { maxGroupDepth: MAX_GROUP_DEPTH }) };
+}
+
 export class Harness {
   db!: Database;
   app!: FastifyInstance;
   baseUrl!: string;
-  private dataDir: string | null = null;
+  private closeDb: (() => Promise<void>) | null = null;
 
   constructor(
     readonly backend: Backend,
@@ -96,14 +127,9 @@ export class Harness {
   ) {}
 
   async start(): Promise<void> {
-    if (this.backend === 'pglite') {
-      this.dataDir = freshPgliteDir();
-      this.db = await openDatabase({ kind: 'pglite', dataDir: this.dataDir }, { pool: { ...DEFAULT_POOL, ...GENEROUS_POOL, ...this.options.pool } });
-    } else {
-      const url = new URL(postgresUrl()!);
-      if (this.options.applicationName) url.searchParams.set('application_name', this.options.applicationName);
-      this.db = await openDatabase({ kind: 'postgres', url: url.toString() }, { pool: { ...DEFAULT_POOL, ...GENEROUS_POOL, ...this.options.pool } });
-    }
+    const opened = await openTestDatabase(this.backend, this.options);
+    this.db = opened.db;
+    this.closeDb = opened.close;
     this.app = await buildApp({
       db: this.db.prisma,
       maxGroupDepth: MAX_GROUP_DEPTH,
@@ -125,8 +151,7 @@ export class Harness {
 
   async stop(): Promise<void> {
     await this.app?.close();
-    await this.db?.close();
-    if (this.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
+    await this.closeDb?.();
   }
 
   async request<T = any>(method: string, url: string, options: { headers?: Record<string, string>; body?: unknown; rawBody?: string } = {}): Promise<Response<T>> {

@@ -46,14 +46,8 @@ export interface Tally {
   unchanged: number;
 }
 
-export interface GroupRow {
-  id: number;
-  externalId: string | null;
-  name: string;
-  description: string | null;
-  parentId: number | null;
-  path: number[];
-}
+/** A group as the import writes it: an existing group's columns, with placeholder ids for new ones. */
+export type GroupRow = ExistingGroup;
 
 export type UserRow = ExistingUser & { emailChanged: boolean };
 
