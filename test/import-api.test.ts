@@ -144,10 +144,11 @@ eachBackend('importWorkspace through GraphQL', (h) => {
   });
 
   describe('with groups:write restricted to a subtree', () => {
-    async function restricted(ws: Workspace) {
+    /** A key that may write in A's subtree; with `readsAll`, it may also read every group (else A's subtree only). */
+    async function restricted(ws: Workspace, readsAll = false) {
       const t = await buildTree(ws, { groups: { R: { A: { A1: {} }, B: {} } }, users: { ann: 'Ann' }, roles: ['editor'] });
       const ext = (id: string) => syntheticExternalId(ws.tenant.slug, Number(id));
-      const key = await ws.key([`groups:write@${t.A}`, 'users:write', 'roles:write']);
+      const key = await ws.key([`groups:write@${t.A}`, 'users:write', 'roles:write', ...(readsAll ? ['groups:read'] : [])]);
       return { t, ext, key };
     }
 
@@ -171,6 +172,7 @@ eachBackend('importWorkspace through GraphQL', (h) => {
       expect(a1.description).toBe('changed');
     });
 
+    // Refusals of a key that reads the whole workspace: the groups outside are known to it.
     const outside: { name: string; pointer: string; scope: string; document: (t: Record<string, string>, ext: (id: string) => string) => object }[] = [
       { name: 'a new root', pointer: '/groups/0/parent', scope: 'groups:write', document: () => doc({ groups: [{ externalId: 'g-root', name: 'Root' }] }) },
       {
@@ -209,20 +211,60 @@ eachBackend('importWorkspace through GraphQL', (h) => {
         scope: 'groups:members:write',
         document: (t, ext) => doc({ memberships: [{ group: ext(t.A1), user: ext(t.ann) }, { group: ext(t.B), user: ext(t.ann) }] }),
       },
-      {
-        name: 'a role assignment on a group it cannot read',
-        pointer: '/roleAssignments/0/group',
-        scope: 'groups:read',
-        document: (t, ext) => doc({ roleAssignments: [{ role: 'editor', group: ext(t.R) }] }),
-      },
     ];
     it.each(outside)('refuses $name with FORBIDDEN at its pointer, writing nothing', async ({ pointer, scope, document }) => {
       const ws = await h.workspace();
-      const { t, ext, key } = await restricted(ws);
+      const { t, ext, key } = await restricted(ws, true);
       const before = await contents(ws);
       const res = await ws.gql(IMPORT, { d: document(t, ext) }, key);
       expectRefused(res, 'FORBIDDEN', { pointer, requiredScopes: [[scope]] });
       expect(res.body.errors![0].message).toMatch(new RegExp(`^${pointer}: `));
+      expect(await contents(ws)).toEqual(before);
+    });
+
+    it('refuses a new root, or a new group where it cannot write, with FORBIDDEN also to a key that reads only its subtree', async () => {
+      const ws = await h.workspace();
+      const { t, ext, key } = await restricted(ws);
+      const before = await contents(ws);
+      // "R" is a root it cannot read: the refusal is the access one, not a sibling-name clash that would tell it so.
+      expectRefused(await ws.gql(IMPORT, { d: doc({ groups: [{ externalId: 'g-r', name: 'r' }] }) }, key), 'FORBIDDEN', { pointer: '/groups/0/parent' });
+      expectRefused(await ws.gql(IMPORT, { d: doc({ groups: [{ externalId: ext(t.B), name: 'B', parent: ext(t.A) }] }) }, key), 'FORBIDDEN', { pointer: '/groups/0' });
+      expect(await contents(ws)).toEqual(before);
+    });
+
+    // A key that reads only its subtree: a group outside is, to the import, as if it did not exist
+    // (single writes answer NOT_FOUND alike); no refusal names one.
+    const hidden: { name: string; pointer: string; document: (t: Record<string, string>, ext: (id: string) => string) => object }[] = [
+      {
+        name: 'a new group under a group outside',
+        pointer: '/groups/0/parent',
+        document: (t, ext) => doc({ groups: [{ externalId: 'g-out', name: 'Out', parent: ext(t.B) }] }),
+      },
+      {
+        name: 'a move under a group outside',
+        pointer: '/groups/0/parent',
+        document: (t, ext) => doc({ groups: [{ externalId: ext(t.A1), name: 'A1', parent: ext(t.B) }] }),
+      },
+      {
+        name: 'a membership on a group outside',
+        pointer: '/memberships/0/group',
+        document: (t, ext) => doc({ memberships: [{ group: ext(t.B), user: ext(t.ann) }] }),
+      },
+      {
+        name: 'a role assignment on a group outside',
+        pointer: '/roleAssignments/0/group',
+        document: (t, ext) => doc({ roleAssignments: [{ role: 'editor', group: ext(t.R) }] }),
+      },
+    ];
+    it.each(hidden)('answers $name as it answers an external id no group has, writing nothing', async ({ pointer, document }) => {
+      const ws = await h.workspace();
+      const { t, ext, key } = await restricted(ws);
+      const before = await contents(ws);
+      const res = await ws.gql(IMPORT, { d: document(t, ext) }, key);
+      expectRefused(res, 'BAD_USER_INPUT', { pointer });
+      const outsideId = [t.R, t.B].find((id) => JSON.stringify(document(t, ext)).includes(ext(id)))!;
+      const unknown = await ws.gql(IMPORT, { d: JSON.parse(JSON.stringify(document(t, ext)).replaceAll(ext(outsideId), 'kauth:nowhere:1')) }, key);
+      expect(res.body.errors![0].message).toBe(unknown.body.errors![0].message.replace('kauth:nowhere:1', ext(outsideId)));
       expect(await contents(ws)).toEqual(before);
     });
   });

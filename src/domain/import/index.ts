@@ -12,7 +12,7 @@
 import { isUniqueViolation, writeQueueOf } from '../../db';
 import { Prisma } from '../../generated/prisma/client';
 import { recordEvents } from '../audit';
-import type { DomainContext, Tx } from '../context';
+import { type DomainContext, type Tx, isVisible } from '../context';
 import { ConflictError } from '../errors';
 import { confineImport, requireImportScopes } from './access';
 import { SIBLING_NAME_INDEX } from '../sibling-names';
@@ -335,8 +335,11 @@ export async function importWorkspace(ctx: DomainContext, slug: string, file: Wo
     await tx.$executeRaw`SET LOCAL idle_in_transaction_session_timeout = '300s'`;
     await lockTree(tx, ctx.tenantId, options.dryRun ? 'shared' : 'exclusive');
     const snapshot = await readSnapshot(tx, ctx.tenantId, slug);
-    const plan = planImport(file, snapshot, ctx.maxGroupDepth);
+    // Groups the credential cannot read are, to the plan, as if they did not exist: an external id
+    // of one is no group's, and no refusal names one (single writes answer NOT_FOUND alike).
+    const plan = planImport(file, snapshot, ctx.maxGroupDepth, (path) => isVisible(ctx.access, path));
     confineImport(ctx.access, file, new Map(snapshot.groups.map((g) => [g.id, g])), plan);
+    if (plan.hiddenClash) throw plan.hiddenClash;
     if (options.dryRun) return countPlan(tx, plan);
     const result = await writePlan(tx, ctx, plan, progress);
     if (changedAnything(result)) {

@@ -5,6 +5,7 @@
 //
 // Rows not yet made carry placeholder ids (-1, -2, … by their index in the file) until the write
 // allocates real ones: the dry run and the import share one plan.
+import { ForbiddenError, type ValidationError } from '../errors';
 import { fileError, type WorkspaceFile } from './format';
 
 export interface ExistingGroup {
@@ -80,6 +81,11 @@ export interface ImportPlan {
   resolveGroup(externalId: string, pointer: string): number;
   /** The path (root..self) a group will have after the import. */
   pathAfter(id: number): readonly number[];
+  /**
+   * A name the file gives that a sibling the credential cannot read already has: the file's
+   * refusal, thrown only once the access checks have passed (./access, `confineImport`).
+   */
+  hiddenClash: ValidationError | null;
 }
 
 /**
@@ -90,37 +96,54 @@ export interface ImportPlan {
 export const syntheticExternalId = (slug: string, id: number) => `kauth:${slug}:${id}`;
 
 /** Finds existing rows by external id: the id stored, or the synthetic one of a row that has none. */
-function externalIndex<T extends { id: number; externalId: string | null }>(rows: readonly T[], slug: string) {
+function externalIndex<T extends { id: number; externalId: string | null }>(rows: readonly T[], slug: string, hidden: (row: T) => boolean = () => false) {
   const byExternal = new Map<string, number[]>();
+  // External ids of rows the credential cannot read: found by no reference, claimed by no new row.
+  const hiddenExternal = new Set<string>();
   const byId = new Map<number, T>();
   for (const row of rows) {
     byId.set(row.id, row);
     const key = row.externalId ?? syntheticExternalId(slug, row.id);
+    if (hidden(row)) {
+      hiddenExternal.add(key);
+      continue;
+    }
     const ids = byExternal.get(key);
     if (ids) ids.push(row.id);
     else byExternal.set(key, [row.id]);
   }
   return {
     byId,
-    /** The existing row with this external id; undefined if none; several: refused at `pointer`. */
+    /** The existing row with this external id; undefined if none (or none the credential can read); several: refused at `pointer`. */
     find(externalId: string, pointer: string, kind: string): number | undefined {
       const ids = byExternal.get(externalId);
       if (!ids) return undefined;
       if (ids.length > 1) throw fileError(pointer, `${ids.length} ${kind}s of the workspace have the externalId ${JSON.stringify(externalId)} (${ids.join(', ')}): which one is meant is ambiguous`);
       return ids[0];
     },
+    /** True when only rows the credential cannot read have this external id. */
+    hidden: (externalId: string) => hiddenExternal.has(externalId) && !byExternal.has(externalId),
   };
 }
 
 const sameArray = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
 
-function planGroups(file: WorkspaceFile, snapshot: Snapshot, maxDepth: number) {
-  const existing = externalIndex(snapshot.groups, snapshot.slug);
+function planGroups(file: WorkspaceFile, snapshot: Snapshot, maxDepth: number, visible: (path: readonly number[]) => boolean) {
+  const existing = externalIndex(snapshot.groups, snapshot.slug, (g) => !visible(g.path));
   // The workspace as it will be: every existing group, then the file's over them.
   const final = new Map<number, { name: string; description: string | null; parentId: number | null; externalId: string | null; index: number | null }>();
   for (const g of snapshot.groups) final.set(g.id, { ...g, index: null });
   const keyOf = new Map<string, number>();
-  file.groups.forEach((g, i) => keyOf.set(g.externalId, existing.find(g.externalId, `/groups/${i}/externalId`, 'group') ?? -(i + 1)));
+  file.groups.forEach((g, i) => {
+    // A new group may not take the external id of one the credential cannot read (two groups would
+    // then share it); the refusal names neither that group nor where it is.
+    if (existing.hidden(g.externalId)) {
+      throw new ForbiddenError(`/groups/${i}: the externalId ${JSON.stringify(g.externalId)} belongs to a group outside the credential's subtrees`, [['groups:write']], {
+        pointer: `/groups/${i}`,
+      });
+    }
+    keyOf.set(g.externalId, existing.find(g.externalId, `/groups/${i}/externalId`, 'group') ?? -(i + 1));
+  });
   const resolve = (externalId: string, pointer: string) => {
     const id = keyOf.get(externalId) ?? existing.find(externalId, pointer, 'group');
     if (id === undefined) throw fileError(pointer, `no group in the file or the workspace has the externalId ${JSON.stringify(externalId)}`);
@@ -169,8 +192,11 @@ function planGroups(file: WorkspaceFile, snapshot: Snapshot, maxDepth: number) {
     throw fileError(`/groups/${index}/parent`, 'makes a cycle: the group would be its own ancestor');
   }
 
-  // Names unique among siblings, ignoring case, in the workspace as it will be.
+  // Names unique among siblings, ignoring case, in the workspace as it will be. A clash with a
+  // group the credential cannot read is kept for after the access checks (`hiddenClash`): a file
+  // they refuse anyway must not learn that such a name exists there.
   const named = new Map<string, number>();
+  let hiddenClash: ValidationError | null = null;
   for (const id of order) {
     const g = final.get(id)!;
     const key = `${g.parentId ?? 0}\u0000${g.name.toLowerCase()}`;
@@ -178,8 +204,12 @@ function planGroups(file: WorkspaceFile, snapshot: Snapshot, maxDepth: number) {
     if (other !== undefined) {
       const [mine, theirs] = g.index !== null ? [g.index, other] : [final.get(other)!.index!, id];
       const theirIndex = final.get(theirs)!.index;
-      const where = theirIndex !== null ? `/groups/${theirIndex}` : `group ${theirs}`;
-      throw fileError(`/groups/${mine}/name`, `${where} has the same name ${JSON.stringify(g.name)} under the same parent; names are unique among siblings, ignoring case`);
+      const seen = theirIndex !== null || visible(paths.get(theirs)!);
+      const where = theirIndex !== null ? `/groups/${theirIndex}` : seen ? `group ${theirs}` : 'a group the credential cannot read';
+      const clash = fileError(`/groups/${mine}/name`, `${where} has the same name ${JSON.stringify(g.name)} under the same parent; names are unique among siblings, ignoring case`);
+      if (seen) throw clash;
+      hiddenClash ??= clash;
+      continue;
     }
     named.set(key, id);
   }
@@ -200,7 +230,7 @@ function planGroups(file: WorkspaceFile, snapshot: Snapshot, maxDepth: number) {
     if (edited || !sameArray(before.path, row.path)) changedGroups.push(row);
     if (g.index !== null) tally[edited ? 'updated' : 'unchanged'] += 1;
   }
-  return { tally, newGroups, changedGroups, resolve, pathAfter: (id: number) => paths.get(id)! };
+  return { tally, newGroups, changedGroups, resolve, pathAfter: (id: number) => paths.get(id)!, hiddenClash };
 }
 
 const USER_FIELDS = ['userName', 'email', 'name', 'givenName', 'familyName', 'active'] as const;
@@ -300,8 +330,8 @@ function pairs(): Pairs & { add(a: number, b: number): void } {
 }
 
 /** The plan of importing `file` into the workspace `snapshot` shows; refuses (nothing written yet) a file that breaks a rule. */
-export function planImport(file: WorkspaceFile, snapshot: Snapshot, maxDepth: number): ImportPlan {
-  const groups = planGroups(file, snapshot, maxDepth);
+export function planImport(file: WorkspaceFile, snapshot: Snapshot, maxDepth: number, visible: (path: readonly number[]) => boolean = () => true): ImportPlan {
+  const groups = planGroups(file, snapshot, maxDepth, visible);
   const users = planUsers(file, snapshot);
   const roles = planRoles(file, snapshot);
   const memberships = pairs();
@@ -329,5 +359,6 @@ export function planImport(file: WorkspaceFile, snapshot: Snapshot, maxDepth: nu
     userRoles: strip(userRoles),
     resolveGroup: groups.resolve,
     pathAfter: groups.pathAfter,
+    hiddenClash: groups.hiddenClash,
   };
 }
