@@ -7,7 +7,7 @@ import { Client, Pool } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { DatabaseConfig, PoolConfig } from '../config';
 import { PrismaClient } from '../generated/prisma/client';
-import { type Session, keepStatisticsInBackground } from './analyze';
+import { type BulkWrittenTable, type Session, keepStatisticsInBackground, settleAfterBulkWrite } from './analyze';
 import { keepPrivate, lockDataDir } from './data-dir-lock';
 import { migrate, readMigrations } from './migrator';
 import type { RawSql } from './raw';
@@ -21,7 +21,7 @@ import { WriteQueue, registerWriteQueue } from './write-queue';
 export type { RawSql } from './raw';
 export { StatementCounter } from './statement-counter';
 export { readerOf, selectColumns } from './reader';
-export { analyzeStaleTables, keepStatistics, STATISTICS_LOCK, type Session } from './analyze';
+export { analyzeStaleTables, type BulkWrittenTable, keepStatistics, STATISTICS_LOCK, type Session } from './analyze';
 export {
   type AutovacuumSettings, type StatisticsKeeper, type StatisticsPlan, type StatisticsReport, readAutovacuumSettings, statisticsLine, statisticsPlan, statisticsReport,
 } from './statistics';
@@ -286,6 +286,18 @@ export interface OpenOptions {
   keepStatistics?: boolean;
 }
 
+const bulkWriteSettlers = new WeakMap<object, (tables: readonly BulkWrittenTable[]) => Promise<void>>();
+
+/**
+ * Tells the database of a client opened by openDatabase that a bulk write (an import) just
+ * committed changes to `tables` (plain names): their statistics are brought up to date before this
+ * resolves (src/db/analyze.ts, settleAfterBulkWrite). Never fails: the write is done, and the
+ * statistics keeper's next round catches up if this could not.
+ */
+export async function afterBulkWrite(prisma: object, tables: readonly BulkWrittenTable[]): Promise<void> {
+  await bulkWriteSettlers.get(prisma)?.(tables).catch(() => undefined);
+}
+
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
   const pool = options.pool ?? DEFAULT_POOL;
   const opened = config.kind === 'pglite' ? await openPGlite(config.dataDir) : await openPostgres(config.url, pool);
@@ -323,6 +335,11 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
   };
   if (config.kind === 'postgres') registerReader(prisma, opened.raw, statements);
   registerWriteQueue(prisma, new WriteQueue(pool.writeQueueWaitMs, pool.writeConcurrency));
+  bulkWriteSettlers.set(prisma, (tables) => {
+    // Where the service keeps only some tables (autovacuum_enabled = false on them), it vacuums only those.
+    const kept = (name: string) => statistics.only === null || statistics.only.some((table) => table.endsWith(`.${name}`));
+    return settleAfterBulkWrite(opened.session, statistics.keeper, tables.map((table) => ({ ...table, leftDeadRows: table.leftDeadRows && kept(table.name) })));
+  });
   if (options.migrate !== false) {
     try {
       await migrate(opened.raw);

@@ -8,8 +8,13 @@ import type {
 } from '@prisma/driver-adapter-utils';
 import { throwIfStopped } from './work-scope';
 
+/** Called with each statement's SQL and the milliseconds it took (benchmarks' profiles). */
+export type StatementTrace = (sql: string, ms: number) => void;
+
 export class StatementCounter {
   private count = 0;
+  /** Set by a profile (bench/write-profile.ts): each statement is then timed and reported. */
+  trace: StatementTrace | null = null;
   record(): void {
     this.count += 1;
   }
@@ -32,13 +37,21 @@ function countCalls<T extends object>(target: T, counter: StatementCounter): T {
         return (...args: unknown[]) => {
           if (!ENDS_TRANSACTION.has((args[0] as { sql?: string })?.sql ?? '')) throwIfStopped();
           counter.record();
-          return value.apply(obj, args);
+          const trace = counter.trace;
+          if (!trace) return value.apply(obj, args);
+          const started = performance.now();
+          const sql = (args[0] as { sql?: string })?.sql ?? String(prop);
+          const report = () => trace(sql, performance.now() - started);
+          return (value.apply(obj, args) as Promise<unknown>).finally(report);
         };
       }
       if (prop === 'startTransaction') {
         return async (...args: unknown[]) => {
           throwIfStopped();
-          return countCalls((await value.apply(obj, args)) as Transaction, counter);
+          const started = performance.now();
+          const transaction = (await value.apply(obj, args)) as Transaction;
+          counter.trace?.('BEGIN (start of a transaction)', performance.now() - started);
+          return countCalls(transaction, counter);
         };
       }
       return value.bind(obj);

@@ -9,7 +9,7 @@
 // The trail records it as one WORKSPACE_IMPORTED event with its counts, appended last like every
 // write's events (src/domain/audit.ts): the feed's numbering and "every event exactly once" hold.
 // An import that changes nothing records nothing.
-import { isUniqueViolation, writeQueueOf } from '../../db';
+import { type BulkWrittenTable, afterBulkWrite, isUniqueViolation, writeQueueOf } from '../../db';
 import { Prisma } from '../../generated/prisma/client';
 import { recordEvents } from '../audit';
 import { type DomainContext, type Tx, isVisible } from '../context';
@@ -357,7 +357,28 @@ export async function importWorkspace(ctx: DomainContext, slug: string, file: Wo
   };
   const transaction = () => ctx.db.$transaction(work, { timeout: IMPORT_TIMEOUT_MS, maxWait: 60_000 });
   const queue = options.dryRun ? null : writeQueueOf(ctx.db);
-  return conflictsAsErrors(queue ? queue.run(ctx.tenantId, transaction) : transaction());
+  const result = await conflictsAsErrors(queue ? queue.run(ctx.tenantId, transaction) : transaction());
+  if (!result.dryRun) await afterBulkWrite(ctx.db, bulkWrittenTables(result));
+  return result;
+}
+
+/** Rows an import must write to a table before its statistics are brought up to date at once (smaller ones wait for the keeper's round). */
+const BULK_ROWS = 500;
+
+/**
+ * The tables an import changed in bulk. Groups are left with dead rows: the kept counts rewrite the
+ * rows inserted, and a group whose members or roles change gets a new version.
+ */
+function bulkWrittenTables(result: ImportResult): BulkWrittenTable[] {
+  const written = (t: Tally) => t.created + t.updated;
+  const tables: [string, number, boolean][] = [
+    ['groups', written(result.groups) + result.memberships.created + result.roleAssignments.created, true],
+    ['users', written(result.users), result.users.updated > 0],
+    ['group_members', result.memberships.created, false],
+    ['group_roles', result.roleAssignments.created, false],
+    ['user_roles', result.roleAssignments.created, false],
+  ];
+  return tables.filter(([, rows]) => rows >= BULK_ROWS).map(([name, , leftDeadRows]) => ({ name, leftDeadRows }));
 }
 
 /**
