@@ -43,7 +43,7 @@ export class WriteQueue {
     /** Longest a write may wait for its turn before WriteQueueTimeoutError. */
     private readonly maxWaitMs: number,
     /** Writes of one key running at once (each holds a connection). */
-    private readonly concurrency = 1,
+    readonly concurrency = 1,
   ) {}
 
   /**

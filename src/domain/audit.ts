@@ -81,8 +81,19 @@ export const AUDIT_CHANNEL = 'kauth_audit';
  * One statement: number, insert, and a NOTIFY that PostgreSQL delivers only if the write commits.
  */
 export async function recordEvents(tx: Tx, source: AuditSource, entries: readonly AuditEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  const rows = entries.map((entry) => ({
+  await recordEventsOfSources(tx, source.tenantId, entries.map((entry) => ({ source, entry })));
+}
+
+/**
+ * recordEvents for a transaction that carries the writes of several credentials of one workspace
+ * (creations made together: ./group-creations): each event names its own actor and request.
+ */
+export async function recordEventsOfSources(tx: Tx, tenantId: number, items: readonly { source: AuditSource; entry: AuditEntry }[]): Promise<void> {
+  if (items.length === 0) return;
+  const rows = items.map(({ source, entry }) => ({
+    actor: actorRef(source.actor),
+    actorName: actorName(source.actor),
+    requestId: source.requestId,
     action: entry.action,
     targetType: entry.target.type,
     targetId: String(entry.target.id),
@@ -93,18 +104,18 @@ export async function recordEvents(tx: Tx, source: AuditSource, entries: readonl
   const n = rows.length;
   await tx.$executeRaw`
     WITH numbered AS (
-      INSERT INTO audit_sequences AS s (tenant_id, last_seq) VALUES (${source.tenantId}::int, ${n}::bigint)
+      INSERT INTO audit_sequences AS s (tenant_id, last_seq) VALUES (${tenantId}::int, ${n}::bigint)
       ON CONFLICT (tenant_id) DO UPDATE SET last_seq = s.last_seq + ${n}::bigint
       RETURNING last_seq
     ), inserted AS (
       INSERT INTO audit_events (tenant_id, seq, actor, actor_name, action, target_type, target_id, group_id, group_path, changes, request_id)
-      SELECT ${source.tenantId}::int, numbered.last_seq - ${n}::bigint + e.ord, ${actorRef(source.actor)}, ${actorName(source.actor)},
+      SELECT ${tenantId}::int, numbered.last_seq - ${n}::bigint + e.ord, e.ev->>'actor', e.ev->>'actorName',
              e.ev->>'action', e.ev->>'targetType', e.ev->>'targetId', (e.ev->>'groupId')::int,
-             ARRAY(SELECT jsonb_array_elements_text(e.ev->'groupPath')::int), e.ev->'changes', ${source.requestId}
+             ARRAY(SELECT jsonb_array_elements_text(e.ev->'groupPath')::int), e.ev->'changes', e.ev->>'requestId'
       FROM numbered, jsonb_array_elements(${JSON.stringify(rows)}::jsonb) WITH ORDINALITY AS e(ev, ord)
       RETURNING seq
     )
-    SELECT pg_notify(${AUDIT_CHANNEL}, ${source.tenantId}::int || ':' || max(seq)) FROM inserted`;
+    SELECT pg_notify(${AUDIT_CHANNEL}, ${tenantId}::int || ':' || max(seq)) FROM inserted`;
 }
 
 /** Only the fields whose value changed. */

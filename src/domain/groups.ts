@@ -3,11 +3,12 @@
 // in reads/groups.ts.
 import type { Group } from '../generated/prisma/client';
 import { type AuditEntry, changed, recordEvents } from './audit';
+import { createTogether } from './group-creations';
 import type { DomainContext, Tx } from './context';
-import { ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationError } from './errors';
+import { ConflictError, DomainError, ForbiddenError, NotFoundError } from './errors';
 import { requireUniqueSiblingNames, siblingNameConflicts } from './sibling-names';
 import { lockTree } from './tree-lock';
-import { optionalText, requiredName } from './validate';
+import { checkDepth, optionalText, requiredName } from './validate';
 import { visibilityFilter } from './visibility';
 import { writeTransaction } from './write-turn';
 
@@ -40,23 +41,24 @@ export async function findGroupForWrite(tx: Tx, ctx: DomainContext, id: number, 
   return group;
 }
 
-function checkDepth(ctx: DomainContext, deepestPathLength: number): void {
-  if (deepestPathLength > ctx.maxGroupDepth) {
-    throw new ValidationError(
-      'parentId',
-      `groups can be nested at most ${ctx.maxGroupDepth} levels deep (MAX_GROUP_DEPTH=${ctx.maxGroupDepth}); this change would make ${deepestPathLength}`,
-      { maxDepth: ctx.maxGroupDepth },
-    );
-  }
-}
-
 export interface CreateGroupInput {
   name: unknown;
   description?: unknown;
   parentId?: number | null;
 }
 
-export function createGroup(ctx: DomainContext, input: CreateGroupInput): Promise<Group> {
+/**
+ * Creates a group (GraphQL createGroup, REST POST /groups). Made together with the workspace's
+ * other creations waiting at the same time (./group-creations), each checked as if alone.
+ */
+export async function createGroup(ctx: DomainContext, input: CreateGroupInput): Promise<Group> {
+  const name = requiredName(input.name, 'name', MAX_GROUP_NAME);
+  const description = optionalText(input.description, 'description', MAX_DESCRIPTION) ?? null;
+  return createTogether({ ctx, name, description, parentId: input.parentId ?? null, makeAlone: () => createGroupAlone(ctx, input) });
+}
+
+/** Creates a group in a transaction of its own. */
+function createGroupAlone(ctx: DomainContext, input: CreateGroupInput): Promise<Group> {
   return writeTransaction(ctx.db, ctx.tenantId, async (tx) => {
     await lockTree(tx, ctx.tenantId, 'exclusive');
     return insertGroup(tx, ctx, input);

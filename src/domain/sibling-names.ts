@@ -49,17 +49,21 @@ export async function requireUniqueSiblingNames(
   if (groups.length === 0) return;
   const clash = await firstClash(tx, ctx, parentId, groups, exceptId);
   if (!clash) return;
-  const existingId = String(clash.existingId);
   if (becauseDeleting !== undefined) {
     throw new ConflictError(
-      `cannot delete group ${becauseDeleting}: its child group ${clash.candidateId} would become a root beside group ${existingId}, also named "${clash.name}" (names are unique among siblings, ignoring case); rename or move one of them first`,
-      { field: 'id', existingId, childId: String(clash.candidateId) },
+      `cannot delete group ${becauseDeleting}: its child group ${clash.candidateId} would become a root beside group ${clash.existingId}, also named "${clash.name}" (names are unique among siblings, ignoring case); rename or move one of them first`,
+      { field: 'id', existingId: String(clash.existingId), childId: String(clash.candidateId) },
     );
   }
-  throw new ConflictError(
-    `a group named "${clash.name}" already exists ${placeOf(parentId)} (group ${existingId}); names are unique among siblings, ignoring case`,
-    { field: 'name', existingId },
-  );
+  throw nameTaken(clash.name, parentId, clash.existingId);
+}
+
+/** The refusal of a name that the sibling `existingId` under `parentId` already has. */
+export function nameTaken(name: string, parentId: number | null, existingId: number): ConflictError {
+  return new ConflictError(`a group named "${name}" already exists ${placeOf(parentId)} (group ${existingId}); names are unique among siblings, ignoring case`, {
+    field: 'name',
+    existingId: String(existingId),
+  });
 }
 
 /** A write that lost a race for a name under `parentId` to a concurrent writer: CONFLICT, not a failure of the service. */

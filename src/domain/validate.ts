@@ -145,3 +145,14 @@ export function normaliseEmail(value: unknown, field = 'email'): string {
 export function containsText(search: string) {
   return { contains: search.replace(/[\\%_]/g, (c) => `\\${c}`), mode: 'insensitive' as const };
 }
+
+/** Refuses a change that would make a path (root..group) of `pathLength` groups, past the workspace's depth limit. */
+export function checkDepth(limits: { maxGroupDepth: number }, pathLength: number): void {
+  if (pathLength > limits.maxGroupDepth) {
+    throw new ValidationError(
+      'parentId',
+      `groups can be nested at most ${limits.maxGroupDepth} levels deep (MAX_GROUP_DEPTH=${limits.maxGroupDepth}); this change would make ${pathLength}`,
+      { maxDepth: limits.maxGroupDepth },
+    );
+  }
+}

@@ -10,7 +10,8 @@ import type { Db, Tx } from './context';
 /** Attempts of a transaction the database rolled back for a deadlock or a serialisation conflict. */
 const ATTEMPTS = 3;
 
-async function transactionWithRetries<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
+/** Runs `work` in a transaction, again (up to ATTEMPTS) if the database rolled it back for a deadlock or a serialisation conflict. */
+export async function transactionWithRetries<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await db.$transaction(work);
