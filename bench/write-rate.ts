@@ -342,7 +342,7 @@ runBench(async () => {
         console.log(`${version.name}: ${size} workspace imported (${sizes[size]} groups) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
       }
     }
-    const [{ version: pg }] = await sql(versions[0].url, 'SHOW server_version');
+    const [{ server_version: pg }] = await sql(versions[0].url, 'SHOW server_version');
     const [{ autovacuum }] = await sql(versions[0].url, 'SHOW autovacuum');
     console.log(`PostgreSQL ${pg}, autovacuum ${autovacuum}; ${versions.map((v) => `${v.name} = ${v.root}`).join(', ')}`);
 
