@@ -41,7 +41,7 @@ import { groupPage } from '../src/domain/reads/groups';
 import type { Prisma } from '../src/generated/prisma/client';
 import { buildApp } from '../src/http/app';
 import { freePort } from '../test/support/servers';
-import { DEFAULT_BENCH_URL, PRESETS, type PresetName, STATE_DIR, type SeedState } from './seed';
+import { DEFAULT_BENCH_URL, PRESETS, type PresetName, STATE_DIR, type SeedPreset, type SeedState } from './seed';
 import { percentile, runBench } from './support';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -82,6 +82,8 @@ interface Options {
   warmup: number;
   parts: Set<string>;
   cpuProf: boolean;
+  /** The seeded workspace that stands for "large": the large preset or the huge one. */
+  large: 'large' | 'huge';
   url: string;
 }
 
@@ -94,9 +96,11 @@ function options(): Options {
       warmup: { type: 'string', default: '20' },
       parts: { type: 'string', default: 'latency,writes,throughput' },
       'cpu-prof': { type: 'boolean', default: false },
+      large: { type: 'string', default: 'large' },
     },
     strict: true,
   });
+  if (values.large !== 'large' && values.large !== 'huge') throw new Error(`--large must be large or huge, got "${values.large}"`);
   const positive = (name: string, raw: string | undefined): number => {
     const value = Number(raw);
     if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, got "${raw}"`);
@@ -113,16 +117,18 @@ function options(): Options {
     warmup: positive('warmup', values.warmup),
     parts,
     cpuProf: values['cpu-prof'] ?? false,
+    large: values.large,
     url: process.env.DATABASE_URL || DEFAULT_BENCH_URL,
   };
 }
 
 /** Both state files, checked against the database: a missing or stale one names the command to run. */
-async function loadStates(url: string): Promise<Record<PresetName, SeedState>> {
+async function loadStates(url: string, large: SeedPreset): Promise<Record<PresetName, SeedState>> {
   const states = {} as Record<PresetName, SeedState>;
   const pool = new Pool({ connectionString: url, max: 1 });
   try {
-    for (const preset of PRESET_NAMES) {
+    for (const slot of PRESET_NAMES) {
+      const preset: SeedPreset = slot === 'large' ? large : slot;
       const file = path.join(STATE_DIR, `${preset}.json`);
       const command = `npm run bench:seed -- --preset ${preset}`;
       if (!existsSync(file)) throw new Error(`no seeded ${preset} workspace (${path.relative(ROOT, file)} is missing): run \`${command}\` first`);
@@ -142,7 +148,7 @@ async function loadStates(url: string): Promise<Record<PresetName, SeedState>> {
       if (Math.abs(Number(rows[0].n) - PRESETS[preset].groups) > 200) {
         throw new Error(`the ${preset} workspace in the database is not the one ${path.relative(ROOT, file)} describes: run \`${command}\` again`);
       }
-      states[preset] = state;
+      states[slot] = state;
     }
   } finally {
     await pool.end();
@@ -856,7 +862,7 @@ interface Results {
   machine: Machine;
   server: string;
   options: { duration: number; rounds: number; requests: number; warmup: number; parts: string[]; connections: number };
-  presets: Record<PresetName, { slug: string; seed: number; counts: SeedState['counts']; seedSeconds: number }>;
+  presets: Record<PresetName, { slug: string; seed: number; via: 'sql' | 'import'; counts: SeedState['counts']; seedSeconds: number }>;
   latency: LatencyRow[];
   sortedPlans: Record<PresetName, SortedPlan> | null;
   writes: WriteRow[];
@@ -962,6 +968,22 @@ function machineLines(m: Machine): string {
   ].join('\n');
 }
 
+/** BENCHMARKS.md with its latest run replaced and every other section (other benchmarks' results) kept. */
+function updatedBenchmarksMd(r: Results, table: string): string {
+  const fresh = benchmarksMd(r, table);
+  const file = path.join(ROOT, 'BENCHMARKS.md');
+  if (!existsSync(file)) return fresh;
+  const section = (text: string) => {
+    const start = text.indexOf('\n## Latest run');
+    const end = text.indexOf('\n## ', start + 1);
+    return start < 0 || end < 0 ? null : { start, end };
+  };
+  const old = readFileSync(file, 'utf8');
+  const at = section(old);
+  const now = section(fresh)!;
+  return at ? old.slice(0, at.start) + fresh.slice(now.start, now.end) + old.slice(at.end) : fresh;
+}
+
 function benchmarksMd(r: Results, table: string): string {
   return `# Benchmarks
 
@@ -1014,7 +1036,7 @@ async function main(): Promise<void> {
   const opts = options();
   const started = performance.now();
   const loadAtStart = round1(os.loadavg()[0]);
-  const states = await loadStates(opts.url);
+  const states = await loadStates(opts.url, opts.large);
   const built = build();
   const service = await startService(opts, built.ok);
   const startedAt = Date.now();
@@ -1057,8 +1079,8 @@ async function main(): Promise<void> {
     server: built.note + (opts.cpuProf ? ' under --cpu-prof' : ''),
     options: { duration: opts.duration, rounds: opts.rounds, requests: opts.requests, warmup: opts.warmup, parts: [...opts.parts], connections: CONNECTIONS },
     presets: {
-      small: { slug: states.small.slug, seed: states.small.seed, counts: states.small.counts, seedSeconds: states.small.seconds },
-      large: { slug: states.large.slug, seed: states.large.seed, counts: states.large.counts, seedSeconds: states.large.seconds },
+      small: { slug: states.small.slug, seed: states.small.seed, via: states.small.via ?? 'sql', counts: states.small.counts, seedSeconds: states.small.seconds },
+      large: { slug: states.large.slug, seed: states.large.seed, via: states.large.via ?? 'sql', counts: states.large.counts, seedSeconds: states.large.seconds },
     },
     latency: latencyRows,
     sortedPlans: plans,
@@ -1070,12 +1092,14 @@ async function main(): Promise<void> {
   };
   const table = markdown(results);
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const base = path.join(RESULTS_DIR, `${date}-large`);
+  // A run on workspaces made by SQL is `<date>-large`; others say what they ran on.
+  const made = results.presets.large.via === 'import' || results.presets.small.via === 'import' ? '-import' : '';
+  const base = path.join(RESULTS_DIR, `${date}-${states.large.preset}${made}`);
   writeFileSync(`${base}.json`, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(`${base}.md`, `# ${date}\n\n${machineLines(results.machine)}\n\n${table}\n`);
-  // BENCHMARKS.md holds a full run only; a partial one (--parts) is in bench/results.
-  const full = ['latency', 'writes', 'throughput'].every((p) => opts.parts.has(p)) && !opts.cpuProf;
-  if (full) writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), benchmarksMd(results, table));
+  // BENCHMARKS.md's latest run is a full run of the large preset; others are in bench/results.
+  const full = ['latency', 'writes', 'throughput'].every((p) => opts.parts.has(p)) && !opts.cpuProf && opts.large === 'large';
+  if (full) writeFileSync(path.join(ROOT, 'BENCHMARKS.md'), updatedBenchmarksMd(results, table));
   console.log(`\n${machineLines(results.machine)}\n\n${table}\n`);
   console.log(`results: ${path.relative(ROOT, base)}.json and .md${full ? '; BENCHMARKS.md updated' : ' (partial or profiled run: BENCHMARKS.md left as it was)'}; ${results.seconds} s`);
   if (cpuProfile) console.log(`CPU profile: ${cpuProfile.file}`);

@@ -29,7 +29,16 @@
 //     role on itself or an ancestor; `memberUser` is a member of nothing (so not of `wide`).
 // Finally ANALYZE, an API key for the workspace (createApiKey, as the CLI does) and the state file
 // bench/.state/<preset>.json: slug, key, fixture ids, counts.
-import { mkdirSync, writeFileSync } from 'node:fs';
+//
+//   npm run bench:seed -- --preset large --via import
+//   npm run bench:seed -- --preset huge --via import   # 1,000,000 groups; `npm run bench -- --large huge`
+//
+// makes the same workspace through the service instead (issue 29): the plan is written as a
+// kauth-workspace file (external ids g<i>, u<i>) and loaded by `kauth import`, validated and audited
+// like any import; nothing is analyzed by hand (the importer keeps statistics as the service does).
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
@@ -37,6 +46,7 @@ import { treeLimits } from '../src/config';
 import { DEFAULT_POOL, type Database, openDatabase } from '../src/db';
 import { OPERATOR, createApiKey } from '../src/domain/apikeys';
 import { fullAccessContext } from '../src/domain/context';
+import { type WorkspaceFile, formatWorkspaceFile } from '../src/domain/import';
 import { createTenant } from '../src/domain/tenants';
 import { runBench } from './support';
 
@@ -66,7 +76,7 @@ export interface Preset {
   moverSubtree: number;
 }
 
-export const PRESETS: Record<'small' | 'large', Preset> = {
+export const PRESETS: Record<'small' | 'large' | 'huge', Preset> = {
   small: {
     groups: 1_000,
     users: 2_000,
@@ -93,14 +103,34 @@ export const PRESETS: Record<'small' | 'large', Preset> = {
     crowdUsers: 50_000,
     moverSubtree: 1_000,
   },
+  // A million groups (issue 29), the large preset's users and memberships: one member per group on
+  // average; made by `--via import` to show what reads cost at that size.
+  huge: {
+    groups: 1_000_000,
+    users: 200_000,
+    memberships: 1_000_000,
+    roles: 200,
+    groupRoles: 2_000,
+    userRoles: 2_000,
+    roots: 20,
+    wideChildren: 5_000,
+    crowdGroups: 5_000,
+    crowdUsers: 50_000,
+    moverSubtree: 1_000,
+  },
 };
 
-export type PresetName = keyof typeof PRESETS;
+/** A seedable workspace's size. */
+export type SeedPreset = keyof typeof PRESETS;
+/** The two workspaces `npm run bench` compares: `small`, and `large` (the large or the huge preset). */
+export type PresetName = 'small' | 'large';
 
 /** What bench/scale.ts reads back. */
 export interface SeedState {
-  preset: PresetName;
+  preset: SeedPreset;
   seed: number;
+  /** How the rows were written: by SQL behind the service (then ANALYZE), or by `kauth import`. */
+  via: 'sql' | 'import';
   slug: string;
   tenantId: number;
   key: string;
@@ -390,7 +420,75 @@ async function bulk(db: Database, label: string, total: number, sql: string, col
   return (performance.now() - started) / 1000;
 }
 
-async function seed(presetName: PresetName, seedValue: number): Promise<SeedState> {
+/**
+ * Loads the plan through `kauth import` (a kauth-workspace file, external ids g<i> and u<i>) into
+ * the workspace `slug`, made empty; returns the ids the import gave, by plan index.
+ */
+async function importPlan(
+  db: Database,
+  url: string,
+  slug: string,
+  tenantId: number,
+  p: Preset,
+  tree: TreePlan,
+  members: MemberPlan,
+  roles: RolePlan,
+): Promise<{ groups: Int32Array; users: Int32Array }> {
+  const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+  const roleName = (i: number) => `role-${String(i + 1).padStart(3, '0')}`;
+  const emailOf = (i: number) => `user${i + 1}@${slug}.example`;
+  const file: WorkspaceFile = {
+    format: 'kauth-workspace',
+    version: 1,
+    groups: range(p.groups).map((i) => ({
+      externalId: `g${i}`,
+      name: `Group ${i + 1} (depth ${tree.depth[i]})`,
+      description: null,
+      parent: tree.parent[i] < 0 ? null : `g${tree.parent[i]}`,
+    })),
+    users: range(p.users).map((i) => ({
+      externalId: `u${i}`,
+      userName: emailOf(i),
+      email: emailOf(i),
+      name: `User ${i + 1}`,
+      givenName: null,
+      familyName: null,
+      active: true,
+    })),
+    roles: range(p.roles).map((i) => ({ name: roleName(i), description: null })),
+    memberships: Array.from(members.groups, (g, k) => ({ group: `g${g}`, user: `u${members.users[k]}` })),
+    roleAssignments: [
+      ...roles.groupRoles.map(([g, r]) => ({ role: roleName(r), group: `g${g}`, user: null })),
+      ...roles.userRoles.map(([u, r]) => ({ role: roleName(r), group: null, user: `u${u}` })),
+    ],
+  };
+  const dir = mkdtempSync(path.join(tmpdir(), 'kauth-seed-'));
+  try {
+    const at = path.join(dir, `${slug}.json`);
+    writeFileSync(at, formatWorkspaceFile(file));
+    process.stderr.write(`kauth import ${slug} (${p.groups.toLocaleString('en')} groups)…\n`);
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, [path.resolve(__dirname, '../bin/kauth.js'), 'import', slug, at], {
+        env: { ...process.env, DATABASE_URL: url },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`kauth import ${slug}: exit ${code}`))));
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const byExternalId = async (table: 'groups' | 'users', prefix: string, count: number): Promise<Int32Array> => {
+    const ids = new Int32Array(count).fill(-1);
+    const rows = await db.raw.query<{ id: number; externalId: string }>(`SELECT id, external_id AS "externalId" FROM ${table} WHERE tenant_id = $1`, [tenantId]);
+    for (const row of rows) if (row.externalId?.startsWith(prefix)) ids[Number(row.externalId.slice(prefix.length))] = row.id;
+    if (ids.includes(-1)) throw new Error(`kauth import left ${table} of the plan without an id`);
+    return ids;
+  };
+  return { groups: await byExternalId('groups', 'g', p.groups), users: await byExternalId('users', 'u', p.users) };
+}
+
+async function seed(presetName: SeedPreset, seedValue: number, via: 'sql' | 'import'): Promise<SeedState> {
   const p = PRESETS[presetName];
   const url = process.env.DATABASE_URL || DEFAULT_BENCH_URL;
   const started = performance.now();
@@ -421,82 +519,90 @@ async function seed(presetName: PresetName, seedValue: number): Promise<SeedStat
     const tenant = await createTenant(db.prisma, { slug, name: `Benchmark (${presetName})` });
     const tenantId = tenant.id;
 
-    const groupBase = await reserveIds(db, 'groups', p.groups);
-    const userBase = await reserveIds(db, 'users', p.users);
-    const roleBase = await reserveIds(db, 'roles', p.roles);
-    const gid = (i: number) => groupBase + i;
-    const uid = (i: number) => userBase + i;
-    const rid = (i: number) => roleBase + i;
-    const pathOf = (i: number): string => {
-      const ids: number[] = [];
-      for (let at = i; at >= 0; at = tree.parent[at]) ids.push(gid(at));
-      return `{${ids.reverse().join(',')}}`;
-    };
+    let gid: (i: number) => number;
+    let uid: (i: number) => number;
+    if (via === 'import') {
+      const ids = await phase('import', () => importPlan(db, url, slug, tenantId, p, tree, members, roles));
+      gid = (i) => ids.groups[i];
+      uid = (i) => ids.users[i];
+    } else {
+      const groupBase = await reserveIds(db, 'groups', p.groups);
+      const userBase = await reserveIds(db, 'users', p.users);
+      const roleBase = await reserveIds(db, 'roles', p.roles);
+      gid = (i: number) => groupBase + i;
+      uid = (i: number) => userBase + i;
+      const rid = (i: number) => roleBase + i;
+      const pathOf = (i: number): string => {
+        const ids: number[] = [];
+        for (let at = i; at >= 0; at = tree.parent[at]) ids.push(gid(at));
+        return `{${ids.reverse().join(',')}}`;
+      };
 
-    const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
-    phases.roles = await bulk(
-      db,
-      'roles',
-      p.roles,
-      `INSERT INTO roles (id, tenant_id, name) SELECT id, $1, name FROM unnest($2::int[], $3::text[]) AS t(id, name)`,
-      (from, to) => [tenantId, range(from, to).map(rid), range(from, to).map((i) => `role-${String(i + 1).padStart(3, '0')}`)],
-    );
-    // Ids grow with the index and a parent's index is below its children's: chunks go parents first.
-    phases.groups = await bulk(
-      db,
-      'groups',
-      p.groups,
-      `INSERT INTO groups (id, tenant_id, name, parent_group_id, path)
-       SELECT id, $1, name, parent, path::int[] FROM unnest($2::int[], $3::text[], $4::int[], $5::text[]) AS t(id, name, parent, path)`,
-      (from, to) => {
-        const ids = range(from, to);
-        return [
-          tenantId,
-          ids.map(gid),
-          ids.map((i) => `Group ${i + 1} (depth ${tree.depth[i]})`),
-          ids.map((i) => (tree.parent[i] < 0 ? null : gid(tree.parent[i]))),
-          ids.map(pathOf),
-        ];
-      },
-    );
-    const emailOf = (i: number) => `user${i + 1}@${slug}.example`;
-    phases.users = await bulk(
-      db,
-      'users',
-      p.users,
-      `INSERT INTO users (id, tenant_id, email, user_name, name, emails)
-       SELECT id, $1, email, email, name, jsonb_build_array(jsonb_build_object('value', email, 'type', 'work', 'primary', true))
-       FROM unnest($2::int[], $3::text[], $4::text[]) AS t(id, email, name)`,
-      (from, to) => {
-        const ids = range(from, to);
-        return [tenantId, ids.map(uid), ids.map(emailOf), ids.map((i) => `User ${i + 1}`)];
-      },
-    );
-    phases.memberships = await bulk(
-      db,
-      'memberships',
-      members.groups.length,
-      `INSERT INTO group_members (tenant_id, group_id, user_id) SELECT $1, g, u FROM unnest($2::int[], $3::int[]) AS t(g, u)`,
-      (from, to) => [tenantId, Array.from(members.groups.subarray(from, to), gid), Array.from(members.users.subarray(from, to), uid)],
-    );
-    phases.groupRoles = await bulk(
-      db,
-      'group roles',
-      roles.groupRoles.length,
-      `INSERT INTO group_roles (tenant_id, group_id, role_id) SELECT $1, g, r FROM unnest($2::int[], $3::int[]) AS t(g, r)`,
-      (from, to) => [tenantId, roles.groupRoles.slice(from, to).map(([g]) => gid(g)), roles.groupRoles.slice(from, to).map(([, r]) => rid(r))],
-    );
-    phases.userRoles = await bulk(
-      db,
-      'user roles',
-      roles.userRoles.length,
-      `INSERT INTO user_roles (tenant_id, user_id, role_id) SELECT $1, u, r FROM unnest($2::int[], $3::int[]) AS t(u, r)`,
-      (from, to) => [tenantId, roles.userRoles.slice(from, to).map(([u]) => uid(u)), roles.userRoles.slice(from, to).map(([, r]) => rid(r))],
-    );
-    await phase('analyze', async () => {
-      process.stderr.write('ANALYZE…\n');
-      await db.raw.exec('ANALYZE tenants, groups, users, roles, group_members, group_roles, user_roles, api_keys');
-    });
+      const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
+      phases.roles = await bulk(
+        db,
+        'roles',
+        p.roles,
+        `INSERT INTO roles (id, tenant_id, name) SELECT id, $1, name FROM unnest($2::int[], $3::text[]) AS t(id, name)`,
+        (from, to) => [tenantId, range(from, to).map(rid), range(from, to).map((i) => `role-${String(i + 1).padStart(3, '0')}`)],
+      );
+      // Ids grow with the index and a parent's index is below its children's: chunks go parents first.
+      phases.groups = await bulk(
+        db,
+        'groups',
+        p.groups,
+        `INSERT INTO groups (id, tenant_id, name, parent_group_id, path)
+         SELECT id, $1, name, parent, path::int[] FROM unnest($2::int[], $3::text[], $4::int[], $5::text[]) AS t(id, name, parent, path)`,
+        (from, to) => {
+          const ids = range(from, to);
+          return [
+            tenantId,
+            ids.map(gid),
+            ids.map((i) => `Group ${i + 1} (depth ${tree.depth[i]})`),
+            ids.map((i) => (tree.parent[i] < 0 ? null : gid(tree.parent[i]))),
+            ids.map(pathOf),
+          ];
+        },
+      );
+      const emailOf = (i: number) => `user${i + 1}@${slug}.example`;
+      phases.users = await bulk(
+        db,
+        'users',
+        p.users,
+        `INSERT INTO users (id, tenant_id, email, user_name, name, emails)
+         SELECT id, $1, email, email, name, jsonb_build_array(jsonb_build_object('value', email, 'type', 'work', 'primary', true))
+         FROM unnest($2::int[], $3::text[], $4::text[]) AS t(id, email, name)`,
+        (from, to) => {
+          const ids = range(from, to);
+          return [tenantId, ids.map(uid), ids.map(emailOf), ids.map((i) => `User ${i + 1}`)];
+        },
+      );
+      phases.memberships = await bulk(
+        db,
+        'memberships',
+        members.groups.length,
+        `INSERT INTO group_members (tenant_id, group_id, user_id) SELECT $1, g, u FROM unnest($2::int[], $3::int[]) AS t(g, u)`,
+        (from, to) => [tenantId, Array.from(members.groups.subarray(from, to), gid), Array.from(members.users.subarray(from, to), uid)],
+      );
+      phases.groupRoles = await bulk(
+        db,
+        'group roles',
+        roles.groupRoles.length,
+        `INSERT INTO group_roles (tenant_id, group_id, role_id) SELECT $1, g, r FROM unnest($2::int[], $3::int[]) AS t(g, r)`,
+        (from, to) => [tenantId, roles.groupRoles.slice(from, to).map(([g]) => gid(g)), roles.groupRoles.slice(from, to).map(([, r]) => rid(r))],
+      );
+      phases.userRoles = await bulk(
+        db,
+        'user roles',
+        roles.userRoles.length,
+        `INSERT INTO user_roles (tenant_id, user_id, role_id) SELECT $1, u, r FROM unnest($2::int[], $3::int[]) AS t(u, r)`,
+        (from, to) => [tenantId, roles.userRoles.slice(from, to).map(([u]) => uid(u)), roles.userRoles.slice(from, to).map(([, r]) => rid(r))],
+      );
+      await phase('analyze', async () => {
+        process.stderr.write('ANALYZE…\n');
+        await db.raw.exec('ANALYZE tenants, groups, users, roles, group_members, group_roles, user_roles, api_keys');
+      });
+    }
     const ctx = fullAccessContext(db.prisma, tenantId, treeLimits());
     const { key } = await createApiKey(ctx, OPERATOR, { name: `bench ${presetName}`, scopes: KEY_SCOPES });
 
@@ -520,6 +626,7 @@ async function seed(presetName: PresetName, seedValue: number): Promise<SeedStat
     const state: SeedState = {
       preset: presetName,
       seed: seedValue,
+      via,
       slug,
       tenantId,
       key,
@@ -557,7 +664,7 @@ async function seed(presetName: PresetName, seedValue: number): Promise<SeedStat
     const f1 = (s: number) => `${s.toFixed(1)} s`;
     process.stderr.write(
       `phases: ${Object.entries(phases).map(([name, s]) => `${name} ${f1(s)}`).join(', ')}\n` +
-        `seeded ${slug} (seed ${seedValue}) in ${f1(seconds)}: ${p.groups.toLocaleString('en')} groups (max depth ${maxDepth}), ` +
+        `seeded ${slug} (seed ${seedValue}, by ${via === 'import' ? 'kauth import' : 'SQL'}) in ${f1(seconds)}: ${p.groups.toLocaleString('en')} groups (max depth ${maxDepth}), ` +
         `${p.users.toLocaleString('en')} users, ${members.groups.length.toLocaleString('en')} memberships, ${p.roles} roles, ` +
         `${roles.groupRoles.length} group roles, ${roles.userRoles.length} user roles; state in ${path.relative(process.cwd(), file)}\n`,
     );
@@ -569,16 +676,17 @@ async function seed(presetName: PresetName, seedValue: number): Promise<SeedStat
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { preset: { type: 'string' }, seed: { type: 'string', default: '1' } },
+    options: { preset: { type: 'string' }, seed: { type: 'string', default: '1' }, via: { type: 'string', default: 'sql' } },
     strict: true,
   });
   const preset = values.preset;
-  if (preset !== 'small' && preset !== 'large') {
-    throw new Error('usage: npm run bench:seed -- --preset small|large [--seed N]');
+  if (preset !== 'small' && preset !== 'large' && preset !== 'huge') {
+    throw new Error('usage: npm run bench:seed -- --preset small|large|huge [--seed N] [--via sql|import]');
   }
+  if (values.via !== 'sql' && values.via !== 'import') throw new Error('--via must be sql or import');
   const seedValue = Number(values.seed);
   if (!Number.isInteger(seedValue) || seedValue < 0) throw new Error('--seed must be a non-negative integer');
-  await seed(preset, seedValue);
+  await seed(preset, seedValue, values.via);
 }
 
 if (require.main === module) runBench(main);
