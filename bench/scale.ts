@@ -884,7 +884,8 @@ function markdown(r: Results): string {
   lines.push(
     `Small: ${small.counts.groups.toLocaleString('en')} groups, ${small.counts.users.toLocaleString('en')} users, ${small.counts.memberships.toLocaleString('en')} memberships. ` +
       `Large: ${large.counts.groups.toLocaleString('en')} groups, ${large.counts.users.toLocaleString('en')} users, ${large.counts.memberships.toLocaleString('en')} memberships. ` +
-      `Both: depth-20 spine, 200 roles (seed ${large.seed}).`,
+      `Both: depth-20 spine, 200 roles (seed ${large.seed}). ` +
+      `Made ${small.via === large.via ? (large.via === 'import' ? 'by `kauth import`, nothing analyzed by hand' : 'by SQL behind the service, then ANALYZE') : `small by ${small.via}, large by ${large.via}`}.`,
     '',
   );
   if (r.latency.length) {
