@@ -398,6 +398,21 @@ export async function onServer(url: string, work: (admin: Client, name: string) 
   }
 }
 
+/**
+ * A query that may run for seconds (a million rows read back, a distinct count over them): on a
+ * connection of its own, not the service's pool, whose watchdog takes a connection out that long
+ * while a fresh one is slow to open (a loaded machine) for a dead link and cuts it.
+ */
+async function longQuery<T>(url: string, sql: string, params: unknown[]): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
 /** Reserves `count` consecutive ids of `table`'s serial sequence; returns the first. */
 async function reserveIds(db: Database, table: string, count: number): Promise<number> {
   const [{ first }] = await db.raw.query<{ first: string }>(
@@ -425,7 +440,6 @@ async function bulk(db: Database, label: string, total: number, sql: string, col
  * the workspace `slug`, made empty; returns the ids the import gave, by plan index.
  */
 async function importPlan(
-  db: Database,
   url: string,
   slug: string,
   tenantId: number,
@@ -480,7 +494,7 @@ async function importPlan(
   }
   const byExternalId = async (table: 'groups' | 'users', prefix: string, count: number): Promise<Int32Array> => {
     const ids = new Int32Array(count).fill(-1);
-    const rows = await db.raw.query<{ id: number; externalId: string }>(`SELECT id, external_id AS "externalId" FROM ${table} WHERE tenant_id = $1`, [tenantId]);
+    const rows = await longQuery<{ id: number; externalId: string }>(url, `SELECT id, external_id AS "externalId" FROM ${table} WHERE tenant_id = $1`, [tenantId]);
     for (const row of rows) if (row.externalId?.startsWith(prefix)) ids[Number(row.externalId.slice(prefix.length))] = row.id;
     if (ids.includes(-1)) throw new Error(`kauth import left ${table} of the plan without an id`);
     return ids;
@@ -522,7 +536,7 @@ async function seed(presetName: SeedPreset, seedValue: number, via: 'sql' | 'imp
     let gid: (i: number) => number;
     let uid: (i: number) => number;
     if (via === 'import') {
-      const ids = await phase('import', () => importPlan(db, url, slug, tenantId, p, tree, members, roles));
+      const ids = await phase('import', () => importPlan(url, slug, tenantId, p, tree, members, roles));
       gid = (i) => ids.groups[i];
       uid = (i) => ids.users[i];
     } else {
@@ -607,8 +621,7 @@ async function seed(presetName: SeedPreset, seedValue: number, via: 'sql' | 'imp
     const { key } = await createApiKey(ctx, OPERATOR, { name: `bench ${presetName}`, scopes: KEY_SCOPES });
 
     // Checks of the fixtures against the database, not the plan.
-    const check = async (sql: string, params: unknown[]): Promise<number> =>
-      Number((await db.raw.query<{ n: string }>(sql, params))[0].n);
+    const check = async (sql: string, params: unknown[]): Promise<number> => Number((await longQuery<{ n: string }>(url, sql, params))[0].n);
     const crowdDistinct = await check(
       `SELECT count(DISTINCT m.user_id) AS n FROM group_members m JOIN groups g ON g.id = m.group_id
        WHERE g.tenant_id = $1 AND g.path @> ARRAY[$2::int]`,
