@@ -18,17 +18,17 @@ import { h, needsScope } from './dom';
 /** Only the answer to the latest selection is shown, whatever order the answers arrive in. */
 let latest = 0;
 
-export async function showDetails(pane: HTMLElement, id: string, onSelect: (id: string) => void): Promise<void> {
+/** Shows the group; it, once shown, or null if it is not (another was asked for since, or it cannot be read). */
+export async function showDetails(pane: HTMLElement, id: string, onSelect: (id: string) => void): Promise<GroupDetails | null> {
   const request = ++latest;
   pane.setAttribute('aria-busy', 'true');
   const result = await graphql<{ group: GroupDetails | null }>(GROUP_DETAILS, { id, first: PAGE_SIZE });
-  if (request !== latest) return;
+  if (request !== latest) return null;
   pane.removeAttribute('aria-busy');
   const group = result.data?.group;
   if (!group) {
-    const scopes = neededScopes(result.errors, ['group']);
-    pane.replaceChildren(scopes ? needsScope(scopes) : h('p', { class: 'status error' }, problem(result) ?? 'This group no longer exists.'));
-    return;
+    pane.replaceChildren(unreadable(id, result));
+    return null;
   }
   const link = (ref: GroupRef) => {
     const button = h('button', { type: 'button', class: 'link', 'data-group-id': ref.id }, ref.name);
@@ -41,6 +41,22 @@ export async function showDetails(pane: HTMLElement, id: string, onSelect: (id: 
     h('p', { class: 'description' }, group.description ?? ''),
     members(group),
     effectiveRoles(group, result, link),
+  );
+  return group;
+}
+
+/**
+ * Why there is no group to show. An id that is not one (a link typed by hand) and a group that
+ * does not exist, was deleted or is outside what the key may read all look alike to the service.
+ */
+function unreadable(id: string, result: Result<unknown>): HTMLElement {
+  const scopes = neededScopes(result.errors, ['group']);
+  if (scopes) return needsScope(scopes);
+  const failure = result.errors.some((error) => !['BAD_USER_INPUT', 'NOT_FOUND'].includes(error.extensions?.code ?? '')) ? problem(result) : null;
+  return h(
+    'p',
+    { class: 'status error', id: 'no-group' },
+    failure ?? `There is no group “${id}” that this key can read: it does not exist, was deleted, or is outside what the key may read.`,
   );
 }
 

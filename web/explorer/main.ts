@@ -1,11 +1,13 @@
 // The group-tree explorer: a reference example of a browser app on the public GraphQL API.
 // Paste an API key (kept in this tab's session storage only); browse the tree, search it, and
 // select a group to see its ancestors, members and effective roles. Fields the key may not read
-// say which scope they need. See api.ts for every query it makes.
+// say which scope they need. Each group has an address (route.ts), and the tree a keyboard
+// (keyboard.ts). See api.ts for every query it makes.
 import './explorer.css';
 import { VIEWER, type Viewer, apiKey, graphql, isUnauthenticated, problem } from './api';
 import { showDetails } from './details';
 import { byId, h } from './dom';
+import { groupInHash, groupLink } from './route';
 import { wireSearch } from './search';
 import { GroupTree } from './tree';
 
@@ -21,9 +23,37 @@ const searchResults = byId('search-results');
 const tree = new GroupTree(byId<HTMLUListElement>('tree'), byId('tree-panel'), select);
 wireSearch(search, searchResults, select);
 
+/** Selecting a group goes to its address: a new history entry, which `showAddressed` follows. */
 function select(id: string): void {
-  tree.markSelected(id);
-  void showDetails(details, id, select);
+  const link = groupLink(id);
+  if (location.hash === link) void showAddressed();
+  else location.hash = link;
+}
+
+/** Back, Forward, or a link typed into the address bar. */
+window.addEventListener('hashchange', () => {
+  if (!explorer.hidden) void showAddressed();
+});
+
+let addressed = 0;
+
+/** Shows the group the address names: its details, the tree open down to it and selecting it. */
+async function showAddressed(): Promise<void> {
+  const request = ++addressed;
+  const route = groupInHash(location.hash);
+  tree.markSelected(route && 'id' in route ? route.id : null);
+  if (!route) {
+    details.replaceChildren(hint());
+    return;
+  }
+  if ('unknown' in route) {
+    details.replaceChildren(h('p', { class: 'status error', id: 'no-group' }, `This address names no group: ${route.unknown} (a group's is #/groups/ and its id).`));
+    return;
+  }
+  const group = await showDetails(details, route.id, select);
+  if (!group || request !== addressed) return;
+  await tree.reveal([...group.ancestors.map((ancestor) => ancestor.id).reverse(), group.id]);
+  if (request === addressed) tree.markSelected(group.id);
 }
 
 /** Checks the stored key, names its workspace and scopes, then shows the roots. */
@@ -45,7 +75,8 @@ async function open(): Promise<void> {
   );
   workspace.hidden = false;
   explorer.hidden = false;
-  await tree.showRoots();
+  // The addressed group's details are asked for with the roots; the tree opens to it once they are in.
+  await Promise.all([tree.showRoots(), showAddressed()]);
 }
 
 /** Back to the key form, with a message (the explorer hidden). */
@@ -56,7 +87,11 @@ function showKeyForm(message: string | null): void {
   explorer.hidden = true;
   search.value = '';
   searchResults.hidden = true;
-  details.replaceChildren(h('p', { class: 'hint' }, 'Select a group to see its ancestors, members and roles.'));
+  details.replaceChildren(hint());
+}
+
+function hint(): HTMLElement {
+  return h('p', { class: 'hint' }, 'Select a group to see its ancestors, members and roles.');
 }
 
 function forgetButton(): HTMLButtonElement {
