@@ -163,6 +163,11 @@ describeIf('the explorer console: addresses and keyboard', () => {
     await waitForText(page, '#no-group', /There is no group “999999” that this key can read/);
     expect(await page.locator('#tree > [role="treeitem"] > .row > .name').allTextContents()).toEqual(['Engineering', 'Sales', 'Support']);
 
+    // A group deleted since its link was taken.
+    await createGroup('Archive');
+    await site.graphql(`mutation($id: ID!) { deleteGroup(id: $id) }`, { id: ids.Archive });
+    await page.goto(`${site.baseUrl}/explorer${link('Archive')}`);
+    await waitForText(page, '#no-group', new RegExp(`There is no group “${ids.Archive}” that this key can read`));
     await page.goto(`${site.baseUrl}/explorer#/groups/not-an-id`);
     await waitForText(page, '#no-group', /There is no group “not-an-id” that this key can read/);
     await page.goto(`${site.baseUrl}/explorer#/nowhere`);

@@ -47,7 +47,7 @@ async function showAddressed(): Promise<void> {
     return;
   }
   if ('unknown' in route) {
-    details.replaceChildren(h('p', { class: 'status error', id: 'no-group' }, `This address names no group: ${route.unknown} (a group's is #/groups/ and its id).`));
+    details.replaceChildren(h('p', { class: 'status error', id: 'no-group' }, `This address names no group: ${route.unknown}. A group's address ends in #/groups/ and its id.`));
     return;
   }
   const group = await showDetails(details, route.id, select);
