@@ -53,8 +53,9 @@ export function wireKeyboard(tree: HTMLElement, actions: TreeActions): void {
   const typeAhead = typeAheadSearch(tree);
   // A click on a row's buttons focuses the row's item: the keys then start from there.
   tree.addEventListener('focusin', (event) => {
-    const item = (event.target as Element).closest<HTMLElement>(ITEM);
-    if (!item) return;
+    const target = event.target as HTMLElement;
+    const item = target.matches(ITEM) ? target : target.closest('.row')?.parentElement;
+    if (!item?.matches(ITEM)) return;
     moveTabStop(tree, item);
     if (event.target !== item) item.focus({ preventScroll: true });
   });

@@ -49,6 +49,8 @@ export class GroupTree {
     if (!item) return;
     item.setAttribute('aria-selected', 'true');
     moveTabStop(this.tree, item);
+    // Under a collapsed group (until `reveal` opens it), its nearest visible ancestor holds the tab stop.
+    keepTabStop(this.tree);
   }
 
   /**
