@@ -171,7 +171,7 @@ describeIf('the explorer console: addresses and keyboard', () => {
     await page.goto(`${site.baseUrl}/explorer#/groups/not-an-id`);
     await waitForText(page, '#no-group', /There is no group “not-an-id” that this key can read/);
     await page.goto(`${site.baseUrl}/explorer#/nowhere`);
-    await waitForText(page, '#no-group', /This address names no group: #\/nowhere/);
+    await waitForText(page, '#no-group', /This address names no group or user: #\/nowhere/);
 
     // A good address after a bad one shows its group.
     await page.goto(`${site.baseUrl}/explorer${link('Support')}`);

@@ -1,15 +1,17 @@
 // The group-tree explorer: a reference example of a browser app on the public GraphQL API.
 // Paste an API key (kept in this tab's session storage only); browse the tree, search it, and
-// select a group to see its ancestors, members and effective roles. Fields the key may not read
-// say which scope they need. Each group has an address (route.ts), and the tree a keyboard
-// (keyboard.ts). See api.ts for every query it makes.
+// select a group to see its ancestors, members and effective roles, and a member to see the user's
+// groups and effective roles. Fields the key may not read say which scope they need. Each group
+// and user has an address (route.ts), and the tree a keyboard (keyboard.ts). See api.ts for every
+// query it makes.
 import './explorer.css';
 import { VIEWER, type Viewer, apiKey, graphql, isUnauthenticated, problem } from './api';
 import { showDetails } from './details';
 import { byId, h } from './dom';
-import { groupInHash, groupLink } from './route';
+import { groupLink, routeOf } from './route';
 import { wireSearch } from './search';
 import { GroupTree } from './tree';
+import { showUser } from './user';
 
 const keyForm = byId<HTMLFormElement>('key-form');
 const keyInput = byId<HTMLInputElement>('key');
@@ -37,23 +39,33 @@ window.addEventListener('hashchange', () => {
 
 let addressed = 0;
 
-/** Shows the group the address names: its details, the tree open down to it and selecting it. */
+/**
+ * Shows what the address names: a group (its details, the tree open down to it and selecting it)
+ * or a user. Only the latest address is shown, whatever order the answers arrive in.
+ */
 async function showAddressed(): Promise<void> {
   const request = ++addressed;
-  const route = groupInHash(location.hash);
-  tree.markSelected(route && 'id' in route ? route.id : null);
+  const current = () => request === addressed;
+  const route = routeOf(location.hash);
+  tree.markSelected(route && 'group' in route ? route.group : null);
   if (!route) {
     details.replaceChildren(hint());
     return;
   }
   if ('unknown' in route) {
-    details.replaceChildren(h('p', { class: 'status error', id: 'no-group' }, `This address names no group: ${route.unknown}. A group's address ends in #/groups/ and its id.`));
+    details.replaceChildren(
+      h('p', { class: 'status error', id: 'no-group' }, `This address names no group or user: ${route.unknown}. A group's address ends in #/groups/ and its id, a user's in #/users/ and theirs.`),
+    );
     return;
   }
-  const group = await showDetails(details, route.id, select);
-  if (!group || request !== addressed) return;
+  if ('user' in route) {
+    await showUser(details, route.user, select, current);
+    return;
+  }
+  const group = await showDetails(details, route.group, select, current);
+  if (!group || !current()) return;
   await tree.reveal([...group.ancestors.map((ancestor) => ancestor.id).reverse(), group.id]);
-  if (request === addressed) tree.markSelected(group.id);
+  if (current()) tree.markSelected(group.id);
 }
 
 /** Checks the stored key, names its workspace and scopes, then shows the roots. */
@@ -91,7 +103,7 @@ function showKeyForm(message: string | null): void {
 }
 
 function hint(): HTMLElement {
-  return h('p', { class: 'hint' }, 'Select a group to see its ancestors, members and roles.');
+  return h('p', { class: 'hint' }, 'Select a group to see its ancestors, members and roles, and a member to see their groups and roles.');
 }
 
 function forgetButton(): HTMLButtonElement {
