@@ -10,6 +10,9 @@ const describeIf = chromiumAvailable('the explorer user view e2e test') ? descri
 /** A name that would run a script if the page treated names as HTML. */
 const HTML_NAME = 'Zoe <img src=x onerror="document.title=1">';
 
+/** More groups than a page (25) for one user. */
+const REGIONS = 27;
+
 const item = (id: string) => `[role="treeitem"][data-group-id="${id}"]`;
 
 interface Session {
@@ -72,6 +75,12 @@ describeIf('the explorer console: users', () => {
     await grantRole('admin', { groups: ['Engineering'] });
     await grantRole('deployer', { groups: ['Platform'], to: ['Pat'] });
     await grantRole('auditor', { to: ['Pat'] });
+    // Max is in more groups than a page (25): Region 01…27 under Sales.
+    const regions = Array.from({ length: REGIONS }, (_, i) => `r${i}: createGroup(input: { name: "Region ${String(i + 1).padStart(2, '0')}", parentId: "${ids.Sales}" }) { id }`);
+    const created = await site.graphql(`mutation { ${regions.join(' ')} }`);
+    await createUser('Max', 'Max', 'max@example.com', []);
+    const joins = Array.from({ length: REGIONS }, (_, i) => `m${i}: addGroupMember(groupId: "${created[`r${i}`].id}", userId: "${users.Max}") { id }`);
+    await site.graphql(`mutation { ${joins.join(' ')} }`);
     noRolesKey = await createKey('no roles', ['groups:read', 'users:read']);
     groupsOnlyKey = await createKey('groups only', ['groups:read']);
     browser = await launchBrowser();
@@ -147,6 +156,14 @@ describeIf('the explorer console: users', () => {
 
     await page.reload();
     await expectPat(page);
+    // The tree's keyboard beside a user view: Tab lands on the first group, Enter selects it.
+    await page.focus('#search');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await waitForText(page, '#details h2', /^Engineering$/);
+    expect(hashOf(page)).toBe(`#/groups/${ids.Engineering}`);
+    await page.goBack();
+    await expectPat(page);
     await page.click(`#user-groups [data-group-id="${ids.Platform}"]`);
     await waitForText(page, '#details h2', /^Platform$/);
     expect(hashOf(page)).toBe(`#/groups/${ids.Platform}`);
@@ -162,6 +179,42 @@ describeIf('the explorer console: users', () => {
     expect(await page.locator('#user-groups li').allTextContents()).toEqual(['Platform in Engineering']);
     expect(await textOf(page, '#user-groups p')).toMatch(/^Memberships kept while deactivated/);
     expect(await textOf(page, '#user-roles')).toBe('Effective roles None while deactivated');
+    await close(session);
+  });
+
+  it('shows a user\'s groups a page at a time', async () => {
+    const session = await openExplorer(`#/users/${users.Max}`);
+    const { page } = session;
+    await waitForText(page, '#details h2', /^Max$/);
+    const regions = Array.from({ length: REGIONS }, (_, i) => `Region ${String(i + 1).padStart(2, '0')} in Sales`);
+    expect(await page.locator('#user-groups h3').textContent()).toBe(`Groups (${REGIONS})`);
+    expect(await page.locator('#user-groups li').allTextContents()).toEqual(regions.slice(0, 25));
+    expect(await textOf(page, '#user-groups .more')).toBe(`Show more (25 of ${REGIONS})`);
+    await page.click('#user-groups .more');
+    await page.waitForSelector('#user-groups .more', { state: 'detached' });
+    expect(await page.locator('#user-groups li').allTextContents()).toEqual(regions);
+    await close(session);
+  });
+
+  it('shows an error of the API as it words it: instead of the user, or beside what came', async () => {
+    const session = await openExplorer();
+    const { page } = session;
+    const answer = (body: unknown) =>
+      page.route(`${site.baseUrl}/graphql`, (route) =>
+        /UserDetails/.test(route.request().postData() ?? '') ? route.fulfill({ contentType: 'application/json', body: JSON.stringify(body) }) : route.fallback(),
+      );
+    await answer({ data: { user: null }, errors: [{ message: 'The request ran past its deadline of 5000 ms', extensions: { code: 'TIMEOUT' } }] });
+    await page.goto(`${site.baseUrl}/explorer#/users/${users.Pat}`);
+    await waitForText(page, '#no-user', /^The request ran past its deadline of 5000 ms$/);
+
+    await page.unrouteAll();
+    const partial = { id: users.Pat, name: 'Pat Lee', email: 'pat@example.com', userName: 'pat@example.com', active: true, groups: null, effectiveRoles: [] };
+    await answer({ data: { user: partial }, errors: [{ message: 'groups could not be read: <b>busy</b>', path: ['user', 'groups'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+    await page.reload();
+    await waitForText(page, '#details h2', /^Pat Lee$/);
+    expect(await textOf(page, '#user-problem')).toBe('groups could not be read: <b>busy</b>');
+    expect(await page.locator('#details b').count()).toBe(0);
+    expect(await textOf(page, '#user-groups')).toBe('Groups Not available');
     await close(session);
   });
 

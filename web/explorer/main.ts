@@ -47,6 +47,8 @@ async function showAddressed(): Promise<void> {
   const request = ++addressed;
   const current = () => request === addressed;
   const route = routeOf(location.hash);
+  // An earlier view still loading is not shown: the pane is busy only while this one loads.
+  details.removeAttribute('aria-busy');
   tree.markSelected(route && 'group' in route ? route.group : null);
   if (!route) {
     details.replaceChildren(hint());
