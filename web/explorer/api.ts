@@ -81,6 +81,7 @@ export const GROUP_DETAILS = /* GraphQL */ `
       id
       name
       description
+      subgroups: children(first: 0) { totalCount }
       ancestors { id name roles { id name } }
       roles { id name }
       effectiveRoles { id name }
@@ -141,6 +142,27 @@ export const USER_GROUP_PAGE = /* GraphQL */ `
   ${USER_GROUPS}
 `;
 
+/** A group under `parentId` (null: a root). */
+export const CREATE_GROUP = /* GraphQL */ `
+  mutation CreateGroup($input: CreateGroupInput!) {
+    createGroup(input: $input) { id }
+  }
+`;
+
+/** A new name and description for a group (a blank description clears it). */
+export const UPDATE_GROUP = /* GraphQL */ `
+  mutation UpdateGroup($id: ID!, $input: UpdateGroupInput!) {
+    updateGroup(id: $id, input: $input) { id }
+  }
+`;
+
+/** Deletes the group; its children become roots. */
+export const DELETE_GROUP = /* GraphQL */ `
+  mutation DeleteGroup($id: ID!) {
+    deleteGroup(id: $id)
+  }
+`;
+
 export interface Viewer {
   tenant: { slug: string; name: string };
   scopes: string[];
@@ -184,6 +206,7 @@ export interface Member {
 /** Role lists are null when the key may not read them (the error says which scope they need). */
 export interface GroupDetails extends GroupRef {
   description: string | null;
+  subgroups: { totalCount: number };
   ancestors: (GroupRef & { roles: Role[] | null })[];
   roles: Role[] | null;
   effectiveRoles: Role[] | null;

@@ -14,6 +14,7 @@ import {
   problem,
 } from './api';
 import { h, needsScope } from './dom';
+import { type Editing, groupEdits } from './edits';
 import { showPaged } from './paged';
 import { userLink } from './route';
 
@@ -21,7 +22,13 @@ import { userLink } from './route';
  * Shows the group; it, once shown, or null if it is not (it cannot be read, or `current` says
  * another view was asked for since: only the latest is shown, whatever order the answers arrive in).
  */
-export async function showDetails(pane: HTMLElement, id: string, onSelect: (id: string) => void, current: () => boolean): Promise<GroupDetails | null> {
+export async function showDetails(
+  pane: HTMLElement,
+  id: string,
+  onSelect: (id: string) => void,
+  current: () => boolean,
+  editing: Editing,
+): Promise<GroupDetails | null> {
   pane.setAttribute('aria-busy', 'true');
   const result = await graphql<{ group: GroupDetails | null }>(GROUP_DETAILS, { id, first: PAGE_SIZE });
   if (!current()) return null;
@@ -34,10 +41,11 @@ export async function showDetails(pane: HTMLElement, id: string, onSelect: (id: 
   const link = (ref: GroupRef) => groupButton(ref, onSelect);
   pane.replaceChildren(
     breadcrumb(group, link),
-    h('h2', {}, group.name),
+    h('h2', { tabindex: '-1' }, group.name),
     h('p', { class: 'description' }, group.description ?? ''),
     members(group, result),
     effectiveRoles(group, result, link),
+    groupEdits(group, editing),
   );
   return group;
 }

@@ -1,13 +1,15 @@
 // The group-tree explorer: a reference example of a browser app on the public GraphQL API.
 // Paste an API key (kept in this tab's session storage only); browse the tree, search it, and
 // select a group to see its ancestors, members and effective roles, and a member to see the user's
-// groups and effective roles. Fields the key may not read say which scope they need. Each group
-// and user has an address (route.ts), and the tree a keyboard (keyboard.ts). See api.ts for every
-// query it makes.
+// groups and effective roles. Fields the key may not read say which scope they need. Groups are
+// created, renamed, described and deleted where the key's scopes allow (edits.ts). Each group and
+// user has an address (route.ts), and the tree a keyboard (keyboard.ts). See api.ts for every
+// query and mutation it makes.
 import './explorer.css';
 import { VIEWER, type Viewer, apiKey, graphql, isUnauthenticated, problem } from './api';
 import { showDetails } from './details';
-import { byId, h } from './dom';
+import { byId, h, needsScope } from './dom';
+import { type Editing, mayWriteGroups, rootGroupForm } from './edits';
 import { groupLink, routeOf } from './route';
 import { wireSearch } from './search';
 import { GroupTree } from './tree';
@@ -21,6 +23,7 @@ const explorer = byId('explorer');
 const details = byId('details');
 const search = byId<HTMLInputElement>('search');
 const searchResults = byId('search-results');
+const rootEdits = byId('root-edits');
 
 const tree = new GroupTree(byId<HTMLUListElement>('tree'), byId('tree-panel'), select);
 wireSearch(search, searchResults, select);
@@ -38,6 +41,21 @@ window.addEventListener('hashchange', () => {
 });
 
 let addressed = 0;
+let editing: Editing = { mayWrite: false, afterEdit };
+
+/**
+ * After an edit: the address names the group to show (none: the hint), without a hashchange of
+ * its own; the tree is reloaded open down to it, the details say what was done, and the focus
+ * goes to the group's name (or, with none, to the tree).
+ */
+async function afterEdit(show: string | null, done: string): Promise<void> {
+  const address = show === null ? location.pathname + location.search : groupLink(show);
+  if (show === null ? location.hash !== '' : location.hash !== address) history.pushState(null, '', address);
+  await Promise.all([tree.showRoots(), showAddressed()]);
+  details.prepend(h('p', { id: 'edit-done', class: 'status', role: 'status' }, done));
+  const focus = show === null ? byId('tree').querySelector<HTMLElement>('[tabindex="0"]') : details.querySelector<HTMLElement>('h2');
+  focus?.focus();
+}
 
 /**
  * Shows what the address names: a group (its details, the tree open down to it and selecting it)
@@ -64,7 +82,7 @@ async function showAddressed(): Promise<void> {
     await showUser(details, route.user, select, current);
     return;
   }
-  const group = await showDetails(details, route.group, select, current);
+  const group = await showDetails(details, route.group, select, current, editing);
   if (!group || !current()) return;
   await tree.reveal([...group.ancestors.map((ancestor) => ancestor.id).reverse(), group.id]);
   if (current()) tree.markSelected(group.id);
@@ -88,6 +106,9 @@ async function open(): Promise<void> {
     forgetButton(),
   );
   workspace.hidden = false;
+  editing = { mayWrite: mayWriteGroups(viewer.scopes), afterEdit };
+  // Folded: one line above the tree until asked for.
+  rootEdits.replaceChildren(h('details', {}, h('summary', {}, 'New root group'), rootGroupForm(editing)), editing.mayWrite ? '' : needsScope('groups:write'));
   explorer.hidden = false;
   // The addressed group's details are asked for with the roots; the tree opens to it once they are in.
   await Promise.all([tree.showRoots(), showAddressed()]);
