@@ -221,8 +221,8 @@ describeIf('the group-tree explorer at /explorer', () => {
     expect(await page.getAttribute(item(ids.Databases), 'aria-selected')).toBe('true');
 
     expect(await page.locator('#breadcrumb li').allTextContents()).toEqual(['Engineering', 'Platform', 'Databases']);
-    expect(await page.locator('#direct-members li').allTextContents()).toEqual(['Dana']);
-    expect(await page.locator('#all-members li').allTextContents()).toEqual(['Dana', 'Rita']);
+    expect(await page.locator('#direct-members li').allTextContents()).toEqual(['Dana dana@example.com']);
+    expect(await page.locator('#all-members li').allTextContents()).toEqual(['Dana dana@example.com', 'Rita rita@example.com']);
     expect(await page.locator('#members h4').allTextContents()).toEqual(['Direct (1)', 'Including subgroups (2)']);
     const roles = await page.locator('#roles li').allTextContents();
     expect(roles.sort()).toEqual(['admin granted by Engineering, Platform', 'dba granted by this group', 'operator granted by Platform']);
@@ -231,8 +231,8 @@ describeIf('the group-tree explorer at /explorer', () => {
     // A granting group in the breadcrumb or the roles is a link to it.
     await page.click('#breadcrumb [data-group-id]:text-is("Engineering")');
     await waitForText(page, '#details h2', /^Engineering$/);
-    expect(await page.locator('#direct-members li').allTextContents()).toEqual(['Eve']);
-    expect(await page.locator('#all-members li').allTextContents()).toEqual(['Eve', 'Pat', 'Dana', 'Rita']);
+    expect(await page.locator('#direct-members li > a').allTextContents()).toEqual(['Eve']);
+    expect(await page.locator('#all-members li > a').allTextContents()).toEqual(['Eve', 'Pat', 'Dana', 'Rita']);
     expect(await page.locator('#roles li').allTextContents()).toEqual(['admin granted by this group']);
     expect(await page.getAttribute(item(ids.Engineering), 'aria-selected')).toBe('true');
     expect(await page.getAttribute(item(ids.Databases), 'aria-selected')).toBe('false');
@@ -247,11 +247,11 @@ describeIf('the group-tree explorer at /explorer', () => {
     const names = Array.from({ length: SUPPORT_MEMBERS }, (_, i) => `Member ${String(i + 1).padStart(2, '0')}`);
     for (const [list, title] of [['#direct-members', 'Direct'], ['#all-members', 'Including subgroups']]) {
       expect(await textOf(page, `${list} h4`)).toBe(`${title} (${SUPPORT_MEMBERS})`);
-      expect(await page.locator(`${list} li`).allTextContents()).toEqual(names.slice(0, PAGE_SIZE));
+      expect(await page.locator(`${list} li > a`).allTextContents()).toEqual(names.slice(0, PAGE_SIZE));
       expect(await textOf(page, `${list} .more`)).toBe(`Show more (${PAGE_SIZE} of ${SUPPORT_MEMBERS})`);
       await page.click(`${list} .more`);
       await page.waitForSelector(`${list} .more`, { state: 'detached' });
-      expect(await page.locator(`${list} li`).allTextContents()).toEqual(names);
+      expect(await page.locator(`${list} li > a`).allTextContents()).toEqual(names);
     }
     const pages = variables.filter((v) => v.id === ids.Support && 'after' in v);
     expect(pages).toEqual([
@@ -283,7 +283,9 @@ describeIf('the group-tree explorer at /explorer', () => {
     await waitForText(page, '#details h2', /^Databases$/);
     expect(await textOf(page, '#roles')).toBe('Effective roles needs scope roles:read');
     expect(await page.locator('#breadcrumb li').allTextContents()).toEqual(['Engineering', 'Platform', 'Databases']);
+    // Members without their emails, which need users:read.
     expect(await page.locator('#direct-members li').allTextContents()).toEqual(['Dana']);
+    expect(await textOf(page, '#members .emails')).toBe('Emails: needs scope users:read');
     await screenshot(page, 'explorer-restricted');
     await close(session);
   });

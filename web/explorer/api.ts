@@ -62,12 +62,12 @@ export const SEARCH_GROUPS = /* GraphQL */ `
   }
 `;
 
-/** A page of members: `totalCount`, where the next page starts, and the users. */
+/** A page of members: `totalCount`, where the next page starts, and the users (email needs users:read). */
 const MEMBERS = /* GraphQL */ `
   fragment MemberFields on UserConnection {
     totalCount
     pageInfo { endCursor hasNextPage }
-    nodes { id name }
+    nodes { id name email }
   }
 `;
 
@@ -81,6 +81,7 @@ export const GROUP_DETAILS = /* GraphQL */ `
       id
       name
       description
+      subgroups: children(first: 0) { totalCount }
       ancestors { id name roles { id name } }
       roles { id name }
       effectiveRoles { id name }
@@ -100,6 +101,66 @@ export const MEMBER_PAGE = /* GraphQL */ `
     }
   }
   ${MEMBERS}
+`;
+
+/** A page of a user's direct groups, each with its ancestors to say where it is. */
+const USER_GROUPS = /* GraphQL */ `
+  fragment UserGroups on GroupConnection {
+    totalCount
+    pageInfo { endCursor hasNextPage }
+    nodes { id name ancestors { id name } }
+  }
+`;
+
+/**
+ * What the user view shows, with the first page of the user's groups. `effectiveRoles` says for
+ * each role whether it is the user's own and which groups grant it (`via`).
+ */
+export const USER_DETAILS = /* GraphQL */ `
+  query UserDetails($id: ID!, $first: Int!) {
+    user(id: $id) {
+      id
+      name
+      email
+      userName
+      active
+      groups(first: $first) { ...UserGroups }
+      effectiveRoles { direct role { id name } via { id name } }
+    }
+  }
+  ${USER_GROUPS}
+`;
+
+/** The next page of a user's direct groups. */
+export const USER_GROUP_PAGE = /* GraphQL */ `
+  query UserGroupPage($id: ID!, $first: Int!, $after: String) {
+    user(id: $id) {
+      id
+      groups(first: $first, after: $after) { ...UserGroups }
+    }
+  }
+  ${USER_GROUPS}
+`;
+
+/** A group under `parentId` (null: a root). */
+export const CREATE_GROUP = /* GraphQL */ `
+  mutation CreateGroup($input: CreateGroupInput!) {
+    createGroup(input: $input) { id }
+  }
+`;
+
+/** A new name and description for a group (a blank description clears it). */
+export const UPDATE_GROUP = /* GraphQL */ `
+  mutation UpdateGroup($id: ID!, $input: UpdateGroupInput!) {
+    updateGroup(id: $id, input: $input) { id }
+  }
+`;
+
+/** Deletes the group; its children become roots. */
+export const DELETE_GROUP = /* GraphQL */ `
+  mutation DeleteGroup($id: ID!) {
+    deleteGroup(id: $id)
+  }
 `;
 
 export interface Viewer {
@@ -135,19 +196,37 @@ export interface Role {
   name: string;
 }
 
+/** `email` is null for a user without one, or when the key may not read it (users:read). */
 export interface Member {
   id: string;
   name: string | null;
+  email: string | null;
 }
 
 /** Role lists are null when the key may not read them (the error says which scope they need). */
 export interface GroupDetails extends GroupRef {
   description: string | null;
+  subgroups: { totalCount: number };
   ancestors: (GroupRef & { roles: Role[] | null })[];
   roles: Role[] | null;
   effectiveRoles: Role[] | null;
   directMembers: Connection<Member>;
   allMembers: Connection<Member>;
+}
+
+export interface EffectiveUserRole {
+  direct: boolean;
+  role: Role;
+  /** The groups granting the role, that this key can read. */
+  via: GroupRef[] | null;
+}
+
+/** Fields the key may not read are null (the errors say which scope they need). */
+export interface UserDetails extends Member {
+  userName: string;
+  active: boolean;
+  groups: Connection<SearchHit> | null;
+  effectiveRoles: EffectiveUserRole[] | null;
 }
 
 export interface GraphQLError {

@@ -14,33 +14,61 @@ import {
   problem,
 } from './api';
 import { h, needsScope } from './dom';
+import { type Editing, groupEdits } from './edits';
+import { showPaged } from './paged';
+import { userLink } from './route';
 
-/** Only the answer to the latest selection is shown, whatever order the answers arrive in. */
-let latest = 0;
-
-export async function showDetails(pane: HTMLElement, id: string, onSelect: (id: string) => void): Promise<void> {
-  const request = ++latest;
+/**
+ * Shows the group; it, once shown, or null if it is not (it cannot be read, or `current` says
+ * another view was asked for since: only the latest is shown, whatever order the answers arrive in).
+ */
+export async function showDetails(
+  pane: HTMLElement,
+  id: string,
+  onSelect: (id: string) => void,
+  current: () => boolean,
+  editing: Editing,
+): Promise<GroupDetails | null> {
   pane.setAttribute('aria-busy', 'true');
   const result = await graphql<{ group: GroupDetails | null }>(GROUP_DETAILS, { id, first: PAGE_SIZE });
-  if (request !== latest) return;
+  if (!current()) return null;
   pane.removeAttribute('aria-busy');
   const group = result.data?.group;
   if (!group) {
-    const scopes = neededScopes(result.errors, ['group']);
-    pane.replaceChildren(scopes ? needsScope(scopes) : h('p', { class: 'status error' }, problem(result) ?? 'This group no longer exists.'));
-    return;
+    pane.replaceChildren(unreadable('group', id, result));
+    return null;
   }
-  const link = (ref: GroupRef) => {
-    const button = h('button', { type: 'button', class: 'link', 'data-group-id': ref.id }, ref.name);
-    button.addEventListener('click', () => onSelect(ref.id));
-    return button;
-  };
+  const link = (ref: GroupRef) => groupButton(ref, onSelect);
   pane.replaceChildren(
     breadcrumb(group, link),
-    h('h2', {}, group.name),
+    h('h2', { tabindex: '-1' }, group.name),
     h('p', { class: 'description' }, group.description ?? ''),
-    members(group),
+    members(group, result),
     effectiveRoles(group, result, link),
+    groupEdits(group, editing),
+  );
+  return group;
+}
+
+/** A group's name that selects it. */
+export function groupButton(ref: GroupRef, onSelect: (id: string) => void): HTMLButtonElement {
+  const button = h('button', { type: 'button', class: 'link', 'data-group-id': ref.id }, ref.name);
+  button.addEventListener('click', () => onSelect(ref.id));
+  return button;
+}
+
+/**
+ * Why there is no group (or user) to show. An id that is not one (a link typed by hand) and one
+ * that does not exist, was deleted or is outside what the key may read all look alike to the service.
+ */
+export function unreadable(what: 'group' | 'user', id: string, result: Result<unknown>): HTMLElement {
+  const scopes = neededScopes(result.errors, [what]);
+  if (scopes) return needsScope(scopes);
+  const failure = result.errors.some((error) => !['BAD_USER_INPUT', 'NOT_FOUND'].includes(error.extensions?.code ?? '')) ? problem(result) : null;
+  return h(
+    'p',
+    { class: 'status error', id: `no-${what}` },
+    failure ?? `There is no ${what} “${id}” that this key can read: it does not exist, was deleted, or is outside what the key may read.`,
   );
 }
 
@@ -52,51 +80,46 @@ function breadcrumb(group: GroupDetails, link: (ref: GroupRef) => HTMLElement): 
 
 /**
  * Direct members, and every member of the group or a subgroup (each user once), both by user id;
- * the first page of each came with the group, "Show more" asks for the next.
+ * the first page of each came with the group, "Show more" asks for the next. Each member is a
+ * link to the user's view; emails need users:read.
  */
-function members(group: GroupDetails): HTMLElement {
+function members(group: GroupDetails, result: Result<unknown>): HTMLElement {
+  const emailScopes = neededScopes(result.errors, ['group', 'directMembers', 'nodes', 'email'], ['group', 'allMembers', 'nodes', 'email']);
   return h(
     'section',
     { id: 'members' },
     h('h3', {}, 'Members'),
+    emailScopes && h('p', { class: 'emails' }, 'Emails: ', needsScope(emailScopes)),
     memberList('direct-members', 'Direct', group.id, false, group.directMembers),
     memberList('all-members', 'Including subgroups', group.id, true, group.allMembers),
   );
 }
 
 function memberList(id: string, title: string, groupId: string, inherited: boolean, first: Connection<Member>): HTMLElement {
-  const list = h('ul', {});
   const section = h('div', { id }, h('h4', {}, `${title} (${first.totalCount})`));
   if (first.totalCount === 0) {
     section.append(h('p', { class: 'empty' }, 'None'));
     return section;
   }
+  const list = h('ul', {});
   section.append(list);
-  const append = (page: Connection<Member>, shownBefore: number) => {
-    list.append(...page.nodes.map((member) => h('li', { 'data-user-id': member.id }, member.name ?? `user ${member.id}`)));
-    const shown = shownBefore + page.nodes.length;
-    const after = page.pageInfo.endCursor;
-    if (!page.pageInfo.hasNextPage || !after) return;
-    const more = h('button', { type: 'button', class: 'more' }, `Show more (${shown} of ${page.totalCount})`);
-    more.addEventListener(
-      'click',
-      async () => {
-        more.disabled = true;
-        const result = await graphql<{ group: { members: Connection<Member> } | null }>(MEMBER_PAGE, { id: groupId, inherited, first: PAGE_SIZE, after });
-        const next = result.data?.group?.members;
-        if (next) {
-          more.remove();
-          append(next, shown);
-        } else {
-          more.replaceWith(h('p', { class: 'status error' }, problem(result) ?? 'This group no longer exists.'));
-        }
-      },
-      { once: true },
-    );
-    section.append(more);
+  const next = async (after: string) => {
+    const result = await graphql<{ group: { members: Connection<Member> } | null }>(MEMBER_PAGE, { id: groupId, inherited, first: PAGE_SIZE, after });
+    return { page: result.data?.group?.members, result };
   };
-  append(first, 0);
+  showPaged(list, first, member, next, 'This group no longer exists.');
   return section;
+}
+
+/** "Dana dana@example.com", the name a link to the user's view. */
+function member(user: Member): HTMLElement {
+  return h(
+    'li',
+    { 'data-user-id': user.id },
+    h('a', { class: 'link', href: userLink(user.id) }, user.name ?? `user ${user.id}`),
+    user.email && ' ',
+    user.email && h('span', { class: 'email' }, user.email),
+  );
 }
 
 /**

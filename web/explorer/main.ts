@@ -1,13 +1,19 @@
 // The group-tree explorer: a reference example of a browser app on the public GraphQL API.
 // Paste an API key (kept in this tab's session storage only); browse the tree, search it, and
-// select a group to see its ancestors, members and effective roles. Fields the key may not read
-// say which scope they need. See api.ts for every query it makes.
+// select a group to see its ancestors, members and effective roles, and a member to see the user's
+// groups and effective roles. Fields the key may not read say which scope they need. Groups are
+// created, renamed, described and deleted where the key's scopes allow (edits.ts). Each group and
+// user has an address (route.ts), and the tree a keyboard (keyboard.ts). See api.ts for every
+// query and mutation it makes.
 import './explorer.css';
 import { VIEWER, type Viewer, apiKey, graphql, isUnauthenticated, problem } from './api';
 import { showDetails } from './details';
-import { byId, h } from './dom';
+import { byId, h, needsScope } from './dom';
+import { type Editing, mayWriteGroups, rootGroupForm } from './edits';
+import { groupLink, routeOf } from './route';
 import { wireSearch } from './search';
 import { GroupTree } from './tree';
+import { showUser } from './user';
 
 const keyForm = byId<HTMLFormElement>('key-form');
 const keyInput = byId<HTMLInputElement>('key');
@@ -17,13 +23,69 @@ const explorer = byId('explorer');
 const details = byId('details');
 const search = byId<HTMLInputElement>('search');
 const searchResults = byId('search-results');
+const rootEdits = byId('root-edits');
 
 const tree = new GroupTree(byId<HTMLUListElement>('tree'), byId('tree-panel'), select);
 wireSearch(search, searchResults, select);
 
+/** Selecting a group goes to its address: a new history entry, which `showAddressed` follows. */
 function select(id: string): void {
-  tree.markSelected(id);
-  void showDetails(details, id, select);
+  const link = groupLink(id);
+  if (location.hash === link) void showAddressed();
+  else location.hash = link;
+}
+
+/** Back, Forward, or a link typed into the address bar. */
+window.addEventListener('hashchange', () => {
+  if (!explorer.hidden) void showAddressed();
+});
+
+let addressed = 0;
+let editing: Editing = { mayWrite: false, afterEdit };
+
+/**
+ * After an edit: the address names the group to show (none: the hint), without a hashchange of
+ * its own; the tree is reloaded open down to it, the details say what was done, and the focus
+ * goes to the group's name (or, with none, to the tree).
+ */
+async function afterEdit(show: string | null, done: string): Promise<void> {
+  const address = show === null ? location.pathname + location.search : groupLink(show);
+  if (show === null ? location.hash !== '' : location.hash !== address) history.pushState(null, '', address);
+  await Promise.all([tree.showRoots(), showAddressed()]);
+  details.prepend(h('p', { id: 'edit-done', class: 'status', role: 'status' }, done));
+  const focus = show === null ? byId('tree').querySelector<HTMLElement>('[tabindex="0"]') : details.querySelector<HTMLElement>('h2');
+  focus?.focus();
+}
+
+/**
+ * Shows what the address names: a group (its details, the tree open down to it and selecting it)
+ * or a user. Only the latest address is shown, whatever order the answers arrive in.
+ */
+async function showAddressed(): Promise<void> {
+  const request = ++addressed;
+  const current = () => request === addressed;
+  const route = routeOf(location.hash);
+  // An earlier view still loading is not shown: the pane is busy only while this one loads.
+  details.removeAttribute('aria-busy');
+  tree.markSelected(route && 'group' in route ? route.group : null);
+  if (!route) {
+    details.replaceChildren(hint());
+    return;
+  }
+  if ('unknown' in route) {
+    details.replaceChildren(
+      h('p', { class: 'status error', id: 'no-group' }, `This address names no group or user: ${route.unknown}. A group's address ends in #/groups/ and its id, a user's in #/users/ and theirs.`),
+    );
+    return;
+  }
+  if ('user' in route) {
+    await showUser(details, route.user, select, current);
+    return;
+  }
+  const group = await showDetails(details, route.group, select, current, editing);
+  if (!group || !current()) return;
+  await tree.reveal([...group.ancestors.map((ancestor) => ancestor.id).reverse(), group.id]);
+  if (current()) tree.markSelected(group.id);
 }
 
 /** Checks the stored key, names its workspace and scopes, then shows the roots. */
@@ -44,8 +106,12 @@ async function open(): Promise<void> {
     forgetButton(),
   );
   workspace.hidden = false;
+  editing = { mayWrite: mayWriteGroups(viewer.scopes), afterEdit };
+  // Folded: one line above the tree until asked for.
+  rootEdits.replaceChildren(h('details', {}, h('summary', {}, 'New root group'), rootGroupForm(editing)), editing.mayWrite ? '' : needsScope('groups:write'));
   explorer.hidden = false;
-  await tree.showRoots();
+  // The addressed group's details are asked for with the roots; the tree opens to it once they are in.
+  await Promise.all([tree.showRoots(), showAddressed()]);
 }
 
 /** Back to the key form, with a message (the explorer hidden). */
@@ -56,7 +122,11 @@ function showKeyForm(message: string | null): void {
   explorer.hidden = true;
   search.value = '';
   searchResults.hidden = true;
-  details.replaceChildren(h('p', { class: 'hint' }, 'Select a group to see its ancestors, members and roles.'));
+  details.replaceChildren(hint());
+}
+
+function hint(): HTMLElement {
+  return h('p', { class: 'hint' }, 'Select a group to see its ancestors, members and roles, and a member to see their groups and roles.');
 }
 
 function forgetButton(): HTMLButtonElement {

@@ -1,16 +1,23 @@
 // The group tree: the workspace's roots, then each group's children loaded the first time it is
-// expanded, one page at a time ("Show more", or scrolling that button into view). Pages follow
-// the connection's cursor (`after: endCursor`), so a group added or removed meanwhile neither
-// repeats nor skips a child.
+// expanded, one page at a time ("Show more", scrolling that button into view, or the keyboard
+// going past the last loaded item). Pages follow the connection's cursor (`after: endCursor`), so
+// a group added or removed meanwhile neither repeats nor skips a child.
 import { CHILD_PAGE, type Connection, type GroupRow, PAGE_SIZE, ROOT_PAGE, type Result, graphql, neededScopes, problem } from './api';
 import { h, needsScope, plural } from './dom';
+import { keepTabStop, moveTabStop, wireKeyboard } from './keyboard';
 
 /** Where a list's pages come from: the roots, or one group's children. */
 type Source = { roots: true } | { parentId: string };
 
+const ITEM = '[role="treeitem"]';
+
 export class GroupTree {
   /** Clicks a "Show more" button once it scrolls into view. */
   private readonly observer: IntersectionObserver;
+  /** The page each list is loading, for whoever waits for what it brings. */
+  private readonly loading = new WeakMap<HTMLUListElement, Promise<void>>();
+  /** Loads a list's next page, while it has one. */
+  private readonly nextPage = new WeakMap<HTMLUListElement, () => Promise<void>>();
 
   constructor(
     private readonly tree: HTMLUListElement,
@@ -21,18 +28,89 @@ export class GroupTree {
       (entries) => entries.filter((entry) => entry.isIntersecting).forEach((entry) => (entry.target as HTMLElement).click()),
       { root: scroller },
     );
+    wireKeyboard(tree, {
+      expand: (item) => this.expand(item),
+      collapse: (item) => this.collapse(item),
+      loadMore: (list) => this.loadMore(list),
+      select: (item) => this.onSelect(item.dataset.groupId ?? ''),
+    });
   }
 
   async showRoots(): Promise<void> {
     this.observer.disconnect();
     this.tree.replaceChildren();
-    await this.appendPage(this.tree, { roots: true }, 1, null, 0);
+    await this.load(this.tree, { roots: true }, 1, null, 0);
   }
 
-  /** Marks the group as selected if it is in the tree (it may be in a page not loaded yet). */
-  markSelected(id: string): void {
+  /** Marks the group (none: null) as selected, and the tree's tab stop, if it is in the tree (it may be in a page not loaded yet). */
+  markSelected(id: string | null): void {
     for (const item of this.tree.querySelectorAll('[aria-selected="true"]')) item.setAttribute('aria-selected', 'false');
-    this.tree.querySelector(`[role="treeitem"][data-group-id="${CSS.escape(id)}"]`)?.setAttribute('aria-selected', 'true');
+    const item = id === null ? null : this.tree.querySelector<HTMLElement>(`${ITEM}[data-group-id="${CSS.escape(id)}"]`);
+    if (!item) return;
+    item.setAttribute('aria-selected', 'true');
+    moveTabStop(this.tree, item);
+    // Under a collapsed group (until `reveal` opens it), its nearest visible ancestor holds the tab stop.
+    keepTabStop(this.tree);
+  }
+
+  /**
+   * Opens the tree down to the last group of `path` (root first), loading the pages each group is
+   * in, and scrolls it into view; null if one of them is not in the tree.
+   */
+  async reveal(path: string[]): Promise<HTMLElement | null> {
+    let list: HTMLUListElement | null = this.tree;
+    let item: HTMLElement | null = null;
+    for (const id of path) {
+      item = list && (await this.find(list, id));
+      if (!item) return null;
+      if (id !== path[path.length - 1]) list = await this.expand(item);
+    }
+    item?.scrollIntoView({ block: 'nearest' });
+    return item;
+  }
+
+  /** Expands the item if it has children, the first time asking for their first page; its list of children, once loaded. */
+  async expand(item: HTMLElement): Promise<HTMLUListElement | null> {
+    if (!item.hasAttribute('aria-expanded')) return null;
+    item.setAttribute('aria-expanded', 'true');
+    let list = item.querySelector<HTMLUListElement>(':scope > ul');
+    if (list) list.hidden = false;
+    else {
+      list = h('ul', { role: 'group' });
+      item.append(list);
+      void this.load(list, { parentId: item.dataset.groupId ?? '' }, Number(item.getAttribute('aria-level')) + 1, null, 0);
+    }
+    await this.loading.get(list);
+    return list;
+  }
+
+  /** Hides the item's children; a tab stop or focus among them moves to the item. */
+  collapse(item: HTMLElement): void {
+    const list = item.querySelector<HTMLUListElement>(':scope > ul');
+    if (item.getAttribute('aria-expanded') !== 'true' || !list) return;
+    const hadFocus = list.contains(document.activeElement);
+    item.setAttribute('aria-expanded', 'false');
+    list.hidden = true;
+    if (hadFocus) moveTabStop(this.tree, item, true);
+    else keepTabStop(this.tree);
+  }
+
+  /** Loads the list's next page (once the one loading, if any, is in); false if there is none. */
+  async loadMore(list: HTMLUListElement): Promise<boolean> {
+    await this.loading.get(list);
+    const next = this.nextPage.get(list);
+    if (!next) return false;
+    await next();
+    return true;
+  }
+
+  /** The group's item among the list's, loading the list's pages until it comes; null if it never does. */
+  private async find(list: HTMLUListElement, id: string): Promise<HTMLElement | null> {
+    for (;;) {
+      await this.loading.get(list);
+      const item = list.querySelector<HTMLElement>(`:scope > ${ITEM}[data-group-id="${CSS.escape(id)}"]`);
+      if (item || !(await this.loadMore(list))) return item;
+    }
   }
 
   /** One page of the source, after the cursor `after` (null: the first page); null with the reason shown if there is none. */
@@ -44,6 +122,12 @@ export class GroupTree {
     }
     const result = await graphql<{ group: { children: Connection<GroupRow> } | null }>(CHILD_PAGE, { parentId: source.parentId, ...variables });
     return { page: result.data?.group?.children ?? null, result };
+  }
+
+  private load(list: HTMLUListElement, source: Source, level: number, after: string | null, loaded: number): Promise<void> {
+    const loading = this.appendPage(list, source, level, after, loaded);
+    this.loading.set(list, loading);
+    return loading;
   }
 
   /** Appends the page after `after` to `list` (`loaded` items are there already), then a "Show more" button if there are more. */
@@ -58,67 +142,63 @@ export class GroupTree {
       list.append(h('li', { role: 'none', class: 'status error' }, reason));
       return;
     }
-    list.append(...page.nodes.map((group) => this.item(group, level)));
+    list.append(...page.nodes.map((group, i) => this.item(group, level, loaded + i + 1)));
+    // The count may have changed since the first page: every item says the latest.
+    for (const item of list.querySelectorAll(`:scope > ${ITEM}`)) item.setAttribute('aria-setsize', String(page.totalCount));
     const shown = loaded + page.nodes.length;
     if (page.pageInfo.hasNextPage && page.pageInfo.endCursor) {
       list.append(this.moreButton(list, source, level, page.pageInfo.endCursor, shown, page.totalCount));
     }
     if (page.totalCount === 0 && 'roots' in source) list.append(h('li', { role: 'none', class: 'status' }, 'This workspace has no groups yet.'));
+    keepTabStop(this.tree);
   }
 
+  /** Not a tab stop: the keyboard loads the next page by going past the last loaded item. */
   private moreButton(list: HTMLUListElement, source: Source, level: number, after: string, shown: number, total: number): HTMLLIElement {
-    const button = h('button', { type: 'button', class: 'more' }, `Show more (${shown} of ${total})`);
+    const button = h('button', { type: 'button', class: 'more', tabindex: '-1' }, `Show more (${shown} of ${total})`);
     const row = h('li', { role: 'none' }, button);
-    // `once`: a click and the observer's click at the same moment load the page once.
-    button.addEventListener(
-      'click',
-      () => {
+    // Once: a click, the observer's click and the keyboard at the same moment load the page once.
+    let next: Promise<void> | undefined;
+    const loadNext = (): Promise<void> => {
+      if (!next) {
         this.observer.unobserve(button);
+        this.nextPage.delete(list);
         row.remove();
-        void this.appendPage(list, source, level, after, shown);
-      },
-      { once: true },
-    );
+        next = this.load(list, source, level, after, shown);
+      }
+      return next;
+    };
+    button.addEventListener('click', () => void loadNext());
+    this.nextPage.set(list, loadNext);
     this.observer.observe(button);
     return row;
   }
 
-  private item(group: GroupRow, level: number): HTMLLIElement {
+  private item(group: GroupRow, level: number, position: number): HTMLLIElement {
     const subgroups = group.subgroups.totalCount;
     const expandable = subgroups > 0;
     const item = h('li', {
       role: 'treeitem',
+      tabindex: '-1',
       'data-group-id': group.id,
       'aria-level': String(level),
+      'aria-posinset': String(position),
       'aria-selected': 'false',
       'aria-expanded': expandable ? 'false' : undefined,
     });
+    // The item is the tab stop, not its buttons: they are for the mouse.
     const toggle = expandable
-      ? h('button', { type: 'button', class: 'toggle', 'aria-label': `Subgroups of ${group.name}`, title: plural(subgroups, 'subgroup') }, '▸')
+      ? h('button', { type: 'button', class: 'toggle', tabindex: '-1', 'aria-label': `Subgroups of ${group.name}`, title: plural(subgroups, 'subgroup') }, '▸')
       : h('span', { class: 'toggle' });
-    const name = h('button', { type: 'button', class: 'name' }, group.name);
+    const name = h('button', { type: 'button', class: 'name', tabindex: '-1' }, group.name);
     const members = h(
       'span',
       { class: 'count', title: `${plural(group.directMembers, 'direct member')}, ${group.allMembers} including subgroups` },
       plural(group.allMembers, 'member'),
     );
     item.append(h('div', { class: 'row' }, toggle, name, members));
-    toggle.addEventListener('click', () => this.toggle(item, group.id, level));
+    toggle.addEventListener('click', () => (item.getAttribute('aria-expanded') === 'true' ? this.collapse(item) : void this.expand(item)));
     name.addEventListener('click', () => this.onSelect(group.id));
     return item;
-  }
-
-  /** Expands or collapses; the first expansion asks for the first page of children. */
-  private toggle(item: HTMLLIElement, id: string, level: number): void {
-    const expanded = item.getAttribute('aria-expanded') === 'true';
-    item.setAttribute('aria-expanded', String(!expanded));
-    const children = item.querySelector<HTMLUListElement>(':scope > ul');
-    if (children) {
-      children.hidden = expanded;
-      return;
-    }
-    const list = h('ul', { role: 'group' });
-    item.append(list);
-    void this.appendPage(list, { parentId: id }, level + 1, null, 0);
   }
 }
