@@ -31,7 +31,7 @@ export interface Creation {
   name: string;
   description: string | null;
   parentId: number | null;
-  /** The creation made alone, in its own transaction: when a batch fails as a whole, each of its creations is made so. */
+  /** The creation made alone, in its own transaction, within the write turn already held: when a batch fails as a whole, each of its creations is made so. */
   makeAlone(): Promise<Group>;
 }
 

@@ -10,7 +10,7 @@ import { requireUniqueSiblingNames, siblingNameConflicts } from './sibling-names
 import { lockTree } from './tree-lock';
 import { checkDepth, optionalText, requiredName } from './validate';
 import { visibilityFilter } from './visibility';
-import { writeTransaction } from './write-turn';
+import { transactionWithRetries, writeTransaction } from './write-turn';
 
 export type { Group } from '../generated/prisma/client';
 
@@ -57,9 +57,14 @@ export async function createGroup(ctx: DomainContext, input: CreateGroupInput): 
   return createTogether({ ctx, name, description, parentId: input.parentId ?? null, makeAlone: () => createGroupAlone(ctx, input) });
 }
 
-/** Creates a group in a transaction of its own. */
+/**
+ * Creates a group in a transaction of its own, within the write turn its caller holds
+ * (createTogether's batch, or no queue at all): taking another turn of the same workspace from
+ * inside one would wait behind the writes queued meanwhile, and with one write at a time
+ * (WRITE_CONCURRENCY_PER_WORKSPACE=1) for ever.
+ */
 function createGroupAlone(ctx: DomainContext, input: CreateGroupInput): Promise<Group> {
-  return writeTransaction(ctx.db, ctx.tenantId, async (tx) => {
+  return transactionWithRetries(ctx.db, async (tx) => {
     await lockTree(tx, ctx.tenantId, 'exclusive');
     return insertGroup(tx, ctx, input);
   });
