@@ -46,6 +46,7 @@ describeIf('the explorer console: moving a group', () => {
   let site: Site;
   let browser: Browser;
   let readOnlyKey: string;
+  let noRolesKey: string;
   const ids: Record<string, string> = {};
   const users: Record<string, string> = {};
 
@@ -107,6 +108,11 @@ describeIf('the explorer console: moving a group', () => {
       input: { name: 'read only', scopes: ['groups:read', 'roles:read'] },
     });
     readOnlyKey = createApiKey.key;
+    noRolesKey = (
+      await site.graphql(`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }`, {
+        input: { name: 'no roles', scopes: ['groups:read', 'groups:write'] },
+      })
+    ).createApiKey.key;
     browser = await launchBrowser();
   }, 120_000);
 
@@ -227,7 +233,7 @@ describeIf('the explorer console: moving a group', () => {
     expect(impact.refusals.map((r) => r.code)).toEqual(['CYCLE']);
     const [cycle] = impact.refusals;
     expect(await page.getAttribute('#move-refusals li', 'data-code')).toBe('CYCLE');
-    expect(await textOf(page, '#move-refusals li')).toBe(`${cycle.errorCode} ${cycle.message}`);
+    expect(await textOf(page, '#move-refusals li')).toBe(`CYCLE ${cycle.errorCode} ${cycle.message}`);
     expect(await page.isDisabled('#confirm-move')).toBe(true);
     expect(await parentOf('Engineering')).toBeNull();
     expect(session.operations).not.toContain('UpdateGroup');
@@ -244,7 +250,9 @@ describeIf('the explorer console: moving a group', () => {
     expect(await textOf(page, '#move-totals')).toBe(`1 group moves; ${CROWD} users gain or lose roles: 0 roles gained, ${CROWD} roles lost.`);
     expect(await page.locator('#move-users > li').count()).toBe(25);
     await page.click(`#move-preview button.more:text("Show more (25 of ${CROWD})")`);
-    await page.waitForFunction((count) => document.querySelectorAll('#move-users > li').length === count, CROWD);
+    await page.waitForSelector(`#move-users > li:nth-child(${CROWD})`);
+    expect(await page.locator('#move-users > li').count()).toBe(CROWD);
+    expect(await page.locator('#move-preview button.more').count()).toBe(0);
     expect(await shownUsers(page)).toEqual(expectedLines(await moveImpact('Team', null)));
 
     await page.click('#cancel-move');
@@ -281,6 +289,18 @@ describeIf('the explorer console: moving a group', () => {
     const { page } = session;
     expect(await page.isDisabled('#move-group')).toBe(true);
     expect(await textOf(page, '#move .needs-scope')).toBe('needs scope groups:write');
+    await close(session);
+  });
+
+  it('previews a move for a key without roles:read, naming the scope its role changes need', async () => {
+    const session = await openGroup('Ops', noRolesKey);
+    const { page } = session;
+    await pickParent(page, 'Sales');
+    expect(await textOf(page, '#move-totals')).toBe('3 groups move; roles: needs scope groups:read and roles:read');
+    expect(await page.locator('#move-users').count()).toBe(0);
+    expect(await page.isDisabled('#confirm-move')).toBe(false);
+    await page.click('#cancel-move');
+    expect(await parentOf('Ops')).toBeNull();
     await close(session);
   });
 });

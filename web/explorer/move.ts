@@ -173,7 +173,7 @@ function refusals(list: MoveRefusal[]): HTMLElement[] {
     'div',
     { id: 'move-refusals', class: 'edit-error', role: 'alert' },
     h('p', {}, 'The move would be refused:'),
-    h('ul', {}, ...list.map((refusal) => h('li', { 'data-code': refusal.code }, h('code', {}, refusal.errorCode), ' ', refusal.message))),
+    h('ul', {}, ...list.map((refusal) => h('li', { 'data-code': refusal.code }, h('strong', {}, refusal.code), ' ', h('code', {}, refusal.errorCode), ' ', refusal.message))),
   )];
 }
 
