@@ -149,11 +149,56 @@ export const CREATE_GROUP = /* GraphQL */ `
   }
 `;
 
-/** A new name and description for a group (a blank description clears it). */
+/**
+ * A new name and description for a group (a blank description clears it), or a new `parentId`:
+ * a move (null: make it a root).
+ */
 export const UPDATE_GROUP = /* GraphQL */ `
   mutation UpdateGroup($id: ID!, $input: UpdateGroupInput!) {
     updateGroup(id: $id, input: $input) { id }
   }
+`;
+
+/** One page of the users whose roles a move would change: each role gained or lost, and who grants it. */
+const MOVE_IMPACT_USERS = /* GraphQL */ `
+  fragment MoveImpactUsers on MoveImpactUserConnection {
+    totalCount
+    pageInfo { endCursor hasNextPage }
+    nodes {
+      user { id name }
+      gained { role { id name } grantedBy { id name } }
+      lost { role { id name } grantedBy { id name } }
+    }
+  }
+`;
+
+/**
+ * What moving the group under `newParentId` (null: making it a root) would change, written
+ * nowhere: the refusals the move would hit, the totals, and the first page of affected users.
+ * `descendants(first: 0)` counts the subtree that moves with the group.
+ */
+export const MOVE_IMPACT = /* GraphQL */ `
+  query MoveImpact($groupId: ID!, $newParentId: ID, $first: Int!) {
+    moveImpact(groupId: $groupId, newParentId: $newParentId) {
+      group { id descendants(first: 0) { totalCount } }
+      toParent { id name }
+      allowed
+      refusals { code errorCode message }
+      totals { usersAffected rolesGained rolesLost }
+      users(first: $first) { ...MoveImpactUsers }
+    }
+  }
+  ${MOVE_IMPACT_USERS}
+`;
+
+/** The next page of a move's affected users. */
+export const MOVE_IMPACT_PAGE = /* GraphQL */ `
+  query MoveImpactPage($groupId: ID!, $newParentId: ID, $first: Int!, $after: String) {
+    moveImpact(groupId: $groupId, newParentId: $newParentId) {
+      users(first: $first, after: $after) { ...MoveImpactUsers }
+    }
+  }
+  ${MOVE_IMPACT_USERS}
 `;
 
 /** Deletes the group; its children become roots. */
@@ -212,6 +257,35 @@ export interface GroupDetails extends GroupRef {
   effectiveRoles: Role[] | null;
   directMembers: Connection<Member>;
   allMembers: Connection<Member>;
+}
+
+/** A role a move would give or take, and the ancestors granting it (after the move for a gain, before it for a loss). */
+export interface RoleChange {
+  role: Role;
+  grantedBy: GroupRef[] | null;
+}
+
+export interface UserMoveImpact {
+  user: Pick<Member, 'id' | 'name'>;
+  gained: RoleChange[];
+  lost: RoleChange[];
+}
+
+/** `errorCode` and `message` are what the move itself would answer. */
+export interface MoveRefusal {
+  code: string;
+  errorCode: string;
+  message: string;
+}
+
+/** `totals` and `users` are null without roles:read. */
+export interface MoveImpact {
+  group: { id: string; descendants: { totalCount: number } };
+  toParent: GroupRef | null;
+  allowed: boolean;
+  refusals: MoveRefusal[];
+  totals: { usersAffected: number; rolesGained: number; rolesLost: number } | null;
+  users: Connection<UserMoveImpact> | null;
 }
 
 export interface EffectiveUserRole {

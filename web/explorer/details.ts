@@ -15,6 +15,7 @@ import {
 } from './api';
 import { h, needsScope } from './dom';
 import { type Editing, groupEdits } from './edits';
+import { moveGroup } from './move';
 import { showPaged } from './paged';
 import { userLink } from './route';
 
@@ -45,7 +46,7 @@ export async function showDetails(
     h('p', { class: 'description' }, group.description ?? ''),
     members(group, result),
     effectiveRoles(group, result, link),
-    groupEdits(group, editing),
+    groupEdits(group, editing, moveGroup(group, editing)),
   );
   return group;
 }

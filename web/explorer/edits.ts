@@ -5,7 +5,7 @@
 import { CREATE_GROUP, DELETE_GROUP, type GroupDetails, type Result, UPDATE_GROUP, graphql } from './api';
 import { h, needsScope, plural } from './dom';
 
-const WRITE = 'groups:write';
+export const WRITE = 'groups:write';
 
 /**
  * Whether any scope of the key allows editing groups. One restricted to a subtree
@@ -71,14 +71,14 @@ function editForm(
 }
 
 /** Each error as the API says it: its code, then its message word for word. */
-function showFailure(where: HTMLElement, result: Result<unknown>): void {
+export function showFailure(where: HTMLElement, result: Result<unknown>): void {
   where.replaceChildren(
     ...result.errors.map((error) => h('p', { class: 'status error' }, h('code', {}, error.extensions?.code ?? 'ERROR'), ' ', error.message)),
   );
 }
 
 /** Null when the mutation succeeded (`afterEdit` then shows what changed), else its result. */
-async function send<T>(query: string, variables: Record<string, unknown>, done: (data: T) => Promise<void>): Promise<Result<unknown> | null> {
+export async function send<T>(query: string, variables: Record<string, unknown>, done: (data: T) => Promise<void>): Promise<Result<unknown> | null> {
   const result = await graphql<T>(query, variables);
   if (result.errors.length || !result.data) return result;
   await done(result.data);
@@ -100,8 +100,8 @@ export function rootGroupForm(editing: Editing): HTMLFormElement {
   );
 }
 
-/** The selected group's edits: rename and describe, a new subgroup, delete. */
-export function groupEdits(group: GroupDetails, editing: Editing): HTMLElement {
+/** The selected group's edits: rename and describe, a new subgroup, the `others` (a move), delete. */
+export function groupEdits(group: GroupDetails, editing: Editing, ...others: HTMLElement[]): HTMLElement {
   const update = editForm(
     'edit-group',
     'Name and description',
@@ -125,7 +125,7 @@ export function groupEdits(group: GroupDetails, editing: Editing): HTMLElement {
         editing.afterEdit(data.createGroup.id, `Created “${name}” in ${group.name}.`),
       ),
   );
-  return h('section', { id: 'group-edits' }, h('h3', {}, 'Edit'), update, child, deletion(group, editing));
+  return h('section', { id: 'group-edits' }, h('h3', {}, 'Edit'), update, child, ...others, deletion(group, editing));
 }
 
 /** "Delete group…", then a confirmation that says what becomes of the children. */

@@ -2,9 +2,9 @@
 // Paste an API key (kept in this tab's session storage only); browse the tree, search it, and
 // select a group to see its ancestors, members and effective roles, and a member to see the user's
 // groups and effective roles. Fields the key may not read say which scope they need. Groups are
-// created, renamed, described and deleted where the key's scopes allow (edits.ts). Each group and
-// user has an address (route.ts), and the tree a keyboard (keyboard.ts). See api.ts for every
-// query and mutation it makes.
+// created, renamed, described and deleted (edits.ts), and moved after a preview (move.ts), where
+// the key's scopes allow. Each group and user has an address (route.ts), and the tree a keyboard
+// (keyboard.ts). See api.ts for every query and mutation it makes.
 import './explorer.css';
 import { VIEWER, type Viewer, apiKey, graphql, isUnauthenticated, problem } from './api';
 import { showDetails } from './details';
