@@ -48,7 +48,7 @@ import { OPERATOR, createApiKey } from '../src/domain/apikeys';
 import { fullAccessContext } from '../src/domain/context';
 import { type WorkspaceFile, formatWorkspaceFile } from '../src/domain/import';
 import { createTenant } from '../src/domain/tenants';
-import { runBench } from './support';
+import { queryOnce, runBench } from './support';
 
 export const DEFAULT_BENCH_URL = 'postgres://postgres@127.0.0.1:5432/kauth_bench';
 export const STATE_DIR = path.resolve(__dirname, '.state');
@@ -398,21 +398,6 @@ export async function onServer(url: string, work: (admin: Client, name: string) 
   }
 }
 
-/**
- * A query that may run for seconds (a million rows read back, a distinct count over them): on a
- * connection of its own, not the service's pool, whose watchdog takes a connection out that long
- * while a fresh one is slow to open (a loaded machine) for a dead link and cuts it.
- */
-async function longQuery<T>(url: string, sql: string, params: unknown[]): Promise<T[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(sql, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
-
 /** Reserves `count` consecutive ids of `table`'s serial sequence; returns the first. */
 async function reserveIds(db: Database, table: string, count: number): Promise<number> {
   const [{ first }] = await db.raw.query<{ first: string }>(
@@ -494,7 +479,7 @@ async function importPlan(
   }
   const byExternalId = async (table: 'groups' | 'users', prefix: string, count: number): Promise<Int32Array> => {
     const ids = new Int32Array(count).fill(-1);
-    const rows = await longQuery<{ id: number; externalId: string }>(url, `SELECT id, external_id AS "externalId" FROM ${table} WHERE tenant_id = $1`, [tenantId]);
+    const rows = await queryOnce<{ id: number; externalId: string }>(url, `SELECT id, external_id AS "externalId" FROM ${table} WHERE tenant_id = $1`, [tenantId]);
     for (const row of rows) if (row.externalId?.startsWith(prefix)) ids[Number(row.externalId.slice(prefix.length))] = row.id;
     if (ids.includes(-1)) throw new Error(`kauth import left ${table} of the plan without an id`);
     return ids;
@@ -621,7 +606,7 @@ async function seed(presetName: SeedPreset, seedValue: number, via: 'sql' | 'imp
     const { key } = await createApiKey(ctx, OPERATOR, { name: `bench ${presetName}`, scopes: KEY_SCOPES });
 
     // Checks of the fixtures against the database, not the plan.
-    const check = async (sql: string, params: unknown[]): Promise<number> => Number((await longQuery<{ n: string }>(url, sql, params))[0].n);
+    const check = async (sql: string, params: unknown[]): Promise<number> => Number((await queryOnce<{ n: string }>(url, sql, params))[0].n);
     const crowdDistinct = await check(
       `SELECT count(DISTINCT m.user_id) AS n FROM group_members m JOIN groups g ON g.id = m.group_id
        WHERE g.tenant_id = $1 AND g.path @> ARRAY[$2::int]`,

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Client } from 'pg';
 import { type DatabaseConfig, type TreeLimits, databaseConfig, treeLimits } from '../src/config';
 import { type Database, openDatabase } from '../src/db';
 import { type DomainContext, fullAccessContext } from '../src/domain/context';
@@ -41,6 +42,21 @@ export async function openBenchWorkspace(): Promise<BenchWorkspace> {
 }
 
 /** Runs a benchmark's main function, printing a failure and exiting 1. */
+/**
+ * One query on a connection of its own, opened and closed around it: for a bench's setup and
+ * checks, outside the service's pool (whose watchdog takes a connection that is out for seconds,
+ * while a fresh one is slow to open on a loaded machine, for a dead link and cuts it).
+ */
+export async function queryOnce<T = any>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
 export function runBench(main: () => Promise<void>): void {
   main().catch((error) => {
     console.error(error);

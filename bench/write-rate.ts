@@ -26,11 +26,10 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client } from 'pg';
 import { formatWorkspaceFile } from '../src/domain/import';
 import { freePort } from '../test/support/servers';
 import { generateWorkspace } from './import-file';
-import { percentile, runBench } from './support';
+import { percentile, queryOnce as sql, runBench } from './support';
 
 const DEFAULT_SERVER = 'postgres://postgres@127.0.0.1:5432/postgres';
 const SERVER_ENV: Record<string, string> = {
@@ -75,15 +74,6 @@ function run(root: string, args: string[], env: NodeJS.ProcessEnv): Promise<stri
   });
 }
 
-async function sql<T = any>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
 
 /** With --cpu-prof: where each server writes its profile when it stops. */
 let profileDir: string | null = null;
