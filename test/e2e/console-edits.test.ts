@@ -3,18 +3,14 @@
 // details and address following without a reload; a failure shown as the API words it, the form
 // keeping its input; and a key without groups:write seeing the controls disabled, naming the scope.
 import type { Browser, Page } from 'playwright-core';
-import { type Site, chromiumAvailable, launchBrowser, offSite, recordRequests, startSite, textOf, waitForText } from './support';
+import { type Site, type Tab, chromiumAvailable, closeTab, createNamedGroup, newTab, openExplorerWith, treeItem, launchBrowser, startSite, textOf, waitForText } from './support';
 
 const describeIf = chromiumAvailable('the explorer edits e2e test') ? describe : describe.skip;
 
-const item = (id: string) => `[role="treeitem"][data-group-id="${id}"]`;
+const item = treeItem;
 const rootItems = '#tree > [role="treeitem"]';
 
-interface Session {
-  page: Page;
-  urls: string[];
-  pageErrors: string[];
-}
+type Session = Tab;
 
 interface GroupState {
   id: string;
@@ -29,12 +25,7 @@ describeIf('the explorer console: group edits', () => {
   let readOnlyKey: string;
   const ids: Record<string, string> = {};
 
-  const createGroup = async (name: string, parent?: string) => {
-    const { createGroup } = await site.graphql(`mutation($input: CreateGroupInput!) { createGroup(input: $input) { id } }`, {
-      input: { name, parentId: parent ? ids[parent] : null },
-    });
-    ids[name] = createGroup.id;
-  };
+  const createGroup = (name: string, parent?: string) => createNamedGroup(site, ids, name, parent);
 
   const groupById = async (id: string): Promise<GroupState | null> =>
     (await site.graphql(`query($id: ID!) { group(id: $id) { id name description parent { id } } }`, { id })).group;
@@ -64,25 +55,13 @@ describeIf('the explorer console: group edits', () => {
 
   /** A fresh tab on /explorer (with `hash`), `key` pasted, the roots shown. */
   async function openExplorer(hash = '', key = site.key): Promise<Session> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    const session: Session = { page, urls: recordRequests(page), pageErrors: [] };
-    page.on('pageerror', (error) => session.pageErrors.push(error.message));
-    page.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text())) session.pageErrors.push(message.text());
-    });
-    await page.goto(`${site.baseUrl}/explorer${hash}`);
-    await page.fill('#key', key);
-    await page.click('#key-form button[type="submit"]');
-    await page.waitForSelector(item(ids.Sales));
+    const session = await newTab(browser, { height: 900 });
+    await openExplorerWith(session, site, key, hash);
+    await session.page.waitForSelector(item(ids.Sales));
     return session;
   }
 
-  async function close({ page, urls, pageErrors }: Session): Promise<void> {
-    expect(pageErrors).toEqual([]);
-    expect(offSite(urls, site.baseUrl)).toEqual([]);
-    await page.context().close();
-  }
+  const close = (session: Session) => closeTab(session, site);
 
   const hashOf = (page: Page) => new URL(page.url()).hash;
   const link = (id: string) => `#/groups/${id}`;

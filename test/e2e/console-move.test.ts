@@ -5,18 +5,15 @@
 // writes nothing; a failure at confirm time is shown with its code; without groups:write the
 // control is disabled, naming the scope.
 import type { Browser, Page } from 'playwright-core';
-import { type Site, chromiumAvailable, launchBrowser, offSite, recordRequests, startSite, textOf, waitForText } from './support';
+import { type Site, type Tab, chromiumAvailable, closeTab, createNamedGroup, newTab, openExplorerWith, treeItem, launchBrowser, startSite, textOf, waitForText } from './support';
 
 const describeIf = chromiumAvailable('the explorer move e2e test') ? describe : describe.skip;
 
-const item = (id: string) => `[role="treeitem"][data-group-id="${id}"]`;
+const item = treeItem;
 /** More affected users than a page of the preview (25). */
 const CROWD = 26;
 
-interface Session {
-  page: Page;
-  urls: string[];
-  pageErrors: string[];
+interface Session extends Tab {
   /** The operation names the page sent to /graphql, in order. */
   operations: string[];
 }
@@ -50,12 +47,7 @@ describeIf('the explorer console: moving a group', () => {
   const ids: Record<string, string> = {};
   const users: Record<string, string> = {};
 
-  const createGroup = async (name: string, parent?: string) => {
-    const { createGroup } = await site.graphql(`mutation($input: CreateGroupInput!) { createGroup(input: $input) { id } }`, {
-      input: { name, parentId: parent ? ids[parent] : null },
-    });
-    ids[name] = createGroup.id;
-  };
+  const createGroup = (name: string, parent?: string) => createNamedGroup(site, ids, name, parent);
 
   const createUser = async (name: string, groups: string[]) => {
     const { createUser } = await site.graphql(`mutation($input: CreateUserInput!) { createUser(input: $input) { id } }`, {
@@ -126,30 +118,19 @@ describeIf('the explorer console: moving a group', () => {
 
   /** A fresh tab on the group's address, `key` pasted, its details shown. */
   async function openGroup(name: string, key = site.key): Promise<Session> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    const session: Session = { page, urls: recordRequests(page), pageErrors: [], operations: [] };
-    page.on('pageerror', (error) => session.pageErrors.push(error.message));
-    page.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text())) session.pageErrors.push(message.text());
-    });
+    const session: Session = { ...(await newTab(browser, { height: 900 })), operations: [] };
+    const { page } = session;
     page.on('request', (request) => {
       const operation = /^\s*(query|mutation)\s+(\w+)/.exec(JSON.parse(request.postData() ?? '{}').query ?? '');
       if (operation) session.operations.push(operation[2]);
     });
-    await page.goto(`${site.baseUrl}/explorer${link(ids[name])}`);
-    await page.fill('#key', key);
-    await page.click('#key-form button[type="submit"]');
+    await openExplorerWith(session, site, key, link(ids[name]));
     await waitForText(page, '#details h2', new RegExp(`^${name}$`));
     await page.waitForSelector(`${item(ids[name])}[aria-selected="true"]`);
     return session;
   }
 
-  async function close({ page, urls, pageErrors }: Session): Promise<void> {
-    expect(pageErrors).toEqual([]);
-    expect(offSite(urls, site.baseUrl)).toEqual([]);
-    await page.context().close();
-  }
+  const close = (session: Session) => closeTab(session, site);
 
   /** "Move to…", then the candidate named `parent` found by the picker's search. */
   async function pickParent(page: Page, parent: string): Promise<void> {

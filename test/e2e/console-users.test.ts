@@ -3,7 +3,7 @@
 // user is, their direct groups and their effective roles with the groups granting them ("via");
 // Back, Forward and a reload follow it; fields the key may not read say which scope they need.
 import type { Browser, Page } from 'playwright-core';
-import { type Site, chromiumAvailable, launchBrowser, offSite, recordRequests, startSite, textOf, waitForText } from './support';
+import { type Site, type Tab, chromiumAvailable, closeTab, createNamedGroup, newTab, openExplorerWith, treeItem, launchBrowser, startSite, textOf, waitForText } from './support';
 
 const describeIf = chromiumAvailable('the explorer user view e2e test') ? describe : describe.skip;
 
@@ -13,13 +13,9 @@ const HTML_NAME = 'Zoe <img src=x onerror="document.title=1">';
 /** More groups than a page (25) for one user. */
 const REGIONS = 27;
 
-const item = (id: string) => `[role="treeitem"][data-group-id="${id}"]`;
+const item = treeItem;
 
-interface Session {
-  page: Page;
-  urls: string[];
-  pageErrors: string[];
-}
+type Session = Tab;
 
 describeIf('the explorer console: users', () => {
   let site: Site;
@@ -29,12 +25,7 @@ describeIf('the explorer console: users', () => {
   let noRolesKey = '';
   let groupsOnlyKey = '';
 
-  const createGroup = async (name: string, parent?: string) => {
-    const { createGroup } = await site.graphql(`mutation($input: CreateGroupInput!) { createGroup(input: $input) { id } }`, {
-      input: { name, parentId: parent ? ids[parent] : null },
-    });
-    ids[name] = createGroup.id;
-  };
+  const createGroup = (name: string, parent?: string) => createNamedGroup(site, ids, name, parent);
 
   const createUser = async (key: string, name: string, email: string, groups: string[]) => {
     const { createUser } = await site.graphql(`mutation($input: CreateUserInput!) { createUser(input: $input) { id } }`, { input: { name, email } });
@@ -93,25 +84,13 @@ describeIf('the explorer console: users', () => {
 
   /** A fresh tab on /explorer (with `hash`), `key` pasted, the roots shown. */
   async function openExplorer(hash = '', key = site.key): Promise<Session> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-    const page = await context.newPage();
-    const session: Session = { page, urls: recordRequests(page), pageErrors: [] };
-    page.on('pageerror', (error) => session.pageErrors.push(error.message));
-    page.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text())) session.pageErrors.push(message.text());
-    });
-    await page.goto(`${site.baseUrl}/explorer${hash}`);
-    await page.fill('#key', key);
-    await page.click('#key-form button[type="submit"]');
-    await page.waitForSelector(item(ids.Sales));
+    const session = await newTab(browser);
+    await openExplorerWith(session, site, key, hash);
+    await session.page.waitForSelector(item(ids.Sales));
     return session;
   }
 
-  async function close({ page, urls, pageErrors }: Session): Promise<void> {
-    expect(pageErrors).toEqual([]);
-    expect(offSite(urls, site.baseUrl)).toEqual([]);
-    await page.context().close();
-  }
+  const close = (session: Session) => closeTab(session, site);
 
   const hashOf = (page: Page) => new URL(page.url()).hash;
 

@@ -4,32 +4,23 @@
 // pattern (roving tabindex, arrows, Home, End, type-ahead, Enter), pages loading on the way.
 import type { Browser, Page } from 'playwright-core';
 import { waitFor } from '../support/wait';
-import { type Site, chromiumAvailable, launchBrowser, offSite, recordRequests, startSite, waitForText } from './support';
+import { type Site, type Tab, chromiumAvailable, closeTab, createNamedGroup, newTab, openExplorerWith, treeItem, launchBrowser, startSite, waitForText } from './support';
 
 const describeIf = chromiumAvailable('the explorer console e2e test') ? describe : describe.skip;
 
 /** More than a page (25) of children under Engineering: Team 30 is on the second. */
 const TEAMS = 30;
 
-const item = (id: string) => `[role="treeitem"][data-group-id="${id}"]`;
+const item = treeItem;
 
-interface Session {
-  page: Page;
-  urls: string[];
-  pageErrors: string[];
-}
+type Session = Tab;
 
 describeIf('the explorer console: addresses and keyboard', () => {
   let site: Site;
   let browser: Browser;
   const ids: Record<string, string> = {};
 
-  const createGroup = async (name: string, parent?: string) => {
-    const { createGroup } = await site.graphql(`mutation($input: CreateGroupInput!) { createGroup(input: $input) { id } }`, {
-      input: { name, parentId: parent ? ids[parent] : null },
-    });
-    ids[name] = createGroup.id;
-  };
+  const createGroup = (name: string, parent?: string) => createNamedGroup(site, ids, name, parent);
 
   beforeAll(async () => {
     site = await startSite(['groups:read', 'groups:write', 'users:read', 'roles:read']);
@@ -56,26 +47,14 @@ describeIf('the explorer console: addresses and keyboard', () => {
    * "Show more" scrolled into view loads nothing, so only the keyboard can have loaded a page.
    */
   async function openExplorer(hash = '', { noScrollLoading = false } = {}): Promise<Session> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-    if (noScrollLoading) await context.addInitScript('window.IntersectionObserver = class { observe() {} unobserve() {} disconnect() {} }');
-    const page = await context.newPage();
-    const session: Session = { page, urls: recordRequests(page), pageErrors: [] };
-    page.on('pageerror', (error) => session.pageErrors.push(error.message));
-    page.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text())) session.pageErrors.push(message.text());
-    });
-    await page.goto(`${site.baseUrl}/explorer${hash}`);
-    await page.fill('#key', site.key);
-    await page.click('#key-form button[type="submit"]');
-    await page.waitForSelector(item(ids.Support));
+    const initScript = noScrollLoading ? 'window.IntersectionObserver = class { observe() {} unobserve() {} disconnect() {} }' : undefined;
+    const session = await newTab(browser, { initScript });
+    await openExplorerWith(session, site, site.key, hash);
+    await session.page.waitForSelector(item(ids.Support));
     return session;
   }
 
-  async function close({ page, urls, pageErrors }: Session): Promise<void> {
-    expect(pageErrors).toEqual([]);
-    expect(offSite(urls, site.baseUrl)).toEqual([]);
-    await page.context().close();
-  }
+  const close = (session: Session) => closeTab(session, site);
 
   const link = (name: string) => `#/groups/${ids[name]}`;
   const hashOf = (page: Page) => new URL(page.url()).hash;

@@ -3,7 +3,7 @@
 // breadcrumb, members and effective roles with the groups granting them, search, a key without
 // roles:read, a refused key; and no request leaving the server's origin.
 import type { Browser, Page } from 'playwright-core';
-import { type Site, chromiumAvailable, launchBrowser, offSite, recordRequests, screenshot, startSite, textOf, waitForText } from './support';
+import { type Site, type Tab, chromiumAvailable, closeTab, createNamedGroup, newTab, openExplorerWith, treeItem, launchBrowser, screenshot, startSite, textOf, waitForText } from './support';
 
 const describeIf = chromiumAvailable('the explorer e2e test') ? describe : describe.skip;
 
@@ -14,15 +14,12 @@ const SUPPORT_MEMBERS = 30;
 /** A name that would run a script if the page treated names as HTML. */
 const HTML_NAME = 'Ops <img src=x onerror="document.title=1">';
 
-const item = (id: string) => `[role="treeitem"][data-group-id="${id}"]`;
+const item = treeItem;
 const childrenOf = (id: string) => `${item(id)} > ul > [role="treeitem"]`;
 
-interface Session {
-  page: Page;
-  urls: string[];
+interface Session extends Tab {
   /** The variables of every GraphQL request the page made, in order. */
   variables: Record<string, unknown>[];
-  pageErrors: string[];
 }
 
 describeIf('the group-tree explorer at /explorer', () => {
@@ -31,12 +28,7 @@ describeIf('the group-tree explorer at /explorer', () => {
   const ids: Record<string, string> = {};
   let readOnlyKey = '';
 
-  const createGroup = async (name: string, parent?: string) => {
-    const { createGroup } = await site.graphql(`mutation($input: CreateGroupInput!) { createGroup(input: $input) { id } }`, {
-      input: { name, parentId: parent ? ids[parent] : null },
-    });
-    ids[name] = createGroup.id;
-  };
+  const createGroup = (name: string, parent?: string) => createNamedGroup(site, ids, name, parent);
 
   /** Many children at once: aliases, up to the API's limit of 30 a request. */
   const createTeams = async (parent: string, names: string[]) => {
@@ -104,29 +96,17 @@ describeIf('the group-tree explorer at /explorer', () => {
 
   /** A fresh tab (its own session storage) on /explorer, `height` pixels high, with `key` pasted and submitted. */
   async function openExplorer(key: string, height = 720): Promise<Session> {
-    const context = await browser.newContext({ viewport: { width: 1280, height } });
-    const page = await context.newPage();
-    const session: Session = { page, urls: recordRequests(page), variables: [], pageErrors: [] };
-    page.on('pageerror', (error) => session.pageErrors.push(error.message));
-    page.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text())) session.pageErrors.push(message.text());
-    });
-    page.on('request', (request) => {
+    const session: Session = { ...(await newTab(browser, { height })), variables: [] };
+    session.page.on('request', (request) => {
       if (request.url().endsWith('/graphql')) session.variables.push(JSON.parse(request.postData() ?? '{}').variables ?? {});
     });
-    const response = await page.goto(`${site.baseUrl}/explorer`);
+    const response = await openExplorerWith(session, site, key);
     expect(response!.status()).toBe(200);
-    await page.fill('#key', key);
-    await page.click('#key-form button[type="submit"]');
     return session;
   }
 
   /** What every session must end with: no script error, nothing fetched from another origin. */
-  async function close({ page, urls, pageErrors }: Session): Promise<void> {
-    expect(pageErrors).toEqual([]);
-    expect(offSite(urls, site.baseUrl)).toEqual([]);
-    await page.context().close();
-  }
+  const close = (session: Session) => closeTab(session, site);
 
   async function expand(page: Page, name: string): Promise<void> {
     await page.click(`${item(ids[name])} > .row > .toggle`);

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import { type Browser, type Page, type Response, chromium } from 'playwright-core';
 import { ROOT, kauth } from '../support/kauth';
 import { GENEROUS_SERVER_ENV, type ServerProcess, startServer, stopServer } from '../support/servers';
 import { PATIENCE_MS, waitFor } from '../support/wait';
@@ -91,6 +91,52 @@ export function recordRequests(page: Page): string[] {
   const urls: string[] = [];
   page.on('request', (request) => urls.push(request.url()));
   return urls;
+}
+
+/** The explorer's tree item of the group `id`. */
+export const treeItem = (id: string) => `[role="treeitem"][data-group-id="${id}"]`;
+
+/** Makes the group `name` (under the group `ids[parent]`) through the site's API and records its id in `ids`. */
+export async function createNamedGroup(site: Site, ids: Record<string, string>, name: string, parent?: string): Promise<void> {
+  const { createGroup } = await site.graphql(`mutation($input: CreateGroupInput!) { createGroup(input: $input) { id } }`, {
+    input: { name, parentId: parent ? ids[parent] : null },
+  });
+  ids[name] = createGroup.id;
+}
+
+/** A browser tab: its page, every URL it asked for, and its script errors and CSP refusals. */
+export interface Tab {
+  page: Page;
+  urls: string[];
+  pageErrors: string[];
+}
+
+/** A fresh tab in a context of its own (its own session storage), 1280 × `height`; `initScript` runs before the page's own. */
+export async function newTab(browser: Browser, { height = 720, initScript }: { height?: number; initScript?: string } = {}): Promise<Tab> {
+  const context = await browser.newContext({ viewport: { width: 1280, height } });
+  if (initScript) await context.addInitScript(initScript);
+  const page = await context.newPage();
+  const tab: Tab = { page, urls: recordRequests(page), pageErrors: [] };
+  page.on('pageerror', (error) => tab.pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) tab.pageErrors.push(message.text());
+  });
+  return tab;
+}
+
+/** Opens the site's /explorer (at `hash`) in the tab and submits `key`; the page's own answer. */
+export async function openExplorerWith({ page }: Tab, site: Site, key: string, hash = ''): Promise<Response | null> {
+  const response = await page.goto(`${site.baseUrl}/explorer${hash}`);
+  await page.fill('#key', key);
+  await page.click('#key-form button[type="submit"]');
+  return response;
+}
+
+/** What every tab must end with: no script error, nothing fetched from another origin. */
+export async function closeTab({ page, urls, pageErrors }: Tab, site: Site): Promise<void> {
+  expect(pageErrors).toEqual([]);
+  expect(offSite(urls, site.baseUrl)).toEqual([]);
+  await page.context().close();
 }
 
 /** The requests that went anywhere but the server (data: and blob: URLs stay in the page). */

@@ -19,11 +19,11 @@ import {
   type UserMoveImpact,
   graphql,
   neededScopes,
-  problem,
 } from './api';
 import { h, needsScope, plural } from './dom';
 import { type Editing, WRITE, send, showFailure } from './edits';
 import { showPaged } from './paged';
+import { searchHits } from './search';
 
 /** Waits for a pause in typing before asking, as the page's search does. */
 const TYPING_PAUSE_MS = 250;
@@ -82,7 +82,7 @@ export function moveGroup(group: GroupDetails, editing: Editing): HTMLElement {
       return;
     }
     const result = await graphql<{ groups: Pick<Connection<SearchHit>, 'totalCount' | 'nodes'> }>(SEARCH_GROUPS, { search: text, first: PAGE_SIZE });
-    if (request === latestSearch) candidates.replaceChildren(...candidateList(text, result, pick));
+    if (request === latestSearch) candidates.replaceChildren(...searchHits(text, result, (hit) => pick({ id: hit.id, name: hit.name })));
   };
   search.addEventListener('input', () => {
     clearTimeout(timer);
@@ -96,23 +96,6 @@ export function moveGroup(group: GroupDetails, editing: Editing): HTMLElement {
   });
 
   return h('div', { id: 'move' }, start, !editing.mayWrite && needsScope(WRITE), picker);
-}
-
-/** The groups named like `text`, each a button with its path: picking one previews the move under it. */
-function candidateList(text: string, result: Result<{ groups: Pick<Connection<SearchHit>, 'totalCount' | 'nodes'> }>, pick: (parent: GroupRef) => void): HTMLElement[] {
-  const page = result.data?.groups;
-  if (!page) {
-    const scopes = neededScopes(result.errors, ['groups']);
-    return [scopes ? needsScope(scopes) : h('p', { class: 'status error' }, problem(result))];
-  }
-  const summary = page.totalCount > page.nodes.length ? `${page.nodes.length} of ${page.totalCount} groups` : plural(page.totalCount, 'group');
-  const hits = page.nodes.map((hit) => {
-    const button = h('button', { type: 'button', class: 'link', 'data-group-id': hit.id }, hit.name);
-    button.addEventListener('click', () => pick({ id: hit.id, name: hit.name }));
-    const path = [...hit.ancestors].reverse().map((a) => a.name);
-    return h('li', {}, button, ' ', h('span', { class: 'where' }, path.length ? `in ${path.join(' › ')}` : 'a root group'));
-  });
-  return [h('p', { class: 'summary' }, `${summary} named like “${text}”`), h('ul', {}, ...hits)];
 }
 
 /**

@@ -14,7 +14,7 @@ export function wireSearch(input: HTMLInputElement, results: HTMLElement, onSele
     results.hidden = text === '';
     if (!text) return;
     const result = await graphql<{ groups: Pick<Connection<SearchHit>, 'totalCount' | 'nodes'> }>(SEARCH_GROUPS, { search: text, first: PAGE_SIZE });
-    if (request === latest) results.replaceChildren(...render(text, result, onSelect));
+    if (request === latest) results.replaceChildren(...searchHits(text, result, (hit) => onSelect(hit.id)));
   };
   input.addEventListener('input', () => {
     clearTimeout(timer);
@@ -27,7 +27,8 @@ export function wireSearch(input: HTMLInputElement, results: HTMLElement, onSele
   });
 }
 
-function render(text: string, result: Result<{ groups: Pick<Connection<SearchHit>, 'totalCount' | 'nodes'> }>, onSelect: (id: string) => void): HTMLElement[] {
+/** The groups named like `text`, each a button with where it is in the tree; `onPick` gets the one clicked. */
+export function searchHits(text: string, result: Result<{ groups: Pick<Connection<SearchHit>, 'totalCount' | 'nodes'> }>, onPick: (hit: SearchHit) => void): HTMLElement[] {
   const page = result.data?.groups;
   if (!page) {
     const scopes = neededScopes(result.errors, ['groups']);
@@ -36,7 +37,7 @@ function render(text: string, result: Result<{ groups: Pick<Connection<SearchHit
   const summary = page.totalCount > page.nodes.length ? `${page.nodes.length} of ${page.totalCount} groups` : plural(page.totalCount, 'group');
   const hits = page.nodes.map((hit) => {
     const button = h('button', { type: 'button', class: 'link', 'data-group-id': hit.id }, hit.name);
-    button.addEventListener('click', () => onSelect(hit.id));
+    button.addEventListener('click', () => onPick(hit));
     const where = hit.ancestors.length ? `in ${[...hit.ancestors].reverse().map((a) => a.name).join(' › ')}` : 'a root group';
     return h('li', {}, button, ' ', h('span', { class: 'where' }, where));
   });
