@@ -134,3 +134,48 @@ eachBackend('group creations made together', (h) => {
     expect(await checkTree(h.db.prisma, { slug: ws.tenant.slug })).toEqual([]);
   });
 });
+
+// With one write turn per workspace, the strictest setting: the creations made alone after a
+// failed batch are made within the turn the batch holds.
+eachBackend('group creations made together, when the batch fails as a whole (one write turn per workspace)', (h) => {
+  it('makes each creation alone, so that only the one the database refuses fails', async () => {
+    const ws = await h.workspace();
+    const parent = await ws.group('Parent');
+    // A database refusal the checks cannot foresee, for one name in this workspace only: the
+    // batch's one insert fails, and with it the batch's transaction.
+    await h.db.prisma.$executeRawUnsafe(`CREATE FUNCTION refuse_poison_${ws.tenant.id}() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'poison refused'; END $$`);
+    await h.db.prisma.$executeRawUnsafe(`CREATE TRIGGER refuse_poison_${ws.tenant.id} BEFORE INSERT ON groups FOR EACH ROW
+      WHEN (NEW.tenant_id = ${ws.tenant.id} AND NEW.name = 'Poison') EXECUTE FUNCTION refuse_poison_${ws.tenant.id}()`);
+    try {
+      const held = await holdQueue(h, ws);
+      const names = ['Before', 'Poison', 'After', 'Last'];
+      const answers = names.map((name) => ws.gql(CREATE, { input: { name, parentId: parent } }));
+      await held.waiting(answers);
+      const statementsBefore = h.db.statements.total;
+      await held.release();
+      const results = await Promise.all(answers);
+      expect(names.map((name, i) => [name, results[i].body.errors ? 'refused' : 'made'])).toEqual([
+        ['Before', 'made'],
+        ['Poison', 'refused'],
+        ['After', 'made'],
+        ['Last', 'made'],
+      ]);
+      // The batch was tried first (one insert for all), then each creation alone.
+      expect(h.db.statements.total - statementsBefore).toBeGreaterThan(4 * 3);
+      // The refusal is the service's generic one: the database's words stay in the server's log.
+      expect(JSON.stringify(results[1].body.errors)).not.toContain('poison refused');
+    } finally {
+      await h.db.prisma.$executeRawUnsafe(`DROP TRIGGER IF EXISTS refuse_poison_${ws.tenant.id} ON groups`);
+      await h.db.prisma.$executeRawUnsafe(`DROP FUNCTION IF EXISTS refuse_poison_${ws.tenant.id}()`);
+    }
+    const groups = await h.db.prisma.group.findMany({ where: { tenantId: ws.tenant.id, parentGroupId: Number(parent) }, orderBy: { id: 'asc' } });
+    expect(groups.map((g) => g.name)).toEqual(['Before', 'After', 'Last']);
+    const events = await h.db.prisma.auditEvent.findMany({ where: { tenantId: ws.tenant.id }, orderBy: { seq: 'asc' } });
+    expect(events.map((e) => Number(e.seq))).toEqual(events.map((_, i) => i + 1));
+    expect(events.filter((e) => e.action === 'GROUP_CREATED').map((e) => (e.changes as { name: { after: string } }).name.after)).toEqual(['Parent', 'Before', 'After', 'Last']);
+    const [{ childCount }] = await h.db.prisma.$queryRaw<{ childCount: number }[]>`SELECT child_count AS "childCount" FROM groups WHERE id = ${Number(parent)}::int`;
+    expect(childCount).toBe(3);
+    expect(await checkTree(h.db.prisma, { slug: ws.tenant.slug })).toEqual([]);
+  });
+}, { pool: { writeConcurrency: 1 } });
