@@ -9,6 +9,7 @@ import './explorer.css';
 import { VIEWER, type Viewer, apiKey, graphql, isUnauthenticated, problem } from './api';
 import { showDetails } from './details';
 import { byId, h, needsScope } from './dom';
+import { DragMove } from './drag';
 import { type Editing, mayWriteGroups, rootGroupForm } from './edits';
 import { groupLink, routeOf } from './route';
 import { wireSearch } from './search';
@@ -27,6 +28,7 @@ const rootEdits = byId('root-edits');
 
 const tree = new GroupTree(byId<HTMLUListElement>('tree'), byId('tree-panel'), select);
 wireSearch(search, searchResults, select);
+const drag = new DragMove(byId('tree'));
 
 /** Selecting a group goes to its address: a new history entry, which `showAddressed` follows. */
 function select(id: string): void {
@@ -107,6 +109,8 @@ async function open(): Promise<void> {
   );
   workspace.hidden = false;
   editing = { mayWrite: mayWriteGroups(viewer.scopes), afterEdit };
+  tree.rowsDraggable = editing.mayWrite;
+  drag.enable(editing);
   // Folded: one line above the tree until asked for.
   rootEdits.replaceChildren(h('details', {}, h('summary', {}, 'New root group'), rootGroupForm(editing)), editing.mayWrite ? '' : needsScope('groups:write'));
   explorer.hidden = false;

@@ -100,10 +100,11 @@ export function moveGroup(group: GroupDetails, editing: Editing): HTMLElement {
 
 /**
  * Asks `moveImpact` and shows it with "Confirm move" (disabled when the move would be refused)
- * and Cancel; confirming makes the move and shows the group under its new parent.
+ * and Cancel; confirming makes the move and shows the group under its new parent. Also the
+ * preview of a drag and drop (drag.ts).
  */
-async function showPreview(
-  group: GroupDetails,
+export async function showPreview(
+  group: GroupRef,
   parent: GroupRef | null,
   editing: Editing,
   pane: HTMLElement,

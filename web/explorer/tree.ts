@@ -18,6 +18,8 @@ export class GroupTree {
   private readonly loading = new WeakMap<HTMLUListElement, Promise<void>>();
   /** Loads a list's next page, while it has one. */
   private readonly nextPage = new WeakMap<HTMLUListElement, () => Promise<void>>();
+  /** Whether rows are made draggable (drag.ts moves them): only for a key that may write groups. */
+  rowsDraggable = false;
 
   constructor(
     private readonly tree: HTMLUListElement,
@@ -196,7 +198,7 @@ export class GroupTree {
       { class: 'count', title: `${plural(group.directMembers, 'direct member')}, ${group.allMembers} including subgroups` },
       plural(group.allMembers, 'member'),
     );
-    item.append(h('div', { class: 'row' }, toggle, name, members));
+    item.append(h('div', { class: 'row', draggable: this.rowsDraggable ? 'true' : undefined }, toggle, name, members));
     toggle.addEventListener('click', () => (item.getAttribute('aria-expanded') === 'true' ? this.collapse(item) : void this.expand(item)));
     name.addEventListener('click', () => this.onSelect(group.id));
     return item;
