@@ -112,7 +112,7 @@ describeIf('the explorer console: users', () => {
     const session = await openExplorer(`#/groups/${ids.Engineering}`);
     const { page } = session;
     await waitForText(page, '#details h2', /^Engineering$/);
-    expect(await page.locator('#direct-members li').allTextContents()).toEqual(['Eve eve@example.com']);
+    expect(await page.locator('#direct-members li').allTextContents()).toEqual(['Eve eve@example.com Remove']);
     // Inherited members too (Platform's); a deactivated user is nobody's member; names stay text.
     expect(await page.locator('#all-members li').allTextContents()).toEqual(['Pat Lee pat@example.com', 'Eve eve@example.com', `${HTML_NAME} zoe@example.com`]);
     expect(await page.locator('#details img').count()).toBe(0);
@@ -212,7 +212,7 @@ describeIf('the explorer console: users', () => {
     const session = await openExplorer(`#/groups/${ids.Platform}`, groupsOnlyKey);
     const { page } = session;
     await waitForText(page, '#details h2', /^Platform$/);
-    expect(await page.locator('#direct-members li').allTextContents()).toEqual(['Pat Lee', HTML_NAME]);
+    expect(await page.locator('#direct-members li').allTextContents()).toEqual(['Pat Lee Remove', `${HTML_NAME} Remove`]);
     expect(await textOf(page, '#members .emails')).toBe('Emails: needs scope users:read');
     await page.click(`#direct-members li[data-user-id="${users.Pat}"] > a`);
     await waitForText(page, '#details', /^needs scope users:read$/);

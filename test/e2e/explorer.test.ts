@@ -201,7 +201,7 @@ describeIf('the group-tree explorer at /explorer', () => {
     expect(await page.getAttribute(item(ids.Databases), 'aria-selected')).toBe('true');
 
     expect(await page.locator('#breadcrumb li').allTextContents()).toEqual(['Engineering', 'Platform', 'Databases']);
-    expect(await page.locator('#direct-members li').allTextContents()).toEqual(['Dana dana@example.com']);
+    expect(await page.locator('#direct-members li').allTextContents()).toEqual(['Dana dana@example.com Remove']);
     expect(await page.locator('#all-members li').allTextContents()).toEqual(['Dana dana@example.com', 'Rita rita@example.com']);
     expect(await page.locator('#members h4').allTextContents()).toEqual(['Direct (1)', 'Including subgroups (2)']);
     const roles = await page.locator('#roles li').allTextContents();
@@ -264,7 +264,7 @@ describeIf('the group-tree explorer at /explorer', () => {
     expect(await textOf(page, '#roles')).toBe('Effective roles needs scope roles:read');
     expect(await page.locator('#breadcrumb li').allTextContents()).toEqual(['Engineering', 'Platform', 'Databases']);
     // Members without their emails, which need users:read.
-    expect(await page.locator('#direct-members li').allTextContents()).toEqual(['Dana']);
+    expect(await page.locator('#direct-members li').allTextContents()).toEqual(['Dana Remove']);
     expect(await textOf(page, '#members .emails')).toBe('Emails: needs scope users:read');
     await screenshot(page, 'explorer-restricted');
     await close(session);

@@ -15,6 +15,7 @@ import {
 } from './api';
 import { h, needsScope } from './dom';
 import { type Editing, groupEdits } from './edits';
+import { addMemberForm, groupRoles, removeMemberControl } from './members-edit';
 import { moveGroup } from './move';
 import { showPaged } from './paged';
 import { userLink } from './route';
@@ -44,8 +45,9 @@ export async function showDetails(
     breadcrumb(group, link),
     h('h2', { tabindex: '-1' }, group.name),
     h('p', { class: 'description' }, group.description ?? ''),
-    members(group, result),
+    members(group, result, editing),
     effectiveRoles(group, result, link),
+    groupRoles(group, result, editing),
     groupEdits(group, editing, moveGroup(group, editing)),
   );
   return group;
@@ -84,19 +86,21 @@ function breadcrumb(group: GroupDetails, link: (ref: GroupRef) => HTMLElement): 
  * the first page of each came with the group, "Show more" asks for the next. Each member is a
  * link to the user's view; emails need users:read.
  */
-function members(group: GroupDetails, result: Result<unknown>): HTMLElement {
+function members(group: GroupDetails, result: Result<unknown>, editing: Editing): HTMLElement {
   const emailScopes = neededScopes(result.errors, ['group', 'directMembers', 'nodes', 'email'], ['group', 'allMembers', 'nodes', 'email']);
   return h(
     'section',
     { id: 'members' },
     h('h3', {}, 'Members'),
     emailScopes && h('p', { class: 'emails' }, 'Emails: ', needsScope(emailScopes)),
-    memberList('direct-members', 'Direct', group.id, false, group.directMembers),
+    memberList('direct-members', 'Direct', group.id, false, group.directMembers, removeMemberControl(group, editing)),
+    addMemberForm(group, editing),
     memberList('all-members', 'Including subgroups', group.id, true, group.allMembers),
   );
 }
 
-function memberList(id: string, title: string, groupId: string, inherited: boolean, first: Connection<Member>): HTMLElement {
+/** `edit`: controls after each member (Remove, for the direct members). */
+function memberList(id: string, title: string, groupId: string, inherited: boolean, first: Connection<Member>, edit?: (user: Member) => HTMLElement): HTMLElement {
   const section = h('div', { id }, h('h4', {}, `${title} (${first.totalCount})`));
   if (first.totalCount === 0) {
     section.append(h('p', { class: 'empty' }, 'None'));
@@ -108,18 +112,19 @@ function memberList(id: string, title: string, groupId: string, inherited: boole
     const result = await graphql<{ group: { members: Connection<Member> } | null }>(MEMBER_PAGE, { id: groupId, inherited, first: PAGE_SIZE, after });
     return { page: result.data?.group?.members, result };
   };
-  showPaged(list, first, member, next, 'This group no longer exists.');
+  showPaged(list, first, (user) => member(user, edit), next, 'This group no longer exists.');
   return section;
 }
 
 /** "Dana dana@example.com", the name a link to the user's view. */
-function member(user: Member): HTMLElement {
+function member(user: Member, edit?: (user: Member) => HTMLElement): HTMLElement {
   return h(
     'li',
     { 'data-user-id': user.id },
     h('a', { class: 'link', href: userLink(user.id) }, user.name ?? `user ${user.id}`),
     user.email && ' ',
     user.email && h('span', { class: 'email' }, user.email),
+    edit?.(user),
   );
 }
 

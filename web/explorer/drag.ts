@@ -20,7 +20,7 @@ const groupOf = (item: HTMLElement): GroupRef => ({
 });
 
 export class DragMove {
-  private editing: Editing = { mayWrite: false, afterEdit: async () => {} };
+  private editing: Editing = { mayWrite: false, scopes: [], afterEdit: async () => {} };
   /** The item being dragged, from dragstart to dragend. */
   private source: HTMLElement | null = null;
   /** The highlighted drop target: a row, or the root zone. */

@@ -17,6 +17,8 @@ export function mayWriteGroups(scopes: string[]): boolean {
 
 export interface Editing {
   mayWrite: boolean;
+  /** The key's scopes as given (viewer.scopes), for the controls of other scopes. */
+  scopes: string[];
   /** After an edit: shows the group (null: no group), the tree and details reloaded, and says what was done. */
   afterEdit(show: string | null, done: string): Promise<void>;
 }

@@ -43,7 +43,7 @@ window.addEventListener('hashchange', () => {
 });
 
 let addressed = 0;
-let editing: Editing = { mayWrite: false, afterEdit };
+let editing: Editing = { mayWrite: false, scopes: [], afterEdit };
 
 /**
  * After an edit: the address names the group to show (none: the hint), without a hashchange of
@@ -108,7 +108,7 @@ async function open(): Promise<void> {
     forgetButton(),
   );
   workspace.hidden = false;
-  editing = { mayWrite: mayWriteGroups(viewer.scopes), afterEdit };
+  editing = { mayWrite: mayWriteGroups(viewer.scopes), scopes: viewer.scopes, afterEdit };
   tree.rowsDraggable = editing.mayWrite;
   drag.enable(editing);
   // Folded: one line above the tree until asked for.
