@@ -123,6 +123,22 @@ describeIf('the explorer console: live updates', () => {
     await closeTab(tab, site);
   });
 
+  it('leaves an edit made in this tab as it is shown: its own event neither redraws the details nor moves the focus', async () => {
+    const tab = await openExplorer(site.key, `#/groups/${ids.Marketing}`);
+    const { page } = tab;
+    await waitForText(page, '#details h2', /^Marketing$/);
+    await page.fill('#edit-group-name', 'Brand');
+    await page.click('#edit-group button[type="submit"]');
+    await waitForText(page, '#edit-done', /^Saved “Brand”\.$/);
+    // A later change made elsewhere shows: the events before it (this tab's own) have been handled.
+    await live('created root (after an own edit)', () => createGroup('Later'), () => page.waitForSelector(rootItem(ids.Later), { timeout: LIVE_MS }));
+    expect(await page.locator('#edit-done').count()).toBe(1);
+    expect(await page.locator('#live-stale').count()).toBe(0);
+    expect(await page.evaluate('document.activeElement?.tagName')).toBe('H2');
+    expect(await page.locator(`${item(ids.Marketing)}[aria-selected="true"] > .row > .name`).textContent()).toBe('Brand');
+    await closeTab(tab, site);
+  });
+
   it('removes a group moved out of a restricted key’s subtree from its tree', async () => {
     const { createApiKey } = await site.graphql(`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }`, {
       input: { name: 'region only', scopes: [`groups:read@${ids.Region}`] },
