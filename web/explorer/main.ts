@@ -4,7 +4,7 @@
 // groups and effective roles. Fields the key may not read say which scope they need. Groups are
 // created, renamed, described and deleted (edits.ts), and moved after a preview (move.ts), where
 // the key's scopes allow. Each group and user has an address (route.ts), and the tree a keyboard
-// (keyboard.ts). See api.ts for every query and mutation it makes.
+// (keyboard.ts). Changes made elsewhere show live (live.ts). See api.ts for every query and mutation it makes.
 import './explorer.css';
 import { VIEWER, type Viewer, apiKey, graphql, isUnauthenticated, problem } from './api';
 import { showDetails } from './details';
@@ -13,6 +13,7 @@ import { DragMove } from './drag';
 import { type Editing, mayWriteGroups, rootGroupForm } from './edits';
 import { groupLink, routeOf } from './route';
 import { wireSearch } from './search';
+import { LiveUpdates } from './live';
 import { GroupTree } from './tree';
 import { showUser } from './user';
 
@@ -29,6 +30,7 @@ const rootEdits = byId('root-edits');
 const tree = new GroupTree(byId<HTMLUListElement>('tree'), byId('tree-panel'), select);
 wireSearch(search, searchResults, select);
 const drag = new DragMove(byId('tree'));
+const live = new LiveUpdates(tree, details, showAddressed);
 
 /** Selecting a group goes to its address: a new history entry, which `showAddressed` follows. */
 function select(id: string): void {
@@ -85,6 +87,7 @@ async function showAddressed(): Promise<void> {
     return;
   }
   const group = await showDetails(details, route.group, select, current, editing);
+  if (current()) live.shown(route.group, group);
   if (!group || !current()) return;
   await tree.reveal([...group.ancestors.map((ancestor) => ancestor.id).reverse(), group.id]);
   if (current()) tree.markSelected(group.id);
@@ -106,6 +109,8 @@ async function open(): Promise<void> {
     h('strong', {}, viewer.tenant.name),
     ` (${viewer.tenant.slug}) · scopes: ${viewer.scopes.join(', ')} `,
     forgetButton(),
+    ' ',
+    live.status,
   );
   workspace.hidden = false;
   editing = { mayWrite: mayWriteGroups(viewer.scopes), scopes: viewer.scopes, afterEdit };
@@ -114,12 +119,14 @@ async function open(): Promise<void> {
   // Folded: one line above the tree until asked for.
   rootEdits.replaceChildren(h('details', {}, h('summary', {}, 'New root group'), rootGroupForm(editing)), editing.mayWrite ? '' : needsScope('groups:write'));
   explorer.hidden = false;
+  live.start();
   // The addressed group's details are asked for with the roots; the tree opens to it once they are in.
   await Promise.all([tree.showRoots(), showAddressed()]);
 }
 
 /** Back to the key form, with a message (the explorer hidden). */
 function showKeyForm(message: string | null): void {
+  live.stop();
   status.textContent = message;
   keyForm.hidden = false;
   workspace.hidden = true;

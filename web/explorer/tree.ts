@@ -11,6 +11,9 @@ type Source = { roots: true } | { parentId: string };
 
 const ITEM = '[role="treeitem"]';
 
+/** What an item shows of its group: a refresh redraws the item when it changes. */
+const rowKey = (group: GroupRow): string => JSON.stringify([group.name, group.directMembers, group.allMembers, group.subgroups.totalCount]);
+
 export class GroupTree {
   /** Clicks a "Show more" button once it scrolls into view. */
   private readonly observer: IntersectionObserver;
@@ -20,6 +23,8 @@ export class GroupTree {
   private readonly nextPage = new WeakMap<HTMLUListElement, () => Promise<void>>();
   /** Whether rows are made draggable (drag.ts moves them): only for a key that may write groups. */
   rowsDraggable = false;
+  /** Counts `showRoots`: a refresh begun before the latest one stops. */
+  private generation = 0;
 
   constructor(
     private readonly tree: HTMLUListElement,
@@ -39,6 +44,7 @@ export class GroupTree {
   }
 
   async showRoots(): Promise<void> {
+    this.generation++;
     this.observer.disconnect();
     this.tree.replaceChildren();
     await this.load(this.tree, { roots: true }, 1, null, 0);
@@ -97,6 +103,27 @@ export class GroupTree {
     else keepTabStop(this.tree);
   }
 
+  /**
+   * Reloads every loaded level in place (live.ts): the items of groups that changed are redrawn,
+   * those gone removed, new ones inserted in order; expansion, selection and a focus in the tree
+   * stay. Every level is asked for first, then all are shown at once: a moved group leaves its old
+   * place as it appears in its new one.
+   */
+  async refresh(): Promise<void> {
+    const generation = this.generation;
+    const lists = [this.tree, ...this.tree.querySelectorAll<HTMLUListElement>(`${ITEM} > ul`)];
+    const answers = await Promise.all(
+      lists.map((list) => {
+        const parentId = list === this.tree ? null : list.parentElement?.dataset.groupId ?? '';
+        const level = parentId === null ? 1 : Number(list.parentElement?.getAttribute('aria-level')) + 1;
+        return this.reload(list, parentId === null ? { roots: true } : { parentId }, level);
+      }),
+    );
+    // Root first: a list whose group has gone meanwhile is no longer in the tree, and is skipped.
+    for (const apply of answers) if (generation === this.generation) apply?.();
+    keepTabStop(this.tree);
+  }
+
   /** Loads the list's next page (once the one loading, if any, is in); false if there is none. */
   async loadMore(list: HTMLUListElement): Promise<boolean> {
     await this.loading.get(list);
@@ -104,6 +131,72 @@ export class GroupTree {
     if (!next) return false;
     await next();
     return true;
+  }
+
+  /** Asks for the list again (as many items as it has, page by page); what shows the answer, unless it is stale or failed. */
+  private async reload(list: HTMLUListElement, source: Source, level: number): Promise<(() => void) | null> {
+    const loading = this.loading.get(list);
+    await loading;
+    const wanted = list.querySelectorAll(`:scope > ${ITEM}`).length;
+    const nodes: GroupRow[] = [];
+    let after: string | null = null;
+    let last: Connection<GroupRow> | null;
+    do {
+      last = (await this.page(source, after)).page;
+      if (!last) return null; // left as it is: the next change tries again
+      nodes.push(...last.nodes);
+      after = last.pageInfo.endCursor;
+    } while (nodes.length < wanted && last.pageInfo.hasNextPage && after);
+    const page = last;
+    // Reloaded, or a page added, meanwhile: that list is newer than this answer.
+    return () => {
+      if (list.isConnected && this.loading.get(list) === loading) this.showReloaded(list, source, level, nodes, page);
+    };
+  }
+
+  /** Shows a reloaded list: `nodes`, all its pages so far, and `last`, the last of them. */
+  private showReloaded(list: HTMLUListElement, source: Source, level: number, nodes: GroupRow[], last: Connection<GroupRow>): void {
+    const focused = this.tree.contains(document.activeElement) ? document.activeElement?.closest<HTMLElement>(ITEM) : null;
+    const before = new Map([...list.querySelectorAll<HTMLElement>(`:scope > ${ITEM}`)].map((item) => [item.dataset.groupId, item]));
+    for (const row of list.querySelectorAll<HTMLElement>(`:scope > li:not(${ITEM})`)) {
+      const more = row.querySelector('button.more');
+      if (more) this.observer.unobserve(more);
+      row.remove();
+    }
+    this.nextPage.delete(list);
+    const ids = new Set(nodes.map((group) => group.id));
+    for (const [id, item] of before) if (!ids.has(id ?? '')) item.remove();
+    nodes.forEach((group, i) => {
+      let item = before.get(group.id);
+      if (item?.dataset.row !== rowKey(group)) {
+        const fresh = this.item(group, level, i + 1);
+        if (item) {
+          fresh.tabIndex = item.tabIndex;
+          fresh.setAttribute('aria-selected', item.getAttribute('aria-selected') ?? 'false');
+          const children = item.querySelector(':scope > ul');
+          if (children && fresh.hasAttribute('aria-expanded')) {
+            fresh.setAttribute('aria-expanded', item.getAttribute('aria-expanded') ?? 'false');
+            fresh.append(children);
+          }
+          item.replaceWith(fresh);
+        }
+        item = fresh;
+      }
+      if (list.children[i] !== item) list.insertBefore(item, list.children[i] ?? null);
+      item.setAttribute('aria-posinset', String(i + 1));
+      item.setAttribute('aria-setsize', String(last.totalCount));
+    });
+    if (last.pageInfo.hasNextPage && last.pageInfo.endCursor) {
+      list.append(this.moreButton(list, source, level, last.pageInfo.endCursor, nodes.length, last.totalCount));
+    }
+    if (last.totalCount === 0 && 'roots' in source) list.append(h('li', { role: 'none', class: 'status' }, 'This workspace has no groups yet.'));
+    // A focus the redraw took (its item redrawn or gone) goes back: to the group, or the tree's tab stop.
+    if (focused && !focused.isConnected && (document.activeElement === document.body || document.activeElement === null)) {
+      keepTabStop(this.tree);
+      const id = focused.dataset.groupId ?? '';
+      const again = this.tree.querySelector<HTMLElement>(`${ITEM}[data-group-id="${CSS.escape(id)}"]`) ?? this.tree.querySelector<HTMLElement>(`${ITEM}[tabindex="0"]`);
+      if (again) moveTabStop(this.tree, again, true);
+    }
   }
 
   /** The group's item among the list's, loading the list's pages until it comes; null if it never does. */
@@ -187,6 +280,7 @@ export class GroupTree {
       'aria-posinset': String(position),
       'aria-selected': 'false',
       'aria-expanded': expandable ? 'false' : undefined,
+      'data-row': rowKey(group),
     });
     // The item is the tab stop, not its buttons: they are for the mouse.
     const toggle = expandable
