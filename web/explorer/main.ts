@@ -6,6 +6,7 @@
 // the key's scopes allow. Each group and user has an address (route.ts), and the tree a keyboard
 // (keyboard.ts). Changes made elsewhere show live (live.ts). See api.ts for every query and mutation it makes.
 import './explorer.css';
+import './look.css';
 import { VIEWER, type Viewer, apiKey, graphql, isUnauthenticated, problem } from './api';
 import { showDetails } from './details';
 import { byId, h, needsScope } from './dom';
@@ -14,10 +15,12 @@ import { type Editing, mayWriteGroups, rootGroupForm } from './edits';
 import { groupLink, routeOf } from './route';
 import { wireSearch } from './search';
 import { LiveUpdates } from './live';
+import { scopeSummary } from './scopes';
 import { GroupTree } from './tree';
 import { showUser } from './user';
 
 const keyForm = byId<HTMLFormElement>('key-form');
+const keyPage = byId('key-page');
 const keyInput = byId<HTMLInputElement>('key');
 const status = byId('status');
 const workspace = byId('workspace');
@@ -104,10 +107,10 @@ async function open(): Promise<void> {
     return;
   }
   status.textContent = '';
-  keyForm.hidden = true;
+  keyPage.hidden = true;
   workspace.replaceChildren(
-    h('strong', {}, viewer.tenant.name),
-    ` (${viewer.tenant.slug}) · scopes: ${viewer.scopes.join(', ')} `,
+    h('span', { class: 'tenant' }, h('strong', {}, viewer.tenant.name), ` (${viewer.tenant.slug})`),
+    scopeSummary(viewer.scopes),
     forgetButton(),
     ' ',
     live.status,
@@ -128,7 +131,7 @@ async function open(): Promise<void> {
 function showKeyForm(message: string | null): void {
   live.stop();
   status.textContent = message;
-  keyForm.hidden = false;
+  keyPage.hidden = false;
   workspace.hidden = true;
   explorer.hidden = true;
   search.value = '';
