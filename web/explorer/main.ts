@@ -6,7 +6,7 @@
 // the key's scopes allow. Each group and user has an address (route.ts), and the tree a keyboard
 // (keyboard.ts). See api.ts for every query and mutation it makes.
 import './explorer.css';
-import { VIEWER, type Viewer, apiKey, graphql, isUnauthenticated, problem } from './api';
+import { VIEWER, apiKey, graphql, isUnauthenticated, problem } from './api';
 import { showDetails } from './details';
 import { byId, h, needsScope } from './dom';
 import { type Editing, mayWriteGroups, rootGroupForm } from './edits';
@@ -91,7 +91,7 @@ async function showAddressed(): Promise<void> {
 /** Checks the stored key, names its workspace and scopes, then shows the roots. */
 async function open(): Promise<void> {
   status.textContent = 'Checking the key…';
-  const result = await graphql<{ viewer: Viewer }>(VIEWER);
+  const result = await graphql(VIEWER);
   const viewer = result.data?.viewer;
   if (!viewer) {
     if (isUnauthenticated(result)) apiKey.forget();
