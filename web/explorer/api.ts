@@ -6,7 +6,8 @@
 // with `graphql(document, variables)`: the result and variable types come from
 // web/explorer/generated (committed, never edited; `npm run check:generated` fails when it is
 // stale). Name a shape the views share with an alias of the generated types (`ResultOf`) below,
-// never by writing it out.
+// never by writing it out. Documents are strings (no graphql-js in the page); the build replaces
+// each `gql(`...`)` with the generated document it maps to (explorerDocuments in vite.config.mts).
 import { gql } from './generated';
 import type { TypedDocumentString } from './generated/graphql';
 
