@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Fails when the generated code in src/generated (Prisma client, GraphQL resolver types) is not
-// exactly what `npm run generate` makes from the current sources: generates afresh in a temporary
-// copy of the project and compares the two trees byte for byte. Needs no git and writes nothing here.
+// Fails when the generated code in src/generated (Prisma client, GraphQL resolver types) or in
+// web/explorer/generated (the explorer's typed operations) is not exactly what `npm run generate`
+// makes from the current sources: generates afresh in a temporary copy of the project and compares
+// the trees byte for byte. Needs no git and writes nothing here.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -9,9 +10,9 @@ const os = require('node:os');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
-const GENERATED = 'src/generated';
+const GENERATED = ['src/generated', 'web/explorer/generated'];
 // Not sources of the generators: dependencies, history, build output, data, the output itself.
-const SKIPPED = new Set(['node_modules', '.git', '.node24', 'dist', 'data', 'coverage', GENERATED]);
+const SKIPPED = new Set(['node_modules', '.git', '.node24', 'dist', 'data', 'coverage', ...GENERATED]);
 
 function filesUnder(dir, prefix = '') {
   if (!fs.existsSync(dir)) return [];
@@ -21,7 +22,7 @@ function filesUnder(dir, prefix = '') {
   });
 }
 
-/** Paths (relative to GENERATED) that differ between the two trees, each with what is wrong. */
+/** Paths (relative to one directory of GENERATED) that differ between the two trees, each with what is wrong. */
 function differences(committedDir, freshDir) {
   const committed = new Set(filesUnder(committedDir));
   const fresh = new Set(filesUnder(freshDir));
@@ -41,11 +42,11 @@ try {
   });
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(scratch, 'node_modules'), 'dir');
   execFileSync('npm', ['run', '--silent', 'generate'], { cwd: scratch, stdio: ['ignore', 'ignore', 'inherit'] });
-  const found = differences(path.join(ROOT, GENERATED), path.join(scratch, GENERATED));
+  const found = GENERATED.flatMap((dir) => differences(path.join(ROOT, dir), path.join(scratch, dir)).map((line) => `${dir}/${line}`));
   if (found.length > 0) {
     process.stderr.write(
       `generated code is stale or was edited by hand; run \`npm run generate\` (and commit the result):\n` +
-        found.map((line) => `  ${GENERATED}/${line}\n`).join(''),
+        found.map((line) => `  ${line}\n`).join(''),
     );
     process.exitCode = 1;
   } else {

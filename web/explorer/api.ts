@@ -1,21 +1,33 @@
 // Everything the explorer asks the service, through its public GraphQL API only: the queries, the
-// shapes they return, one small client, and how to read the errors of a partial result.
+// types of what they return, one small client, and how to read the errors of a partial result.
+//
+// Adding an operation: write it with `gql(`...`)` (a query, mutation or fragment; a fragment is
+// used by name, `...GroupRow`, never interpolated), run `npm run generate:graphql`, and send it
+// with `graphql(document, variables)`: the result and variable types come from
+// web/explorer/generated (committed, never edited; `npm run check:generated` fails when it is
+// stale). Name a shape the views share with an alias of the generated types (`ResultOf`) below,
+// never by writing it out. Documents are strings (no graphql-js in the page); the build replaces
+// each `gql(`...`)` with the generated document it maps to (explorerDocuments in vite.config.mts).
+import { gql } from './generated';
+import type { TypedDocumentString } from './generated/graphql';
+
+export type { TypedDocumentString };
 
 /** How many groups, or members, one request asks for (the API allows at most 100 a page). */
 export const PAGE_SIZE = 25;
 
 /** The credential: its workspace and scopes. Public: any valid key may read it. */
-export const VIEWER = /* GraphQL */ `
+export const VIEWER = gql(`
   query Viewer {
     viewer { tenant { slug name } scopes }
   }
-`;
+`);
 
 /**
  * What the tree shows of a group. `children(first: 0) { totalCount }` reads no child, only the
  * count the service keeps: whether the group can be expanded.
  */
-const GROUP_ROW = /* GraphQL */ `
+const GROUP_ROW = gql(`
   fragment GroupRow on Group {
     id
     name
@@ -23,10 +35,10 @@ const GROUP_ROW = /* GraphQL */ `
     allMembers: memberCount(inherited: true)
     subgroups: children(first: 0) { totalCount }
   }
-`;
+`);
 
 /** One page of the roots, after the cursor `after` (none: the first page). */
-export const ROOT_PAGE = /* GraphQL */ `
+export const ROOT_PAGE = gql(`
   query RootPage($first: Int!, $after: String) {
     groups(rootsOnly: true, first: $first, after: $after) {
       totalCount
@@ -34,11 +46,10 @@ export const ROOT_PAGE = /* GraphQL */ `
       nodes { ...GroupRow }
     }
   }
-  ${GROUP_ROW}
-`;
+`);
 
 /** One page of a group's children (ordered by id), loaded when it is expanded. */
-export const CHILD_PAGE = /* GraphQL */ `
+export const CHILD_PAGE = gql(`
   query ChildPage($parentId: ID!, $first: Int!, $after: String) {
     group(id: $parentId) {
       id
@@ -49,33 +60,32 @@ export const CHILD_PAGE = /* GraphQL */ `
       }
     }
   }
-  ${GROUP_ROW}
-`;
+`);
 
 /** Groups whose name matches, anywhere in the tree, with their ancestors to say where. */
-export const SEARCH_GROUPS = /* GraphQL */ `
+export const SEARCH_GROUPS = gql(`
   query SearchGroups($search: String!, $first: Int!) {
     groups(search: $search, first: $first) {
       totalCount
       nodes { id name ancestors { id name } }
     }
   }
-`;
+`);
 
 /** A page of members: `totalCount`, where the next page starts, and the users (email needs users:read). */
-const MEMBERS = /* GraphQL */ `
+const MEMBERS = gql(`
   fragment MemberFields on UserConnection {
     totalCount
     pageInfo { endCursor hasNextPage }
     nodes { id name email }
   }
-`;
+`);
 
 /**
  * What the details pane shows, with the first page of each member list. `roles` of the group and
  * of each ancestor say who grants what.
  */
-export const GROUP_DETAILS = /* GraphQL */ `
+export const GROUP_DETAILS = gql(`
   query GroupDetails($id: ID!, $first: Int!) {
     group(id: $id) {
       id
@@ -89,34 +99,32 @@ export const GROUP_DETAILS = /* GraphQL */ `
       allMembers: members(inherited: true, first: $first) { ...MemberFields }
     }
   }
-  ${MEMBERS}
-`;
+`);
 
 /** The next page of one member list of a group: direct, or with `inherited` including subgroups. */
-export const MEMBER_PAGE = /* GraphQL */ `
+export const MEMBER_PAGE = gql(`
   query MemberPage($id: ID!, $inherited: Boolean!, $first: Int!, $after: String) {
     group(id: $id) {
       id
       members(inherited: $inherited, first: $first, after: $after) { ...MemberFields }
     }
   }
-  ${MEMBERS}
-`;
+`);
 
 /** A page of a user's direct groups, each with its ancestors to say where it is. */
-const USER_GROUPS = /* GraphQL */ `
+const USER_GROUPS = gql(`
   fragment UserGroups on GroupConnection {
     totalCount
     pageInfo { endCursor hasNextPage }
     nodes { id name ancestors { id name } }
   }
-`;
+`);
 
 /**
  * What the user view shows, with the first page of the user's groups. `effectiveRoles` says for
  * each role whether it is the user's own and which groups grant it (`via`).
  */
-export const USER_DETAILS = /* GraphQL */ `
+export const USER_DETAILS = gql(`
   query UserDetails($id: ID!, $first: Int!) {
     user(id: $id) {
       id
@@ -128,39 +136,37 @@ export const USER_DETAILS = /* GraphQL */ `
       effectiveRoles { direct role { id name } via { id name } }
     }
   }
-  ${USER_GROUPS}
-`;
+`);
 
 /** The next page of a user's direct groups. */
-export const USER_GROUP_PAGE = /* GraphQL */ `
+export const USER_GROUP_PAGE = gql(`
   query UserGroupPage($id: ID!, $first: Int!, $after: String) {
     user(id: $id) {
       id
       groups(first: $first, after: $after) { ...UserGroups }
     }
   }
-  ${USER_GROUPS}
-`;
+`);
 
 /** A group under `parentId` (null: a root). */
-export const CREATE_GROUP = /* GraphQL */ `
+export const CREATE_GROUP = gql(`
   mutation CreateGroup($input: CreateGroupInput!) {
     createGroup(input: $input) { id }
   }
-`;
+`);
 
 /**
  * A new name and description for a group (a blank description clears it), or a new `parentId`:
  * a move (null: make it a root).
  */
-export const UPDATE_GROUP = /* GraphQL */ `
+export const UPDATE_GROUP = gql(`
   mutation UpdateGroup($id: ID!, $input: UpdateGroupInput!) {
     updateGroup(id: $id, input: $input) { id }
   }
-`;
+`);
 
 /** One page of the users whose roles a move would change: each role gained or lost, and who grants it. */
-const MOVE_IMPACT_USERS = /* GraphQL */ `
+const MOVE_IMPACT_USERS = gql(`
   fragment MoveImpactUsers on MoveImpactUserConnection {
     totalCount
     pageInfo { endCursor hasNextPage }
@@ -170,14 +176,14 @@ const MOVE_IMPACT_USERS = /* GraphQL */ `
       lost { role { id name } grantedBy { id name } }
     }
   }
-`;
+`);
 
 /**
  * What moving the group under `newParentId` (null: making it a root) would change, written
  * nowhere: the refusals the move would hit, the totals, and the first page of affected users.
  * `descendants(first: 0)` counts the subtree that moves with the group.
  */
-export const MOVE_IMPACT = /* GraphQL */ `
+export const MOVE_IMPACT = gql(`
   query MoveImpact($groupId: ID!, $newParentId: ID, $first: Int!) {
     moveImpact(groupId: $groupId, newParentId: $newParentId) {
       group { id descendants(first: 0) { totalCount } }
@@ -188,120 +194,54 @@ export const MOVE_IMPACT = /* GraphQL */ `
       users(first: $first) { ...MoveImpactUsers }
     }
   }
-  ${MOVE_IMPACT_USERS}
-`;
+`);
 
 /** The next page of a move's affected users. */
-export const MOVE_IMPACT_PAGE = /* GraphQL */ `
+export const MOVE_IMPACT_PAGE = gql(`
   query MoveImpactPage($groupId: ID!, $newParentId: ID, $first: Int!, $after: String) {
     moveImpact(groupId: $groupId, newParentId: $newParentId) {
       users(first: $first, after: $after) { ...MoveImpactUsers }
     }
   }
-  ${MOVE_IMPACT_USERS}
-`;
+`);
 
 /** Deletes the group; its children become roots. */
-export const DELETE_GROUP = /* GraphQL */ `
+export const DELETE_GROUP = gql(`
   mutation DeleteGroup($id: ID!) {
     deleteGroup(id: $id)
   }
-`;
+`);
 
-export interface Viewer {
-  tenant: { slug: string; name: string };
-  scopes: string[];
-}
+/** What a document answers (its `data`), as generated from the schema and the document. */
+export type ResultOf<D> = D extends TypedDocumentString<infer R, infer _V> ? R : never;
 
-export interface GroupRef {
-  id: string;
-  name: string;
-}
-
-export interface GroupRow extends GroupRef {
-  directMembers: number;
-  allMembers: number;
-  subgroups: { totalCount: number };
-}
-
-/** A page of a Relay connection, as the explorer asks for it. */
-export interface Connection<T> {
-  totalCount: number;
-  pageInfo: { endCursor: string | null; hasNextPage: boolean };
-  nodes: T[];
-}
-
-export interface SearchHit extends GroupRef {
-  /** Nearest parent first, root last. */
-  ancestors: GroupRef[];
-}
-
-export interface Role {
-  id: string;
-  name: string;
-}
-
+/** The credential: its workspace and scopes. */
+export type Viewer = ResultOf<typeof VIEWER>['viewer'];
+/** A group in the tree. */
+export type GroupRow = ResultOf<typeof GROUP_ROW>;
+/** A group found by name; its ancestors nearest parent first, root last. */
+export type SearchHit = ResultOf<typeof SEARCH_GROUPS>['groups']['nodes'][number];
+/** A group named by id and name (an ancestor, a granter, a destination). */
+export type GroupRef = SearchHit['ancestors'][number];
+/** A group the user is a direct member of, with its ancestors (nearest parent first) to say where. */
+export type UserGroup = ResultOf<typeof USER_GROUPS>['nodes'][number];
+/** A page of a Relay connection, as the explorer asks for it: its nodes of type T. */
+export type Connection<T> = Pick<ResultOf<typeof MEMBERS>, 'totalCount' | 'pageInfo'> & { nodes: T[] };
 /** `email` is null for a user without one, or when the key may not read it (users:read). */
-export interface Member {
-  id: string;
-  name: string | null;
-  email: string | null;
-}
-
+export type Member = ResultOf<typeof MEMBERS>['nodes'][number];
 /** Role lists are null when the key may not read them (the error says which scope they need). */
-export interface GroupDetails extends GroupRef {
-  description: string | null;
-  subgroups: { totalCount: number };
-  ancestors: (GroupRef & { roles: Role[] | null })[];
-  roles: Role[] | null;
-  effectiveRoles: Role[] | null;
-  directMembers: Connection<Member>;
-  allMembers: Connection<Member>;
-}
-
-/** A role a move would give or take, and the ancestors granting it (after the move for a gain, before it for a loss). */
-export interface RoleChange {
-  role: Role;
-  grantedBy: GroupRef[] | null;
-}
-
-export interface UserMoveImpact {
-  user: Pick<Member, 'id' | 'name'>;
-  gained: RoleChange[];
-  lost: RoleChange[];
-}
-
-/** `errorCode` and `message` are what the move itself would answer. */
-export interface MoveRefusal {
-  code: string;
-  errorCode: string;
-  message: string;
-}
-
+export type GroupDetails = NonNullable<ResultOf<typeof GROUP_DETAILS>['group']>;
 /** `totals` and `users` are null without roles:read. */
-export interface MoveImpact {
-  group: { id: string; descendants: { totalCount: number } };
-  toParent: GroupRef | null;
-  allowed: boolean;
-  refusals: MoveRefusal[];
-  totals: { usersAffected: number; rolesGained: number; rolesLost: number } | null;
-  users: Connection<UserMoveImpact> | null;
-}
-
-export interface EffectiveUserRole {
-  direct: boolean;
-  role: Role;
-  /** The groups granting the role, that this key can read. */
-  via: GroupRef[] | null;
-}
-
+export type MoveImpact = NonNullable<ResultOf<typeof MOVE_IMPACT>['moveImpact']>;
+/** `errorCode` and `message` are what the move itself would answer. */
+export type MoveRefusal = MoveImpact['refusals'][number];
+export type UserMoveImpact = ResultOf<typeof MOVE_IMPACT_USERS>['nodes'][number];
+/** A role a move would give or take, and the ancestors granting it (after the move for a gain, before it for a loss). */
+export type RoleChange = UserMoveImpact['gained'][number];
 /** Fields the key may not read are null (the errors say which scope they need). */
-export interface UserDetails extends Member {
-  userName: string;
-  active: boolean;
-  groups: Connection<SearchHit> | null;
-  effectiveRoles: EffectiveUserRole[] | null;
-}
+export type UserDetails = NonNullable<ResultOf<typeof USER_DETAILS>['user']>;
+/** A user's role: `via` lists the groups granting it that this key can read. */
+export type EffectiveUserRole = NonNullable<UserDetails['effectiveRoles']>[number];
 
 export interface GraphQLError {
   message: string;
@@ -324,15 +264,22 @@ export const apiKey = {
   forget: (): void => sessionStorage.removeItem(KEY_STORAGE),
 };
 
-/** POST /graphql on this origin with the stored key. Never throws for an answer: a failure is an error in the result. */
-export async function graphql<T>(query: string, variables: Record<string, unknown> = {}): Promise<Result<T>> {
+/** The variables argument: optional when the operation has none that are required. */
+type VariablesArg<V> = Record<string, never> extends V ? [variables?: V] : [variables: V];
+
+/**
+ * POST /graphql on this origin with the stored key, the document as its text. Never throws for
+ * an answer: a failure is an error in the result.
+ */
+export async function graphql<R, V>(document: TypedDocumentString<R, V>, ...[variables]: VariablesArg<V>): Promise<Result<R>> {
+  const query = document.toString();
   try {
     const response = await fetch('/graphql', {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey.get() ?? ''}` },
-      body: JSON.stringify({ query, variables }),
+      body: JSON.stringify({ query, variables: variables ?? {} }),
     });
-    const body = (await response.json().catch(() => ({}))) as Partial<Result<T>>;
+    const body = (await response.json().catch(() => ({}))) as Partial<Result<R>>;
     const errors = body.errors ?? (response.ok ? [] : [{ message: `HTTP ${response.status} ${response.statusText}` }]);
     return { data: body.data ?? null, errors };
   } catch (error) {

@@ -32,7 +32,7 @@ export async function showDetails(
   editing: Editing,
 ): Promise<GroupDetails | null> {
   pane.setAttribute('aria-busy', 'true');
-  const result = await graphql<{ group: GroupDetails | null }>(GROUP_DETAILS, { id, first: PAGE_SIZE });
+  const result = await graphql(GROUP_DETAILS, { id, first: PAGE_SIZE });
   if (!current()) return null;
   pane.removeAttribute('aria-busy');
   const group = result.data?.group;
@@ -109,7 +109,7 @@ function memberList(id: string, title: string, groupId: string, inherited: boole
   const list = h('ul', {});
   section.append(list);
   const next = async (after: string) => {
-    const result = await graphql<{ group: { members: Connection<Member> } | null }>(MEMBER_PAGE, { id: groupId, inherited, first: PAGE_SIZE, after });
+    const result = await graphql(MEMBER_PAGE, { id: groupId, inherited, first: PAGE_SIZE, after });
     return { page: result.data?.group?.members, result };
   };
   showPaged(list, first, (user) => member(user, edit), next, 'This group no longer exists.');

@@ -2,7 +2,7 @@
 // group, its name and description, and deleting it after a confirmation. A form the key's scopes
 // do not allow is disabled and says "needs scope groups:write"; a failure is shown beside its form
 // as the API words it, with its code, and the form keeps what was typed.
-import { CREATE_GROUP, DELETE_GROUP, type GroupDetails, type Result, UPDATE_GROUP, graphql } from './api';
+import { CREATE_GROUP, DELETE_GROUP, type GroupDetails, type Result, type TypedDocumentString, UPDATE_GROUP, graphql } from './api';
 import { h, needsScope, plural } from './dom';
 
 export const WRITE = 'groups:write';
@@ -80,8 +80,8 @@ export function showFailure(where: HTMLElement, result: Result<unknown>): void {
 }
 
 /** Null when the mutation succeeded (`afterEdit` then shows what changed), else its result. */
-export async function send<T>(query: string, variables: Record<string, unknown>, done: (data: T) => Promise<void>): Promise<Result<unknown> | null> {
-  const result = await graphql<T>(query, variables);
+export async function send<R, V>(mutation: TypedDocumentString<R, V>, variables: V, done: (data: R) => Promise<void>): Promise<Result<unknown> | null> {
+  const result = await graphql(mutation, variables);
   if (result.errors.length || !result.data) return result;
   await done(result.data);
   return null;
@@ -96,7 +96,7 @@ export function rootGroupForm(editing: Editing): HTMLFormElement {
     'Create root group',
     editing,
     ({ name, description }) =>
-      send<{ createGroup: { id: string } }>(CREATE_GROUP, { input: { name, description, parentId: null } }, (data) =>
+      send(CREATE_GROUP, { input: { name, description, parentId: null } }, (data) =>
         editing.afterEdit(data.createGroup.id, `Created root group “${name}”.`),
       ),
   );
@@ -123,7 +123,7 @@ export function groupEdits(group: GroupDetails, editing: Editing, ...others: HTM
     'Create subgroup',
     editing,
     ({ name, description }) =>
-      send<{ createGroup: { id: string } }>(CREATE_GROUP, { input: { name, description, parentId: group.id } }, (data) =>
+      send(CREATE_GROUP, { input: { name, description, parentId: group.id } }, (data) =>
         editing.afterEdit(data.createGroup.id, `Created “${name}” in ${group.name}.`),
       ),
   );

@@ -10,14 +10,15 @@
 import { type Client, createClient } from 'graphql-ws';
 import { GROUP_DETAILS, type GraphQLError, PAGE_SIZE, apiKey, graphql } from './api';
 import { h } from './dom';
+import { gql } from './generated';
 import { routeOf } from './route';
 import type { GroupTree } from './tree';
 
-export const GROUP_CHANGES = /* GraphQL */ `
+export const GROUP_CHANGES = gql(`
   subscription GroupChanges {
     groupChanges { cursor action groupId group { id } }
   }
-`;
+`);
 
 /** Events closer together than this are one burst: one refresh. */
 const DEBOUNCE_MS = 80;
@@ -89,7 +90,7 @@ export class LiveUpdates {
 
   private subscribe(client: Client): void {
     client.subscribe(
-      { query: GROUP_CHANGES, operationName: 'GroupChanges' },
+      { query: GROUP_CHANGES.toString(), operationName: 'GroupChanges' },
       {
         next: () => this.changed(),
         error: (error) => {
@@ -152,7 +153,7 @@ export class LiveUpdates {
       setTimeout(() => this.changed(), BUSY_RETRY_MS);
       return;
     }
-    const result = await graphql<{ group: unknown }>(GROUP_DETAILS, { id: shown.id, first: PAGE_SIZE });
+    const result = await graphql(GROUP_DETAILS, { id: shown.id, first: PAGE_SIZE });
     if (result.data === null && result.errors.length && !result.errors.some((e) => e.extensions?.code === 'NOT_FOUND')) return;
     if (this.shownGroup !== shown || JSON.stringify(result.data?.group ?? null) === shown.data) return;
     if (this.inUse()) this.offerLatest();

@@ -7,7 +7,7 @@
 // (keyboard.ts). Changes made elsewhere show live (live.ts). See api.ts for every query and mutation it makes.
 import './explorer.css';
 import './look.css';
-import { VIEWER, type Viewer, apiKey, graphql, isUnauthenticated, problem } from './api';
+import { VIEWER, apiKey, graphql, isUnauthenticated, problem } from './api';
 import { showDetails } from './details';
 import { byId, h, needsScope } from './dom';
 import { DragMove } from './drag';
@@ -99,7 +99,7 @@ async function showAddressed(): Promise<void> {
 /** Checks the stored key, names its workspace and scopes, then shows the roots. */
 async function open(): Promise<void> {
   status.textContent = 'Checking the key…';
-  const result = await graphql<{ viewer: Viewer }>(VIEWER);
+  const result = await graphql(VIEWER);
   const viewer = result.data?.viewer;
   if (!viewer) {
     if (isUnauthenticated(result)) apiKey.forget();

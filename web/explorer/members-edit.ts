@@ -4,7 +4,8 @@
 // names the scope it needs (groups:members:write, roles:write, users:read for the search); a
 // scope restricted to a subtree counts as allowing, and the service's refusal is shown word for
 // word beside the control. After each edit the details pane reloads and says what was done.
-import { type Connection, type GroupDetails, type Member, type Result, type Role, graphql, neededScopes, problem } from './api';
+import { type GroupDetails, type Member, type Result, type ResultOf, graphql, neededScopes, problem } from './api';
+import { gql } from './generated';
 import { h, needsScope, plural } from './dom';
 import { type Editing, send, showFailure } from './edits';
 import './members-edit.css';
@@ -30,48 +31,51 @@ export function mayUse(scopes: string[], scope: string): boolean {
 }
 
 /** Users whose name or email matches, for the member search. */
-export const SEARCH_USERS = /* GraphQL */ `
+export const SEARCH_USERS = gql(`
   query SearchUsers($search: String!, $first: Int!) {
     users(search: $search, first: $first) {
       totalCount
       nodes { id name email }
     }
   }
-`;
+`);
 
 /** A page of the workspace's roles, for the role picker. */
-export const ROLE_PAGE = /* GraphQL */ `
+export const ROLE_PAGE = gql(`
   query RolePage($first: Int!, $after: String) {
     roles(first: $first, after: $after) {
       pageInfo { endCursor hasNextPage }
       nodes { id name }
     }
   }
-`;
+`);
 
-export const ADD_GROUP_MEMBER = /* GraphQL */ `
+export const ADD_GROUP_MEMBER = gql(`
   mutation AddGroupMember($groupId: ID!, $userId: ID!) {
     addGroupMember(groupId: $groupId, userId: $userId) { id }
   }
-`;
+`);
 
-export const REMOVE_GROUP_MEMBER = /* GraphQL */ `
+export const REMOVE_GROUP_MEMBER = gql(`
   mutation RemoveGroupMember($groupId: ID!, $userId: ID!) {
     removeGroupMember(groupId: $groupId, userId: $userId) { id }
   }
-`;
+`);
 
-export const ASSIGN_GROUP_ROLE = /* GraphQL */ `
+export const ASSIGN_GROUP_ROLE = gql(`
   mutation AssignGroupRole($groupId: ID!, $roleId: ID!) {
     assignGroupRole(groupId: $groupId, roleId: $roleId) { id }
   }
-`;
+`);
 
-export const UNASSIGN_GROUP_ROLE = /* GraphQL */ `
+export const UNASSIGN_GROUP_ROLE = gql(`
   mutation UnassignGroupRole($groupId: ID!, $roleId: ID!) {
     unassignGroupRole(groupId: $groupId, roleId: $roleId) { id }
   }
-`;
+`);
+
+/** One of the workspace's roles, as the role picker lists it. */
+type Role = ResultOf<typeof ROLE_PAGE>['roles']['nodes'][number];
 
 /** How many users a search lists. */
 const SEARCH_SIZE = 10;
@@ -163,7 +167,7 @@ export function addMemberForm(group: GroupDetails, editing: Editing): HTMLElemen
       results.replaceChildren();
       return;
     }
-    const result = await graphql<{ users: Pick<Connection<Member>, 'totalCount' | 'nodes'> }>(SEARCH_USERS, { search: text, first: SEARCH_SIZE });
+    const result = await graphql(SEARCH_USERS, { search: text, first: SEARCH_SIZE });
     if (request !== latest) return;
     failure.replaceChildren();
     results.replaceChildren(...userHits(text, result, group, editing, failure));
@@ -181,7 +185,7 @@ export function addMemberForm(group: GroupDetails, editing: Editing): HTMLElemen
 }
 
 /** The users matching `text`, name and email, each with "Add"; or why there are none. */
-function userHits(text: string, result: Result<{ users: Pick<Connection<Member>, 'totalCount' | 'nodes'> }>, group: GroupDetails, editing: Editing, failure: HTMLElement): HTMLElement[] {
+function userHits(text: string, result: Result<ResultOf<typeof SEARCH_USERS>>, group: GroupDetails, editing: Editing, failure: HTMLElement): HTMLElement[] {
   const page = result.data?.users;
   if (!page) {
     const scopes = neededScopes(result.errors, ['users']);
@@ -278,7 +282,7 @@ async function allRoles(): Promise<{ roles: Role[] | null; result: Result<unknow
   const roles: Role[] = [];
   let after: string | null = null;
   for (;;) {
-    const result: Result<{ roles: Pick<Connection<Role>, 'pageInfo' | 'nodes'> }> = await graphql(ROLE_PAGE, { first: ROLE_PAGE_SIZE, after });
+    const result: Result<ResultOf<typeof ROLE_PAGE>> = await graphql(ROLE_PAGE, { first: ROLE_PAGE_SIZE, after });
     const page = result.data?.roles;
     if (!page) return { roles: null, result };
     roles.push(...page.nodes);

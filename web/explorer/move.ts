@@ -3,7 +3,6 @@
 // what would refuse it; only "Confirm move" writes it (updateGroup with the new parentId). Cancel
 // writes nothing.
 import {
-  type Connection,
   type GroupDetails,
   type GroupRef,
   MOVE_IMPACT,
@@ -14,7 +13,6 @@ import {
   type Result,
   type RoleChange,
   SEARCH_GROUPS,
-  type SearchHit,
   UPDATE_GROUP,
   type UserMoveImpact,
   graphql,
@@ -81,7 +79,7 @@ export function moveGroup(group: GroupDetails, editing: Editing): HTMLElement {
       candidates.replaceChildren();
       return;
     }
-    const result = await graphql<{ groups: Pick<Connection<SearchHit>, 'totalCount' | 'nodes'> }>(SEARCH_GROUPS, { search: text, first: PAGE_SIZE });
+    const result = await graphql(SEARCH_GROUPS, { search: text, first: PAGE_SIZE });
     if (request === latestSearch) candidates.replaceChildren(...searchHits(text, result, (hit) => pick({ id: hit.id, name: hit.name })));
   };
   search.addEventListener('input', () => {
@@ -115,7 +113,7 @@ export async function showPreview(
   pane.setAttribute('aria-busy', 'true');
   pane.replaceChildren(h('p', { class: 'status' }, 'Working out what the move would change…'));
   const variables = { groupId: group.id, newParentId: parent?.id ?? null };
-  const result = await graphql<{ moveImpact: MoveImpact | null }>(MOVE_IMPACT, { ...variables, first: PAGE_SIZE });
+  const result = await graphql(MOVE_IMPACT, { ...variables, first: PAGE_SIZE });
   if (!current()) return;
   pane.removeAttribute('aria-busy');
   const impact = result.data?.moveImpact;
@@ -179,7 +177,7 @@ function affectedUsers(impact: MoveImpact, variables: { groupId: string; newPare
   const list = h('ul', { id: 'move-users' });
   const section = h('div', {}, list);
   const next = async (after: string) => {
-    const result = await graphql<{ moveImpact: { users: Connection<UserMoveImpact> | null } | null }>(MOVE_IMPACT_PAGE, { ...variables, first: PAGE_SIZE, after });
+    const result = await graphql(MOVE_IMPACT_PAGE, { ...variables, first: PAGE_SIZE, after });
     return { page: result.data?.moveImpact?.users, result };
   };
   showPaged(list, impact.users, userChanges, next, 'The group no longer exists.');

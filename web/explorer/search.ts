@@ -1,5 +1,5 @@
 // Search by name, anywhere in the tree: each hit says where it is, and selecting it shows its details.
-import { type Connection, PAGE_SIZE, SEARCH_GROUPS, type Result, type SearchHit, graphql, neededScopes, problem } from './api';
+import { PAGE_SIZE, type Result, type ResultOf, SEARCH_GROUPS, type SearchHit, graphql, neededScopes, problem } from './api';
 import { h, needsScope, plural } from './dom';
 
 /** Waits for a pause in typing before asking. */
@@ -13,7 +13,7 @@ export function wireSearch(input: HTMLInputElement, results: HTMLElement, onSele
     const text = input.value.trim();
     results.hidden = text === '';
     if (!text) return;
-    const result = await graphql<{ groups: Pick<Connection<SearchHit>, 'totalCount' | 'nodes'> }>(SEARCH_GROUPS, { search: text, first: PAGE_SIZE });
+    const result = await graphql(SEARCH_GROUPS, { search: text, first: PAGE_SIZE });
     if (request === latest) results.replaceChildren(...searchHits(text, result, (hit) => onSelect(hit.id)));
   };
   input.addEventListener('input', () => {
@@ -28,7 +28,7 @@ export function wireSearch(input: HTMLInputElement, results: HTMLElement, onSele
 }
 
 /** The groups named like `text`, each a button with where it is in the tree; `onPick` gets the one clicked. */
-export function searchHits(text: string, result: Result<{ groups: Pick<Connection<SearchHit>, 'totalCount' | 'nodes'> }>, onPick: (hit: SearchHit) => void): HTMLElement[] {
+export function searchHits(text: string, result: Result<ResultOf<typeof SEARCH_GROUPS>>, onPick: (hit: SearchHit) => void): HTMLElement[] {
   const page = result.data?.groups;
   if (!page) {
     const scopes = neededScopes(result.errors, ['groups']);

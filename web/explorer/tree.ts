@@ -212,10 +212,10 @@ export class GroupTree {
   private async page(source: Source, after: string | null): Promise<{ page: Connection<GroupRow> | null; result: Result<unknown> }> {
     const variables = { first: PAGE_SIZE, after: after ?? undefined };
     if ('roots' in source) {
-      const result = await graphql<{ groups: Connection<GroupRow> }>(ROOT_PAGE, variables);
+      const result = await graphql(ROOT_PAGE, variables);
       return { page: result.data?.groups ?? null, result };
     }
-    const result = await graphql<{ group: { children: Connection<GroupRow> } | null }>(CHILD_PAGE, { parentId: source.parentId, ...variables });
+    const result = await graphql(CHILD_PAGE, { parentId: source.parentId, ...variables });
     return { page: result.data?.group?.children ?? null, result };
   }
 

@@ -1,6 +1,6 @@
 // A user's view: who they are (name, email, userName, whether active), the groups they are a
 // direct member of (with where each is), and their effective roles with the groups granting them.
-import { type EffectiveUserRole, PAGE_SIZE, type Result, type SearchHit, USER_DETAILS, USER_GROUP_PAGE, type UserDetails, graphql, neededScopes, problem } from './api';
+import { type EffectiveUserRole, PAGE_SIZE, type Result, USER_DETAILS, USER_GROUP_PAGE, type UserDetails, type UserGroup, graphql, neededScopes, problem } from './api';
 import { groupButton, unreadable } from './details';
 import { h, needsScope } from './dom';
 import { showPaged } from './paged';
@@ -10,7 +10,7 @@ type OnSelect = (groupId: string) => void;
 /** Shows the user, unless `current` says another view was asked for since the request. */
 export async function showUser(pane: HTMLElement, id: string, onSelect: OnSelect, current: () => boolean): Promise<void> {
   pane.setAttribute('aria-busy', 'true');
-  const result = await graphql<{ user: UserDetails | null }>(USER_DETAILS, { id, first: PAGE_SIZE });
+  const result = await graphql(USER_DETAILS, { id, first: PAGE_SIZE });
   if (!current()) return;
   pane.removeAttribute('aria-busy');
   const user = result.data?.user;
@@ -56,7 +56,7 @@ function groups(user: UserDetails, result: Result<unknown>, onSelect: OnSelect):
   }
   const list = h('ul', {});
   section.append(list);
-  const item = (group: SearchHit) =>
+  const item = (group: UserGroup) =>
     h(
       'li',
       {},
@@ -64,7 +64,7 @@ function groups(user: UserDetails, result: Result<unknown>, onSelect: OnSelect):
       group.ancestors.length > 0 && h('span', { class: 'where' }, ` in ${[...group.ancestors].reverse().map((a) => a.name).join(' › ')}`),
     );
   const next = async (after: string) => {
-    const page = await graphql<{ user: Pick<UserDetails, 'groups'> | null }>(USER_GROUP_PAGE, { id: user.id, first: PAGE_SIZE, after });
+    const page = await graphql(USER_GROUP_PAGE, { id: user.id, first: PAGE_SIZE, after });
     return { page: page.data?.user?.groups, result: page };
   };
   showPaged(list, first, item, next, 'This user no longer exists.');
