@@ -119,7 +119,7 @@ describeIf('the explorer console: look and accessibility', () => {
     const tab = await openAt(`#/groups/${ids.Platform}`, /^Platform$/);
     const { page } = tab;
     // The whole list is in the line's text, clipped where it no longer fits.
-    await waitForText(page, '#workspace', /^E2E Inc \(e2e\) ▸? ?scopes: groups:read, .*roles:read.* \(8\) Forget key$/);
+    await waitForText(page, '#workspace', /^E2E Inc \(e2e\) ▸? ?scopes: groups:read, .*roles:read.* \(8\) Forget key (?:Live|Connecting…|Reconnecting…)$/);
     for (const viewport of [WIDE, PHONE]) {
       await page.setViewportSize(viewport);
       const summary = await box(page, '.scopes > summary');
