@@ -156,7 +156,7 @@ export function addMemberForm(group: GroupDetails, editing: Editing): HTMLElemen
     allowed && !mayRead && scopeNote('users-needs-scope', USERS_READ),
   );
   fieldset.disabled = !allowed || !mayRead;
-  const form = h('form', { id: 'add-member', class: 'edit', role: 'search' }, fieldset, results, failure);
+  const form = h('form', { id: 'add-member', class: 'edit', role: 'search', 'aria-label': 'Find a user to add' }, fieldset, results, failure);
 
   let latest = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
