@@ -4,6 +4,7 @@
 // keeping its input; and a key without groups:write seeing the controls disabled, naming the scope.
 import type { Browser, Page } from 'playwright-core';
 import { type Site, type Tab, chromiumAvailable, closeTab, createNamedGroup, newTab, openExplorerWith, treeItem, launchBrowser, startSite, textOf, waitForText } from './support';
+import { waitFor } from '../support/wait';
 
 const describeIf = chromiumAvailable('the explorer edits e2e test') ? describe : describe.skip;
 
@@ -127,6 +128,8 @@ describeIf('the explorer console: group edits', () => {
     // A description alone; blank clears it.
     await page.fill('#edit-group-description', '');
     await page.click('#edit-group button[type="submit"]');
+    // The first save's message is still shown: the details reloaded without a description say the second is done.
+    await waitFor('the details to show no description', async () => (await textOf(page, '#details .description').catch(() => null)) === '');
     await waitForText(page, '#edit-done', /^Saved “Frontend”\.$/);
     expect(await page.inputValue('#edit-group-description')).toBe('');
     expect((await groupById(ids.Web))?.description).toBeNull();
