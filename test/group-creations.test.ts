@@ -59,8 +59,10 @@ eachBackend('group creations made together', (h) => {
       expect(res.body.data.createGroup).toMatchObject({ name: `Team ${i}`, parent: i % 2 ? { id: parent } : null });
     }
     expect(new Set(results.map((r) => r.body.data.createGroup.id)).size).toBe(30);
-    // Made one by one, 30 creations would send 30 times the statements of one.
-    expect(statementsTogether).toBeLessThan(3 * statementsAlone);
+    // Made one by one, 30 creations would send 30 times the statements of one. Together they send
+    // about 2.4 times (24 against 10 on PGlite, 25-27 against 11 on PostgreSQL); the bound leaves
+    // room for what else the app sends meanwhile on a loaded machine (30 was seen once).
+    expect(statementsTogether).toBeLessThan(5 * statementsAlone);
 
     const all = await h.db.prisma.auditEvent.findMany({ where: { tenantId: ws.tenant.id }, orderBy: { seq: 'asc' } });
     // Every event of the workspace once, numbered from 1 without a gap.
