@@ -7,35 +7,10 @@
 // its own subgroup shows the CYCLE refusal with no way to confirm; without groups:write no row is
 // draggable.
 import type { Browser, Locator, Page } from 'playwright-core';
-import { type Site, type Tab, chromiumAvailable, closeTab, createNamedGroup, launchBrowser, newTab, openExplorerWith, startSite, textOf, treeItem, waitForText } from './support';
+import { type Session, expectedLines, moveFixtures, newRecordingTab, shownUsers } from './move-support';
+import { type Site, chromiumAvailable, closeTab, createNamedGroup, launchBrowser, openExplorerWith, startSite, textOf, treeItem, waitForText } from './support';
 
 const describeIf = chromiumAvailable('the explorer drag and drop e2e test') ? describe : describe.skip;
-
-interface Session extends Tab {
-  /** The operation names the page sent to /graphql, in order. */
-  operations: string[];
-}
-
-interface RoleChange {
-  role: { name: string };
-  grantedBy: { name: string }[];
-}
-
-interface Impact {
-  allowed: boolean;
-  refusals: { code: string; errorCode: string; message: string }[];
-  totals: { usersAffected: number; rolesGained: number; rolesLost: number };
-  users: { totalCount: number; nodes: { user: { id: string; name: string }; gained: RoleChange[]; lost: RoleChange[] }[] };
-}
-
-const MOVE_IMPACT = `query($g: ID!, $p: ID) {
-  moveImpact(groupId: $g, newParentId: $p) {
-    allowed
-    refusals { code errorCode message }
-    totals { usersAffected rolesGained rolesLost }
-    users(first: 40) { totalCount nodes { user { id name } gained { role { name } grantedBy { name } } lost { role { name } grantedBy { name } } } }
-  }
-}`;
 
 describeIf('the explorer console: moving a group by drag and drop', () => {
   let site: Site;
@@ -46,29 +21,7 @@ describeIf('the explorer console: moving a group by drag and drop', () => {
 
   const createGroup = (name: string, parent?: string) => createNamedGroup(site, ids, name, parent);
 
-  const createUser = async (name: string, group: string) => {
-    const { createUser } = await site.graphql(`mutation($input: CreateUserInput!) { createUser(input: $input) { id } }`, {
-      input: { name, email: `${name.toLowerCase()}@example.com` },
-    });
-    users[name] = createUser.id;
-    await site.graphql(`mutation($g: ID!, $u: ID!) { addGroupMember(groupId: $g, userId: $u) { id } }`, { g: ids[group], u: createUser.id });
-  };
-
-  const grantRole = async (role: string, group: string) => {
-    const { createRole } = await site.graphql(`mutation($name: String!) { createRole(input: { name: $name }) { id } }`, { name: role });
-    await site.graphql(`mutation($g: ID!, $r: ID!) { assignGroupRole(groupId: $g, roleId: $r) { id } }`, { g: ids[group], r: createRole.id });
-  };
-
-  const parentOf = async (group: string): Promise<string | null> =>
-    (await site.graphql(`query($id: ID!) { group(id: $id) { parent { id } } }`, { id: ids[group] })).group.parent?.id ?? null;
-
-  const effectiveRoles = async (user: string): Promise<string[]> =>
-    (await site.graphql(`query($id: ID!) { user(id: $id) { effectiveRoles { role { name } } } }`, { id: users[user] })).user.effectiveRoles
-      .map((r: { role: { name: string } }) => r.role.name)
-      .sort();
-
-  const moveImpact = async (group: string, parent: string | null): Promise<Impact> =>
-    (await site.graphql(MOVE_IMPACT, { g: ids[group], p: parent ? ids[parent] : null })).moveImpact;
+  const { createUser, grantRole, parentOf, effectiveRoles, moveImpact } = moveFixtures(() => site, ids, users);
 
   beforeAll(async () => {
     site = await startSite(['groups:read', 'groups:write', 'groups:members:write', 'users:read', 'users:write', 'roles:read', 'roles:write', 'apikeys:write']);
@@ -81,9 +34,9 @@ describeIf('the explorer console: moving a group by drag and drop', () => {
     await createGroup('Sales');
     await grantRole('eng', 'Engineering');
     await grantRole('ops', 'Ops');
-    await createUser('Ann', 'Databases');
-    await createUser('Bob', 'Platform');
-    await createUser('Cid', 'Team');
+    await createUser('Ann', ['Databases']);
+    await createUser('Bob', ['Platform']);
+    await createUser('Cid', ['Team']);
     readOnlyKey = (
       await site.graphql(`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }`, {
         input: { name: 'read only', scopes: ['groups:read', 'roles:read'] },
@@ -99,12 +52,8 @@ describeIf('the explorer console: moving a group by drag and drop', () => {
 
   /** A fresh tab on the group's address, `key` pasted, the tree open down to the group. */
   async function openAt(name: string, key = site.key): Promise<Session> {
-    const session: Session = { ...(await newTab(browser, { height: 900 })), operations: [] };
+    const session = await newRecordingTab(browser);
     const { page } = session;
-    page.on('request', (request) => {
-      const operation = /^\s*(query|mutation)\s+(\w+)/.exec(JSON.parse(request.postData() ?? '{}').query ?? '');
-      if (operation) session.operations.push(operation[2]);
-    });
     await openExplorerWith(session, site, key, `#/groups/${ids[name]}`);
     await waitForText(page, '#details h2', new RegExp(`^${name}$`));
     await page.waitForSelector(`${treeItem(ids[name])}[aria-selected="true"]`);
@@ -114,26 +63,6 @@ describeIf('the explorer console: moving a group by drag and drop', () => {
   const close = (session: Session) => closeTab(session, site);
   const row = (page: Page, name: string): Locator => page.locator(`${treeItem(ids[name])} > .row`);
   const previewShown = (page: Page) => page.waitForSelector('#drag-move[open] #drag-preview:not([aria-busy]) h4');
-
-  /** What the preview says of each user, in the API's words: a line per role gained, then lost. */
-  const expectedLines = (impact: Impact) =>
-    impact.users.nodes.map(({ user, gained, lost }) => ({
-      id: user.id,
-      name: user.name,
-      lines: [
-        ...gained.map((c) => `gains ${c.role.name}, granted after the move by ${c.grantedBy.map((g) => g.name).join(', ')}`),
-        ...lost.map((c) => `loses ${c.role.name}, granted before the move by ${c.grantedBy.map((g) => g.name).join(', ')}`),
-      ],
-    }));
-
-  const shownUsers = (page: Page) =>
-    page.$$eval('#drag-preview #move-users > li', (items) =>
-      items.map((li) => ({
-        id: li.getAttribute('data-user-id'),
-        name: li.querySelector('.user')?.textContent,
-        lines: [...li.querySelectorAll('li')].map((line) => line.textContent),
-      })),
-    );
 
   it('previews a group dropped on another as moveImpact says, moves it only on Confirm, and roles change as previewed', async () => {
     const session = await openAt('Platform');
@@ -151,8 +80,8 @@ describeIf('the explorer console: moving a group by drag and drop', () => {
     expect(impact.totals).toEqual({ usersAffected: 2, rolesGained: 2, rolesLost: 2 });
     expect(await textOf(page, '#drag-preview h4')).toBe('Move “Platform” under “Ops”');
     expect(await textOf(page, '#drag-preview #move-totals')).toBe('2 groups move; 2 users gain or lose roles: 2 roles gained, 2 roles lost.');
-    expect(await shownUsers(page)).toEqual(expectedLines(impact));
-    expect((await shownUsers(page)).find((u) => u.id === users.Ann)?.lines).toEqual([
+    expect(await shownUsers(page, '#drag-preview')).toEqual(expectedLines(impact));
+    expect((await shownUsers(page, '#drag-preview')).find((u) => u.id === users.Ann)?.lines).toEqual([
       'gains ops, granted after the move by Ops',
       'loses eng, granted before the move by Engineering',
     ]);
@@ -196,7 +125,7 @@ describeIf('the explorer console: moving a group by drag and drop', () => {
 
     expect(await textOf(page, '#drag-preview h4')).toBe('Move “Team” to the top level, as a root group');
     expect(await textOf(page, '#drag-preview #move-totals')).toBe('1 group moves; 1 user gain or lose roles: 0 roles gained, 1 role lost.');
-    expect(await shownUsers(page)).toEqual(expectedLines(await moveImpact('Team', null)));
+    expect(await shownUsers(page, '#drag-preview')).toEqual(expectedLines(await moveImpact('Team', null)));
 
     await page.click('#drag-preview #cancel-move');
     await page.waitForSelector('#drag-move:not([open])', { state: 'attached' });

@@ -5,39 +5,14 @@
 // writes nothing; a failure at confirm time is shown with its code; without groups:write the
 // control is disabled, naming the scope.
 import type { Browser, Page } from 'playwright-core';
-import { type Site, type Tab, chromiumAvailable, closeTab, createNamedGroup, newTab, openExplorerWith, treeItem, launchBrowser, startSite, textOf, waitForText } from './support';
+import { type Session, expectedLines, moveFixtures, newRecordingTab, shownUsers } from './move-support';
+import { type Site, chromiumAvailable, closeTab, createNamedGroup, openExplorerWith, treeItem, launchBrowser, startSite, textOf, waitForText } from './support';
 
 const describeIf = chromiumAvailable('the explorer move e2e test') ? describe : describe.skip;
 
 const item = treeItem;
 /** More affected users than a page of the preview (25). */
 const CROWD = 26;
-
-interface Session extends Tab {
-  /** The operation names the page sent to /graphql, in order. */
-  operations: string[];
-}
-
-interface RoleChange {
-  role: { name: string };
-  grantedBy: { name: string }[];
-}
-
-interface Impact {
-  allowed: boolean;
-  refusals: { code: string; errorCode: string; message: string }[];
-  totals: { usersAffected: number; rolesGained: number; rolesLost: number };
-  users: { totalCount: number; nodes: { user: { id: string; name: string }; gained: RoleChange[]; lost: RoleChange[] }[] };
-}
-
-const MOVE_IMPACT = `query($g: ID!, $p: ID) {
-  moveImpact(groupId: $g, newParentId: $p) {
-    allowed
-    refusals { code errorCode message }
-    totals { usersAffected rolesGained rolesLost }
-    users(first: 40) { totalCount nodes { user { id name } gained { role { name } grantedBy { name } } lost { role { name } grantedBy { name } } } }
-  }
-}`;
 
 describeIf('the explorer console: moving a group', () => {
   let site: Site;
@@ -49,31 +24,7 @@ describeIf('the explorer console: moving a group', () => {
 
   const createGroup = (name: string, parent?: string) => createNamedGroup(site, ids, name, parent);
 
-  const createUser = async (name: string, groups: string[]) => {
-    const { createUser } = await site.graphql(`mutation($input: CreateUserInput!) { createUser(input: $input) { id } }`, {
-      input: { name, email: `${name.toLowerCase()}@example.com` },
-    });
-    users[name] = createUser.id;
-    for (const group of groups) {
-      await site.graphql(`mutation($g: ID!, $u: ID!) { addGroupMember(groupId: $g, userId: $u) { id } }`, { g: ids[group], u: createUser.id });
-    }
-  };
-
-  const grantRole = async (role: string, group: string) => {
-    const { createRole } = await site.graphql(`mutation($name: String!) { createRole(input: { name: $name }) { id } }`, { name: role });
-    await site.graphql(`mutation($g: ID!, $r: ID!) { assignGroupRole(groupId: $g, roleId: $r) { id } }`, { g: ids[group], r: createRole.id });
-  };
-
-  const parentOf = async (group: string): Promise<string | null> =>
-    (await site.graphql(`query($id: ID!) { group(id: $id) { parent { id } } }`, { id: ids[group] })).group.parent?.id ?? null;
-
-  const effectiveRoles = async (user: string): Promise<string[]> =>
-    (await site.graphql(`query($id: ID!) { user(id: $id) { effectiveRoles { role { name } } } }`, { id: users[user] })).user.effectiveRoles
-      .map((r: { role: { name: string } }) => r.role.name)
-      .sort();
-
-  const moveImpact = async (group: string, parent: string | null): Promise<Impact> =>
-    (await site.graphql(MOVE_IMPACT, { g: ids[group], p: parent ? ids[parent] : null })).moveImpact;
+  const { createUser, grantRole, parentOf, effectiveRoles, moveImpact } = moveFixtures(() => site, ids, users);
 
   beforeAll(async () => {
     site = await startSite(['groups:read', 'groups:write', 'groups:members:write', 'users:read', 'users:write', 'roles:read', 'roles:write', 'apikeys:write']);
@@ -118,12 +69,8 @@ describeIf('the explorer console: moving a group', () => {
 
   /** A fresh tab on the group's address, `key` pasted, its details shown. */
   async function openGroup(name: string, key = site.key): Promise<Session> {
-    const session: Session = { ...(await newTab(browser, { height: 900 })), operations: [] };
+    const session = await newRecordingTab(browser);
     const { page } = session;
-    page.on('request', (request) => {
-      const operation = /^\s*(query|mutation)\s+(\w+)/.exec(JSON.parse(request.postData() ?? '{}').query ?? '');
-      if (operation) session.operations.push(operation[2]);
-    });
     await openExplorerWith(session, site, key, link(ids[name]));
     await waitForText(page, '#details h2', new RegExp(`^${name}$`));
     await page.waitForSelector(`${item(ids[name])}[aria-selected="true"]`);
@@ -138,27 +85,6 @@ describeIf('the explorer console: moving a group', () => {
     await page.fill('#move-search', parent);
     await page.click(`#move-candidates button[data-group-id="${ids[parent]}"]`);
     await page.waitForSelector('#move-preview:not([aria-busy]) h4');
-  }
-
-  /** What the preview says of each user, in the API's words: a line per role gained, then lost. */
-  const expectedLines = (impact: Impact) =>
-    impact.users.nodes.map(({ user, gained, lost }) => ({
-      id: user.id,
-      name: user.name,
-      lines: [
-        ...gained.map((c) => `gains ${c.role.name}, granted after the move by ${c.grantedBy.map((g) => g.name).join(', ')}`),
-        ...lost.map((c) => `loses ${c.role.name}, granted before the move by ${c.grantedBy.map((g) => g.name).join(', ')}`),
-      ],
-    }));
-
-  async function shownUsers(page: Page) {
-    return page.$$eval('#move-users > li', (items) =>
-      items.map((li) => ({
-        id: li.getAttribute('data-user-id'),
-        name: li.querySelector('.user')?.textContent,
-        lines: [...li.querySelectorAll('li')].map((line) => line.textContent),
-      })),
-    );
   }
 
   it('previews a move as moveImpact says, and makes it only on Confirm: roles change exactly as previewed', async () => {
