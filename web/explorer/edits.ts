@@ -7,12 +7,32 @@ import { h, needsScope, plural } from './dom';
 
 export const WRITE = 'groups:write';
 
+export const MEMBERS_WRITE = 'groups:members:write';
+export const ROLES_WRITE = 'roles:write';
+export const USERS_READ = 'users:read';
+
+/** Scopes that imply another (viewer.scopes lists the key's scopes as given). */
+const IMPLIED_BY: Record<string, string[]> = {
+  [MEMBERS_WRITE]: [WRITE],
+  [USERS_READ]: ['users:write'],
+  [ROLES_WRITE]: [],
+};
+
+/**
+ * Whether the key holds `scope` or one implying it, unrestricted or restricted to a subtree
+ * (groups:members:write@42): the service decides where a restricted one applies.
+ */
+export function mayUse(scopes: string[], scope: string): boolean {
+  const allowing = [scope, ...(IMPLIED_BY[scope] ?? [])];
+  return scopes.some((held) => allowing.some((allowed) => held === allowed || held.startsWith(`${allowed}@`)));
+}
+
 /**
  * Whether any scope of the key allows editing groups. One restricted to a subtree
  * (groups:write@42) allows it inside that subtree only: the service decides, and its refusal is shown.
  */
 export function mayWriteGroups(scopes: string[]): boolean {
-  return scopes.some((scope) => scope === WRITE || scope.startsWith(`${WRITE}@`));
+  return mayUse(scopes, WRITE);
 }
 
 export interface Editing {

@@ -7,28 +7,9 @@
 import { type GroupDetails, type Member, type Result, type ResultOf, graphql, neededScopes, problem } from './api';
 import { gql } from './generated';
 import { h, needsScope, plural } from './dom';
-import { type Editing, send, showFailure } from './edits';
+import { type Editing, MEMBERS_WRITE, ROLES_WRITE, USERS_READ, mayUse, send, showFailure } from './edits';
 import './members-edit.css';
-
-export const MEMBERS_WRITE = 'groups:members:write';
-export const ROLES_WRITE = 'roles:write';
-export const USERS_READ = 'users:read';
-
-/** Scopes that imply another (viewer.scopes lists the key's scopes as given). */
-const IMPLIED_BY: Record<string, string[]> = {
-  [MEMBERS_WRITE]: ['groups:write'],
-  [USERS_READ]: ['users:write'],
-  [ROLES_WRITE]: [],
-};
-
-/**
- * Whether the key holds `scope` or one implying it, unrestricted or restricted to a subtree
- * (groups:members:write@42): the service decides where a restricted one applies.
- */
-export function mayUse(scopes: string[], scope: string): boolean {
-  const allowing = [scope, ...(IMPLIED_BY[scope] ?? [])];
-  return scopes.some((held) => allowing.some((allowed) => held === allowed || held.startsWith(`${allowed}@`)));
-}
+import { searchAsYouType } from './search';
 
 /** Users whose name or email matches, for the member search. */
 export const SEARCH_USERS = gql(`
@@ -79,8 +60,6 @@ type Role = ResultOf<typeof ROLE_PAGE>['roles']['nodes'][number];
 
 /** How many users a search lists. */
 const SEARCH_SIZE = 10;
-/** Waits for a pause in typing before asking. */
-const TYPING_PAUSE_MS = 250;
 /** Roles are read 100 (the most a page may hold) at a time. */
 const ROLE_PAGE_SIZE = 100;
 
@@ -158,28 +137,18 @@ export function addMemberForm(group: GroupDetails, editing: Editing): HTMLElemen
   fieldset.disabled = !allowed || !mayRead;
   const form = h('form', { id: 'add-member', class: 'edit', role: 'search', 'aria-label': 'Find a user to add' }, fieldset, results, failure);
 
-  let latest = 0;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const search = async () => {
-    const request = ++latest;
-    const text = input.value.trim();
-    if (!text) {
-      results.replaceChildren();
-      return;
-    }
-    const result = await graphql(SEARCH_USERS, { search: text, first: SEARCH_SIZE });
-    if (request !== latest) return;
-    failure.replaceChildren();
-    results.replaceChildren(...userHits(text, result, group, editing, failure));
-  };
-  input.addEventListener('input', () => {
-    clearTimeout(timer);
-    timer = setTimeout(search, TYPING_PAUSE_MS);
-  });
+  const searchNow = searchAsYouType(
+    input,
+    (text) => graphql(SEARCH_USERS, { search: text, first: SEARCH_SIZE }),
+    (result, text) => {
+      failure.replaceChildren();
+      results.replaceChildren(...userHits(text, result, group, editing, failure));
+    },
+    () => results.replaceChildren(),
+  );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    clearTimeout(timer);
-    void search();
+    searchNow();
   });
   return form;
 }

@@ -21,10 +21,7 @@ import {
 import { h, needsScope, plural } from './dom';
 import { type Editing, WRITE, send, showFailure } from './edits';
 import { showPaged } from './paged';
-import { searchHits } from './search';
-
-/** Waits for a pause in typing before asking, as the page's search does. */
-const TYPING_PAUSE_MS = 250;
+import { searchAsYouType, searchHits } from './search';
 
 /** "Move to…", its picker and the preview of the picked destination (null: the top level). */
 export function moveGroup(group: GroupDetails, editing: Editing): HTMLElement {
@@ -70,27 +67,16 @@ export function moveGroup(group: GroupDetails, editing: Editing): HTMLElement {
   });
   cancelPick.addEventListener('click', close);
   toRoot.addEventListener('click', () => pick(null));
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let latestSearch = 0;
-  const find = async () => {
-    const request = ++latestSearch;
-    const text = search.value.trim();
-    if (!text) {
-      candidates.replaceChildren();
-      return;
-    }
-    const result = await graphql(SEARCH_GROUPS, { search: text, first: PAGE_SIZE });
-    if (request === latestSearch) candidates.replaceChildren(...searchHits(text, result, (hit) => pick({ id: hit.id, name: hit.name })));
-  };
-  search.addEventListener('input', () => {
-    clearTimeout(timer);
-    timer = setTimeout(find, TYPING_PAUSE_MS);
-  });
+  const findNow = searchAsYouType(
+    search,
+    (text) => graphql(SEARCH_GROUPS, { search: text, first: PAGE_SIZE }),
+    (result, text) => candidates.replaceChildren(...searchHits(text, result, (hit) => pick({ id: hit.id, name: hit.name }))),
+    () => candidates.replaceChildren(),
+  );
   search.addEventListener('keydown', (event) => {
     if (event.key !== 'Enter') return;
     event.preventDefault();
-    clearTimeout(timer);
-    void find();
+    findNow();
   });
 
   return h('div', { id: 'move' }, start, !editing.mayWrite && needsScope(WRITE), picker);

@@ -5,25 +5,48 @@ import { h, needsScope, plural } from './dom';
 /** Waits for a pause in typing before asking. */
 const TYPING_PAUSE_MS = 250;
 
-export function wireSearch(input: HTMLInputElement, results: HTMLElement, onSelect: (id: string) => void): void {
+/**
+ * Search as you type, for the page's search and the pickers: `ask` is sent the input's text after
+ * a pause in typing (or at once, when the returned function is called: Enter, a submit), and
+ * `show` gets the answer to the latest text only (an earlier one arriving late is dropped); an
+ * emptied input is `clear`ed without asking.
+ */
+export function searchAsYouType<T>(input: HTMLInputElement, ask: (text: string) => Promise<T>, show: (answer: T, text: string) => void, clear: () => void): () => void {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let latest = 0;
   const search = async () => {
     const request = ++latest;
     const text = input.value.trim();
-    results.hidden = text === '';
-    if (!text) return;
-    const result = await graphql(SEARCH_GROUPS, { search: text, first: PAGE_SIZE });
-    if (request === latest) results.replaceChildren(...searchHits(text, result, (hit) => onSelect(hit.id)));
+    if (!text) {
+      clear();
+      return;
+    }
+    const answer = await ask(text);
+    if (request === latest) show(answer, text);
   };
   input.addEventListener('input', () => {
     clearTimeout(timer);
     timer = setTimeout(search, TYPING_PAUSE_MS);
   });
-  input.form?.addEventListener('submit', (event) => {
-    event.preventDefault();
+  return () => {
     clearTimeout(timer);
     void search();
+  };
+}
+
+export function wireSearch(input: HTMLInputElement, results: HTMLElement, onSelect: (id: string) => void): void {
+  const now = searchAsYouType(
+    input,
+    (text) => {
+      results.hidden = false;
+      return graphql(SEARCH_GROUPS, { search: text, first: PAGE_SIZE });
+    },
+    (result, text) => results.replaceChildren(...searchHits(text, result, (hit) => onSelect(hit.id))),
+    () => (results.hidden = true),
+  );
+  input.form?.addEventListener('submit', (event) => {
+    event.preventDefault();
+    now();
   });
 }
 
