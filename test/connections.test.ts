@@ -2,6 +2,8 @@
 // keyset cursors, and `totalCount` comes from the counts the writes keep (the scale migration).
 import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
 import { relayStylePagination } from '@apollo/client/utilities';
+import { fullAccessContext } from '../src/domain/context';
+import { inheritedMemberWays } from '../src/domain/reads/members';
 import { Prisma } from '../src/generated/prisma/client';
 import { type Harness, type Workspace, codes, eachBackend } from './support/harness';
 
@@ -137,6 +139,41 @@ eachBackend('Relay connections', (h) => {
     await h.db.prisma.user.update({ where: { id: Number(users[0]) }, data: { active: false } });
     const after = await ws.ok(`{ group(id: "${big}") { members(inherited: true, first: 10) { totalCount nodes { id } } } }`);
     expect(after.group.members).toEqual({ totalCount: 2, nodes: below.slice(1).map((id) => ({ id })) });
+  });
+
+  it('in a big workspace, decides by a sample of the users for a subtree that is a small share of its groups: walks when many users are members, gathers when few are', async () => {
+    const ws = await h.workspace();
+    const many = await ws.group('Many');
+    const manyLeaves = await bulkChildren(h, ws, many, 210, 'many');
+    const few = await ws.group('Few');
+    const fewLeaves = await bulkChildren(h, ws, few, 210, 'few');
+    const rest = await ws.group('Rest');
+    await bulkChildren(h, ws, rest, 11_000, 'rest'); // 211 groups is under 2% of about 11,400: neither size rule decides
+    const small = await ws.group('Small');
+    const users: string[] = [];
+    for (const i of range(40)) users.push(await ws.user(`S${i}`, `s${i}@example.com`));
+    // A quarter of the users are below Many (25%: walk); one user in forty below Few (2.5%: gather).
+    const inMany = users.filter((_, i) => i % 4 === 1);
+    const inFew = [users[17]];
+    const links = [
+      ...inMany.map((user, i) => [manyLeaves[i * 20], user]),
+      ...inFew.map((user) => [fewLeaves[100], user]),
+      ...users.map((user) => [small, user]),
+    ];
+    await h.db.prisma.$executeRaw`
+      INSERT INTO group_members (tenant_id, group_id, user_id)
+      SELECT ${ws.tenant.id}::int, l.g, l.u FROM unnest(${links.map(([g]) => Number(g))}::int[], ${links.map(([, u]) => Number(u))}::int[]) AS l(g, u)`;
+    const ctx = fullAccessContext(h.db.prisma, ws.tenant.id, { maxGroupDepth: 8 });
+    const ways = await inheritedMemberWays(ctx, [many, few, rest, small].map(Number));
+    expect(Object.fromEntries([...ways].map(([id, walks]) => [String(id), walks]))).toEqual({ [many]: true, [few]: false, [rest]: true, [small]: false });
+    // Either way, every member once and in order.
+    for (const [group, expected] of [
+      [many, inMany],
+      [few, inFew],
+    ] as const) {
+      expect(await readAll(ws, (w) => `group(id: "${group}") { members(inherited: true, ${w}) { ${PAGE} } }`, (d) => d.group.members, 3)).toEqual(expected);
+      expect(await readAll(ws, (w) => `group(id: "${group}") { members(inherited: true, ${w}) { ${PAGE} } }`, (d) => d.group.members, 3, true)).toEqual(expected);
+    }
   });
 
   it('refuses pages over 100, first with last, and cursors it did not hand out', async () => {

@@ -30,20 +30,15 @@ export async function memberCountsOfGroups(ctx: DomainContext, groupIds: readonl
   return groupIds.map((id) => byGroup.get(id) ?? 0);
 }
 
-/** Inherited members walk the users when the subtree has more than this many groups… */
-const WALK_MIN_SUBTREE = 200;
-/** …and at least 1 / this share of the workspace's groups. */
-const WALK_MIN_SHARE = 50;
-
 /**
  * A page of each group's members by user id (or in the window's order, by the user's name or
  * creation time, then id): direct, or with `inherited` every user who is a
  * member of the group or of a group below it, once.
  *
- * Inherited members are found one of two ways, chosen per group by the size of its subtree: a
- * small subtree's memberships are read and de-duplicated (their number is small); a subtree
- * holding a large share of the workspace walks the users in id order and keeps those with a
- * membership inside it, so a page reads about `size / share` users however many members there are.
+ * Inherited members are found one of two ways, chosen per group (waysSql): a subtree's
+ * memberships are read and de-duplicated (when their number is small), or the users are walked in
+ * the page's order keeping those with a membership inside it, so a page reads about
+ * `size / share` users however many members there are.
  */
 export function memberPages(ctx: DomainContext, groupIds: readonly number[], inherited: boolean, window: Window<number | SortKey>): Promise<Page<User>[]> {
   return pagesOfOwners(ctx, (inherited ? inheritedMembers : directMembers)(ctx, groupIds), window, (ids) =>
@@ -61,21 +56,66 @@ function directMembers(ctx: DomainContext, groupIds: readonly number[]): PageQue
   return { owners: ownerIds(groupIds), items: [items] };
 }
 
-/** Each group (`o`, its tenant `t`) takes exactly one of the two ways: this condition says which. */
-const WALKS = Prisma.sql`(o.subtree_size > ${WALK_MIN_SUBTREE}::int AND o.subtree_size * ${WALK_MIN_SHARE}::int >= t.group_count)`;
+/** Inherited members gather the subtree's memberships when it has at most this many groups… */
+const WALK_MIN_SUBTREE = 200;
+/** …and walk the users when it holds at least 1 / this share of the workspace's groups. */
+const WALK_MIN_SHARE = 50;
+/** Between the two, this many users spread evenly over the workspace's user ids are looked at… */
+const SAMPLE_USERS = 100;
+/** …and the users are walked when at least 1 / this share of those are members of the subtree. */
+const WALK_MIN_MEMBER_SHARE = 20;
+
+/**
+ * `ways (id, walks)`: for each group asked for, whether its inherited members are found by walking
+ * the users (true) or by gathering its subtree's memberships (false). A walk reads about
+ * `page / share` users, where share is the part of the workspace's users who are members of the
+ * subtree; a gather reads every membership of the subtree. The subtree's size in groups settles the
+ * plain cases; a subtree of more than WALK_MIN_SUBTREE groups that is a small share of a big
+ * workspace (a department of 5,000 groups among 1,000,000, whose members may still be a quarter of
+ * the users) is decided by a sample: SAMPLE_USERS users at evenly spaced ids, walked when at least
+ * 1 / WALK_MIN_MEMBER_SHARE of them are members (5%: a page of 100 then reads about 2,000 users at
+ * most, where the subtree's memberships number at least as many as its members, 5% of the users).
+ * The sample is read only if some group asked for needs it, once per statement.
+ */
+function waysSql(ctx: DomainContext, groupIds: readonly number[]): Prisma.Sql {
+  const t = ctx.tenantId;
+  const activeUsers = Prisma.sql`users u WHERE u.tenant_id = ${t}::int AND u.active`;
+  return Prisma.sql`
+    span AS MATERIALIZED (
+      SELECT (SELECT u.id FROM ${activeUsers} ORDER BY u.id LIMIT 1) AS lo,
+             (SELECT u.id FROM ${activeUsers} ORDER BY u.id DESC LIMIT 1) AS hi),
+    sample AS MATERIALIZED (
+      SELECT DISTINCT p.id FROM span CROSS JOIN generate_series(0, ${SAMPLE_USERS - 1}::int) AS i
+      CROSS JOIN LATERAL (
+        SELECT u.id FROM ${activeUsers} AND u.id >= span.lo + (span.hi - span.lo)::bigint * i / ${SAMPLE_USERS}::int
+        ORDER BY u.id LIMIT 1) p),
+    ways AS MATERIALIZED (
+      SELECT o.id, CASE
+        WHEN o.subtree_size <= ${WALK_MIN_SUBTREE}::int THEN false
+        WHEN o.subtree_size * ${WALK_MIN_SHARE}::int >= t.group_count THEN true
+        ELSE (SELECT count(*) FILTER (WHERE EXISTS (
+                       SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
+                       WHERE gm.tenant_id = ${t}::int AND gm.user_id = s.id AND g.path @> ARRAY[o.id]))
+                     * ${WALK_MIN_MEMBER_SHARE}::int >= greatest(count(*), 1)
+              FROM sample s)
+      END AS walks
+      FROM groups o JOIN tenants t ON t.id = o.tenant_id
+      WHERE o.tenant_id = ${t}::int AND o.id = ANY(${[...groupIds]}::int[]))`;
+}
+
+/** Which way each group's inherited members are found (see waysSql): true, walking the users. */
+export async function inheritedMemberWays(ctx: DomainContext, groupIds: readonly number[]): Promise<Map<number, boolean>> {
+  const rows = await ctx.db.$queryRaw<{ id: number; walks: boolean }[]>`WITH ${waysSql(ctx, groupIds)} SELECT id, walks FROM ways`;
+  return new Map(rows.map((row) => [row.id, row.walks]));
+}
 
 function inheritedMembers(ctx: DomainContext, groupIds: readonly number[]): PageQuery {
   const t = ctx.tenantId;
-  const owners = {
-    ids: groupIds,
-    from: Prisma.sql`groups o JOIN tenants t ON t.id = o.tenant_id`,
-    id: Prisma.sql`o.id`,
-    where: Prisma.sql`o.tenant_id = ${t}::int AND o.id = ANY(${[...groupIds]}::int[])`,
-  };
+  const owners = { ids: groupIds, from: Prisma.sql`ways o`, id: Prisma.sql`o.id` };
   const walk = {
     from: Prisma.sql`users u`,
     id: Prisma.sql`u.id`,
-    where: Prisma.sql`${WALKS} AND u.tenant_id = ${t}::int AND u.active
+    where: Prisma.sql`o.walks AND u.tenant_id = ${t}::int AND u.active
       AND EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
                   WHERE gm.tenant_id = ${t}::int AND gm.user_id = u.id AND g.path @> ARRAY[o.id])`,
     sortable: USER_SORTABLE,
@@ -85,9 +125,9 @@ function inheritedMembers(ctx: DomainContext, groupIds: readonly number[]): Page
     id: Prisma.sql`gm.user_id`,
     distinct: true,
     sortable: USER_SORTABLE,
-    where: Prisma.sql`NOT ${WALKS} AND g.tenant_id = ${t}::int AND g.path @> ARRAY[o.id]`,
+    where: Prisma.sql`NOT o.walks AND g.tenant_id = ${t}::int AND g.path @> ARRAY[o.id]`,
   };
-  return { owners, items: [walk, gather] };
+  return { with: waysSql(ctx, groupIds), owners, items: [walk, gather] };
 }
 
 /** A page of the groups each user is a direct member of, by group id (groups the credential cannot read are left out). */

@@ -37,6 +37,8 @@ export interface OwnedItems {
 }
 
 export interface PageQuery {
+  /** Common table expressions (`name AS (…)`, comma-separated) that `owners` and `items` may read: computed once per statement. */
+  with?: Prisma.Sql;
   owners: Owners;
   /** One way to find an owner's items, or several (UNION ALL) of which each owner takes exactly one. */
   items: readonly OwnedItems[];
@@ -71,7 +73,8 @@ export async function pagesOfOwners<K extends Key, T>(
   window: Window<K>,
   rowsOf: (ids: number[]) => Promise<Map<number, T>>,
 ): Promise<Page<T>[]> {
-  const links = await ctx.db.$queryRaw<Link[]>(Prisma.join(query.items.map((items) => linksSql(query.owners, items, window)), ' UNION ALL '));
+  const union = Prisma.join(query.items.map((items) => linksSql(query.owners, items, window)), ' UNION ALL ');
+  const links = await ctx.db.$queryRaw<Link[]>(query.with ? Prisma.sql`WITH ${query.with} ${union}` : union);
   const rows = await rowsOf(links.map((link) => link.id));
   const { ids } = query.owners;
   const byOwner = new Map<number, Link[]>(ids.map((id) => [id, []]));
