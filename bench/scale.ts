@@ -339,6 +339,12 @@ const SCENARIOS: Scenario[] = [
       json.data?.length === 100 && json.meta?.total >= s.counts.groups - 200 ? null : `expected 100 groups and meta.total, got ${json.data?.length} / ${json.meta?.total}`,
   },
   {
+    // The first page has no cursor to start from: it must not read the other workspaces' lower ids.
+    name: 'GraphQL groups(first: 100), the first page, with totalCount',
+    request: () => graphql(PAGE_QUERY, { after: null }),
+    check: (json) => (json.data?.groups?.nodes?.length === 100 ? null : `expected 100 nodes, got ${json.data?.groups?.nodes?.length}`),
+  },
+  {
     name: 'GraphQL groups(first: 100, after: page 5) with totalCount',
     prepare: async (target) => {
       let after: string | null = null;

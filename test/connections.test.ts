@@ -144,11 +144,11 @@ eachBackend('Relay connections', (h) => {
   it('in a big workspace, decides by a sample of the users for a subtree that is a small share of its groups: walks when many users are members, gathers when few are', async () => {
     const ws = await h.workspace();
     const many = await ws.group('Many');
-    const manyLeaves = await bulkChildren(h, ws, many, 210, 'many');
+    const manyLeaves = await bulkChildren(h, ws, many, 1_010, 'many');
     const few = await ws.group('Few');
-    const fewLeaves = await bulkChildren(h, ws, few, 210, 'few');
+    const fewLeaves = await bulkChildren(h, ws, few, 1_010, 'few');
     const rest = await ws.group('Rest');
-    await bulkChildren(h, ws, rest, 11_000, 'rest'); // 211 groups is under 2% of about 11,400: neither size rule decides
+    await bulkChildren(h, ws, rest, 52_000, 'rest'); // 1,011 groups is under 2% of about 54,000: no size rule decides
     const small = await ws.group('Small');
     const users: string[] = [];
     for (const i of range(40)) users.push(await ws.user(`S${i}`, `s${i}@example.com`));
@@ -163,9 +163,13 @@ eachBackend('Relay connections', (h) => {
     await h.db.prisma.$executeRaw`
       INSERT INTO group_members (tenant_id, group_id, user_id)
       SELECT ${ws.tenant.id}::int, l.g, l.u FROM unnest(${links.map(([g]) => Number(g))}::int[], ${links.map(([, u]) => Number(u))}::int[]) AS l(g, u)`;
+    // Half the users below a subtree of 301 groups: under the sample's 1,000 groups, gathered all the same.
+    const midRoot = await ws.group('Mid');
+    const mid = await bulkChildren(h, ws, midRoot, 300, 'mid');
+    await h.db.prisma.$executeRaw`INSERT INTO group_members (tenant_id, group_id, user_id) SELECT ${ws.tenant.id}::int, g, u FROM unnest(${mid.slice(0, 20).map(Number)}::int[], ${users.slice(0, 20).map(Number)}::int[]) AS l(g, u)`;
     const ctx = fullAccessContext(h.db.prisma, ws.tenant.id, { maxGroupDepth: 8 });
-    const ways = await inheritedMemberWays(ctx, [many, few, rest, small].map(Number));
-    expect(Object.fromEntries([...ways].map(([id, walks]) => [String(id), walks]))).toEqual({ [many]: true, [few]: false, [rest]: true, [small]: false });
+    const ways = await inheritedMemberWays(ctx, [many, few, rest, small, midRoot].map(Number));
+    expect(Object.fromEntries([...ways].map(([id, walks]) => [String(id), walks]))).toEqual({ [many]: true, [few]: false, [rest]: true, [small]: false, [midRoot]: false });
     // Either way, every member once and in order.
     for (const [group, expected] of [
       [many, inMany],

@@ -60,8 +60,10 @@ function directMembers(ctx: DomainContext, groupIds: readonly number[]): PageQue
 const WALK_MIN_SUBTREE = 200;
 /** …and walk the users when it holds at least 1 / this share of the workspace's groups. */
 const WALK_MIN_SHARE = 50;
-/** Between the two, this many users spread evenly over the workspace's user ids are looked at… */
-const SAMPLE_USERS = 100;
+/** Otherwise a subtree of at least this many groups is decided by a sample (below it, gathered)… */
+const SAMPLE_MIN_SUBTREE = 1_000;
+/** …of this many users spread evenly over the workspace's user ids… */
+const SAMPLE_USERS = 50;
 /** …and the users are walked when at least 1 / this share of those are members of the subtree. */
 const WALK_MIN_MEMBER_SHARE = 20;
 
@@ -69,13 +71,14 @@ const WALK_MIN_MEMBER_SHARE = 20;
  * `ways (id, walks)`: for each group asked for, whether its inherited members are found by walking
  * the users (true) or by gathering its subtree's memberships (false). A walk reads about
  * `page / share` users, where share is the part of the workspace's users who are members of the
- * subtree; a gather reads every membership of the subtree. The subtree's size in groups settles the
- * plain cases; a subtree of more than WALK_MIN_SUBTREE groups that is a small share of a big
- * workspace (a department of 5,000 groups among 1,000,000, whose members may still be a quarter of
- * the users) is decided by a sample: SAMPLE_USERS users at evenly spaced ids, walked when at least
- * 1 / WALK_MIN_MEMBER_SHARE of them are members (5%: a page of 100 then reads about 2,000 users at
- * most, where the subtree's memberships number at least as many as its members, 5% of the users).
- * The sample is read only if some group asked for needs it, once per statement.
+ * subtree, testing each user's memberships; a gather reads every membership of the subtree. The
+ * subtree's size in groups settles the plain cases. A subtree of SAMPLE_MIN_SUBTREE groups or more
+ * that is a small share of a big workspace (a department of 5,000 groups among 1,000,000, whose
+ * members may still be a quarter of the users) is decided by a sample: SAMPLE_USERS users at evenly
+ * spaced ids, walked when at least 1 / WALK_MIN_MEMBER_SHARE of them are members (5%: a page of 100
+ * then tests about 2,000 users at most). The sample tests as many users as a short walk; below
+ * SAMPLE_MIN_SUBTREE groups the subtree's memberships are usually fewer than the sample would cost,
+ * and are gathered. The sample is read only if some group asked for needs it, once per statement.
  */
 function waysSql(ctx: DomainContext, groupIds: readonly number[]): Prisma.Sql {
   const t = ctx.tenantId;
@@ -93,6 +96,7 @@ function waysSql(ctx: DomainContext, groupIds: readonly number[]): Prisma.Sql {
       SELECT o.id, CASE
         WHEN o.subtree_size <= ${WALK_MIN_SUBTREE}::int THEN false
         WHEN o.subtree_size * ${WALK_MIN_SHARE}::int >= t.group_count THEN true
+        WHEN o.subtree_size < ${SAMPLE_MIN_SUBTREE}::int THEN false
         ELSE (SELECT count(*) FILTER (WHERE EXISTS (
                        SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
                        WHERE gm.tenant_id = ${t}::int AND gm.user_id = s.id AND g.path @> ARRAY[o.id]))
