@@ -1,7 +1,8 @@
-// `kauth doctor`'s check: trees corrupted on purpose with raw SQL are reported exactly, group by
-// group, and a tree the domain built reports nothing. Each backend gets a database of its own, so
-// the corruption never reaches the suites that check their trees after every test. Its statistics
-// part: who keeps them, and the tables with more dead rows than autovacuum's threshold, made by updates.
+// `kauth doctor`'s check: trees corrupted on purpose with raw SQL, and a group id forced below its
+// workspace's id floor, are reported exactly, group by group, and a tree the domain built reports
+// nothing. Each backend gets a database of its own, so the corruption never reaches the suites that
+// check their trees after every test. Its statistics part: who keeps them, and the tables with more
+// dead rows than autovacuum's threshold, made by updates.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -126,6 +127,19 @@ describe.each(backends())('kauth doctor [%s]', (backend) => {
       { tenant: ws.slug, groupId: t.G, parentGroupId: NO_SUCH_GROUP, kind: 'dangling_parent', expected: null, actual: NO_SUCH_GROUP },
       { tenant: ws.slug, groupId: t.H, parentGroupId: t.G, kind: 'broken_ancestor', expected: null, actual: t.G },
     ]);
+  });
+
+  it("reports a group whose id is not above its workspace's id floor, the floor against the id, and exits 1", async () => {
+    const ws = await workspace();
+    const t = numericIds(await buildTree(ws, { groups: { R: { A: {} }, S: {} } }));
+    const [{ floor }] = await db.raw.query<{ floor: number }>('SELECT group_id_floor AS floor FROM tenants WHERE slug = $1', [ws.slug]);
+    const low = -t.S; // an id no sequence gave, below any floor
+    await corrupt('UPDATE groups SET id = $2, path = ARRAY[$2::int] WHERE id = $1', [t.S, low]);
+    expect(await checkTree(db.prisma, { slug: ws.slug })).toEqual([
+      { tenant: ws.slug, groupId: low, parentGroupId: null, kind: 'id_below_floor', expected: floor, actual: low },
+    ]);
+    const io = { stdout: () => undefined, stderr: () => undefined, signal: new AbortController().signal };
+    expect(await runCommand(db, ['doctor', ws.slug], io)).toBe(1);
   });
 
   it('checks every workspace without a slug, ordered by slug then group, and refuses an unknown slug', async () => {

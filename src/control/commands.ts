@@ -38,7 +38,8 @@ const USAGE = `usage:
   kauth key create <slug> --scope <scope> [--scope <scope> …] [--name <name>] [--expires-in <30d>]
   kauth key list <slug>
   kauth key revoke <slug> <id>
-  kauth doctor [<slug>]          check each group's path against its parent links (exits 1 on any finding);
+  kauth doctor [<slug>]          check each group's path against its parent links, and its id against its
+                                 workspace's id floor (exits 1 on any finding);
                                  say who keeps table statistics, and which tables hold too many dead rows
   kauth audit <slug> [--since <2026-11-01T00:00Z | 24h>] [--after <cursor>] [--limit <n>] [--follow]
                                  the audit trail, oldest first: {"events":[…],"endCursor":…}; with
@@ -85,7 +86,7 @@ async function tenantContext(db: Database, slug: string | undefined): Promise<Do
   if (!slug) throw new UsageError('missing <slug>');
   const tenant = await tenantBySlug(db.prisma, slug);
   if (!tenant) throw new NotFoundError('Workspace', slug);
-  return { ...fullAccessContext(db.prisma, tenant.id, treeLimits()), tenant };
+  return { ...fullAccessContext(db.prisma, tenant.id, treeLimits()), groupIdFloor: tenant.groupIdFloor, tenant };
 }
 
 /** --since: an ISO time, or a duration back from now (24h, 7d). */

@@ -8,8 +8,11 @@ import type {
 } from '@prisma/driver-adapter-utils';
 import { throwIfStopped } from './work-scope';
 
-/** Called with each statement's SQL and the milliseconds it took (benchmarks' profiles). */
-export type StatementTrace = (sql: string, ms: number) => void;
+/**
+ * Called with each statement's SQL, the milliseconds it took and its parameters (benchmarks'
+ * profiles; tests that EXPLAIN a statement as the service sent it).
+ */
+export type StatementTrace = (sql: string, ms: number, params: readonly unknown[]) => void;
 
 export class StatementCounter {
   private count = 0;
@@ -40,8 +43,9 @@ function countCalls<T extends object>(target: T, counter: StatementCounter): T {
           const trace = counter.trace;
           if (!trace) return value.apply(obj, args);
           const started = performance.now();
-          const sql = (args[0] as { sql?: string })?.sql ?? String(prop);
-          const report = () => trace(sql, performance.now() - started);
+          const query = args[0] as { sql?: string; args?: unknown[] } | undefined;
+          const sql = query?.sql ?? String(prop);
+          const report = () => trace(sql, performance.now() - started, query?.args ?? []);
           return (value.apply(obj, args) as Promise<unknown>).finally(report);
         };
       }
@@ -50,7 +54,7 @@ function countCalls<T extends object>(target: T, counter: StatementCounter): T {
           throwIfStopped();
           const started = performance.now();
           const transaction = (await value.apply(obj, args)) as Transaction;
-          counter.trace?.('BEGIN (start of a transaction)', performance.now() - started);
+          counter.trace?.('BEGIN (start of a transaction)', performance.now() - started, []);
           return countCalls(transaction, counter);
         };
       }

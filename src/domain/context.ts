@@ -45,6 +45,11 @@ export interface DomainContext extends AuditSource {
   db: Db;
   access: GroupAccess;
   maxGroupDepth: number;
+  /**
+   * The workspace's group id floor (`tenants.group_id_floor`): each of its groups has a higher id.
+   * Scans of its groups in id order start there; 0 (or absent) starts them at the lowest id of all.
+   */
+  groupIdFloor?: number;
 }
 
 const FULL_ACCESS: GroupAccess = {

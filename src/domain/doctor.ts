@@ -1,6 +1,8 @@
 // `kauth doctor`: recomputes every group's path from the parent links alone and reports each
 // group whose stored path disagrees, or whose parent links cannot give it one (like GitLab's
-// traversal_ids consistency check). Reads only; one statement, so it sees one snapshot.
+// traversal_ids consistency check), and each group whose id is not above its workspace's group id
+// floor (where scans in id order start, so such a group would be left out of the workspace's lists).
+// Reads only; one statement, so it sees one snapshot.
 import type { Db } from './context';
 import { NotFoundError } from './errors';
 
@@ -12,6 +14,7 @@ import { NotFoundError } from './errors';
  * - cross_tenant_parent: the group's tenant slug · the parent's tenant slug
  * - cycle: null · the ids met going up from the group until it comes back to itself
  * - broken_ancestor: null · the ancestor with a dangling, cross-tenant or cyclic link
+ * - id_below_floor: the workspace's group id floor, which every id must be above · the group's id
  */
 export type TreeFinding = { tenant: string; groupId: number; parentGroupId: number | null } & (
   | { kind: 'path_mismatch'; expected: number[]; actual: number[] }
@@ -20,6 +23,7 @@ export type TreeFinding = { tenant: string; groupId: number; parentGroupId: numb
   | { kind: 'cross_tenant_parent'; expected: string; actual: string }
   | { kind: 'cycle'; expected: null; actual: number[] }
   | { kind: 'broken_ancestor'; expected: null; actual: number }
+  | { kind: 'id_below_floor'; expected: number; actual: number }
 );
 
 interface WalkRow {
@@ -28,6 +32,8 @@ interface WalkRow {
   parentGroupId: number | null;
   parentTenant: string | null;
   path: number[];
+  /** The workspace's group id floor. */
+  idFloor: number;
   /** The ids met walking up the parent links, topmost first, the group itself last. */
   chain: number[];
   /** The walk stopped on an id it had already met. */
@@ -62,19 +68,26 @@ export async function checkTree(db: Db, options: { slug?: string } = {}): Promis
       SELECT DISTINCT ON (group_id) * FROM up ORDER BY group_id, cardinality(chain) DESC
     )
     SELECT g.id AS "groupId", t.slug AS tenant, g.parent_group_id AS "parentGroupId", pt.slug AS "parentTenant",
-           g.path, w.chain, w.looped, w.crossed,
+           g.path, t.group_id_floor AS "idFloor", w.chain, w.looped, w.crossed,
            (w.next_id IS NOT NULL AND NOT w.looped AND NOT w.crossed) AS dangling
     FROM walked w
     JOIN groups g ON g.id = w.group_id
     JOIN tenants t ON t.id = g.tenant_id
     LEFT JOIN groups p ON p.id = g.parent_group_id
     LEFT JOIN tenants pt ON pt.id = p.tenant_id
-    WHERE w.looped OR w.crossed OR w.next_id IS NOT NULL OR w.chain <> g.path
+    WHERE w.looped OR w.crossed OR w.next_id IS NOT NULL OR w.chain <> g.path OR g.id <= t.group_id_floor
     ORDER BY t.slug, g.id`;
-  return rows.flatMap(findingsOf);
+  return rows.flatMap((row) => [...linkFindingsOf(row), ...floorFindingsOf(row)]);
 }
 
-function findingsOf(row: WalkRow): TreeFinding[] {
+function floorFindingsOf(row: WalkRow): TreeFinding[] {
+  const { groupId, tenant, parentGroupId, idFloor } = row;
+  return groupId > idFloor ? [] : [{ tenant, groupId, parentGroupId, kind: 'id_below_floor', expected: idFloor, actual: groupId }];
+}
+
+const sameIds = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((id, i) => id === b[i]);
+
+function linkFindingsOf(row: WalkRow): TreeFinding[] {
   const { groupId, tenant, parentGroupId, chain } = row;
   const at = { tenant, groupId, parentGroupId };
   if (row.looped) {
@@ -91,6 +104,7 @@ function findingsOf(row: WalkRow): TreeFinding[] {
     if (chain[0] !== groupId) return [{ ...at, kind: 'broken_ancestor', expected: null, actual: chain[0] }];
     return [{ ...at, kind: 'dangling_parent', expected: null, actual: parentGroupId! }];
   }
+  if (sameIds(chain, row.path)) return [];
   const findings: TreeFinding[] = [{ ...at, kind: 'path_mismatch', expected: chain, actual: row.path }];
   if (chain.length !== row.path.length) {
     findings.push({ ...at, kind: 'depth_mismatch', expected: chain.length - 1, actual: row.path.length - 1 });

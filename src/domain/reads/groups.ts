@@ -97,24 +97,20 @@ function listWhere(ctx: DomainContext, filter: GroupListFilter): Prisma.GroupWhe
 }
 
 /**
- * Where a scan of the workspace's groups in id order starts: at its lowest id (which the
- * (tenant_id, id) index gives at once). Read by the primary key with `tenant_id` as a filter, such
- * a scan would otherwise first read and throw away every row of the other workspaces with lower
- * ids: the planner takes a workspace holding most of the table to be spread evenly through it
- * (BENCHMARKS.md, "A million groups": 101,000 rows, 114 ms, for a page of 100 of a
- * 1,000,000-group workspace created after a 100,000-group one). GraphQL's first page of `groups`
- * has the same cost and does not use this yet (one statement per page there).
+ * Where a scan of the workspace's groups in id order starts: above its group id floor (the groups
+ * sequence's value when it was made, so below all its groups), in the same statement. Read by the
+ * primary key with `tenant_id` as a filter, such a scan would otherwise first read and throw away
+ * every row of the workspaces made before it: the planner takes a workspace holding most of the
+ * table to be spread evenly through it (BENCHMARKS.md, "A million groups": 101,000 rows, 114 ms, for
+ * a page of 100 of a 1,000,000-group workspace created after a 100,000-group one).
  */
-async function fromFirstId(ctx: DomainContext): Promise<Prisma.GroupWhereInput> {
-  const [{ id }] = await ctx.db.$queryRaw<{ id: number | null }[]>`SELECT min(id) AS id FROM groups WHERE tenant_id = ${ctx.tenantId}::int`;
-  return id === null ? {} : { id: { gte: id } };
-}
+const aboveIdFloor = (ctx: DomainContext): Prisma.GroupWhereInput => ({ id: { gt: ctx.groupIdFloor ?? 0 } });
 
 /** An offset page of groups by id (REST): its cost grows with the offset, not with the workspace. */
 export async function listGroups(ctx: DomainContext, filter: GroupListFilter & PageArgs): Promise<{ nodes: Group[]; total: number }> {
-  const where = listWhere(ctx, filter);
+  const where = { AND: [listWhere(ctx, filter), aboveIdFloor(ctx)] };
   const [nodes, total] = await Promise.all([
-    fromFirstId(ctx).then((first) => ctx.db.group.findMany({ where: { AND: [where, first] }, orderBy: { id: 'asc' }, skip: filter.offset, take: filter.limit })),
+    ctx.db.group.findMany({ where, orderBy: { id: 'asc' }, skip: filter.offset, take: filter.limit }),
     countGroups(ctx, filter),
   ]);
   return { nodes, total };
@@ -139,7 +135,7 @@ function listSql(ctx: DomainContext, filter: GroupListFilter): Prisma.Sql {
 export async function groupPage(ctx: DomainContext, window: Window<number | SortKey>, filter: GroupListFilter): Promise<Page<Group>> {
   if (window.order === ID_ORDER) {
     const where = listWhere(ctx, filter);
-    return idPage(window as Window<number>, (args) => ctx.db.group.findMany({ ...args, where: { AND: [where, args.where] } }));
+    return idPage(window as Window<number>, (args) => ctx.db.group.findMany({ ...args, where: { AND: [where, aboveIdFloor(ctx), args.where] } }));
   }
   // The workspace as the one owner of the list: the same page query as a group's children.
   const items = { from: Prisma.sql`groups g`, id: Prisma.sql`g.id`, where: Prisma.sql`g.tenant_id = k.id AND ${listSql(ctx, filter)}`, sortable: GROUP_SORTABLE };

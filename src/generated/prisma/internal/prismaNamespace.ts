@@ -1211,7 +1211,8 @@ export const TenantScalarFieldEnum = {
   name: 'name',
   createdAt: 'createdAt',
   groupCount: 'groupCount',
-  userCount: 'userCount'
+  userCount: 'userCount',
+  groupIdFloor: 'groupIdFloor'
 } as const
 
 export type TenantScalarFieldEnum = (typeof TenantScalarFieldEnum)[keyof typeof TenantScalarFieldEnum]

@@ -85,7 +85,8 @@ export const TenantScalarFieldEnum = {
   name: 'name',
   createdAt: 'createdAt',
   groupCount: 'groupCount',
-  userCount: 'userCount'
+  userCount: 'userCount',
+  groupIdFloor: 'groupIdFloor'
 } as const
 
 export type TenantScalarFieldEnum = (typeof TenantScalarFieldEnum)[keyof typeof TenantScalarFieldEnum]

@@ -30,12 +30,14 @@ export type TenantAvgAggregateOutputType = {
   id: number | null
   groupCount: number | null
   userCount: number | null
+  groupIdFloor: number | null
 }
 
 export type TenantSumAggregateOutputType = {
   id: number | null
   groupCount: number | null
   userCount: number | null
+  groupIdFloor: number | null
 }
 
 export type TenantMinAggregateOutputType = {
@@ -45,6 +47,7 @@ export type TenantMinAggregateOutputType = {
   createdAt: Date | null
   groupCount: number | null
   userCount: number | null
+  groupIdFloor: number | null
 }
 
 export type TenantMaxAggregateOutputType = {
@@ -54,6 +57,7 @@ export type TenantMaxAggregateOutputType = {
   createdAt: Date | null
   groupCount: number | null
   userCount: number | null
+  groupIdFloor: number | null
 }
 
 export type TenantCountAggregateOutputType = {
@@ -63,6 +67,7 @@ export type TenantCountAggregateOutputType = {
   createdAt: number
   groupCount: number
   userCount: number
+  groupIdFloor: number
   _all: number
 }
 
@@ -71,12 +76,14 @@ export type TenantAvgAggregateInputType = {
   id?: true
   groupCount?: true
   userCount?: true
+  groupIdFloor?: true
 }
 
 export type TenantSumAggregateInputType = {
   id?: true
   groupCount?: true
   userCount?: true
+  groupIdFloor?: true
 }
 
 export type TenantMinAggregateInputType = {
@@ -86,6 +93,7 @@ export type TenantMinAggregateInputType = {
   createdAt?: true
   groupCount?: true
   userCount?: true
+  groupIdFloor?: true
 }
 
 export type TenantMaxAggregateInputType = {
@@ -95,6 +103,7 @@ export type TenantMaxAggregateInputType = {
   createdAt?: true
   groupCount?: true
   userCount?: true
+  groupIdFloor?: true
 }
 
 export type TenantCountAggregateInputType = {
@@ -104,6 +113,7 @@ export type TenantCountAggregateInputType = {
   createdAt?: true
   groupCount?: true
   userCount?: true
+  groupIdFloor?: true
   _all?: true
 }
 
@@ -200,6 +210,7 @@ export type TenantGroupByOutputType = {
   createdAt: Date
   groupCount: number
   userCount: number
+  groupIdFloor: number
   _count: TenantCountAggregateOutputType | null
   _avg: TenantAvgAggregateOutputType | null
   _sum: TenantSumAggregateOutputType | null
@@ -232,6 +243,7 @@ export type TenantWhereInput = {
   createdAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
   groupCount?: Prisma.IntFilter<"Tenant"> | number
   userCount?: Prisma.IntFilter<"Tenant"> | number
+  groupIdFloor?: Prisma.IntFilter<"Tenant"> | number
   users?: Prisma.UserListRelationFilter
   roles?: Prisma.RoleListRelationFilter
   groups?: Prisma.GroupListRelationFilter
@@ -247,6 +259,7 @@ export type TenantOrderByWithRelationInput = {
   createdAt?: Prisma.SortOrder
   groupCount?: Prisma.SortOrder
   userCount?: Prisma.SortOrder
+  groupIdFloor?: Prisma.SortOrder
   users?: Prisma.UserOrderByRelationAggregateInput
   roles?: Prisma.RoleOrderByRelationAggregateInput
   groups?: Prisma.GroupOrderByRelationAggregateInput
@@ -265,6 +278,7 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   createdAt?: Prisma.DateTimeFilter<"Tenant"> | Date | string
   groupCount?: Prisma.IntFilter<"Tenant"> | number
   userCount?: Prisma.IntFilter<"Tenant"> | number
+  groupIdFloor?: Prisma.IntFilter<"Tenant"> | number
   users?: Prisma.UserListRelationFilter
   roles?: Prisma.RoleListRelationFilter
   groups?: Prisma.GroupListRelationFilter
@@ -280,6 +294,7 @@ export type TenantOrderByWithAggregationInput = {
   createdAt?: Prisma.SortOrder
   groupCount?: Prisma.SortOrder
   userCount?: Prisma.SortOrder
+  groupIdFloor?: Prisma.SortOrder
   _count?: Prisma.TenantCountOrderByAggregateInput
   _avg?: Prisma.TenantAvgOrderByAggregateInput
   _max?: Prisma.TenantMaxOrderByAggregateInput
@@ -297,6 +312,7 @@ export type TenantScalarWhereWithAggregatesInput = {
   createdAt?: Prisma.DateTimeWithAggregatesFilter<"Tenant"> | Date | string
   groupCount?: Prisma.IntWithAggregatesFilter<"Tenant"> | number
   userCount?: Prisma.IntWithAggregatesFilter<"Tenant"> | number
+  groupIdFloor?: Prisma.IntWithAggregatesFilter<"Tenant"> | number
 }
 
 export type TenantCreateInput = {
@@ -305,6 +321,7 @@ export type TenantCreateInput = {
   createdAt?: Date | string
   groupCount?: number
   userCount?: number
+  groupIdFloor?: number
   users?: Prisma.UserCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
@@ -320,6 +337,7 @@ export type TenantUncheckedCreateInput = {
   createdAt?: Date | string
   groupCount?: number
   userCount?: number
+  groupIdFloor?: number
   users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
@@ -334,6 +352,7 @@ export type TenantUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
+  groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
@@ -349,6 +368,7 @@ export type TenantUncheckedUpdateInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
+  groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
@@ -364,6 +384,7 @@ export type TenantCreateManyInput = {
   createdAt?: Date | string
   groupCount?: number
   userCount?: number
+  groupIdFloor?: number
 }
 
 export type TenantUpdateManyMutationInput = {
@@ -372,6 +393,7 @@ export type TenantUpdateManyMutationInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
+  groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
 export type TenantUncheckedUpdateManyInput = {
@@ -381,6 +403,7 @@ export type TenantUncheckedUpdateManyInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
+  groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
 export type TenantCountOrderByAggregateInput = {
@@ -390,12 +413,14 @@ export type TenantCountOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   groupCount?: Prisma.SortOrder
   userCount?: Prisma.SortOrder
+  groupIdFloor?: Prisma.SortOrder
 }
 
 export type TenantAvgOrderByAggregateInput = {
   id?: Prisma.SortOrder
   groupCount?: Prisma.SortOrder
   userCount?: Prisma.SortOrder
+  groupIdFloor?: Prisma.SortOrder
 }
 
 export type TenantMaxOrderByAggregateInput = {
@@ -405,6 +430,7 @@ export type TenantMaxOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   groupCount?: Prisma.SortOrder
   userCount?: Prisma.SortOrder
+  groupIdFloor?: Prisma.SortOrder
 }
 
 export type TenantMinOrderByAggregateInput = {
@@ -414,12 +440,14 @@ export type TenantMinOrderByAggregateInput = {
   createdAt?: Prisma.SortOrder
   groupCount?: Prisma.SortOrder
   userCount?: Prisma.SortOrder
+  groupIdFloor?: Prisma.SortOrder
 }
 
 export type TenantSumOrderByAggregateInput = {
   id?: Prisma.SortOrder
   groupCount?: Prisma.SortOrder
   userCount?: Prisma.SortOrder
+  groupIdFloor?: Prisma.SortOrder
 }
 
 export type TenantScalarRelationFilter = {
@@ -533,6 +561,7 @@ export type TenantCreateWithoutUsersInput = {
   createdAt?: Date | string
   groupCount?: number
   userCount?: number
+  groupIdFloor?: number
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
@@ -547,6 +576,7 @@ export type TenantUncheckedCreateWithoutUsersInput = {
   createdAt?: Date | string
   groupCount?: number
   userCount?: number
+  groupIdFloor?: number
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
@@ -576,6 +606,7 @@ export type TenantUpdateWithoutUsersInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
+  groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
@@ -590,6 +621,7 @@ export type TenantUncheckedUpdateWithoutUsersInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
+  groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
@@ -603,6 +635,7 @@ export type TenantCreateWithoutRolesInput = {
   createdAt?: Date | string
   groupCount?: number
   userCount?: number
+  groupIdFloor?: number
   users?: Prisma.UserCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
@@ -617,6 +650,7 @@ export type TenantUncheckedCreateWithoutRolesInput = {
   createdAt?: Date | string
   groupCount?: number
   userCount?: number
+  groupIdFloor?: number
   users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
@@ -646,6 +680,7 @@ export type TenantUpdateWithoutRolesInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
+  groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
@@ -660,6 +695,7 @@ export type TenantUncheckedUpdateWithoutRolesInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
+  groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
@@ -673,6 +709,7 @@ export type TenantCreateWithoutGroupsInput = {
   createdAt?: Date | string
   groupCount?: number
   userCount?: number
+  groupIdFloor?: number
   users?: Prisma.UserCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
@@ -687,6 +724,7 @@ export type TenantUncheckedCreateWithoutGroupsInput = {
   createdAt?: Date | string
   groupCount?: number
   userCount?: number
+  groupIdFloor?: number
   users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
@@ -716,6 +754,7 @@ export type TenantUpdateWithoutGroupsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
+  groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
@@ -730,6 +769,7 @@ export type TenantUncheckedUpdateWithoutGroupsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
+  groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
@@ -743,6 +783,7 @@ export type TenantCreateWithoutKeysInput = {
   createdAt?: Date | string
   groupCount?: number
   userCount?: number
+  groupIdFloor?: number
   users?: Prisma.UserCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
@@ -757,6 +798,7 @@ export type TenantUncheckedCreateWithoutKeysInput = {
   createdAt?: Date | string
   groupCount?: number
   userCount?: number
+  groupIdFloor?: number
   users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
@@ -786,6 +828,7 @@ export type TenantUpdateWithoutKeysInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
+  groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
@@ -800,6 +843,7 @@ export type TenantUncheckedUpdateWithoutKeysInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
+  groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
@@ -813,6 +857,7 @@ export type TenantCreateWithoutAuditSequenceInput = {
   createdAt?: Date | string
   groupCount?: number
   userCount?: number
+  groupIdFloor?: number
   users?: Prisma.UserCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
@@ -827,6 +872,7 @@ export type TenantUncheckedCreateWithoutAuditSequenceInput = {
   createdAt?: Date | string
   groupCount?: number
   userCount?: number
+  groupIdFloor?: number
   users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
@@ -856,6 +902,7 @@ export type TenantUpdateWithoutAuditSequenceInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
+  groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
@@ -870,6 +917,7 @@ export type TenantUncheckedUpdateWithoutAuditSequenceInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
+  groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
@@ -883,6 +931,7 @@ export type TenantCreateWithoutAuditEventsInput = {
   createdAt?: Date | string
   groupCount?: number
   userCount?: number
+  groupIdFloor?: number
   users?: Prisma.UserCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
@@ -897,6 +946,7 @@ export type TenantUncheckedCreateWithoutAuditEventsInput = {
   createdAt?: Date | string
   groupCount?: number
   userCount?: number
+  groupIdFloor?: number
   users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
@@ -926,6 +976,7 @@ export type TenantUpdateWithoutAuditEventsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
+  groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
@@ -940,6 +991,7 @@ export type TenantUncheckedUpdateWithoutAuditEventsInput = {
   createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
+  groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
@@ -1021,6 +1073,7 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   createdAt?: boolean
   groupCount?: boolean
   userCount?: boolean
+  groupIdFloor?: boolean
   users?: boolean | Prisma.Tenant$usersArgs<ExtArgs>
   roles?: boolean | Prisma.Tenant$rolesArgs<ExtArgs>
   groups?: boolean | Prisma.Tenant$groupsArgs<ExtArgs>
@@ -1037,6 +1090,7 @@ export type TenantSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extens
   createdAt?: boolean
   groupCount?: boolean
   userCount?: boolean
+  groupIdFloor?: boolean
 }, ExtArgs["result"]["tenant"]>
 
 export type TenantSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -1046,6 +1100,7 @@ export type TenantSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extens
   createdAt?: boolean
   groupCount?: boolean
   userCount?: boolean
+  groupIdFloor?: boolean
 }, ExtArgs["result"]["tenant"]>
 
 export type TenantSelectScalar = {
@@ -1055,9 +1110,10 @@ export type TenantSelectScalar = {
   createdAt?: boolean
   groupCount?: boolean
   userCount?: boolean
+  groupIdFloor?: boolean
 }
 
-export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "createdAt" | "groupCount" | "userCount", ExtArgs["result"]["tenant"]>
+export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "createdAt" | "groupCount" | "userCount" | "groupIdFloor", ExtArgs["result"]["tenant"]>
 export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   users?: boolean | Prisma.Tenant$usersArgs<ExtArgs>
   roles?: boolean | Prisma.Tenant$rolesArgs<ExtArgs>
@@ -1090,6 +1146,10 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
      */
     groupCount: number
     userCount: number
+    /**
+     * The groups id sequence's value when the workspace was made: its groups' ids are all above it.
+     */
+    groupIdFloor: number
   }, ExtArgs["result"]["tenant"]>
   composites: {}
 }
@@ -1525,6 +1585,7 @@ export interface TenantFieldRefs {
   readonly createdAt: Prisma.FieldRef<"Tenant", 'DateTime'>
   readonly groupCount: Prisma.FieldRef<"Tenant", 'Int'>
   readonly userCount: Prisma.FieldRef<"Tenant", 'Int'>
+  readonly groupIdFloor: Prisma.FieldRef<"Tenant", 'Int'>
 }
     
 
