@@ -80,8 +80,16 @@ export type UserRole = Prisma.UserRoleModel
  */
 export type ApiKey = Prisma.ApiKeyModel
 /**
- * Model AuditSequence
+ * Model TenantCountDelta
  * The next event number of each workspace (see the audit migration and src/domain/audit.ts).
+ * What each statement that inserts or deletes groups or users adds to its workspace's counts,
+ * inserted by the count triggers (the count_deltas migration) instead of an UPDATE of the
+ * workspace's row; folded into Tenant.groupCount/userCount by the statistics keeper's round.
+ */
+export type TenantCountDelta = Prisma.TenantCountDeltaModel
+/**
+ * Model AuditSequence
+ * 
  */
 export type AuditSequence = Prisma.AuditSequenceModel
 /**

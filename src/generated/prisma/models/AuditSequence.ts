@@ -14,7 +14,7 @@ import type * as Prisma from "../internal/prismaNamespace"
 
 /**
  * Model AuditSequence
- * The next event number of each workspace (see the audit migration and src/domain/audit.ts).
+ * 
  */
 export type AuditSequenceModel = runtime.Types.Result.DefaultSelection<Prisma.$AuditSequencePayload>
 
@@ -326,14 +326,6 @@ export type AuditSequenceUncheckedUpdateOneWithoutTenantNestedInput = {
   delete?: Prisma.AuditSequenceWhereInput | boolean
   connect?: Prisma.AuditSequenceWhereUniqueInput
   update?: Prisma.XOR<Prisma.XOR<Prisma.AuditSequenceUpdateToOneWithWhereWithoutTenantInput, Prisma.AuditSequenceUpdateWithoutTenantInput>, Prisma.AuditSequenceUncheckedUpdateWithoutTenantInput>
-}
-
-export type BigIntFieldUpdateOperationsInput = {
-  set?: bigint | number
-  increment?: bigint | number
-  decrement?: bigint | number
-  multiply?: bigint | number
-  divide?: bigint | number
 }
 
 export type AuditSequenceCreateWithoutTenantInput = {
