@@ -1,19 +1,21 @@
 // Benchmark: what each group creation rewrites besides its own row (issue 29's hot rows). The
-// kept counts (prisma/migrations/20261201000000_scale) add one to the workspace's row in tenants
-// (group_count) and to every ancestor's subtree_size and the parent's child_count in groups, in the
-// creating transaction. Creates CREATIONS (1200) groups through the domain (createGroup, as every transport
+// kept counts (prisma/migrations/20261201000000_scale) add one to every ancestor's subtree_size and
+// the parent's child_count in groups, in the creating transaction; the workspace's count is a row
+// inserted in tenant_count_deltas (20261207000000_count_deltas), folded into tenants.group_count later. Creates CREATIONS (1200) groups through the domain (createGroup, as every transport
 // does) under random parents, depth at most DEPTH, with 1 writer, then 4 writers on one workspace,
 // then 4 writers each on a workspace of its own, and reports for each: creations/s, and the rows
-// updated (n_tup_upd, of which HOT) and left dead (n_dead_tup) in tenants and groups per creation.
-// The service's statistics keeper is off during a run, so dead rows are what a run leaves; the
-// last line is what one round of the keeper (VACUUM, ANALYZE) then does, and a list before/after.
+// updated (n_tup_upd, of which HOT) and left dead (n_dead_tup) in tenants and groups per creation,
+// the rows inserted in tenant_count_deltas per creation, and what folding them then takes.
+// The service's statistics keeper is off during a run, so dead rows are what a run leaves; then
+// what one round of the keeper (VACUUM, ANALYZE) does, and a list before/after.
 // Each configuration runs with the tables' fillfactor at each of FILLFACTORS (default 100, the
-// default, then 80), set on the scratch database with VACUUM FULL before the run. Last, what the
-// alternative to the kept workspace count costs: counting a 100,000-group workspace when read.
+// default, then 80), set on the scratch database with VACUUM FULL before the run. Last, what reading
+// the workspace count costs in a 100,000-group workspace: the folded count alone, folded + deltas
+// (what the service reads) with a few hundred unfolded deltas and after a fold, and counting when read.
 //   DATABASE_URL=postgres://postgres@127.0.0.1:5432/kauth_bench_hot npm run bench:hot-rows
 import { Client } from 'pg';
 import { databaseConfig, treeLimits } from '../src/config';
-import { type Database, keepStatistics, openDatabase } from '../src/db';
+import { type Database, foldCountDeltas, keepStatistics, openDatabase } from '../src/db';
 import { fullAccessContext } from '../src/domain/context';
 import { createGroup } from '../src/domain/groups';
 import { listGroups } from '../src/domain/reads/groups';
@@ -28,19 +30,25 @@ const DEPTH = Number(process.env.DEPTH ?? 5);
 const FILLFACTORS = (process.env.FILLFACTORS ?? '100,80').split(',').map(Number);
 
 interface TableCounts {
+  ins: number;
   upd: number;
   hot: number;
   dead: number;
 }
 
-/** pg_stat_user_tables for tenants and groups, as the server has them (the pool's sessions have ended). */
-async function counts(admin: Client): Promise<Record<'tenants' | 'groups', TableCounts>> {
+/** The admin client as the fold's RawSql. */
+const rawOf = (admin: Client) => ({ query: async <T>(sql: string, params?: unknown[]) => (await admin.query(sql, params)).rows as T[] });
+
+type Table = 'tenants' | 'groups' | 'tenant_count_deltas';
+
+/** pg_stat_user_tables for tenants, groups and the deltas, as the server has them (the pool's sessions have ended). */
+async function counts(admin: Client): Promise<Record<Table, TableCounts>> {
   await admin.query('SELECT pg_stat_clear_snapshot()');
-  const { rows } = await admin.query<TableCounts & { name: 'tenants' | 'groups' }>(
-    `SELECT relname AS name, n_tup_upd::float8 AS upd, n_tup_hot_upd::float8 AS hot, n_dead_tup::float8 AS dead
-     FROM pg_stat_user_tables WHERE relname IN ('tenants', 'groups')`,
+  const { rows } = await admin.query<TableCounts & { name: Table }>(
+    `SELECT relname AS name, n_tup_ins::float8 AS ins, n_tup_upd::float8 AS upd, n_tup_hot_upd::float8 AS hot, n_dead_tup::float8 AS dead
+     FROM pg_stat_user_tables WHERE relname IN ('tenants', 'groups', 'tenant_count_deltas')`,
   );
-  return Object.fromEntries(rows.map(({ name, ...row }) => [name, row])) as Record<'tenants' | 'groups', TableCounts>;
+  return Object.fromEntries(rows.map(({ name, ...row }) => [name, row])) as Record<Table, TableCounts>;
 }
 
 /** One writer: creates `count` groups in `ctx`'s workspace, each under a random group of depth < DEPTH (or a root). */
@@ -56,7 +64,7 @@ async function writer(db: Database, tenantId: number, count: number, made: { id:
 
 async function run(admin: Client, label: string, writers: number, workspaces: number, fillfactor: number): Promise<void> {
   await admin.query(`ALTER TABLE groups SET (fillfactor = ${fillfactor}); ALTER TABLE tenants SET (fillfactor = ${fillfactor})`);
-  await admin.query('VACUUM FULL groups, tenants');
+  await admin.query('VACUUM FULL groups, tenants, tenant_count_deltas');
   // The numbers are this run's, from an analyzed, vacuumed start.
   await admin.query('VACUUM ANALYZE');
   const before = await counts(admin);
@@ -70,11 +78,17 @@ async function run(admin: Client, label: string, writers: number, workspaces: nu
   await db.close(); // the pool's sessions report their counts as they end
   await new Promise((resolve) => setTimeout(resolve, 1500));
   const after = await counts(admin);
-  const per = (table: 'tenants' | 'groups', key: keyof TableCounts) => ((after[table][key] - before[table][key]) / GROUPS).toFixed(2);
+  const per = (table: Table, key: keyof TableCounts) => ((after[table][key] - before[table][key]) / GROUPS).toFixed(2);
+  // What the keeper's next round would do first: fold the run's deltas, one UPDATE per workspace.
+  const folding = performance.now();
+  const folded = await foldCountDeltas(rawOf(admin));
+  const foldMs = performance.now() - folding;
   console.log(
     `${`${label}, fillfactor ${fillfactor}`.padEnd(40)} ${(GROUPS / seconds).toFixed(0).padStart(5)} creations/s` +
       ` | tenants: ${per('tenants', 'upd')} updated (${per('tenants', 'hot')} HOT), ${per('tenants', 'dead')} dead` +
-      ` | groups: ${per('groups', 'upd')} updated (${per('groups', 'hot')} HOT), ${per('groups', 'dead')} dead  (per creation)`,
+      ` | groups: ${per('groups', 'upd')} updated (${per('groups', 'hot')} HOT), ${per('groups', 'dead')} dead` +
+      ` | deltas: ${per('tenant_count_deltas', 'ins')} inserted  (per creation)` +
+      ` | fold: ${folded} workspace(s) in ${foldMs.toFixed(1)} ms`,
   );
 }
 
@@ -98,7 +112,7 @@ async function listBeforeAndAfterKeeping(admin: Client): Promise<void> {
   const after = await time();
   console.log(
     `keeper round: vacuumed ${round.vacuumed.join(', ') || 'nothing'}; analyzed ${round.analyzed.join(', ') || 'nothing'}` +
-      ` (dead rows before: tenants ${dead.tenants.dead}, groups ${dead.groups.dead}); REST list of 50 groups (median): ${before} ms before, ${after} ms after`,
+      ` (dead rows before: tenants ${dead.tenants.dead}, groups ${dead.groups.dead}, tenant_count_deltas ${dead.tenant_count_deltas.dead}); REST list of 50 groups (median): ${before} ms before, ${after} ms after`,
   );
   await db.close();
 }
@@ -114,10 +128,17 @@ async function medianMs(admin: Client, sql: string, params: unknown[]): Promise<
   return ms.sort((a, b) => a - b)[10].toFixed(2);
 }
 
+/** What the service reads for a workspace's counts (src/domain/counts.ts, workspaceCounts). */
+const COUNTS_READ = `
+  SELECT t.group_count + coalesce(sum(d.groups), 0)::int AS groups, t.user_count + coalesce(sum(d.users), 0)::int AS users
+  FROM tenants t LEFT JOIN tenant_count_deltas d ON d.tenant_id = t.id WHERE t.id = $1 GROUP BY t.id`;
+
 /**
- * The alternative to the kept workspace count: counting the workspace's groups when read (what
- * `totalCount` and REST `meta.total` would cost), on a workspace of COUNTED groups made by one
- * INSERT, before VACUUM (the visibility map unset: the index-only scan visits the heap) and after.
+ * Reading the workspace count, on a workspace of COUNTED groups made by one INSERT: the folded
+ * count alone (what the service read before the deltas), folded + deltas with UNFOLDED deltas (one
+ * INSERT of a group each) and after a fold; and counting the workspace's groups when read (what
+ * `totalCount` and REST `meta.total` would cost without kept counts), before VACUUM (the visibility
+ * map unset: the index-only scan visits the heap) and after.
  */
 async function countAtRead(admin: Client): Promise<void> {
   const size = Number(process.env.COUNTED ?? 100_000);
@@ -127,12 +148,27 @@ async function countAtRead(admin: Client): Promise<void> {
      SELECT n, $1, 'c' || n, ARRAY[n] FROM (SELECT nextval(pg_get_serial_sequence('groups', 'id'))::int AS n FROM generate_series(1, $2::int)) s`,
     [id, size],
   );
-  await admin.query('ANALYZE groups');
+  await foldCountDeltas(rawOf(admin), id);
+  const unfolded = Number(process.env.UNFOLDED ?? 300);
+  for (let i = 0; i < unfolded; i += 1) {
+    await admin.query(
+      `INSERT INTO groups (id, tenant_id, name, path)
+       SELECT n, $1, 'd' || n, ARRAY[n] FROM (SELECT nextval(pg_get_serial_sequence('groups', 'id'))::int AS n) s`,
+      [id],
+    );
+  }
+  await admin.query('ANALYZE groups, tenant_count_deltas');
   const kept = await medianMs(admin, 'SELECT group_count FROM tenants WHERE id = $1', [id]);
+  const withDeltas = await medianMs(admin, COUNTS_READ, [id]);
+  await foldCountDeltas(rawOf(admin), id);
+  const folded = await medianMs(admin, COUNTS_READ, [id]);
+  console.log(
+    `workspace count read: folded count alone ${kept} ms; folded + deltas ${withDeltas} ms with ${unfolded} unfolded deltas, ${folded} ms after a fold (medians of 20)`,
+  );
   const counted = await medianMs(admin, 'SELECT count(*) FROM groups WHERE tenant_id = $1', [id]);
   await admin.query('VACUUM groups');
   const countedVacuumed = await medianMs(admin, 'SELECT count(*) FROM groups WHERE tenant_id = $1', [id]);
-  console.log(`workspace of ${size} groups: kept count read in ${kept} ms; counted at read in ${counted} ms before VACUUM, ${countedVacuumed} ms after (medians of 20)`);
+  console.log(`workspace of ${size + unfolded} groups: counted at read in ${counted} ms before VACUUM, ${countedVacuumed} ms after (medians of 20)`);
   await admin.query('DELETE FROM tenants WHERE id = $1', [id]);
 }
 

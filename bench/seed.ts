@@ -7,8 +7,8 @@
 // migrated with the service's own migrator). The workspace `bench-<preset>` is deleted first, then
 // loaded in bulk: ids reserved from the sequences so paths are computed here, rows sent as
 // multi-row `INSERT … SELECT FROM unnest(…)` in chunks of 10,000, groups parents first. Counter
-// columns (groups.child_count, subtree_size, tenants.group_count, user_count) are left to the
-// triggers of the scale migration. Deterministic for one --seed (default 1): the same ids relative
+// columns (groups.child_count, subtree_size, the workspace's counts) are left to the count
+// triggers; the workspace's count deltas are folded before ANALYZE. Deterministic for one --seed (default 1): the same ids relative
 // to the first reserved one, the same tree, the same memberships.
 //
 // Shape (large; small in brackets):
@@ -43,7 +43,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { treeLimits } from '../src/config';
-import { DEFAULT_POOL, type Database, openDatabase } from '../src/db';
+import { DEFAULT_POOL, type Database, foldCountDeltas, openDatabase } from '../src/db';
 import { OPERATOR, createApiKey } from '../src/domain/apikeys';
 import { fullAccessContext } from '../src/domain/context';
 import { type WorkspaceFile, formatWorkspaceFile } from '../src/domain/import';
@@ -599,6 +599,7 @@ async function seed(presetName: SeedPreset, seedValue: number, via: 'sql' | 'imp
       );
       await phase('analyze', async () => {
         process.stderr.write('ANALYZE…\n');
+        await foldCountDeltas(db.raw, tenantId); // the chunks' count deltas, folded as an import folds its own
         await db.raw.exec('ANALYZE tenants, groups, users, roles, group_members, group_roles, user_roles, api_keys');
       });
     }

@@ -111,7 +111,7 @@ describe('kauth beside a running server', () => {
 
   it('runs doctor and migrate there: a sound tree, and nothing left to apply', async () => {
     const doctor = await kauth(['doctor'], env);
-    expect({ code: doctor.code, report: JSON.parse(doctor.stdout) }).toEqual({ code: 0, report: { findings: [], statistics: { keptBy: 'service', reason: 'the embedded database has no autovacuum', deadRows: [] } } });
+    expect({ code: doctor.code, report: JSON.parse(doctor.stdout) }).toEqual({ code: 0, report: { findings: [], counts: [], statistics: { keptBy: 'service', reason: 'the embedded database has no autovacuum', deadRows: [] } } });
     const migrated = await kauth(['migrate'], env);
     expect({ code: migrated.code, applied: JSON.parse(migrated.stdout).applied }).toEqual({ code: 0, applied: [] });
   }, PROCESS_TEST_MS);
@@ -169,7 +169,7 @@ describe('kauth beside a running server', () => {
 
     const doctor = await exchange(socketPath, '{"argv":["doctor"]}\n');
     expect(doctor).toEqual({ frames: [{ stdout: expect.any(String) }, { exit: 0 }], ms: expect.any(Number) });
-    expect(JSON.parse((doctor.frames[0] as { stdout: string }).stdout)).toEqual({ findings: [], statistics: { keptBy: 'service', reason: 'the embedded database has no autovacuum', deadRows: [] } });
+    expect(JSON.parse((doctor.frames[0] as { stdout: string }).stdout)).toEqual({ findings: [], counts: [], statistics: { keptBy: 'service', reason: 'the embedded database has no autovacuum', deadRows: [] } });
   }, PROCESS_TEST_MS);
 
   it('opens no network port but the HTTP one: the control channel is a Unix socket', () => {

@@ -87,7 +87,7 @@ describe('kauth CLI and start-up', () => {
       return numericIds(await buildTree({ ctx: fullAccessContext(db.prisma, tenant.id, { maxGroupDepth: 8 }) }, { groups: { R: { A: { A1: {} } }, S: {} } }));
     });
     const clean = await kauth(['doctor'], env);
-    expect({ code: clean.code, report: JSON.parse(clean.stdout) }).toEqual({ code: 0, report: { findings: [], statistics: { keptBy: 'service', reason: 'the embedded database has no autovacuum', deadRows: [] } } });
+    expect({ code: clean.code, report: JSON.parse(clean.stdout) }).toEqual({ code: 0, report: { findings: [], counts: [], statistics: { keptBy: 'service', reason: 'the embedded database has no autovacuum', deadRows: [] } } });
 
     await withDatabase((db) => db.raw.query('UPDATE groups SET path = $2::int[] WHERE id = $1', [t.A1, [t.S, t.A, t.A1]]));
     const corrupted = await kauth(['doctor', 'acme'], env);
@@ -95,6 +95,7 @@ describe('kauth CLI and start-up', () => {
       code: 1,
       report: {
         findings: [{ tenant: 'acme', groupId: t.A1, parentGroupId: t.A, kind: 'path_mismatch', expected: [t.R, t.A, t.A1], actual: [t.S, t.A, t.A1] }],
+        counts: [],
         statistics: { keptBy: 'service', reason: 'the embedded database has no autovacuum', deadRows: [] },
       },
     });

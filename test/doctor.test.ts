@@ -2,14 +2,15 @@
 // workspace's id floor, are reported exactly, group by group, and a tree the domain built reports
 // nothing. Each backend gets a database of its own, so the corruption never reaches the suites that
 // check their trees after every test. Its statistics part: who keeps them, and the tables with more
-// dead rows than autovacuum's threshold, made by updates.
+// dead rows than autovacuum's threshold, made by updates. Its counts part: a workspace's kept counts
+// (folded and deltas) against count(*) of its rows.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type Database, keepStatistics, openDatabase, statisticsReport } from '../src/db';
+import { type Database, foldCountDeltas, keepStatistics, openDatabase, statisticsReport } from '../src/db';
 import { runCommand } from '../src/control/commands';
 import { fullAccessContext } from '../src/domain/context';
-import { checkTree } from '../src/domain/doctor';
+import { checkCounts, checkTree } from '../src/domain/doctor';
 import { NotFoundError } from '../src/domain/errors';
 import { deleteGroup, updateGroup } from '../src/domain/groups';
 import { createTenant } from '../src/domain/tenants';
@@ -154,6 +155,46 @@ describe.each(backends())('kauth doctor [%s]', (backend) => {
       { tenant: second.slug, groupId: b.A1, parentGroupId: b.A, kind: 'path_mismatch', expected: [b.R, b.A, b.A1], actual: [a.R, b.A, b.A1] },
     ]);
     await expect(checkTree(db.prisma, { slug: 'no-such-workspace' })).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  describe('counts', () => {
+    const io = () => {
+      const out = { stdout: '' };
+      return { out, io: { stdout: (text: string) => void (out.stdout += text), stderr: () => undefined, signal: new AbortController().signal } };
+    };
+
+    it('reports nothing for counts kept through the domain, folded or not', async () => {
+      const ws = await workspace();
+      const t = numericIds(await buildTree(ws, { groups: { R: { A: {}, B: {} } } }));
+      await deleteGroup(ws.ctx, t.B);
+      expect(await checkCounts(db.prisma, { slug: ws.slug })).toEqual([]);
+      await foldCountDeltas(db.raw);
+      expect(await checkCounts(db.prisma, { slug: ws.slug })).toEqual([]);
+    });
+
+    it('reports a count corrupted in the folded part or in the deltas, count(*) against the kept count, and exits 1', async () => {
+      const [ws, sound] = [await workspace('counts'), await workspace('counts')];
+      const { id } = (await db.prisma.tenant.findUnique({ where: { slug: ws.slug } }))!;
+      await buildTree(ws, { groups: { R: { A: {}, B: {} } } });
+      await buildTree(sound, { groups: { R: {} } });
+      await db.raw.query('UPDATE tenants SET group_count = group_count + 2 WHERE id = $1', [id]);
+      await db.raw.query('INSERT INTO tenant_count_deltas (tenant_id, users) VALUES ($1, -1)', [id]);
+      const expected = [
+        { tenant: ws.slug, kind: 'group_count_mismatch', expected: 3, actual: 5 },
+        { tenant: ws.slug, kind: 'user_count_mismatch', expected: 0, actual: -1 },
+      ];
+      expect(await checkCounts(db.prisma, { slug: ws.slug })).toEqual(expected);
+      expect((await checkCounts(db.prisma)).filter((f) => [ws.slug, sound.slug].includes(f.tenant))).toEqual(expected);
+      await foldCountDeltas(db.raw); // the error moves into tenants; it is still one
+      expect(await checkCounts(db.prisma, { slug: ws.slug })).toEqual(expected);
+
+      const { out, io: cli } = io();
+      expect(await runCommand(db, ['doctor', ws.slug], cli)).toBe(1);
+      expect(JSON.parse(out.stdout)).toMatchObject({ findings: [], counts: expected });
+      const clean = io();
+      expect(await runCommand(db, ['doctor', sound.slug], clean.io)).toBe(0);
+      expect(JSON.parse(clean.out.stdout)).toMatchObject({ findings: [], counts: [] });
+    });
   });
 
   describe('statistics', () => {

@@ -63,6 +63,7 @@ for (const backend of backends()) {
       await p.apiKey.create({
         data: { tenantId: tenant.id, name: 'k', prefix: 'abcd', secretHash: 'e'.repeat(64), scopes: ['groups:read'], expiresAt: new Date() },
       });
+      await p.tenantCountDelta.create({ data: { tenantId: tenant.id, groups: 2 } });
       const loaded = await p.tenant.findUniqueOrThrow({
         where: { id: tenant.id },
         include: {
@@ -70,12 +71,15 @@ for (const backend of backends()) {
           roles: { include: { groupRoles: true, userRoles: true } },
           groups: { include: { members: true, roles: true, children: true, parent: true } },
           keys: true,
+          countDeltas: { orderBy: { id: 'asc' } },
         },
       });
       expect(loaded.groups[0]).toMatchObject({ path: [group.id], parentGroupId: null, members: [{ userId: user.id }], roles: [{ roleId: role.id }] });
       expect(loaded.users[0]).toMatchObject({ email: 'drift@example.com', memberships: [{ groupId: group.id }], roles: [{ roleId: role.id }] });
       expect(loaded.roles[0]).toMatchObject({ description: 'd', groupRoles: [{ groupId: group.id }], userRoles: [{ userId: user.id }] });
       expect(loaded.keys[0]).toMatchObject({ scopes: ['groups:read'], revokedAt: null, lastUsedAt: null });
+      // The user's and the group's insert each left a delta (the count triggers), then the one written here.
+      expect(loaded.countDeltas.map(({ groups, users }) => ({ groups, users }))).toEqual([{ groups: 0, users: 1 }, { groups: 1, users: 0 }, { groups: 2, users: 0 }]);
       await p.tenant.delete({ where: { id: tenant.id } });
       expect(await p.group.count({ where: { tenantId: tenant.id } })).toBe(0);
     });

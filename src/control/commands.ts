@@ -9,7 +9,7 @@ import { treeLimits } from '../config';
 import { type Database, migrate, statisticsReport } from '../db';
 import { OPERATOR, createApiKey, listApiKeys, revokeApiKey } from '../domain/apikeys';
 import { type DomainContext, fullAccessContext } from '../domain/context';
-import { type TreeFinding, checkTree } from '../domain/doctor';
+import { type CountFinding, type TreeFinding, checkCounts, checkTree } from '../domain/doctor';
 import { type AuditFilter, decodeCursor, encodeCursor, eventJson, latestSeq, listAuditEvents } from '../domain/audit';
 import { DomainError, NotFoundError, ValidationError } from '../domain/errors';
 import { exportWorkspace, formatWorkspaceFile, importSourceOf, importWorkspace, readImportFile } from '../domain/import';
@@ -39,8 +39,9 @@ const USAGE = `usage:
   kauth key list <slug>
   kauth key revoke <slug> <id>
   kauth doctor [<slug>]          check each group's path against its parent links, and its id against its
-                                 workspace's id floor (exits 1 on any finding);
-                                 say who keeps table statistics, and which tables hold too many dead rows
+                                 workspace's id floor, and each workspace's counts against its rows
+                                 (exits 1 on any finding); say who keeps table statistics, and which
+                                 tables hold too many dead rows
   kauth audit <slug> [--since <2026-11-01T00:00Z | 24h>] [--after <cursor>] [--limit <n>] [--follow]
                                  the audit trail, oldest first: {"events":[…],"endCursor":…}; with
                                  --follow, one JSON line per event as it commits (Ctrl-C to stop)
@@ -168,7 +169,11 @@ async function run(db: Database, { command, rest, values }: Invocation, io: Comm
       return key;
     }
     case 'doctor':
-      return { findings: await checkTree(db.prisma, { slug }), statistics: await statisticsReport(db.raw, db.statistics) };
+      return {
+        findings: await checkTree(db.prisma, { slug }),
+        counts: await checkCounts(db.prisma, { slug }),
+        statistics: await statisticsReport(db.raw, db.statistics),
+      };
     case 'audit': {
       const ctx = await tenantContext(db, slug);
       const after = values.after === undefined ? null : decodeCursor(values.after, 'after');
@@ -267,7 +272,9 @@ export async function runInvocation(db: Database, invocation: Invocation, io: Co
     if (result === STREAMED) return 0;
     await io.stdout(`${JSON.stringify(result, null, 2)}\n`);
     // doctor prints its findings like any result, and fails when there are any.
-    return invocation.command === 'doctor' && (result as { findings: TreeFinding[] }).findings.length > 0 ? 1 : 0;
+    if (invocation.command !== 'doctor') return 0;
+    const { findings, counts } = result as { findings: TreeFinding[]; counts: CountFinding[] };
+    return findings.length + counts.length > 0 ? 1 : 0;
   } catch (error) {
     return reportFailure(error, io);
   }

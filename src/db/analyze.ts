@@ -8,6 +8,7 @@
 // rules with its default settings: a table changed by more than 50 rows + 10% since its last
 // ANALYZE is analyzed; one with more than 50 + 20% of its live rows dead is vacuumed (plain
 // VACUUM: no exclusive lock, reads and writes go on).
+import { foldCountDeltas } from './count-deltas';
 import type { RawSql } from './raw';
 
 /** How often the service looks for tables to analyze and vacuum (autovacuum's default naptime). */
@@ -79,15 +80,25 @@ export async function keepStatistics(session: Session, only: TableNames = null):
   });
 }
 
-/** Runs keepStatistics every `everyMs` until stopped; the returned function waits for a round in progress. */
-export function keepStatisticsInBackground(
+/**
+ * One round of the background keeper: folds the workspaces' count deltas (in every process, whoever
+ * keeps the statistics: nothing else folds them), then, where the service keeps statistics
+ * (`statistics`), one keepStatistics round, so a VACUUM that follows sees the deltas' dead rows.
+ */
+export async function keepingRound(session: Session, options: { statistics: boolean; only?: TableNames }): Promise<void> {
+  await session((conn) => foldCountDeltas(conn));
+  if (options.statistics) await keepStatistics(session, options.only ?? null);
+}
+
+/** Runs keepingRound every `everyMs` until stopped; the returned function waits for a round in progress. */
+export function keepInBackground(
   session: Session,
-  options: { only?: TableNames; everyMs?: number } = {},
+  options: { statistics: boolean; only?: TableNames; everyMs?: number },
 ): () => Promise<void> {
   let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
     // A failed round (the database closing, say) changes nothing; the next one tries again.
-    running = keepStatistics(session, options.only ?? null).catch(() => undefined);
+    running = keepingRound(session, options).catch(() => undefined);
   }, options.everyMs ?? ANALYZE_EVERY_MS).unref();
   return async () => {
     clearInterval(timer);

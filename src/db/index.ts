@@ -7,7 +7,7 @@ import { Client, Pool } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { DatabaseConfig, PoolConfig } from '../config';
 import { PrismaClient } from '../generated/prisma/client';
-import { type BulkWrittenTable, type Session, keepStatisticsInBackground, settleAfterBulkWrite } from './analyze';
+import { type BulkWrittenTable, type Session, keepInBackground, settleAfterBulkWrite } from './analyze';
 import { keepPrivate, lockDataDir } from './data-dir-lock';
 import { migrate, readMigrations } from './migrator';
 import type { RawSql } from './raw';
@@ -21,7 +21,8 @@ import { WriteQueue, registerWriteQueue } from './write-queue';
 export type { RawSql } from './raw';
 export { StatementCounter } from './statement-counter';
 export { readerOf, selectColumns } from './reader';
-export { analyzeStaleTables, type BulkWrittenTable, keepStatistics, STATISTICS_LOCK, type Session } from './analyze';
+export { analyzeStaleTables, type BulkWrittenTable, keepStatistics, keepingRound, STATISTICS_LOCK, type Session } from './analyze';
+export { foldCountDeltas } from './count-deltas';
 export {
   type AutovacuumSettings, type StatisticsKeeper, type StatisticsPlan, type StatisticsReport, readAutovacuumSettings, statisticsLine, statisticsPlan, statisticsReport,
 } from './statistics';
@@ -282,7 +283,7 @@ async function checkReadiness(raw: RawSql, timeoutMs: number): Promise<Readiness
 export interface OpenOptions {
   migrate?: boolean;
   pool?: PoolConfig;
-  /** false: decide who keeps statistics, but never keep them in the background (tests that keep them by hand). */
+  /** false: decide who keeps statistics, but never keep them nor fold the count deltas in the background (tests that do it by hand). */
   keepStatistics?: boolean;
 }
 
@@ -348,8 +349,8 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
       throw error;
     }
   }
-  if (statistics.keeper === 'service' && options.keepStatistics !== false) {
-    stopKeeping = keepStatisticsInBackground(opened.session, { only: statistics.only });
+  if (options.keepStatistics !== false) {
+    stopKeeping = keepInBackground(opened.session, { statistics: statistics.keeper === 'service', only: statistics.only });
   }
   return database;
 }

@@ -1,8 +1,9 @@
 // `kauth doctor`: recomputes every group's path from the parent links alone and reports each
 // group whose stored path disagrees, or whose parent links cannot give it one (like GitLab's
-// traversal_ids consistency check), and each group whose id is not above its workspace's group id
-// floor (where scans in id order start, so such a group would be left out of the workspace's lists).
-// Reads only; one statement, so it sees one snapshot.
+// traversal_ids consistency check), each group whose id is not above its workspace's group id
+// floor (where scans in id order start, so such a group would be left out of the workspace's lists),
+// and each workspace whose kept counts of groups and users disagree with its rows. Reads only; each
+// check one statement, so it sees one snapshot.
 import type { Db } from './context';
 import { NotFoundError } from './errors';
 
@@ -110,4 +111,33 @@ function linkFindingsOf(row: WalkRow): TreeFinding[] {
     findings.push({ ...at, kind: 'depth_mismatch', expected: chain.length - 1, actual: row.path.length - 1 });
   }
   return findings;
+}
+
+/**
+ * A workspace whose kept count (folded in tenants plus its deltas, src/domain/counts.ts) is not the
+ * number of its rows: `expected` is count(*), `actual` the kept count.
+ */
+export interface CountFinding {
+  tenant: string;
+  kind: 'group_count_mismatch' | 'user_count_mismatch';
+  expected: number;
+  actual: number;
+}
+
+/** Every workspace (or `slug`'s) whose kept counts disagree with its rows; one statement, one snapshot. */
+export async function checkCounts(db: Db, options: { slug?: string } = {}): Promise<CountFinding[]> {
+  const slug = options.slug ?? null;
+  const rows = await db.$queryRaw<{ tenant: string; keptGroups: number; groups: number; keptUsers: number; users: number }[]>`
+    SELECT t.slug AS tenant,
+           t.group_count + coalesce(d.groups, 0) AS "keptGroups", (SELECT count(*)::int FROM groups g WHERE g.tenant_id = t.id) AS groups,
+           t.user_count + coalesce(d.users, 0) AS "keptUsers", (SELECT count(*)::int FROM users u WHERE u.tenant_id = t.id) AS users
+    FROM tenants t
+    LEFT JOIN (SELECT tenant_id, sum(groups)::int AS groups, sum(users)::int AS users FROM tenant_count_deltas GROUP BY tenant_id) d
+      ON d.tenant_id = t.id
+    WHERE ${slug}::text IS NULL OR t.slug = ${slug}::text
+    ORDER BY t.slug`;
+  return rows.flatMap((row): CountFinding[] => [
+    ...(row.keptGroups === row.groups ? [] : [{ tenant: row.tenant, kind: 'group_count_mismatch' as const, expected: row.groups, actual: row.keptGroups }]),
+    ...(row.keptUsers === row.users ? [] : [{ tenant: row.tenant, kind: 'user_count_mismatch' as const, expected: row.users, actual: row.keptUsers }]),
+  ]);
 }

@@ -4,6 +4,7 @@ import { Prisma } from '../generated/prisma/client';
 import type { User } from '../generated/prisma/client';
 import { changed, eventsOnGroups, recordEvents } from './audit';
 import type { DomainContext, Tx } from './context';
+import { workspaceCounts } from './counts';
 import { ConflictError, NotFoundError, ValidationError } from './errors';
 import { conflictOnDuplicate } from './unique';
 import { lockVersion } from './versions';
@@ -58,8 +59,7 @@ export async function userPage(ctx: DomainContext, window: Window<number | SortK
 /** How many users a search matches: the count the writes keep, or (with a search) counted. */
 export async function countUsers(ctx: DomainContext, search?: string | null): Promise<number> {
   if (searchPattern(search)) return ctx.db.user.count({ where: searchWhere(ctx, search) });
-  const tenant = await ctx.db.tenant.findUniqueOrThrow({ where: { id: ctx.tenantId }, select: { userCount: true } });
-  return tenant.userCount;
+  return (await workspaceCounts(ctx.db, ctx.tenantId)).users;
 }
 
 export interface UserEmail {

@@ -46,6 +46,8 @@ export interface HarnessOptions {
   setup?: (h: Harness) => Promise<Partial<AppOptions>>;
   /** On PostgreSQL, the application_name of the app's connections: how a test tells them apart in pg_stat_activity. */
   applicationName?: string;
+  /** false: no background keeper round (statistics, folding the count deltas): the test runs them by hand. */
+  keepStatistics?: boolean;
 }
 
 export const MAX_GROUP_DEPTH = 8;
@@ -87,16 +89,17 @@ export function uniqueSlug(prefix = 't'): string {
 /**
  * A database of `backend` for a test, with the generous pool unless told otherwise: a fresh PGlite
  * data directory (removed by `close`), or the test PostgreSQL (its connections named
- * `applicationName`, if given).
+ * `applicationName`, if given); `keepStatistics: false` runs no keeper round in the background.
  */
 export async function openTestDatabase(
   backend: Backend,
-  options: { pool?: Partial<PoolConfig>; applicationName?: string } = {},
+  options: { pool?: Partial<PoolConfig>; applicationName?: string; keepStatistics?: boolean } = {},
 ): Promise<{ db: Database; close(): Promise<void> }> {
   const pool = { ...DEFAULT_POOL, ...GENEROUS_POOL, ...options.pool };
+  const keepStatistics = options.keepStatistics;
   if (backend === 'pglite') {
     const dataDir = freshPgliteDir();
-    const db = await openDatabase({ kind: 'pglite', dataDir }, { pool });
+    const db = await openDatabase({ kind: 'pglite', dataDir }, { pool, keepStatistics });
     const close = async () => {
       await db.close();
       rmSync(dataDir, { recursive: true, force: true });
@@ -105,7 +108,7 @@ export async function openTestDatabase(
   }
   const url = new URL(postgresUrl()!);
   if (options.applicationName) url.searchParams.set('application_name', options.applicationName);
-  const db = await openDatabase({ kind: 'postgres', url: url.toString() }, { pool });
+  const db = await openDatabase({ kind: 'postgres', url: url.toString() }, { pool, keepStatistics });
   return { db, close: () => db.close() };
 }
 

@@ -5,6 +5,7 @@ import { readerOf, selectColumns } from '../../db/reader';
 import { Prisma } from '../../generated/prisma/client';
 import type { Group } from '../../generated/prisma/client';
 import type { DomainContext } from '../context';
+import { workspaceCounts } from '../counts';
 import { ValidationError } from '../errors';
 import { ID_ORDER, type Page, type SortKey, type SortableSql, type Window, idPage } from '../pages';
 import { rowsById } from '../rows';
@@ -145,8 +146,8 @@ export async function groupPage(ctx: DomainContext, window: Window<number | Sort
 
 /**
  * How many groups a list holds, from the counts the writes keep (see the scale migration): the
- * workspace's, a parent's children, or the subtrees a restricted credential sees. Only a name
- * search, and the roots, are counted by reading (the roots alone, through an index).
+ * workspace's (src/domain/counts.ts), a parent's children, or the subtrees a restricted credential
+ * sees. Only a name search, and the roots, are counted by reading (the roots alone, through an index).
  */
 export async function countGroups(ctx: DomainContext, filter: GroupListFilter): Promise<number> {
   const where = listWhere(ctx, filter);
@@ -158,8 +159,7 @@ export async function countGroups(ctx: DomainContext, filter: GroupListFilter): 
     return parent ? parent.childCount : ctx.db.group.count({ where });
   }
   if (roots === null) {
-    const tenant = await ctx.db.tenant.findUniqueOrThrow({ where: { id: ctx.tenantId }, select: { groupCount: true } });
-    return tenant.groupCount;
+    return (await workspaceCounts(ctx.db, ctx.tenantId)).groups;
   }
   const tops = await ctx.db.group.findMany({ where: { tenantId: ctx.tenantId, id: { in: [...roots] } }, select: { id: true, path: true, subtreeSize: true } });
   const ids = new Set(tops.map((top) => top.id));

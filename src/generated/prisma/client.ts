@@ -80,6 +80,13 @@ export type UserRole = Prisma.UserRoleModel
  */
 export type ApiKey = Prisma.ApiKeyModel
 /**
+ * Model TenantCountDelta
+ * What each statement that inserts or deletes groups or users adds to its workspace's counts,
+ * inserted by the count triggers (the count_deltas migration) instead of an UPDATE of the
+ * workspace's row; folded into Tenant.groupCount/userCount by the statistics keeper's round.
+ */
+export type TenantCountDelta = Prisma.TenantCountDeltaModel
+/**
  * Model AuditSequence
  * The next event number of each workspace (see the audit migration and src/domain/audit.ts).
  */

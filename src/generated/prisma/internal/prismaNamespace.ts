@@ -405,6 +405,7 @@ export const ModelName = {
   GroupRole: 'GroupRole',
   UserRole: 'UserRole',
   ApiKey: 'ApiKey',
+  TenantCountDelta: 'TenantCountDelta',
   AuditSequence: 'AuditSequence',
   AuditEvent: 'AuditEvent'
 } as const
@@ -422,7 +423,7 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
     omit: GlobalOmitOptions
   }
   meta: {
-    modelProps: "tenant" | "user" | "role" | "group" | "groupMember" | "groupRole" | "userRole" | "apiKey" | "auditSequence" | "auditEvent"
+    modelProps: "tenant" | "user" | "role" | "group" | "groupMember" | "groupRole" | "userRole" | "apiKey" | "tenantCountDelta" | "auditSequence" | "auditEvent"
     txIsolationLevel: TransactionIsolationLevel
   }
   model: {
@@ -1018,6 +1019,80 @@ export type TypeMap<ExtArgs extends runtime.Types.Extensions.InternalArgs = runt
         }
       }
     }
+    TenantCountDelta: {
+      payload: Prisma.$TenantCountDeltaPayload<ExtArgs>
+      fields: Prisma.TenantCountDeltaFieldRefs
+      operations: {
+        findUnique: {
+          args: Prisma.TenantCountDeltaFindUniqueArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TenantCountDeltaPayload> | null
+        }
+        findUniqueOrThrow: {
+          args: Prisma.TenantCountDeltaFindUniqueOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TenantCountDeltaPayload>
+        }
+        findFirst: {
+          args: Prisma.TenantCountDeltaFindFirstArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TenantCountDeltaPayload> | null
+        }
+        findFirstOrThrow: {
+          args: Prisma.TenantCountDeltaFindFirstOrThrowArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TenantCountDeltaPayload>
+        }
+        findMany: {
+          args: Prisma.TenantCountDeltaFindManyArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TenantCountDeltaPayload>[]
+        }
+        create: {
+          args: Prisma.TenantCountDeltaCreateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TenantCountDeltaPayload>
+        }
+        createMany: {
+          args: Prisma.TenantCountDeltaCreateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        createManyAndReturn: {
+          args: Prisma.TenantCountDeltaCreateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TenantCountDeltaPayload>[]
+        }
+        delete: {
+          args: Prisma.TenantCountDeltaDeleteArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TenantCountDeltaPayload>
+        }
+        update: {
+          args: Prisma.TenantCountDeltaUpdateArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TenantCountDeltaPayload>
+        }
+        deleteMany: {
+          args: Prisma.TenantCountDeltaDeleteManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateMany: {
+          args: Prisma.TenantCountDeltaUpdateManyArgs<ExtArgs>
+          result: BatchPayload
+        }
+        updateManyAndReturn: {
+          args: Prisma.TenantCountDeltaUpdateManyAndReturnArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TenantCountDeltaPayload>[]
+        }
+        upsert: {
+          args: Prisma.TenantCountDeltaUpsertArgs<ExtArgs>
+          result: runtime.Types.Utils.PayloadToResult<Prisma.$TenantCountDeltaPayload>
+        }
+        aggregate: {
+          args: Prisma.TenantCountDeltaAggregateArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.AggregateTenantCountDelta>
+        }
+        groupBy: {
+          args: Prisma.TenantCountDeltaGroupByArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.TenantCountDeltaGroupByOutputType>[]
+        }
+        count: {
+          args: Prisma.TenantCountDeltaCountArgs<ExtArgs>
+          result: runtime.Types.Utils.Optional<Prisma.TenantCountDeltaCountAggregateOutputType> | number
+        }
+      }
+    }
     AuditSequence: {
       payload: Prisma.$AuditSequencePayload<ExtArgs>
       fields: Prisma.AuditSequenceFieldRefs
@@ -1308,6 +1383,16 @@ export const ApiKeyScalarFieldEnum = {
 } as const
 
 export type ApiKeyScalarFieldEnum = (typeof ApiKeyScalarFieldEnum)[keyof typeof ApiKeyScalarFieldEnum]
+
+
+export const TenantCountDeltaScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  groups: 'groups',
+  users: 'users'
+} as const
+
+export type TenantCountDeltaScalarFieldEnum = (typeof TenantCountDeltaScalarFieldEnum)[keyof typeof TenantCountDeltaScalarFieldEnum]
 
 
 export const AuditSequenceScalarFieldEnum = {
@@ -1631,6 +1716,7 @@ export type GlobalOmitConfig = {
   groupRole?: Prisma.GroupRoleOmit
   userRole?: Prisma.UserRoleOmit
   apiKey?: Prisma.ApiKeyOmit
+  tenantCountDelta?: Prisma.TenantCountDeltaOmit
   auditSequence?: Prisma.AuditSequenceOmit
   auditEvent?: Prisma.AuditEventOmit
 }

@@ -59,6 +59,7 @@ export const ModelName = {
   GroupRole: 'GroupRole',
   UserRole: 'UserRole',
   ApiKey: 'ApiKey',
+  TenantCountDelta: 'TenantCountDelta',
   AuditSequence: 'AuditSequence',
   AuditEvent: 'AuditEvent'
 } as const
@@ -182,6 +183,16 @@ export const ApiKeyScalarFieldEnum = {
 } as const
 
 export type ApiKeyScalarFieldEnum = (typeof ApiKeyScalarFieldEnum)[keyof typeof ApiKeyScalarFieldEnum]
+
+
+export const TenantCountDeltaScalarFieldEnum = {
+  id: 'id',
+  tenantId: 'tenantId',
+  groups: 'groups',
+  users: 'users'
+} as const
+
+export type TenantCountDeltaScalarFieldEnum = (typeof TenantCountDeltaScalarFieldEnum)[keyof typeof TenantCountDeltaScalarFieldEnum]
 
 
 export const AuditSequenceScalarFieldEnum = {

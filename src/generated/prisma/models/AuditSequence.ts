@@ -328,14 +328,6 @@ export type AuditSequenceUncheckedUpdateOneWithoutTenantNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.AuditSequenceUpdateToOneWithWhereWithoutTenantInput, Prisma.AuditSequenceUpdateWithoutTenantInput>, Prisma.AuditSequenceUncheckedUpdateWithoutTenantInput>
 }
 
-export type BigIntFieldUpdateOperationsInput = {
-  set?: bigint | number
-  increment?: bigint | number
-  decrement?: bigint | number
-  multiply?: bigint | number
-  divide?: bigint | number
-}
-
 export type AuditSequenceCreateWithoutTenantInput = {
   lastSeq: bigint | number
 }

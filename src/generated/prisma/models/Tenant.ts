@@ -250,6 +250,7 @@ export type TenantWhereInput = {
   keys?: Prisma.ApiKeyListRelationFilter
   auditSequence?: Prisma.XOR<Prisma.AuditSequenceNullableScalarRelationFilter, Prisma.AuditSequenceWhereInput> | null
   auditEvents?: Prisma.AuditEventListRelationFilter
+  countDeltas?: Prisma.TenantCountDeltaListRelationFilter
 }
 
 export type TenantOrderByWithRelationInput = {
@@ -266,6 +267,7 @@ export type TenantOrderByWithRelationInput = {
   keys?: Prisma.ApiKeyOrderByRelationAggregateInput
   auditSequence?: Prisma.AuditSequenceOrderByWithRelationInput
   auditEvents?: Prisma.AuditEventOrderByRelationAggregateInput
+  countDeltas?: Prisma.TenantCountDeltaOrderByRelationAggregateInput
 }
 
 export type TenantWhereUniqueInput = Prisma.AtLeast<{
@@ -285,6 +287,7 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   keys?: Prisma.ApiKeyListRelationFilter
   auditSequence?: Prisma.XOR<Prisma.AuditSequenceNullableScalarRelationFilter, Prisma.AuditSequenceWhereInput> | null
   auditEvents?: Prisma.AuditEventListRelationFilter
+  countDeltas?: Prisma.TenantCountDeltaListRelationFilter
 }, "id" | "slug">
 
 export type TenantOrderByWithAggregationInput = {
@@ -328,6 +331,7 @@ export type TenantCreateInput = {
   keys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   auditSequence?: Prisma.AuditSequenceCreateNestedOneWithoutTenantInput
   auditEvents?: Prisma.AuditEventCreateNestedManyWithoutTenantInput
+  countDeltas?: Prisma.TenantCountDeltaCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateInput = {
@@ -344,6 +348,7 @@ export type TenantUncheckedCreateInput = {
   keys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   auditSequence?: Prisma.AuditSequenceUncheckedCreateNestedOneWithoutTenantInput
   auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutTenantInput
+  countDeltas?: Prisma.TenantCountDeltaUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUpdateInput = {
@@ -359,6 +364,7 @@ export type TenantUpdateInput = {
   keys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   auditSequence?: Prisma.AuditSequenceUpdateOneWithoutTenantNestedInput
   auditEvents?: Prisma.AuditEventUpdateManyWithoutTenantNestedInput
+  countDeltas?: Prisma.TenantCountDeltaUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateInput = {
@@ -375,6 +381,7 @@ export type TenantUncheckedUpdateInput = {
   keys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   auditSequence?: Prisma.AuditSequenceUncheckedUpdateOneWithoutTenantNestedInput
   auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutTenantNestedInput
+  countDeltas?: Prisma.TenantCountDeltaUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateManyInput = {
@@ -527,6 +534,20 @@ export type TenantUpdateOneRequiredWithoutKeysNestedInput = {
   update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutKeysInput, Prisma.TenantUpdateWithoutKeysInput>, Prisma.TenantUncheckedUpdateWithoutKeysInput>
 }
 
+export type TenantCreateNestedOneWithoutCountDeltasInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutCountDeltasInput, Prisma.TenantUncheckedCreateWithoutCountDeltasInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutCountDeltasInput
+  connect?: Prisma.TenantWhereUniqueInput
+}
+
+export type TenantUpdateOneRequiredWithoutCountDeltasNestedInput = {
+  create?: Prisma.XOR<Prisma.TenantCreateWithoutCountDeltasInput, Prisma.TenantUncheckedCreateWithoutCountDeltasInput>
+  connectOrCreate?: Prisma.TenantCreateOrConnectWithoutCountDeltasInput
+  upsert?: Prisma.TenantUpsertWithoutCountDeltasInput
+  connect?: Prisma.TenantWhereUniqueInput
+  update?: Prisma.XOR<Prisma.XOR<Prisma.TenantUpdateToOneWithWhereWithoutCountDeltasInput, Prisma.TenantUpdateWithoutCountDeltasInput>, Prisma.TenantUncheckedUpdateWithoutCountDeltasInput>
+}
+
 export type TenantCreateNestedOneWithoutAuditSequenceInput = {
   create?: Prisma.XOR<Prisma.TenantCreateWithoutAuditSequenceInput, Prisma.TenantUncheckedCreateWithoutAuditSequenceInput>
   connectOrCreate?: Prisma.TenantCreateOrConnectWithoutAuditSequenceInput
@@ -567,6 +588,7 @@ export type TenantCreateWithoutUsersInput = {
   keys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   auditSequence?: Prisma.AuditSequenceCreateNestedOneWithoutTenantInput
   auditEvents?: Prisma.AuditEventCreateNestedManyWithoutTenantInput
+  countDeltas?: Prisma.TenantCountDeltaCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutUsersInput = {
@@ -582,6 +604,7 @@ export type TenantUncheckedCreateWithoutUsersInput = {
   keys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   auditSequence?: Prisma.AuditSequenceUncheckedCreateNestedOneWithoutTenantInput
   auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutTenantInput
+  countDeltas?: Prisma.TenantCountDeltaUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutUsersInput = {
@@ -612,6 +635,7 @@ export type TenantUpdateWithoutUsersInput = {
   keys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   auditSequence?: Prisma.AuditSequenceUpdateOneWithoutTenantNestedInput
   auditEvents?: Prisma.AuditEventUpdateManyWithoutTenantNestedInput
+  countDeltas?: Prisma.TenantCountDeltaUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutUsersInput = {
@@ -627,6 +651,7 @@ export type TenantUncheckedUpdateWithoutUsersInput = {
   keys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   auditSequence?: Prisma.AuditSequenceUncheckedUpdateOneWithoutTenantNestedInput
   auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutTenantNestedInput
+  countDeltas?: Prisma.TenantCountDeltaUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutRolesInput = {
@@ -641,6 +666,7 @@ export type TenantCreateWithoutRolesInput = {
   keys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   auditSequence?: Prisma.AuditSequenceCreateNestedOneWithoutTenantInput
   auditEvents?: Prisma.AuditEventCreateNestedManyWithoutTenantInput
+  countDeltas?: Prisma.TenantCountDeltaCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutRolesInput = {
@@ -656,6 +682,7 @@ export type TenantUncheckedCreateWithoutRolesInput = {
   keys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   auditSequence?: Prisma.AuditSequenceUncheckedCreateNestedOneWithoutTenantInput
   auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutTenantInput
+  countDeltas?: Prisma.TenantCountDeltaUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutRolesInput = {
@@ -686,6 +713,7 @@ export type TenantUpdateWithoutRolesInput = {
   keys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   auditSequence?: Prisma.AuditSequenceUpdateOneWithoutTenantNestedInput
   auditEvents?: Prisma.AuditEventUpdateManyWithoutTenantNestedInput
+  countDeltas?: Prisma.TenantCountDeltaUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutRolesInput = {
@@ -701,6 +729,7 @@ export type TenantUncheckedUpdateWithoutRolesInput = {
   keys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   auditSequence?: Prisma.AuditSequenceUncheckedUpdateOneWithoutTenantNestedInput
   auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutTenantNestedInput
+  countDeltas?: Prisma.TenantCountDeltaUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutGroupsInput = {
@@ -715,6 +744,7 @@ export type TenantCreateWithoutGroupsInput = {
   keys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   auditSequence?: Prisma.AuditSequenceCreateNestedOneWithoutTenantInput
   auditEvents?: Prisma.AuditEventCreateNestedManyWithoutTenantInput
+  countDeltas?: Prisma.TenantCountDeltaCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutGroupsInput = {
@@ -730,6 +760,7 @@ export type TenantUncheckedCreateWithoutGroupsInput = {
   keys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   auditSequence?: Prisma.AuditSequenceUncheckedCreateNestedOneWithoutTenantInput
   auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutTenantInput
+  countDeltas?: Prisma.TenantCountDeltaUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutGroupsInput = {
@@ -760,6 +791,7 @@ export type TenantUpdateWithoutGroupsInput = {
   keys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   auditSequence?: Prisma.AuditSequenceUpdateOneWithoutTenantNestedInput
   auditEvents?: Prisma.AuditEventUpdateManyWithoutTenantNestedInput
+  countDeltas?: Prisma.TenantCountDeltaUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutGroupsInput = {
@@ -775,6 +807,7 @@ export type TenantUncheckedUpdateWithoutGroupsInput = {
   keys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   auditSequence?: Prisma.AuditSequenceUncheckedUpdateOneWithoutTenantNestedInput
   auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutTenantNestedInput
+  countDeltas?: Prisma.TenantCountDeltaUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutKeysInput = {
@@ -789,6 +822,7 @@ export type TenantCreateWithoutKeysInput = {
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
   auditSequence?: Prisma.AuditSequenceCreateNestedOneWithoutTenantInput
   auditEvents?: Prisma.AuditEventCreateNestedManyWithoutTenantInput
+  countDeltas?: Prisma.TenantCountDeltaCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutKeysInput = {
@@ -804,6 +838,7 @@ export type TenantUncheckedCreateWithoutKeysInput = {
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
   auditSequence?: Prisma.AuditSequenceUncheckedCreateNestedOneWithoutTenantInput
   auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutTenantInput
+  countDeltas?: Prisma.TenantCountDeltaUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutKeysInput = {
@@ -834,6 +869,7 @@ export type TenantUpdateWithoutKeysInput = {
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
   auditSequence?: Prisma.AuditSequenceUpdateOneWithoutTenantNestedInput
   auditEvents?: Prisma.AuditEventUpdateManyWithoutTenantNestedInput
+  countDeltas?: Prisma.TenantCountDeltaUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutKeysInput = {
@@ -847,6 +883,85 @@ export type TenantUncheckedUpdateWithoutKeysInput = {
   users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
+  auditSequence?: Prisma.AuditSequenceUncheckedUpdateOneWithoutTenantNestedInput
+  auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutTenantNestedInput
+  countDeltas?: Prisma.TenantCountDeltaUncheckedUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantCreateWithoutCountDeltasInput = {
+  slug: string
+  name: string
+  createdAt?: Date | string
+  groupCount?: number
+  userCount?: number
+  groupIdFloor?: number
+  users?: Prisma.UserCreateNestedManyWithoutTenantInput
+  roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
+  groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
+  keys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
+  auditSequence?: Prisma.AuditSequenceCreateNestedOneWithoutTenantInput
+  auditEvents?: Prisma.AuditEventCreateNestedManyWithoutTenantInput
+}
+
+export type TenantUncheckedCreateWithoutCountDeltasInput = {
+  id?: number
+  slug: string
+  name: string
+  createdAt?: Date | string
+  groupCount?: number
+  userCount?: number
+  groupIdFloor?: number
+  users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
+  roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
+  groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
+  keys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
+  auditSequence?: Prisma.AuditSequenceUncheckedCreateNestedOneWithoutTenantInput
+  auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutTenantInput
+}
+
+export type TenantCreateOrConnectWithoutCountDeltasInput = {
+  where: Prisma.TenantWhereUniqueInput
+  create: Prisma.XOR<Prisma.TenantCreateWithoutCountDeltasInput, Prisma.TenantUncheckedCreateWithoutCountDeltasInput>
+}
+
+export type TenantUpsertWithoutCountDeltasInput = {
+  update: Prisma.XOR<Prisma.TenantUpdateWithoutCountDeltasInput, Prisma.TenantUncheckedUpdateWithoutCountDeltasInput>
+  create: Prisma.XOR<Prisma.TenantCreateWithoutCountDeltasInput, Prisma.TenantUncheckedCreateWithoutCountDeltasInput>
+  where?: Prisma.TenantWhereInput
+}
+
+export type TenantUpdateToOneWithWhereWithoutCountDeltasInput = {
+  where?: Prisma.TenantWhereInput
+  data: Prisma.XOR<Prisma.TenantUpdateWithoutCountDeltasInput, Prisma.TenantUncheckedUpdateWithoutCountDeltasInput>
+}
+
+export type TenantUpdateWithoutCountDeltasInput = {
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  groupCount?: Prisma.IntFieldUpdateOperationsInput | number
+  userCount?: Prisma.IntFieldUpdateOperationsInput | number
+  groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
+  users?: Prisma.UserUpdateManyWithoutTenantNestedInput
+  roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
+  groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
+  keys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
+  auditSequence?: Prisma.AuditSequenceUpdateOneWithoutTenantNestedInput
+  auditEvents?: Prisma.AuditEventUpdateManyWithoutTenantNestedInput
+}
+
+export type TenantUncheckedUpdateWithoutCountDeltasInput = {
+  id?: Prisma.IntFieldUpdateOperationsInput | number
+  slug?: Prisma.StringFieldUpdateOperationsInput | string
+  name?: Prisma.StringFieldUpdateOperationsInput | string
+  createdAt?: Prisma.DateTimeFieldUpdateOperationsInput | Date | string
+  groupCount?: Prisma.IntFieldUpdateOperationsInput | number
+  userCount?: Prisma.IntFieldUpdateOperationsInput | number
+  groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
+  users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
+  roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
+  groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
+  keys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   auditSequence?: Prisma.AuditSequenceUncheckedUpdateOneWithoutTenantNestedInput
   auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutTenantNestedInput
 }
@@ -863,6 +978,7 @@ export type TenantCreateWithoutAuditSequenceInput = {
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   auditEvents?: Prisma.AuditEventCreateNestedManyWithoutTenantInput
+  countDeltas?: Prisma.TenantCountDeltaCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutAuditSequenceInput = {
@@ -878,6 +994,7 @@ export type TenantUncheckedCreateWithoutAuditSequenceInput = {
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   auditEvents?: Prisma.AuditEventUncheckedCreateNestedManyWithoutTenantInput
+  countDeltas?: Prisma.TenantCountDeltaUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutAuditSequenceInput = {
@@ -908,6 +1025,7 @@ export type TenantUpdateWithoutAuditSequenceInput = {
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   auditEvents?: Prisma.AuditEventUpdateManyWithoutTenantNestedInput
+  countDeltas?: Prisma.TenantCountDeltaUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutAuditSequenceInput = {
@@ -923,6 +1041,7 @@ export type TenantUncheckedUpdateWithoutAuditSequenceInput = {
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   auditEvents?: Prisma.AuditEventUncheckedUpdateManyWithoutTenantNestedInput
+  countDeltas?: Prisma.TenantCountDeltaUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantCreateWithoutAuditEventsInput = {
@@ -937,6 +1056,7 @@ export type TenantCreateWithoutAuditEventsInput = {
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
   auditSequence?: Prisma.AuditSequenceCreateNestedOneWithoutTenantInput
+  countDeltas?: Prisma.TenantCountDeltaCreateNestedManyWithoutTenantInput
 }
 
 export type TenantUncheckedCreateWithoutAuditEventsInput = {
@@ -952,6 +1072,7 @@ export type TenantUncheckedCreateWithoutAuditEventsInput = {
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
   auditSequence?: Prisma.AuditSequenceUncheckedCreateNestedOneWithoutTenantInput
+  countDeltas?: Prisma.TenantCountDeltaUncheckedCreateNestedManyWithoutTenantInput
 }
 
 export type TenantCreateOrConnectWithoutAuditEventsInput = {
@@ -982,6 +1103,7 @@ export type TenantUpdateWithoutAuditEventsInput = {
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
   auditSequence?: Prisma.AuditSequenceUpdateOneWithoutTenantNestedInput
+  countDeltas?: Prisma.TenantCountDeltaUpdateManyWithoutTenantNestedInput
 }
 
 export type TenantUncheckedUpdateWithoutAuditEventsInput = {
@@ -997,6 +1119,7 @@ export type TenantUncheckedUpdateWithoutAuditEventsInput = {
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
   auditSequence?: Prisma.AuditSequenceUncheckedUpdateOneWithoutTenantNestedInput
+  countDeltas?: Prisma.TenantCountDeltaUncheckedUpdateManyWithoutTenantNestedInput
 }
 
 
@@ -1010,6 +1133,7 @@ export type TenantCountOutputType = {
   groups: number
   keys: number
   auditEvents: number
+  countDeltas: number
 }
 
 export type TenantCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
@@ -1018,6 +1142,7 @@ export type TenantCountOutputTypeSelect<ExtArgs extends runtime.Types.Extensions
   groups?: boolean | TenantCountOutputTypeCountGroupsArgs
   keys?: boolean | TenantCountOutputTypeCountKeysArgs
   auditEvents?: boolean | TenantCountOutputTypeCountAuditEventsArgs
+  countDeltas?: boolean | TenantCountOutputTypeCountCountDeltasArgs
 }
 
 /**
@@ -1065,6 +1190,13 @@ export type TenantCountOutputTypeCountAuditEventsArgs<ExtArgs extends runtime.Ty
   where?: Prisma.AuditEventWhereInput
 }
 
+/**
+ * TenantCountOutputType without action
+ */
+export type TenantCountOutputTypeCountCountDeltasArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  where?: Prisma.TenantCountDeltaWhereInput
+}
+
 
 export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
   id?: boolean
@@ -1080,6 +1212,7 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   keys?: boolean | Prisma.Tenant$keysArgs<ExtArgs>
   auditSequence?: boolean | Prisma.Tenant$auditSequenceArgs<ExtArgs>
   auditEvents?: boolean | Prisma.Tenant$auditEventsArgs<ExtArgs>
+  countDeltas?: boolean | Prisma.Tenant$countDeltasArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
 }, ExtArgs["result"]["tenant"]>
 
@@ -1121,6 +1254,7 @@ export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs 
   keys?: boolean | Prisma.Tenant$keysArgs<ExtArgs>
   auditSequence?: boolean | Prisma.Tenant$auditSequenceArgs<ExtArgs>
   auditEvents?: boolean | Prisma.Tenant$auditEventsArgs<ExtArgs>
+  countDeltas?: boolean | Prisma.Tenant$countDeltasArgs<ExtArgs>
   _count?: boolean | Prisma.TenantCountOutputTypeDefaultArgs<ExtArgs>
 }
 export type TenantIncludeCreateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {}
@@ -1135,6 +1269,7 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     keys: Prisma.$ApiKeyPayload<ExtArgs>[]
     auditSequence: Prisma.$AuditSequencePayload<ExtArgs> | null
     auditEvents: Prisma.$AuditEventPayload<ExtArgs>[]
+    countDeltas: Prisma.$TenantCountDeltaPayload<ExtArgs>[]
   }
   scalars: runtime.Types.Extensions.GetPayloadResult<{
     id: number
@@ -1142,7 +1277,8 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
     name: string
     createdAt: Date
     /**
-     * Kept by triggers in the writing transaction (the scale migration): totals never scan.
+     * The folded part of the workspace's counts: a count is this plus the sum of its countDeltas
+     * (src/domain/counts.ts). Totals never scan.
      */
     groupCount: number
     userCount: number
@@ -1550,6 +1686,7 @@ export interface Prisma__TenantClient<T, Null = never, ExtArgs extends runtime.T
   keys<T extends Prisma.Tenant$keysArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$keysArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$ApiKeyPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   auditSequence<T extends Prisma.Tenant$auditSequenceArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$auditSequenceArgs<ExtArgs>>): Prisma.Prisma__AuditSequenceClient<runtime.Types.Result.GetResult<Prisma.$AuditSequencePayload<ExtArgs>, T, "findUniqueOrThrow", GlobalOmitOptions> | null, null, ExtArgs, GlobalOmitOptions>
   auditEvents<T extends Prisma.Tenant$auditEventsArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$auditEventsArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$AuditEventPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
+  countDeltas<T extends Prisma.Tenant$countDeltasArgs<ExtArgs> = {}>(args?: Prisma.Subset<T, Prisma.Tenant$countDeltasArgs<ExtArgs>>): Prisma.PrismaPromise<runtime.Types.Result.GetResult<Prisma.$TenantCountDeltaPayload<ExtArgs>, T, "findMany", GlobalOmitOptions> | Null>
   /**
    * Attaches callbacks for the resolution and/or rejection of the Promise.
    * @param onfulfilled The callback to execute when the Promise is resolved.
@@ -2115,6 +2252,30 @@ export type Tenant$auditEventsArgs<ExtArgs extends runtime.Types.Extensions.Inte
   take?: number
   skip?: number
   distinct?: Prisma.AuditEventScalarFieldEnum | Prisma.AuditEventScalarFieldEnum[]
+}
+
+/**
+ * Tenant.countDeltas
+ */
+export type Tenant$countDeltasArgs<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
+  /**
+   * Select specific fields to fetch from the TenantCountDelta
+   */
+  select?: Prisma.TenantCountDeltaSelect<ExtArgs> | null
+  /**
+   * Omit specific fields from the TenantCountDelta
+   */
+  omit?: Prisma.TenantCountDeltaOmit<ExtArgs> | null
+  /**
+   * Choose, which related nodes to fetch as well
+   */
+  include?: Prisma.TenantCountDeltaInclude<ExtArgs> | null
+  where?: Prisma.TenantCountDeltaWhereInput
+  orderBy?: Prisma.TenantCountDeltaOrderByWithRelationInput | Prisma.TenantCountDeltaOrderByWithRelationInput[]
+  cursor?: Prisma.TenantCountDeltaWhereUniqueInput
+  take?: number
+  skip?: number
+  distinct?: Prisma.TenantCountDeltaScalarFieldEnum | Prisma.TenantCountDeltaScalarFieldEnum[]
 }
 
 /**
