@@ -153,9 +153,9 @@ eachBackend('Relay connections', (h) => {
     const small = await ws.group('Small');
     const users: string[] = [];
     for (const i of range(40)) users.push(await ws.user(`S${i}`, `s${i}@example.com`));
-    // A quarter of the users are below Many (25%: walk); one user in forty below Few (2.5%: gather).
+    // A quarter of the users are below Many (25%: walk); two users in forty below Few (5%: gather).
     const inMany = users.filter((_, i) => i % 4 === 1);
-    const inFew = [users[17]];
+    const inFew = [users[17], users[30]];
     const links = [
       ...inMany.map((user, i) => [manyLeaves[i * 20], user]),
       ...inFew.map((user) => [fewLeaves[100], user]),
