@@ -123,6 +123,25 @@ describeOnPostgres('keeping statistics on PostgreSQL [postgres]', () => {
     expect(await keepStatistics(db.session)).toEqual({ skipped: false, vacuumed: [], analyzed: [] });
   });
 
+  it('vacuums a table that only grew, past 1,000 + 20% of its live rows inserted since its last VACUUM, so its pages become all-visible', async () => {
+    await keepStatistics(db.session); // whatever the migrations left
+    const tenant = await createTenant(db.prisma, { slug: uniqueSlug('grown') });
+    const insertUsers = (from: number, to: number) =>
+      write(`INSERT INTO users (tenant_id, user_name) SELECT $1, 'g' || i FROM generate_series($2::int, $3::int) AS i`, [tenant.id, from, to]);
+    await insertUsers(1, 800); // under 1,000: left alone
+    await waitFor('the counts of 800 inserts', async () => (await statsOf('users')).live >= 800);
+    expect((await keepStatistics(db.session)).vacuumed).not.toContain('public.users');
+    await insertUsers(801, 3000);
+    await waitFor('the counts of 3,000 inserts', async () => (await statsOf('users')).live >= 3000);
+    expect((await statsOf('users')).dead).toBe(0);
+    expect((await keepStatistics(db.session)).vacuumed).toContain('public.users');
+    const [{ visible, pages }] = await db.raw.query<{ visible: number; pages: number }>(
+      "SELECT relallvisible::int AS visible, relpages::int AS pages FROM pg_class WHERE relname = 'users'",
+    );
+    expect(pages).toBeGreaterThan(0);
+    expect(visible).toBe(pages);
+  });
+
   it('keeps only the tables it is given (those whose own autovacuum is off)', async () => {
     await deadUsers(1000);
     await waitFor('the counts of 1,000 renames', async () => (await statsOf('users')).dead >= 1000);
@@ -203,6 +222,20 @@ describeOnPostgres('keeping statistics on PostgreSQL [postgres]', () => {
     expect(reltuples).toBeGreaterThanOrEqual(620);
     // One user: not a bulk write of users.
     expect(await analyzedAt('users')).toBe(before.users);
+
+    // 600 users with a membership each: inserted only, vacuumed all the same where the service keeps
+    // statistics, so that index-only scans of them need not read the table.
+    await importWorkspace(ctx, tenant.slug, readImportFile(JSON.stringify({
+      format: 'kauth-workspace',
+      version: 1,
+      users: Array.from({ length: 600 }, (_, i) => ({ externalId: `m${i}`, userName: `m${i}` })),
+      memberships: Array.from({ length: 600 }, (_, i) => ({ group: `bulk${i}`, user: `m${i}` })),
+    }), 'kauth').file);
+    for (const table of ['users', 'group_members']) {
+      const stats = await statsOf(table);
+      expect({ table, analyzed: stats.analyzedAt !== null }).toEqual({ table, analyzed: true });
+      if (db.statistics.keeper === 'service') expect({ table, vacuumed: stats.vacuumedAt !== null }).toEqual({ table, vacuumed: true });
+    }
   });
 });
 

@@ -7,7 +7,7 @@ import { Client, Pool } from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { DatabaseConfig, PoolConfig } from '../config';
 import { PrismaClient } from '../generated/prisma/client';
-import { type BulkWrittenTable, type Session, keepInBackground, settleAfterBulkWrite } from './analyze';
+import { type Session, keepInBackground, settleAfterBulkWrite } from './analyze';
 import { keepPrivate, lockDataDir } from './data-dir-lock';
 import { migrate, readMigrations } from './migrator';
 import type { RawSql } from './raw';
@@ -21,7 +21,7 @@ import { WriteQueue, registerWriteQueue } from './write-queue';
 export type { RawSql } from './raw';
 export { StatementCounter } from './statement-counter';
 export { readerOf, selectColumns } from './reader';
-export { analyzeStaleTables, type BulkWrittenTable, keepStatistics, keepingRound, STATISTICS_LOCK, type Session } from './analyze';
+export { analyzeStaleTables, keepStatistics, keepingRound, STATISTICS_LOCK, type Session } from './analyze';
 export { foldCountDeltas } from './count-deltas';
 export {
   type AutovacuumSettings, type StatisticsKeeper, type StatisticsPlan, type StatisticsReport, readAutovacuumSettings, statisticsLine, statisticsPlan, statisticsReport,
@@ -287,7 +287,7 @@ export interface OpenOptions {
   keepStatistics?: boolean;
 }
 
-const bulkWriteSettlers = new WeakMap<object, (tables: readonly BulkWrittenTable[]) => Promise<void>>();
+const bulkWriteSettlers = new WeakMap<object, (tables: readonly string[]) => Promise<void>>();
 
 /**
  * Tells the database of a client opened by openDatabase that a bulk write (an import) just
@@ -295,7 +295,7 @@ const bulkWriteSettlers = new WeakMap<object, (tables: readonly BulkWrittenTable
  * resolves (src/db/analyze.ts, settleAfterBulkWrite). Never fails: the write is done, and the
  * statistics keeper's next round catches up if this could not.
  */
-export async function afterBulkWrite(prisma: object, tables: readonly BulkWrittenTable[]): Promise<void> {
+export async function afterBulkWrite(prisma: object, tables: readonly string[]): Promise<void> {
   await bulkWriteSettlers.get(prisma)?.(tables).catch(() => undefined);
 }
 
@@ -339,7 +339,7 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
   bulkWriteSettlers.set(prisma, (tables) => {
     // Where the service keeps only some tables (autovacuum_enabled = false on them), it vacuums only those.
     const kept = (name: string) => statistics.only === null || statistics.only.some((table) => table.endsWith(`.${name}`));
-    return settleAfterBulkWrite(opened.session, statistics.keeper, tables.map((table) => ({ ...table, leftDeadRows: table.leftDeadRows && kept(table.name) })));
+    return settleAfterBulkWrite(opened.session, statistics.keeper, tables.map((name) => ({ name, vacuum: kept(name) })));
   });
   if (options.migrate !== false) {
     try {

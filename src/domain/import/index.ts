@@ -9,7 +9,7 @@
 // The trail records it as one WORKSPACE_IMPORTED event with its counts, appended last like every
 // write's events (src/domain/audit.ts): the feed's numbering and "every event exactly once" hold.
 // An import that changes nothing records nothing.
-import { type BulkWrittenTable, afterBulkWrite, foldCountDeltas, isUniqueViolation, writeQueueOf } from '../../db';
+import { afterBulkWrite, foldCountDeltas, isUniqueViolation, writeQueueOf } from '../../db';
 import { Prisma } from '../../generated/prisma/client';
 import { recordEvents } from '../audit';
 import { type DomainContext, type Tx, isVisible } from '../context';
@@ -370,19 +370,19 @@ export async function importWorkspace(ctx: DomainContext, slug: string, file: Wo
 const BULK_ROWS = 500;
 
 /**
- * The tables an import changed in bulk. Groups are left with dead rows: the kept counts rewrite the
- * rows inserted, and a group whose members or roles change gets a new version.
+ * The tables an import changed in bulk. Groups count the memberships and roles too: a group whose
+ * members or roles change gets a new version.
  */
-function bulkWrittenTables(result: ImportResult): BulkWrittenTable[] {
+function bulkWrittenTables(result: ImportResult): string[] {
   const written = (t: Tally) => t.created + t.updated;
-  const tables: [string, number, boolean][] = [
-    ['groups', written(result.groups) + result.memberships.created + result.roleAssignments.created, true],
-    ['users', written(result.users), result.users.updated > 0],
-    ['group_members', result.memberships.created, false],
-    ['group_roles', result.roleAssignments.created, false],
-    ['user_roles', result.roleAssignments.created, false],
+  const tables: [string, number][] = [
+    ['groups', written(result.groups) + result.memberships.created + result.roleAssignments.created],
+    ['users', written(result.users)],
+    ['group_members', result.memberships.created],
+    ['group_roles', result.roleAssignments.created],
+    ['user_roles', result.roleAssignments.created],
   ];
-  return tables.filter(([, rows]) => rows >= BULK_ROWS).map(([name, , leftDeadRows]) => ({ name, leftDeadRows }));
+  return tables.filter(([, rows]) => rows >= BULK_ROWS).map(([name]) => name);
 }
 
 /**
