@@ -64,7 +64,7 @@ const WALK_MIN_SHARE = 50;
 /** Otherwise a subtree of at least this many groups is decided by a sample (below it, gathered)… */
 const SAMPLE_MIN_SUBTREE = 1_000;
 /** …of this many users spread evenly over the workspace's user ids… */
-const SAMPLE_USERS = 50;
+const SAMPLE_USERS = 30;
 /** …and the users are walked when at least 1 / this share of those are members of the subtree. */
 const WALK_MIN_MEMBER_SHARE = 10;
 
@@ -79,7 +79,9 @@ const WALK_MIN_MEMBER_SHARE = 10;
  * spaced ids, walked when at least 1 / WALK_MIN_MEMBER_SHARE of them are members. Testing a user
  * costs about as much as gathering 15 memberships (at 1,000,000 groups: 48 µs against 3.5 µs), so
  * a page of 100 costs about 1,500 / share memberships' worth by walking, against at least
- * share × users by gathering: even at a share of about 9% with 200,000 users, hence 10%. Below
+ * share × users by gathering: even at a share of about 9% with 200,000 users, hence 10% (3 of 30).
+ * A sample this small errs mostly near the threshold, where both ways cost about the same: a
+ * subtree holding 2.5% of the users walks with a chance of 4%, one holding 25% gathers with 1%. Below
  * SAMPLE_MIN_SUBTREE groups a subtree's memberships usually cost less to gather than the sample
  * costs to test. The sample is read only if some group asked for needs it, once per statement.
  */
