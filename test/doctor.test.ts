@@ -239,4 +239,17 @@ describe.each(backends())('kauth doctor [%s]', (backend) => {
       expect(await usersReported()).toBeUndefined();
     });
   });
+
+  // After the statistics part, which counts the users table's rows exactly.
+  describe('user id floor', () => {
+    it("reports a user whose id is not above its workspace's user id floor, the floor against the id", async () => {
+      const ws = await workspace('userfloor');
+      const { id, userIdFloor } = (await db.prisma.tenant.findUnique({ where: { slug: ws.slug } }))!;
+      const [{ user }] = await db.raw.query<{ user: number }>("INSERT INTO users (tenant_id, user_name) VALUES ($1, 'low') RETURNING id AS user", [id]);
+      expect(await checkCounts(db.prisma, { slug: ws.slug })).toEqual([]);
+      const low = -user; // an id no sequence gave, below any floor
+      await db.raw.query('UPDATE users SET id = $2 WHERE id = $1', [user, low]);
+      expect(await checkCounts(db.prisma, { slug: ws.slug })).toEqual([{ tenant: ws.slug, kind: 'user_id_below_floor', expected: userIdFloor, actual: low }]);
+    });
+  });
 });

@@ -1,7 +1,9 @@
 // A workspace's group id floor (issue 29): the groups sequence's value when the workspace is made,
 // so every group of it has a higher id; set by migration for workspaces made before it. Scans of a
 // workspace's groups in id order start above it: on PostgreSQL, the first page of a workspace made
-// after a large one no longer reads and throws away the large one's rows (its plan, as sent).
+// after a large one no longer reads and throws away the large one's rows (its plan, as sent). The
+// same for users (the user id floor): GraphQL `users` here; the walk of a big subtree's inherited
+// members too, which plans this way only with many memberships (BENCHMARKS.md, "A million groups").
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -102,6 +104,30 @@ eachBackend('group id floor', (h) => {
   });
 });
 
+eachBackend('user id floor', (h) => {
+  it('is above every user of the workspaces made before it and below the first user of its own', async () => {
+    const before = await h.workspace();
+    await before.user('one');
+    await before.user('two');
+    const ws = await h.workspace();
+    const [{ last }] = await h.db.raw.query<{ last: number }>('SELECT max(id) AS last FROM users');
+    expect(ws.tenant.userIdFloor).toBeGreaterThanOrEqual(last);
+    const first = Number(await ws.user('first'));
+    expect(first).toBeGreaterThan(ws.tenant.userIdFloor);
+    const [{ floor }] = await h.db.raw.query<{ floor: number }>('SELECT user_id_floor AS floor FROM tenants WHERE id = $1', [ws.tenant.id]);
+    expect(floor).toBe(ws.tenant.userIdFloor);
+  });
+});
+
+/** Makes `count` users of a workspace in one statement, ids from the sequence. */
+async function bulkUsers(h: Harness, ws: Workspace, count: number): Promise<number[]> {
+  const rows = await h.db.raw.query<{ id: number }>(
+    `INSERT INTO users (tenant_id, user_name) SELECT $1::int, 'bulk-' || n FROM generate_series(1, $2::int) AS n RETURNING id`,
+    [ws.tenant.id, count],
+  );
+  return rows.map((row) => row.id).sort((a, b) => a - b);
+}
+
 /** Makes `count` root groups of a workspace in one statement, ids from the sequence (as bench/seed.ts does, in bulk). */
 async function bulkGroups(h: Harness, ws: Workspace, count: number): Promise<void> {
   await h.db.raw.query(
@@ -168,5 +194,48 @@ postgresOnly('the first page of a workspace made after a large one', (h) => {
     expect(statements).toHaveLength(1);
     expect(await removedBy(statements[0])).toBeLessThan(OLDER_GROUPS / 10);
   });
+  // A clock that stands still: the key stays remembered however long the test takes.
+}, { app: { clock: new ManualClock() } });
+
+postgresOnly('the users of a workspace made after one with many', (h) => {
+  const OLDER_USERS = 5_000;
+  let ws: Workspace;
+  let users: number[];
+  beforeAll(async () => {
+    await bulkUsers(h, await h.workspace(), OLDER_USERS);
+    ws = await h.workspace();
+    users = await bulkUsers(h, ws, 20_000);
+    await h.db.raw.exec('ANALYZE users');
+  }, 60_000);
+
+  /** The statements `request` sends that match `pattern`, as sent, with their parameters. */
+  async function statementsOf(request: () => Promise<unknown>, pattern: RegExp): Promise<{ sql: string; params: readonly unknown[] }[]> {
+    const sent: { sql: string; params: readonly unknown[] }[] = [];
+    h.db.statements.trace = (sql, _ms, params) => void sent.push({ sql, params });
+    try {
+      await request();
+    } finally {
+      h.db.statements.trace = null;
+    }
+    return sent.filter(({ sql }) => pattern.test(sql));
+  }
+
+  async function removedBy(statement: { sql: string; params: readonly unknown[] }): Promise<number> {
+    const [row] = await h.db.raw.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${statement.sql}`, [...statement.params]);
+    return rowsRemoved(row['QUERY PLAN'][0].Plan);
+  }
+
+  it("reads GraphQL users' first page in id order without throwing away the older workspace's users", async () => {
+    await ws.ok('{ viewer { scopes } }'); // the key is looked up once, then remembered
+    let data: { users: { nodes: { id: string }[] } } | undefined;
+    const [page, ...others] = await statementsOf(
+      async () => (data = await ws.ok('{ users(first: 20) { nodes { id } } }')),
+      /FROM "public"\."users"[\s\S]*ORDER BY "public"\."users"\."id" ASC/,
+    );
+    expect(others).toEqual([]);
+    expect(data!.users.nodes.map((node) => Number(node.id))).toEqual(users.slice(0, 20));
+    expect(await removedBy(page)).toBeLessThan(OLDER_USERS / 10);
+  });
+
   // A clock that stands still: the key stays remembered however long the test takes.
 }, { app: { clock: new ManualClock() } });

@@ -45,7 +45,7 @@ export function actorOf(principal: Principal): Actor {
 /** What a request of this principal runs the domain with (GraphQL and REST alike). */
 export function domainContextOf(db: Db, principal: Principal, maxGroupDepth: number, requestId: string | null): DomainContext {
   const { tenant } = principal;
-  return { db, tenantId: tenant.id, groupIdFloor: tenant.groupIdFloor, access: groupAccessOf(principal), maxGroupDepth, actor: actorOf(principal), requestId };
+  return { db, tenantId: tenant.id, groupIdFloor: tenant.groupIdFloor, userIdFloor: tenant.userIdFloor, access: groupAccessOf(principal), maxGroupDepth, actor: actorOf(principal), requestId };
 }
 
 /** The principal's group access, as the domain layer consults it inside transactions. */

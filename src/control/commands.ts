@@ -87,7 +87,7 @@ async function tenantContext(db: Database, slug: string | undefined): Promise<Do
   if (!slug) throw new UsageError('missing <slug>');
   const tenant = await tenantBySlug(db.prisma, slug);
   if (!tenant) throw new NotFoundError('Workspace', slug);
-  return { ...fullAccessContext(db.prisma, tenant.id, treeLimits()), groupIdFloor: tenant.groupIdFloor, tenant };
+  return { ...fullAccessContext(db.prisma, tenant.id, treeLimits()), groupIdFloor: tenant.groupIdFloor, userIdFloor: tenant.userIdFloor, tenant };
 }
 
 /** --since: an ISO time, or a duration back from now (24h, 7d). */

@@ -50,6 +50,8 @@ export interface DomainContext extends AuditSource {
    * Scans of its groups in id order start there; 0 (or absent) starts them at the lowest id of all.
    */
   groupIdFloor?: number;
+  /** The same for its users (`tenants.user_id_floor`). */
+  userIdFloor?: number;
 }
 
 const FULL_ACCESS: GroupAccess = {

@@ -2,8 +2,9 @@
 // group whose stored path disagrees, or whose parent links cannot give it one (like GitLab's
 // traversal_ids consistency check), each group whose id is not above its workspace's group id
 // floor (where scans in id order start, so such a group would be left out of the workspace's lists),
-// and each workspace whose kept counts of groups and users disagree with its rows. Reads only; each
-// check one statement, so it sees one snapshot.
+// each workspace whose kept counts of groups and users disagree with its rows, and each workspace
+// with a user whose id is not above its user id floor. Reads only; each check one statement, so it
+// sees one snapshot.
 import type { Db } from './context';
 import { NotFoundError } from './errors';
 
@@ -115,11 +116,13 @@ function linkFindingsOf(row: WalkRow): TreeFinding[] {
 
 /**
  * A workspace whose kept count (folded in tenants plus its deltas, src/domain/counts.ts) is not the
- * number of its rows: `expected` is count(*), `actual` the kept count.
+ * number of its rows: `expected` is count(*), `actual` the kept count; or (`user_id_below_floor`)
+ * one with a user whose id is not above its user id floor: `expected` the floor, `actual` the
+ * lowest such id (such a user would be left out of the workspace's lists in id order).
  */
 export interface CountFinding {
   tenant: string;
-  kind: 'group_count_mismatch' | 'user_count_mismatch';
+  kind: 'group_count_mismatch' | 'user_count_mismatch' | 'user_id_below_floor';
   expected: number;
   actual: number;
 }
@@ -127,8 +130,9 @@ export interface CountFinding {
 /** Every workspace (or `slug`'s) whose kept counts disagree with its rows; one statement, one snapshot. */
 export async function checkCounts(db: Db, options: { slug?: string } = {}): Promise<CountFinding[]> {
   const slug = options.slug ?? null;
-  const rows = await db.$queryRaw<{ tenant: string; keptGroups: number; groups: number; keptUsers: number; users: number }[]>`
-    SELECT t.slug AS tenant,
+  const rows = await db.$queryRaw<{ tenant: string; keptGroups: number; groups: number; keptUsers: number; users: number; userFloor: number; lowUser: number | null }[]>`
+    SELECT t.slug AS tenant, t.user_id_floor AS "userFloor",
+           (SELECT min(u.id) FROM users u WHERE u.tenant_id = t.id AND u.id <= t.user_id_floor) AS "lowUser",
            t.group_count + coalesce(d.groups, 0) AS "keptGroups", (SELECT count(*)::int FROM groups g WHERE g.tenant_id = t.id) AS groups,
            t.user_count + coalesce(d.users, 0) AS "keptUsers", (SELECT count(*)::int FROM users u WHERE u.tenant_id = t.id) AS users
     FROM tenants t
@@ -139,5 +143,6 @@ export async function checkCounts(db: Db, options: { slug?: string } = {}): Prom
   return rows.flatMap((row): CountFinding[] => [
     ...(row.keptGroups === row.groups ? [] : [{ tenant: row.tenant, kind: 'group_count_mismatch' as const, expected: row.groups, actual: row.keptGroups }]),
     ...(row.keptUsers === row.users ? [] : [{ tenant: row.tenant, kind: 'user_count_mismatch' as const, expected: row.users, actual: row.keptUsers }]),
+    ...(row.lowUser === null ? [] : [{ tenant: row.tenant, kind: 'user_id_below_floor' as const, expected: row.userFloor, actual: row.lowUser }]),
   ]);
 }

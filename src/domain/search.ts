@@ -159,7 +159,7 @@ function inOrder<T extends { id: number }>(ids: number[], rows: T[]): T[] {
 
 /** Users matching the condition (every user without one), ordered by id, with how many match in all. */
 export async function searchUsers(ctx: DomainContext, condition: Condition | null, page: Page): Promise<{ nodes: User[]; total: number }> {
-  const where = Prisma.sql`u.tenant_id = ${ctx.tenantId}::int AND ${condition ? compile(USERS, USERS.columns, condition, false) : Prisma.sql`true`}`;
+  const where = Prisma.sql`u.tenant_id = ${ctx.tenantId}::int AND u.id > ${ctx.userIdFloor ?? 0}::int AND ${condition ? compile(USERS, USERS.columns, condition, false) : Prisma.sql`true`}`;
   const { ids, total } = await matching(ctx, Prisma.sql`users AS u`, where, page);
   const rows = ids.length === 0 ? [] : await ctx.db.user.findMany({ where: { tenantId: ctx.tenantId, id: { in: ids } } });
   return { nodes: inOrder(ids, rows), total };
@@ -169,7 +169,7 @@ export async function searchUsers(ctx: DomainContext, condition: Condition | nul
 export async function searchGroups(ctx: DomainContext, condition: Condition | null, page: Page): Promise<{ nodes: Group[]; total: number }> {
   const roots = ctx.access.visibleRoots;
   const visible = roots === null ? Prisma.sql`true` : Prisma.sql`g.path && ${[...roots]}::int[]`;
-  const where = Prisma.sql`g.tenant_id = ${ctx.tenantId}::int AND ${visible} AND ${condition ? compile(GROUPS, GROUPS.columns, condition, false) : Prisma.sql`true`}`;
+  const where = Prisma.sql`g.tenant_id = ${ctx.tenantId}::int AND g.id > ${ctx.groupIdFloor ?? 0}::int AND ${visible} AND ${condition ? compile(GROUPS, GROUPS.columns, condition, false) : Prisma.sql`true`}`;
   const { ids, total } = await matching(ctx, Prisma.sql`groups AS g`, where, page);
   const rows = ids.length === 0 ? [] : await ctx.db.group.findMany({ where: { tenantId: ctx.tenantId, id: { in: ids }, ...visibilityFilter(ctx) } });
   return { nodes: inOrder(ids, rows), total };

@@ -40,7 +40,9 @@ export const USER_SORTABLE: SortableSql = { NAME: Prisma.sql`lower(coalesce(u.na
 export async function userPage(ctx: DomainContext, window: Window<number | SortKey>, search?: string | null): Promise<Page<User>> {
   if (window.order === ID_ORDER) {
     const where = searchWhere(ctx, search);
-    return idPage(window as Window<number>, (args) => ctx.db.user.findMany({ ...args, where: { AND: [where, args.where] } }));
+    // Above the workspace's user id floor: the scan starts past the users of the workspaces made before it.
+    const floor = { id: { gt: ctx.userIdFloor ?? 0 } };
+    return idPage(window as Window<number>, (args) => ctx.db.user.findMany({ ...args, where: { AND: [where, floor, args.where] } }));
   }
   const text = searchPattern(search);
   const pattern = text ? `%${containsText(text).contains}%` : null;

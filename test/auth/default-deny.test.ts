@@ -183,7 +183,7 @@ describe('default deny: descriptions', () => {
 });
 
 describe('default deny: at runtime', () => {
-  const tenant: Tenant = { id: 1, slug: 'acme', name: 'Acme', createdAt: new Date(), groupCount: 0, userCount: 0, groupIdFloor: 0 };
+  const tenant: Tenant = { id: 1, slug: 'acme', name: 'Acme', createdAt: new Date(), groupCount: 0, userCount: 0, groupIdFloor: 0, userIdFloor: 0 };
 
   /** Executes against a schema built from `sdl` by the real directive, as an all-scopes credential. */
   async function run(sdl: string, extraResolvers: Record<string, Record<string, unknown>>, query: string) {

@@ -87,7 +87,7 @@ const WALK_MIN_MEMBER_SHARE = 10;
  */
 function waysSql(ctx: DomainContext, groupIds: readonly number[]): Prisma.Sql {
   const t = ctx.tenantId;
-  const activeUsers = Prisma.sql`users u WHERE u.tenant_id = ${t}::int AND u.active`;
+  const activeUsers = Prisma.sql`users u WHERE u.tenant_id = ${t}::int AND u.id > ${ctx.userIdFloor ?? 0}::int AND u.active`;
   return Prisma.sql`
     span AS MATERIALIZED (
       SELECT (SELECT u.id FROM ${activeUsers} ORDER BY u.id LIMIT 1) AS lo,
@@ -124,7 +124,7 @@ function inheritedMembers(ctx: DomainContext, groupIds: readonly number[]): Page
   const walk = {
     from: Prisma.sql`users u`,
     id: Prisma.sql`u.id`,
-    where: Prisma.sql`o.walks AND u.tenant_id = ${t}::int AND u.active
+    where: Prisma.sql`o.walks AND u.tenant_id = ${t}::int AND u.id > ${ctx.userIdFloor ?? 0}::int AND u.active
       AND EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
                   WHERE gm.tenant_id = ${t}::int AND gm.user_id = u.id AND g.path @> ARRAY[o.id])`,
     sortable: USER_SORTABLE,

@@ -1287,7 +1287,8 @@ export const TenantScalarFieldEnum = {
   createdAt: 'createdAt',
   groupCount: 'groupCount',
   userCount: 'userCount',
-  groupIdFloor: 'groupIdFloor'
+  groupIdFloor: 'groupIdFloor',
+  userIdFloor: 'userIdFloor'
 } as const
 
 export type TenantScalarFieldEnum = (typeof TenantScalarFieldEnum)[keyof typeof TenantScalarFieldEnum]

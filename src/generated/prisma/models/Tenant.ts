@@ -31,6 +31,7 @@ export type TenantAvgAggregateOutputType = {
   groupCount: number | null
   userCount: number | null
   groupIdFloor: number | null
+  userIdFloor: number | null
 }
 
 export type TenantSumAggregateOutputType = {
@@ -38,6 +39,7 @@ export type TenantSumAggregateOutputType = {
   groupCount: number | null
   userCount: number | null
   groupIdFloor: number | null
+  userIdFloor: number | null
 }
 
 export type TenantMinAggregateOutputType = {
@@ -48,6 +50,7 @@ export type TenantMinAggregateOutputType = {
   groupCount: number | null
   userCount: number | null
   groupIdFloor: number | null
+  userIdFloor: number | null
 }
 
 export type TenantMaxAggregateOutputType = {
@@ -58,6 +61,7 @@ export type TenantMaxAggregateOutputType = {
   groupCount: number | null
   userCount: number | null
   groupIdFloor: number | null
+  userIdFloor: number | null
 }
 
 export type TenantCountAggregateOutputType = {
@@ -68,6 +72,7 @@ export type TenantCountAggregateOutputType = {
   groupCount: number
   userCount: number
   groupIdFloor: number
+  userIdFloor: number
   _all: number
 }
 
@@ -77,6 +82,7 @@ export type TenantAvgAggregateInputType = {
   groupCount?: true
   userCount?: true
   groupIdFloor?: true
+  userIdFloor?: true
 }
 
 export type TenantSumAggregateInputType = {
@@ -84,6 +90,7 @@ export type TenantSumAggregateInputType = {
   groupCount?: true
   userCount?: true
   groupIdFloor?: true
+  userIdFloor?: true
 }
 
 export type TenantMinAggregateInputType = {
@@ -94,6 +101,7 @@ export type TenantMinAggregateInputType = {
   groupCount?: true
   userCount?: true
   groupIdFloor?: true
+  userIdFloor?: true
 }
 
 export type TenantMaxAggregateInputType = {
@@ -104,6 +112,7 @@ export type TenantMaxAggregateInputType = {
   groupCount?: true
   userCount?: true
   groupIdFloor?: true
+  userIdFloor?: true
 }
 
 export type TenantCountAggregateInputType = {
@@ -114,6 +123,7 @@ export type TenantCountAggregateInputType = {
   groupCount?: true
   userCount?: true
   groupIdFloor?: true
+  userIdFloor?: true
   _all?: true
 }
 
@@ -211,6 +221,7 @@ export type TenantGroupByOutputType = {
   groupCount: number
   userCount: number
   groupIdFloor: number
+  userIdFloor: number
   _count: TenantCountAggregateOutputType | null
   _avg: TenantAvgAggregateOutputType | null
   _sum: TenantSumAggregateOutputType | null
@@ -244,6 +255,7 @@ export type TenantWhereInput = {
   groupCount?: Prisma.IntFilter<"Tenant"> | number
   userCount?: Prisma.IntFilter<"Tenant"> | number
   groupIdFloor?: Prisma.IntFilter<"Tenant"> | number
+  userIdFloor?: Prisma.IntFilter<"Tenant"> | number
   users?: Prisma.UserListRelationFilter
   roles?: Prisma.RoleListRelationFilter
   groups?: Prisma.GroupListRelationFilter
@@ -261,6 +273,7 @@ export type TenantOrderByWithRelationInput = {
   groupCount?: Prisma.SortOrder
   userCount?: Prisma.SortOrder
   groupIdFloor?: Prisma.SortOrder
+  userIdFloor?: Prisma.SortOrder
   users?: Prisma.UserOrderByRelationAggregateInput
   roles?: Prisma.RoleOrderByRelationAggregateInput
   groups?: Prisma.GroupOrderByRelationAggregateInput
@@ -281,6 +294,7 @@ export type TenantWhereUniqueInput = Prisma.AtLeast<{
   groupCount?: Prisma.IntFilter<"Tenant"> | number
   userCount?: Prisma.IntFilter<"Tenant"> | number
   groupIdFloor?: Prisma.IntFilter<"Tenant"> | number
+  userIdFloor?: Prisma.IntFilter<"Tenant"> | number
   users?: Prisma.UserListRelationFilter
   roles?: Prisma.RoleListRelationFilter
   groups?: Prisma.GroupListRelationFilter
@@ -298,6 +312,7 @@ export type TenantOrderByWithAggregationInput = {
   groupCount?: Prisma.SortOrder
   userCount?: Prisma.SortOrder
   groupIdFloor?: Prisma.SortOrder
+  userIdFloor?: Prisma.SortOrder
   _count?: Prisma.TenantCountOrderByAggregateInput
   _avg?: Prisma.TenantAvgOrderByAggregateInput
   _max?: Prisma.TenantMaxOrderByAggregateInput
@@ -316,6 +331,7 @@ export type TenantScalarWhereWithAggregatesInput = {
   groupCount?: Prisma.IntWithAggregatesFilter<"Tenant"> | number
   userCount?: Prisma.IntWithAggregatesFilter<"Tenant"> | number
   groupIdFloor?: Prisma.IntWithAggregatesFilter<"Tenant"> | number
+  userIdFloor?: Prisma.IntWithAggregatesFilter<"Tenant"> | number
 }
 
 export type TenantCreateInput = {
@@ -325,6 +341,7 @@ export type TenantCreateInput = {
   groupCount?: number
   userCount?: number
   groupIdFloor?: number
+  userIdFloor?: number
   users?: Prisma.UserCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
@@ -342,6 +359,7 @@ export type TenantUncheckedCreateInput = {
   groupCount?: number
   userCount?: number
   groupIdFloor?: number
+  userIdFloor?: number
   users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
@@ -358,6 +376,7 @@ export type TenantUpdateInput = {
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
   groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
+  userIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
@@ -375,6 +394,7 @@ export type TenantUncheckedUpdateInput = {
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
   groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
+  userIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
@@ -392,6 +412,7 @@ export type TenantCreateManyInput = {
   groupCount?: number
   userCount?: number
   groupIdFloor?: number
+  userIdFloor?: number
 }
 
 export type TenantUpdateManyMutationInput = {
@@ -401,6 +422,7 @@ export type TenantUpdateManyMutationInput = {
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
   groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
+  userIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
 export type TenantUncheckedUpdateManyInput = {
@@ -411,6 +433,7 @@ export type TenantUncheckedUpdateManyInput = {
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
   groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
+  userIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
 }
 
 export type TenantCountOrderByAggregateInput = {
@@ -421,6 +444,7 @@ export type TenantCountOrderByAggregateInput = {
   groupCount?: Prisma.SortOrder
   userCount?: Prisma.SortOrder
   groupIdFloor?: Prisma.SortOrder
+  userIdFloor?: Prisma.SortOrder
 }
 
 export type TenantAvgOrderByAggregateInput = {
@@ -428,6 +452,7 @@ export type TenantAvgOrderByAggregateInput = {
   groupCount?: Prisma.SortOrder
   userCount?: Prisma.SortOrder
   groupIdFloor?: Prisma.SortOrder
+  userIdFloor?: Prisma.SortOrder
 }
 
 export type TenantMaxOrderByAggregateInput = {
@@ -438,6 +463,7 @@ export type TenantMaxOrderByAggregateInput = {
   groupCount?: Prisma.SortOrder
   userCount?: Prisma.SortOrder
   groupIdFloor?: Prisma.SortOrder
+  userIdFloor?: Prisma.SortOrder
 }
 
 export type TenantMinOrderByAggregateInput = {
@@ -448,6 +474,7 @@ export type TenantMinOrderByAggregateInput = {
   groupCount?: Prisma.SortOrder
   userCount?: Prisma.SortOrder
   groupIdFloor?: Prisma.SortOrder
+  userIdFloor?: Prisma.SortOrder
 }
 
 export type TenantSumOrderByAggregateInput = {
@@ -455,6 +482,7 @@ export type TenantSumOrderByAggregateInput = {
   groupCount?: Prisma.SortOrder
   userCount?: Prisma.SortOrder
   groupIdFloor?: Prisma.SortOrder
+  userIdFloor?: Prisma.SortOrder
 }
 
 export type TenantScalarRelationFilter = {
@@ -583,6 +611,7 @@ export type TenantCreateWithoutUsersInput = {
   groupCount?: number
   userCount?: number
   groupIdFloor?: number
+  userIdFloor?: number
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
@@ -599,6 +628,7 @@ export type TenantUncheckedCreateWithoutUsersInput = {
   groupCount?: number
   userCount?: number
   groupIdFloor?: number
+  userIdFloor?: number
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
@@ -630,6 +660,7 @@ export type TenantUpdateWithoutUsersInput = {
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
   groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
+  userIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
@@ -646,6 +677,7 @@ export type TenantUncheckedUpdateWithoutUsersInput = {
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
   groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
+  userIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
@@ -661,6 +693,7 @@ export type TenantCreateWithoutRolesInput = {
   groupCount?: number
   userCount?: number
   groupIdFloor?: number
+  userIdFloor?: number
   users?: Prisma.UserCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
@@ -677,6 +710,7 @@ export type TenantUncheckedCreateWithoutRolesInput = {
   groupCount?: number
   userCount?: number
   groupIdFloor?: number
+  userIdFloor?: number
   users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
@@ -708,6 +742,7 @@ export type TenantUpdateWithoutRolesInput = {
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
   groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
+  userIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
@@ -724,6 +759,7 @@ export type TenantUncheckedUpdateWithoutRolesInput = {
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
   groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
+  userIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
@@ -739,6 +775,7 @@ export type TenantCreateWithoutGroupsInput = {
   groupCount?: number
   userCount?: number
   groupIdFloor?: number
+  userIdFloor?: number
   users?: Prisma.UserCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyCreateNestedManyWithoutTenantInput
@@ -755,6 +792,7 @@ export type TenantUncheckedCreateWithoutGroupsInput = {
   groupCount?: number
   userCount?: number
   groupIdFloor?: number
+  userIdFloor?: number
   users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   keys?: Prisma.ApiKeyUncheckedCreateNestedManyWithoutTenantInput
@@ -786,6 +824,7 @@ export type TenantUpdateWithoutGroupsInput = {
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
   groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
+  userIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUpdateManyWithoutTenantNestedInput
@@ -802,6 +841,7 @@ export type TenantUncheckedUpdateWithoutGroupsInput = {
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
   groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
+  userIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   keys?: Prisma.ApiKeyUncheckedUpdateManyWithoutTenantNestedInput
@@ -817,6 +857,7 @@ export type TenantCreateWithoutKeysInput = {
   groupCount?: number
   userCount?: number
   groupIdFloor?: number
+  userIdFloor?: number
   users?: Prisma.UserCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
@@ -833,6 +874,7 @@ export type TenantUncheckedCreateWithoutKeysInput = {
   groupCount?: number
   userCount?: number
   groupIdFloor?: number
+  userIdFloor?: number
   users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
@@ -864,6 +906,7 @@ export type TenantUpdateWithoutKeysInput = {
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
   groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
+  userIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
@@ -880,6 +923,7 @@ export type TenantUncheckedUpdateWithoutKeysInput = {
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
   groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
+  userIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
@@ -895,6 +939,7 @@ export type TenantCreateWithoutCountDeltasInput = {
   groupCount?: number
   userCount?: number
   groupIdFloor?: number
+  userIdFloor?: number
   users?: Prisma.UserCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
@@ -911,6 +956,7 @@ export type TenantUncheckedCreateWithoutCountDeltasInput = {
   groupCount?: number
   userCount?: number
   groupIdFloor?: number
+  userIdFloor?: number
   users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
@@ -942,6 +988,7 @@ export type TenantUpdateWithoutCountDeltasInput = {
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
   groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
+  userIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
@@ -958,6 +1005,7 @@ export type TenantUncheckedUpdateWithoutCountDeltasInput = {
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
   groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
+  userIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
@@ -973,6 +1021,7 @@ export type TenantCreateWithoutAuditSequenceInput = {
   groupCount?: number
   userCount?: number
   groupIdFloor?: number
+  userIdFloor?: number
   users?: Prisma.UserCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
@@ -989,6 +1038,7 @@ export type TenantUncheckedCreateWithoutAuditSequenceInput = {
   groupCount?: number
   userCount?: number
   groupIdFloor?: number
+  userIdFloor?: number
   users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
@@ -1020,6 +1070,7 @@ export type TenantUpdateWithoutAuditSequenceInput = {
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
   groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
+  userIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
@@ -1036,6 +1087,7 @@ export type TenantUncheckedUpdateWithoutAuditSequenceInput = {
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
   groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
+  userIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
@@ -1051,6 +1103,7 @@ export type TenantCreateWithoutAuditEventsInput = {
   groupCount?: number
   userCount?: number
   groupIdFloor?: number
+  userIdFloor?: number
   users?: Prisma.UserCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupCreateNestedManyWithoutTenantInput
@@ -1067,6 +1120,7 @@ export type TenantUncheckedCreateWithoutAuditEventsInput = {
   groupCount?: number
   userCount?: number
   groupIdFloor?: number
+  userIdFloor?: number
   users?: Prisma.UserUncheckedCreateNestedManyWithoutTenantInput
   roles?: Prisma.RoleUncheckedCreateNestedManyWithoutTenantInput
   groups?: Prisma.GroupUncheckedCreateNestedManyWithoutTenantInput
@@ -1098,6 +1152,7 @@ export type TenantUpdateWithoutAuditEventsInput = {
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
   groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
+  userIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUpdateManyWithoutTenantNestedInput
@@ -1114,6 +1169,7 @@ export type TenantUncheckedUpdateWithoutAuditEventsInput = {
   groupCount?: Prisma.IntFieldUpdateOperationsInput | number
   userCount?: Prisma.IntFieldUpdateOperationsInput | number
   groupIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
+  userIdFloor?: Prisma.IntFieldUpdateOperationsInput | number
   users?: Prisma.UserUncheckedUpdateManyWithoutTenantNestedInput
   roles?: Prisma.RoleUncheckedUpdateManyWithoutTenantNestedInput
   groups?: Prisma.GroupUncheckedUpdateManyWithoutTenantNestedInput
@@ -1206,6 +1262,7 @@ export type TenantSelect<ExtArgs extends runtime.Types.Extensions.InternalArgs =
   groupCount?: boolean
   userCount?: boolean
   groupIdFloor?: boolean
+  userIdFloor?: boolean
   users?: boolean | Prisma.Tenant$usersArgs<ExtArgs>
   roles?: boolean | Prisma.Tenant$rolesArgs<ExtArgs>
   groups?: boolean | Prisma.Tenant$groupsArgs<ExtArgs>
@@ -1224,6 +1281,7 @@ export type TenantSelectCreateManyAndReturn<ExtArgs extends runtime.Types.Extens
   groupCount?: boolean
   userCount?: boolean
   groupIdFloor?: boolean
+  userIdFloor?: boolean
 }, ExtArgs["result"]["tenant"]>
 
 export type TenantSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetSelect<{
@@ -1234,6 +1292,7 @@ export type TenantSelectUpdateManyAndReturn<ExtArgs extends runtime.Types.Extens
   groupCount?: boolean
   userCount?: boolean
   groupIdFloor?: boolean
+  userIdFloor?: boolean
 }, ExtArgs["result"]["tenant"]>
 
 export type TenantSelectScalar = {
@@ -1244,9 +1303,10 @@ export type TenantSelectScalar = {
   groupCount?: boolean
   userCount?: boolean
   groupIdFloor?: boolean
+  userIdFloor?: boolean
 }
 
-export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "createdAt" | "groupCount" | "userCount" | "groupIdFloor", ExtArgs["result"]["tenant"]>
+export type TenantOmit<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = runtime.Types.Extensions.GetOmit<"id" | "slug" | "name" | "createdAt" | "groupCount" | "userCount" | "groupIdFloor" | "userIdFloor", ExtArgs["result"]["tenant"]>
 export type TenantInclude<ExtArgs extends runtime.Types.Extensions.InternalArgs = runtime.Types.Extensions.DefaultArgs> = {
   users?: boolean | Prisma.Tenant$usersArgs<ExtArgs>
   roles?: boolean | Prisma.Tenant$rolesArgs<ExtArgs>
@@ -1286,6 +1346,10 @@ export type $TenantPayload<ExtArgs extends runtime.Types.Extensions.InternalArgs
      * The groups id sequence's value when the workspace was made: its groups' ids are all above it.
      */
     groupIdFloor: number
+    /**
+     * The users id sequence's value when the workspace was made: its users' ids are all above it.
+     */
+    userIdFloor: number
   }, ExtArgs["result"]["tenant"]>
   composites: {}
 }
@@ -1723,6 +1787,7 @@ export interface TenantFieldRefs {
   readonly groupCount: Prisma.FieldRef<"Tenant", 'Int'>
   readonly userCount: Prisma.FieldRef<"Tenant", 'Int'>
   readonly groupIdFloor: Prisma.FieldRef<"Tenant", 'Int'>
+  readonly userIdFloor: Prisma.FieldRef<"Tenant", 'Int'>
 }
     
 
