@@ -87,11 +87,17 @@ const WALK_MIN_MEMBER_SHARE = 10;
  */
 function waysSql(ctx: DomainContext, groupIds: readonly number[]): Prisma.Sql {
   const t = ctx.tenantId;
-  const activeUsers = Prisma.sql`users u WHERE u.tenant_id = ${t}::int AND u.id > ${ctx.userIdFloor ?? 0}::int AND u.active`;
+  const floor = ctx.userIdFloor ?? 0;
+  const activeUsers = Prisma.sql`users u WHERE u.tenant_id = ${t}::int AND u.id > ${floor}::int AND u.active`;
+  // The workspace's first and last user ids, read from the (tenant_id, id) index by row comparisons:
+  // without an equality on tenant_id the order asked for is that index's own, so the primary key is
+  // no choice (read backwards with tenant_id as a filter, it threw away the 200,000 users of a
+  // workspace made later: 458 ms).
+  const ownUsers = Prisma.sql`users u WHERE (u.tenant_id, u.id) > (${t}::int, ${floor}::int) AND (u.tenant_id, u.id) < (${t}::int + 1, 0) AND u.active`;
   return Prisma.sql`
     span AS MATERIALIZED (
-      SELECT (SELECT u.id FROM ${activeUsers} ORDER BY u.id LIMIT 1) AS lo,
-             (SELECT u.id FROM ${activeUsers} ORDER BY u.id DESC LIMIT 1) AS hi),
+      SELECT (SELECT u.id FROM ${ownUsers} ORDER BY u.tenant_id, u.id LIMIT 1) AS lo,
+             (SELECT u.id FROM ${ownUsers} ORDER BY u.tenant_id DESC, u.id DESC LIMIT 1) AS hi),
     sample AS MATERIALIZED (
       SELECT DISTINCT p.id FROM span CROSS JOIN generate_series(0, ${SAMPLE_USERS - 1}::int) AS i
       CROSS JOIN LATERAL (
