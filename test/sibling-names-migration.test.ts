@@ -76,7 +76,7 @@ describe.each(backends())('sibling-name migration [%s]', (backend) => {
     const long2 = await group(acme, long.toLowerCase(), eng);
     await db.raw.exec("INSERT INTO audit_sequences (tenant_id, last_seq) VALUES (" + acme + ", 41)");
 
-    const report = await migrate(db.raw);
+    const report = await migrate(db.raw, readMigrations().filter((m) => m.name <= MIGRATION)); // this one, not those after it
     expect(report.applied).toEqual([MIGRATION]);
 
     expect(await nameOf(eng)).toEqual({ name: 'Engineering', version: 1 });
