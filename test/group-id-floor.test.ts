@@ -145,6 +145,29 @@ interface PlanNode {
 
 const rowsRemoved = (node: PlanNode): number => (node['Rows Removed by Filter'] ?? 0) + (node.Plans ?? []).reduce((sum, child) => sum + rowsRemoved(child), 0);
 
+type Sent = { sql: string; params: readonly unknown[] };
+
+/** The statements `request` sends that match `pattern`, as sent, with their parameters. */
+async function statementsOf(h: Harness, request: () => Promise<unknown>, pattern: RegExp): Promise<Sent[]> {
+  const sent: Sent[] = [];
+  h.db.statements.trace = (sql, _ms, params) => void sent.push({ sql, params });
+  try {
+    await request();
+  } finally {
+    h.db.statements.trace = null;
+  }
+  return sent.filter(({ sql }) => pattern.test(sql));
+}
+
+/** Rows the plan of `statement` reads and throws away, run as EXPLAIN ANALYZE with its own parameters. */
+async function removedBy(h: Harness, statement: Sent): Promise<number> {
+  const [row] = await h.db.raw.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${statement.sql}`, [...statement.params]);
+  return rowsRemoved(row['QUERY PLAN'][0].Plan);
+}
+
+/** The statements that read the workspace's groups in id order. */
+const GROUP_PAGES = /FROM "public"\."groups"[\s\S]*ORDER BY "public"\."groups"\."id" ASC/;
+
 postgresOnly('the first page of a workspace made after a large one', (h) => {
   const OLDER_GROUPS = 5_000;
   let ws: Workspace;
@@ -155,32 +178,14 @@ postgresOnly('the first page of a workspace made after a large one', (h) => {
     await h.db.raw.exec('ANALYZE groups');
   }, 60_000);
 
-  /** The statements of `request` that read the workspace's groups in id order, as sent, with their parameters. */
-  async function pageStatements(request: () => Promise<unknown>): Promise<{ sql: string; params: readonly unknown[] }[]> {
-    const sent: { sql: string; params: readonly unknown[] }[] = [];
-    h.db.statements.trace = (sql, _ms, params) => void sent.push({ sql, params });
-    try {
-      await request();
-    } finally {
-      h.db.statements.trace = null;
-    }
-    return sent.filter(({ sql }) => /FROM "public"\."groups"/.test(sql) && /ORDER BY "public"\."groups"\."id" ASC/.test(sql));
-  }
-
-  /** Rows the plan of `statement` reads and throws away, run as EXPLAIN ANALYZE with its own parameters. */
-  async function removedBy(statement: { sql: string; params: readonly unknown[] }): Promise<number> {
-    const [row] = await h.db.raw.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${statement.sql}`, [...statement.params]);
-    return rowsRemoved(row['QUERY PLAN'][0].Plan);
-  }
-
   it("reads GraphQL groups' first page in id order without throwing away the older workspace's rows", async () => {
     await ws.ok('{ viewer { scopes } }'); // the key is looked up once, then remembered
     let data: { groups: { nodes: { id: string }[] } } | undefined;
-    const [page, ...others] = await pageStatements(async () => (data = await ws.ok('{ groups(first: 20) { nodes { id } } }')));
+    const [page, ...others] = await statementsOf(h, async () => (data = await ws.ok('{ groups(first: 20) { nodes { id } } }')), GROUP_PAGES);
     expect(others).toEqual([]);
     const [{ first }] = await h.db.raw.query<{ first: number }>('SELECT min(id) AS first FROM groups WHERE tenant_id = $1', [ws.tenant.id]);
     expect(data!.groups.nodes.map((node) => Number(node.id))).toEqual(Array.from({ length: 20 }, (_, i) => first + i));
-    expect(await removedBy(page)).toBeLessThan(OLDER_GROUPS / 10);
+    expect(await removedBy(h, page)).toBeLessThan(OLDER_GROUPS / 10);
   });
 
   it("reads the REST list's page in one statement without throwing away the older workspace's rows", async () => {
@@ -188,11 +193,11 @@ postgresOnly('the first page of a workspace made after a large one', (h) => {
     expect((await api.get('/groups?offset=10&limit=20')).status).toBe(200); // the key is remembered from here on
     await h.app.settled();
     const before = h.db.statements.total;
-    const statements = await pageStatements(() => api.get('/groups?offset=10&limit=20'));
+    const statements = await statementsOf(h, () => api.get('/groups?offset=10&limit=20'), GROUP_PAGES);
     // The page and the workspace's count: the page no longer asks for the workspace's first id first.
     expect(h.db.statements.total - before).toBe(2);
     expect(statements).toHaveLength(1);
-    expect(await removedBy(statements[0])).toBeLessThan(OLDER_GROUPS / 10);
+    expect(await removedBy(h, statements[0])).toBeLessThan(OLDER_GROUPS / 10);
   });
   // A clock that stands still: the key stays remembered however long the test takes.
 }, { app: { clock: new ManualClock() } });
@@ -208,33 +213,17 @@ postgresOnly('the users of a workspace made after one with many', (h) => {
     await h.db.raw.exec('ANALYZE users');
   }, 60_000);
 
-  /** The statements `request` sends that match `pattern`, as sent, with their parameters. */
-  async function statementsOf(request: () => Promise<unknown>, pattern: RegExp): Promise<{ sql: string; params: readonly unknown[] }[]> {
-    const sent: { sql: string; params: readonly unknown[] }[] = [];
-    h.db.statements.trace = (sql, _ms, params) => void sent.push({ sql, params });
-    try {
-      await request();
-    } finally {
-      h.db.statements.trace = null;
-    }
-    return sent.filter(({ sql }) => pattern.test(sql));
-  }
-
-  async function removedBy(statement: { sql: string; params: readonly unknown[] }): Promise<number> {
-    const [row] = await h.db.raw.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${statement.sql}`, [...statement.params]);
-    return rowsRemoved(row['QUERY PLAN'][0].Plan);
-  }
-
   it("reads GraphQL users' first page in id order without throwing away the older workspace's users", async () => {
     await ws.ok('{ viewer { scopes } }'); // the key is looked up once, then remembered
     let data: { users: { nodes: { id: string }[] } } | undefined;
     const [page, ...others] = await statementsOf(
+      h,
       async () => (data = await ws.ok('{ users(first: 20) { nodes { id } } }')),
       /FROM "public"\."users"[\s\S]*ORDER BY "public"\."users"\."id" ASC/,
     );
     expect(others).toEqual([]);
     expect(data!.users.nodes.map((node) => Number(node.id))).toEqual(users.slice(0, 20));
-    expect(await removedBy(page)).toBeLessThan(OLDER_USERS / 10);
+    expect(await removedBy(h, page)).toBeLessThan(OLDER_USERS / 10);
   });
 
   // A clock that stands still: the key stays remembered however long the test takes.
