@@ -10,16 +10,19 @@ export interface WorkspaceCounts {
   users: number;
 }
 
+/**
+ * A workspace's kept count of `kind` as SQL, for a statement that reads the workspace's row in
+ * tenants as `tenant`: the folded part plus the sum of its deltas.
+ */
+export const keptCountSql = (tenant: Prisma.Sql, kind: keyof WorkspaceCounts): Prisma.Sql => {
+  const folded = Prisma.raw(kind === 'groups' ? 'group_count' : 'user_count');
+  return Prisma.sql`(${tenant}.${folded} + coalesce((SELECT sum(d.${Prisma.raw(kind)}) FROM tenant_count_deltas d WHERE d.tenant_id = ${tenant}.id), 0))::int`;
+};
+
 export async function workspaceCounts(db: Db | Tx, tenantId: number): Promise<WorkspaceCounts> {
+  const t = Prisma.sql`t`;
   const [counts] = await db.$queryRaw<WorkspaceCounts[]>`
-    SELECT t.group_count + coalesce(sum(d.groups), 0)::int AS groups, t.user_count + coalesce(sum(d.users), 0)::int AS users
-    FROM tenants t LEFT JOIN tenant_count_deltas d ON d.tenant_id = t.id
-    WHERE t.id = ${tenantId}::int
-    GROUP BY t.id`;
+    SELECT ${keptCountSql(t, 'groups')} AS groups, ${keptCountSql(t, 'users')} AS users FROM tenants t WHERE t.id = ${tenantId}::int`;
   if (!counts) throw new NotFoundError('Workspace', String(tenantId));
   return counts;
 }
-
-/** The same count of groups as SQL, for a statement that reads the workspace's row as `tenant`. */
-export const groupCountSql = (tenant: Prisma.Sql): Prisma.Sql =>
-  Prisma.sql`(${tenant}.group_count + coalesce((SELECT sum(d.groups) FROM tenant_count_deltas d WHERE d.tenant_id = ${tenant}.id), 0))`;

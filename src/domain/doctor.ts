@@ -5,7 +5,9 @@
 // each workspace whose kept counts of groups and users disagree with its rows, and each workspace
 // with a user whose id is not above its user id floor. Reads only; each check one statement, so it
 // sees one snapshot.
+import { Prisma } from '../generated/prisma/client';
 import type { Db } from './context';
+import { keptCountSql } from './counts';
 import { NotFoundError } from './errors';
 
 /**
@@ -130,14 +132,13 @@ export interface CountFinding {
 /** Every workspace (or `slug`'s) whose kept counts disagree with its rows; one statement, one snapshot. */
 export async function checkCounts(db: Db, options: { slug?: string } = {}): Promise<CountFinding[]> {
   const slug = options.slug ?? null;
+  const t = Prisma.sql`t`;
   const rows = await db.$queryRaw<{ tenant: string; keptGroups: number; groups: number; keptUsers: number; users: number; userFloor: number; lowUser: number | null }[]>`
     SELECT t.slug AS tenant, t.user_id_floor AS "userFloor",
            (SELECT min(u.id) FROM users u WHERE u.tenant_id = t.id AND u.id <= t.user_id_floor) AS "lowUser",
-           t.group_count + coalesce(d.groups, 0) AS "keptGroups", (SELECT count(*)::int FROM groups g WHERE g.tenant_id = t.id) AS groups,
-           t.user_count + coalesce(d.users, 0) AS "keptUsers", (SELECT count(*)::int FROM users u WHERE u.tenant_id = t.id) AS users
+           ${keptCountSql(t, 'groups')} AS "keptGroups", (SELECT count(*)::int FROM groups g WHERE g.tenant_id = t.id) AS groups,
+           ${keptCountSql(t, 'users')} AS "keptUsers", (SELECT count(*)::int FROM users u WHERE u.tenant_id = t.id) AS users
     FROM tenants t
-    LEFT JOIN (SELECT tenant_id, sum(groups)::int AS groups, sum(users)::int AS users FROM tenant_count_deltas GROUP BY tenant_id) d
-      ON d.tenant_id = t.id
     WHERE ${slug}::text IS NULL OR t.slug = ${slug}::text
     ORDER BY t.slug`;
   return rows.flatMap((row): CountFinding[] => [

@@ -8,7 +8,7 @@ import type { Page, SortKey, Window } from '../pages';
 import { USER_SORTABLE } from '../users';
 import { groupByOwner, rowsById } from '../rows';
 import { visibleSql } from '../visibility';
-import { groupCountSql } from '../counts';
+import { keptCountSql } from '../counts';
 import { groupRows } from './groups';
 import { type PageQuery, ownerIds, pagesOfOwners } from './pages-of-owners';
 
@@ -106,7 +106,7 @@ function waysSql(ctx: DomainContext, groupIds: readonly number[]): Prisma.Sql {
     ways AS MATERIALIZED (
       SELECT o.id, CASE
         WHEN o.subtree_size <= ${WALK_MIN_SUBTREE}::int THEN false
-        WHEN o.subtree_size * ${WALK_MIN_SHARE}::int >= ${groupCountSql(Prisma.sql`t`)} THEN true
+        WHEN o.subtree_size * ${WALK_MIN_SHARE}::int >= ${keptCountSql(Prisma.sql`t`, 'groups')} THEN true
         WHEN o.subtree_size < ${SAMPLE_MIN_SUBTREE}::int THEN false
         ELSE (SELECT count(*) FILTER (WHERE EXISTS (
                        SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
