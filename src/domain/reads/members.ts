@@ -68,6 +68,14 @@ const SAMPLE_USERS = 30;
 /** …and the users are walked when at least 1 / this share of those are members of the subtree. */
 const WALK_MIN_MEMBER_SHARE = 10;
 
+/** `u` is an active user of the workspace (above its user id floor, where its users start). */
+const activeUserSql = (ctx: DomainContext): Prisma.Sql => Prisma.sql`u.tenant_id = ${ctx.tenantId}::int AND u.id > ${ctx.userIdFloor ?? 0}::int AND u.active`;
+
+/** `user` is a member of the group `o` or of a group below it. */
+const memberBelowSql = (ctx: DomainContext, user: Prisma.Sql): Prisma.Sql => Prisma.sql`EXISTS (
+  SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
+  WHERE gm.tenant_id = ${ctx.tenantId}::int AND gm.user_id = ${user} AND g.path @> ARRAY[o.id])`;
+
 /**
  * `ways (id, walks)`: for each group asked for, whether its inherited members are found by walking
  * the users (true) or by gathering its subtree's memberships (false). A walk reads about
@@ -88,7 +96,6 @@ const WALK_MIN_MEMBER_SHARE = 10;
 function waysSql(ctx: DomainContext, groupIds: readonly number[]): Prisma.Sql {
   const t = ctx.tenantId;
   const floor = ctx.userIdFloor ?? 0;
-  const activeUsers = Prisma.sql`users u WHERE u.tenant_id = ${t}::int AND u.id > ${floor}::int AND u.active`;
   // The workspace's first and last user ids, read from the (tenant_id, id) index by row comparisons:
   // without an equality on tenant_id the order asked for is that index's own, so the primary key is
   // no choice (read backwards with tenant_id as a filter, it threw away the 200,000 users of a
@@ -101,17 +108,14 @@ function waysSql(ctx: DomainContext, groupIds: readonly number[]): Prisma.Sql {
     sample AS MATERIALIZED (
       SELECT DISTINCT p.id FROM span CROSS JOIN generate_series(0, ${SAMPLE_USERS - 1}::int) AS i
       CROSS JOIN LATERAL (
-        SELECT u.id FROM ${activeUsers} AND u.id >= span.lo + (span.hi - span.lo)::bigint * i / ${SAMPLE_USERS}::int
+        SELECT u.id FROM users u WHERE ${activeUserSql(ctx)} AND u.id >= span.lo + (span.hi - span.lo)::bigint * i / ${SAMPLE_USERS}::int
         ORDER BY u.id LIMIT 1) p),
     ways AS MATERIALIZED (
       SELECT o.id, CASE
         WHEN o.subtree_size <= ${WALK_MIN_SUBTREE}::int THEN false
         WHEN o.subtree_size * ${WALK_MIN_SHARE}::int >= ${keptCountSql(Prisma.sql`t`, 'groups')} THEN true
         WHEN o.subtree_size < ${SAMPLE_MIN_SUBTREE}::int THEN false
-        ELSE (SELECT count(*) FILTER (WHERE EXISTS (
-                       SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
-                       WHERE gm.tenant_id = ${t}::int AND gm.user_id = s.id AND g.path @> ARRAY[o.id]))
-                     * ${WALK_MIN_MEMBER_SHARE}::int >= greatest(count(*), 1)
+        ELSE (SELECT count(*) FILTER (WHERE ${memberBelowSql(ctx, Prisma.sql`s.id`)}) * ${WALK_MIN_MEMBER_SHARE}::int >= greatest(count(*), 1)
               FROM sample s)
       END AS walks
       FROM groups o JOIN tenants t ON t.id = o.tenant_id
@@ -130,9 +134,7 @@ function inheritedMembers(ctx: DomainContext, groupIds: readonly number[]): Page
   const walk = {
     from: Prisma.sql`users u`,
     id: Prisma.sql`u.id`,
-    where: Prisma.sql`o.walks AND u.tenant_id = ${t}::int AND u.id > ${ctx.userIdFloor ?? 0}::int AND u.active
-      AND EXISTS (SELECT 1 FROM group_members gm JOIN groups g ON g.id = gm.group_id
-                  WHERE gm.tenant_id = ${t}::int AND gm.user_id = u.id AND g.path @> ARRAY[o.id])`,
+    where: Prisma.sql`o.walks AND ${activeUserSql(ctx)} AND ${memberBelowSql(ctx, Prisma.sql`u.id`)}`,
     sortable: USER_SORTABLE,
   };
   const gather = {
