@@ -8,6 +8,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import type { DatabaseConfig, PoolConfig } from '../config';
 import { PrismaClient } from '../generated/prisma/client';
 import { type Session, keepInBackground, settleAfterBulkWrite } from './analyze';
+import { foldCountDeltas } from './count-deltas';
 import { keepPrivate, lockDataDir } from './data-dir-lock';
 import { migrate, readMigrations } from './migrator';
 import type { RawSql } from './raw';
@@ -287,16 +288,17 @@ export interface OpenOptions {
   keepStatistics?: boolean;
 }
 
-const bulkWriteSettlers = new WeakMap<object, (tables: readonly string[]) => Promise<void>>();
+const bulkWriteSettlers = new WeakMap<object, (tenantId: number, tables: readonly string[]) => Promise<void>>();
 
 /**
- * Tells the database of a client opened by openDatabase that a bulk write (an import) just
- * committed changes to `tables` (plain names): their statistics are brought up to date before this
- * resolves (src/db/analyze.ts, settleAfterBulkWrite). Never fails: the write is done, and the
- * statistics keeper's next round catches up if this could not.
+ * Tells the database of a client opened by openDatabase that a bulk write (an import) of workspace
+ * `tenantId` just committed changes to `tables` (plain names): before this resolves, the
+ * workspace's count deltas are folded (so an import leaves no pile of them, src/db/count-deltas.ts)
+ * and the tables' statistics are brought up to date (src/db/analyze.ts, settleAfterBulkWrite).
+ * Never fails: the write is done, and the keeper's next round catches up if this could not.
  */
-export async function afterBulkWrite(prisma: object, tables: readonly string[]): Promise<void> {
-  await bulkWriteSettlers.get(prisma)?.(tables).catch(() => undefined);
+export async function afterBulkWrite(prisma: object, tenantId: number, tables: readonly string[]): Promise<void> {
+  await bulkWriteSettlers.get(prisma)?.(tenantId, tables).catch(() => undefined);
 }
 
 export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<Database> {
@@ -336,7 +338,8 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
   };
   if (config.kind === 'postgres') registerReader(prisma, opened.raw, statements);
   registerWriteQueue(prisma, new WriteQueue(pool.writeQueueWaitMs, pool.writeConcurrency));
-  bulkWriteSettlers.set(prisma, (tables) => {
+  bulkWriteSettlers.set(prisma, async (tenantId, tables) => {
+    await foldCountDeltas(opened.raw, tenantId).catch(() => undefined);
     // Where the service keeps only some tables (autovacuum_enabled = false on them), it vacuums only those.
     const kept = (name: string) => statistics.only === null || statistics.only.some((table) => table.endsWith(`.${name}`));
     return settleAfterBulkWrite(opened.session, statistics.keeper, tables.map((name) => ({ name, vacuum: kept(name) })));

@@ -9,7 +9,7 @@
 // The trail records it as one WORKSPACE_IMPORTED event with its counts, appended last like every
 // write's events (src/domain/audit.ts): the feed's numbering and "every event exactly once" hold.
 // An import that changes nothing records nothing.
-import { afterBulkWrite, foldCountDeltas, isUniqueViolation, writeQueueOf } from '../../db';
+import { afterBulkWrite, isUniqueViolation, writeQueueOf } from '../../db';
 import { Prisma } from '../../generated/prisma/client';
 import { recordEvents } from '../audit';
 import { type DomainContext, type Tx, isVisible } from '../context';
@@ -358,11 +358,7 @@ export async function importWorkspace(ctx: DomainContext, slug: string, file: Wo
   const transaction = () => ctx.db.$transaction(work, { timeout: IMPORT_TIMEOUT_MS, maxWait: 60_000 });
   const queue = options.dryRun ? null : writeQueueOf(ctx.db);
   const result = await conflictsAsErrors(queue ? queue.run(ctx.tenantId, transaction) : transaction());
-  if (!result.dryRun) {
-    // Folded at once, so an import leaves no pile of count deltas; never fails: the import is done, the keeper folds later.
-    await foldCountDeltas({ query: (sql, params = []) => ctx.db.$queryRawUnsafe(sql, ...params) }, ctx.tenantId).catch(() => undefined);
-    await afterBulkWrite(ctx.db, bulkWrittenTables(result));
-  }
+  if (!result.dryRun) await afterBulkWrite(ctx.db, ctx.tenantId, bulkWrittenTables(result));
   return result;
 }
 
